@@ -1,0 +1,36 @@
+/** Stable error codes the renderer can switch on; the message is for humans. */
+export const ERROR_CODES = [
+  'invalid-request',
+  'invalid-response',
+  'unknown-channel',
+  'no-workspace',
+  'not-a-workspace',
+  'not-empty',
+  'schema-too-new',
+  'not-found',
+  'unsupported',
+  'io-error',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** An expected failure raised inside a handler; becomes `{ ok: false, error }` at the boundary. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiFailure';
+  }
+}
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = (code: ErrorCode, message: string): Result<never> => ({ ok: false, error: { code, message } });

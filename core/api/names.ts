@@ -1,0 +1,29 @@
+/**
+ * The names of every request channel and event of the contract, with no dependencies, so the
+ * sandboxed Electron preload can allow-list them without bundling the validators.
+ */
+export const CHANNEL_NAMES = [
+  'app.info',
+  'workspace.create',
+  'workspace.open',
+  'workspace.current',
+  'workspace.close',
+  'cases.list',
+] as const;
+
+export const EVENT_NAMES = ['workspace.changed'] as const;
+
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export function isChannelName(value: unknown): value is ChannelName {
+  return typeof value === 'string' && (CHANNEL_NAMES as readonly string[]).includes(value);
+}
+
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
+}
+
+/** Electron IPC channel that carries a contract channel (namespaced so nothing else can collide). */
+export const ipcChannel = (name: ChannelName): string => `medtune:${name}`;
+export const ipcEvent = (name: EventName): string => `medtune-event:${name}`;

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { ApiFailure, dispatch, EventBus, type Handlers } from '../../../core/api';
+import { CHANNEL_NAMES } from '../../../core/api/names';
+import { contract, events } from '../../../core/api/contract';
+
+const info = { dir: '/tmp/w', name: 'w', schemaVersion: 1, caseCount: 0, createdAt: '2026-01-01T00:00:00Z' };
+
+function handlers(overrides: Partial<Handlers> = {}): Handlers {
+  return {
+    'app.info': (_r, ctx) => ({ name: 'MedTune', version: '0', transport: ctx.transport, platform: 'x', node: '20' }),
+    'workspace.create': () => info,
+    'workspace.open': () => info,
+    'workspace.current': () => null,
+    'workspace.close': () => null,
+    'cases.list': (req) => ({ total: req.limit, items: [] }),
+    ...overrides,
+  };
+}
+
+describe('contract', () => {
+  it('names every channel exactly once, with request and response schemas', () => {
+    expect(Object.keys(contract).sort()).toEqual([...CHANNEL_NAMES].sort());
+    expect(Object.keys(events)).toEqual(['workspace.changed']);
+  });
+});
+
+describe('dispatch', () => {
+  it('validates and fills defaults before the handler runs', async () => {
+    const result = await dispatch(handlers(), 'cases.list', {}, { transport: 'websocket' });
+    expect(result).toEqual({ ok: true, value: { total: 100, items: [] } });
+  });
+
+  it('passes the transport to handlers', async () => {
+    const result = await dispatch(handlers(), 'app.info', {}, { transport: 'electron' });
+    expect(result.ok && (result.value as { transport: string }).transport).toBe('electron');
+  });
+
+  it('refuses unknown channels and invalid requests as error values', async () => {
+    expect(await dispatch(handlers(), 'fs.readFile', {}, { transport: 'websocket' })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown-channel' },
+    });
+    const bad = await dispatch(handlers(), 'cases.list', { limit: -5 }, { transport: 'websocket' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    if (!bad.ok) expect(bad.error.message).toContain('limit');
+    const extra = await dispatch(handlers(), 'app.info', { evil: true }, { transport: 'websocket' });
+    expect(extra).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+
+  it('turns thrown failures into codes and messages, and unknown errors into internal', async () => {
+    const h = handlers({
+      'workspace.open': () => {
+        throw new ApiFailure('not-a-workspace', '/x is not a MedTune workspace');
+      },
+      'workspace.create': () => {
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      },
+      'workspace.current': () => {
+        throw new TypeError('boom');
+      },
+    });
+    expect(await dispatch(h, 'workspace.open', { dir: '/x' }, { transport: 'electron' })).toEqual({
+      ok: false,
+      error: { code: 'not-a-workspace', message: '/x is not a MedTune workspace' },
+    });
+    expect(await dispatch(h, 'workspace.create', { dir: '/x' }, { transport: 'electron' })).toMatchObject({
+      ok: false,
+      error: { code: 'io-error' },
+    });
+    const errSpy = console.error;
+    console.error = () => undefined;
+    try {
+      expect(await dispatch(h, 'workspace.current', {}, { transport: 'electron' })).toMatchObject({
+        ok: false,
+        error: { code: 'internal', message: 'boom' },
+      });
+    } finally {
+      console.error = errSpy;
+    }
+  });
+
+  it('refuses a handler response outside the contract', async () => {
+    const h = handlers({ 'workspace.current': () => ({ dir: 1 }) as never });
+    const errSpy = console.error;
+    console.error = () => undefined;
+    try {
+      expect(await dispatch(h, 'workspace.current', {}, { transport: 'electron' })).toMatchObject({
+        ok: false,
+        error: { code: 'invalid-response' },
+      });
+    } finally {
+      console.error = errSpy;
+    }
+  });
+});
+
+describe('EventBus', () => {
+  it('delivers validated payloads and stops after unsubscribe', () => {
+    const bus = new EventBus();
+    const seen: unknown[] = [];
+    const off = bus.subscribe((event, payload) => seen.push([event, payload]));
+    bus.emit('workspace.changed', info);
+    off();
+    bus.emit('workspace.changed', null);
+    expect(seen).toEqual([['workspace.changed', info]]);
+    expect(() => bus.emit('workspace.changed', { dir: 3 } as never)).toThrow();
+  });
+});
