@@ -1,6 +1,6 @@
 import type { Result } from '../api/errors';
 
-/** Messages of the loopback WebSocket bridge (JSON text frames). */
+/** Messages of the loopback WebSocket bridge (binary frames, see codec.ts). */
 export type ClientMessage = { type: 'invoke'; id: number; channel: string; request: unknown };
 
 export type ServerMessage =

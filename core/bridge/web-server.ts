@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatch, type Handlers } from '../api/dispatch';
 import type { EventBus } from '../api/dispatch';
+import { decodeMessage, encodeMessage } from './codec';
 import { BRIDGE_PATH, type ClientMessage, type ServerMessage } from './protocol';
 import { serveStatic } from './static-files';
 
@@ -57,14 +58,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   wss.on('connection', (ws: WebSocket) => {
     const send = (msg: ServerMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      if (ws.readyState === ws.OPEN) ws.send(encodeMessage(msg));
     };
     const unsubscribe = opts.events.subscribe((event, payload) => send({ type: 'event', event, payload }));
     ws.on('close', unsubscribe);
-    ws.on('message', async (data) => {
+    ws.on('message', async (data, isBinary) => {
       let msg: ClientMessage;
       try {
-        msg = JSON.parse(String(data)) as ClientMessage;
+        if (!isBinary) throw new Error('text frame');
+        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        msg = decodeMessage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as ClientMessage;
       } catch {
         ws.close(1003, 'malformed message');
         return;

@@ -1,6 +1,7 @@
 import type { MedtuneApi } from '../../../core/api/contract';
 import type { Result } from '../../../core/api/errors';
 import { isChannelName, isEventName } from '../../../core/api/names';
+import { decodeMessage, encodeMessage } from '../../../core/bridge/codec';
 import { BRIDGE_PATH, type ClientMessage, type ServerMessage } from '../../../core/bridge/protocol';
 
 /**
@@ -24,6 +25,7 @@ export function createWebSocketApi(token: string, host = location.host): Medtune
     if (opening) return opening;
     opening = new Promise<WebSocket>((resolve, reject) => {
       const ws = new WebSocket(`ws://${host}${BRIDGE_PATH}?token=${encodeURIComponent(token)}`);
+      ws.binaryType = 'arraybuffer';
       ws.onopen = () => {
         socket = ws;
         opening = null;
@@ -38,7 +40,7 @@ export function createWebSocketApi(token: string, host = location.host): Medtune
         failAll('The connection to the MedTune server was lost.');
       };
       ws.onmessage = (msg) => {
-        const data = JSON.parse(String(msg.data)) as ServerMessage;
+        const data = decodeMessage(new Uint8Array(msg.data as ArrayBuffer)) as ServerMessage;
         if (data.type === 'result') {
           pending.get(data.id)?.(data.result);
           pending.delete(data.id);
@@ -63,7 +65,7 @@ export function createWebSocketApi(token: string, host = location.host): Medtune
       const message: ClientMessage = { type: 'invoke', id, channel, request };
       return new Promise((resolve) => {
         pending.set(id, resolve as (r: Result<unknown>) => void);
-        ws.send(JSON.stringify(message));
+        ws.send(encodeMessage(message));
       });
     },
     on(event, listener) {

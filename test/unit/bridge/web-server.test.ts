@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EventBus, type Handlers } from '../../../core/api';
+import { decodeMessage, encodeMessage } from '../../../core/bridge/codec';
 import { BRIDGE_PATH, type ServerMessage } from '../../../core/bridge/protocol';
 import { startWebServer, type WebServer } from '../../../core/bridge/web-server';
 
@@ -31,7 +32,7 @@ function connect(query: string, origin: string | undefined): Promise<WebSocket> 
 }
 
 function nextMessage(ws: WebSocket): Promise<ServerMessage> {
-  return new Promise((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)))));
+  return new Promise((resolve) => ws.once('message', (data) => resolve(decodeMessage(new Uint8Array(data as Buffer)) as ServerMessage)));
 }
 
 beforeAll(async () => {
@@ -72,9 +73,9 @@ describe('browser-mode server', () => {
 
   it('carries contract calls and events for a client with the token', async () => {
     const ws = await connect(`?token=${server.token}`, `http://127.0.0.1:${server.port}`);
-    ws.send(JSON.stringify({ type: 'invoke', id: 7, channel: 'app.info', request: {} }));
+    ws.send(encodeMessage({ type: 'invoke', id: 7, channel: 'app.info', request: {} }));
     expect(await nextMessage(ws)).toMatchObject({ type: 'result', id: 7, result: { ok: true, value: { transport: 'websocket' } } });
-    ws.send(JSON.stringify({ type: 'invoke', id: 8, channel: 'no.such', request: {} }));
+    ws.send(encodeMessage({ type: 'invoke', id: 8, channel: 'no.such', request: {} }));
     expect(await nextMessage(ws)).toMatchObject({ id: 8, result: { ok: false, error: { code: 'unknown-channel' } } });
     const evt = nextMessage(ws);
     events.emit('workspace.changed', info);
