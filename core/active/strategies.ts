@@ -1,0 +1,249 @@
+/**
+ * Acquisition strategies: which unlabeled cases to offer the user next. One entry point,
+ * `suggest(strategy, input, count, options)`, and a registry describing each strategy for the UI
+ * and the CLI. Formulas: docs/active-learning.md.
+ */
+import { AcquisitionInput, AcquisitionInputError, Matrix, NormalizedInput, normalizeInput } from './input';
+import { kCenterGreedy } from './kcenter';
+import { seededSample } from './prng';
+import { baldScores, entropyScores, leastConfidenceScores, marginScores, meanOfSamples } from './uncertainty';
+
+export const STRATEGY_NAMES = ['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export type UncertaintyMeasure = 'least-confidence' | 'margin' | 'entropy' | 'bald';
+type InputPart = 'probabilities' | 'mcSamples' | 'embeddings';
+
+export interface StrategyInfo {
+  name: StrategyName;
+  title: string;
+  description: string;
+  /** Inputs it needs; `probabilities` is also satisfied by `mcSamples` (their mean). */
+  needs: InputPart[];
+}
+
+export const STRATEGIES: Readonly<Record<StrategyName, StrategyInfo>> = {
+  random: {
+    name: 'random',
+    title: 'Random',
+    description: 'Uniformly random cases from a seeded generator: an unbiased baseline, reproducible with the same seed.',
+    needs: [],
+  },
+  'least-confidence': {
+    name: 'least-confidence',
+    title: 'Least confidence',
+    description: "Cases whose most likely class has the lowest probability (score 1 − max p).",
+    needs: ['probabilities'],
+  },
+  margin: {
+    name: 'margin',
+    title: 'Smallest margin',
+    description: 'Cases where the two most likely classes are closest (smallest p₁ − p₂): the model hesitates between two answers.',
+    needs: ['probabilities'],
+  },
+  entropy: {
+    name: 'entropy',
+    title: 'Entropy',
+    description: 'Cases whose predicted distribution has the highest entropy −Σ p ln p over all classes.',
+    needs: ['probabilities'],
+  },
+  bald: {
+    name: 'bald',
+    title: 'BALD (MC dropout)',
+    description: 'Cases where MC-dropout passes disagree most: mutual information H(p̄) − mean H(pₜ). Ignores noise the model is sure about.',
+    needs: ['mcSamples'],
+  },
+  kcenter: {
+    name: 'kcenter',
+    title: 'Core-set (k-center)',
+    description: 'Cases farthest in embedding space from everything labelled or already chosen: covers the data, ignores the model’s confidence.',
+    needs: ['embeddings'],
+  },
+  hybrid: {
+    name: 'hybrid',
+    title: 'Uncertain and diverse',
+    description: 'The most uncertain cases (pool of 10 × count by entropy), then k-center among them so the batch is not ten near-duplicates.',
+    needs: ['probabilities', 'embeddings'],
+  },
+};
+
+export interface SuggestOptions {
+  /** Seed of the random strategy (default 0). */
+  seed?: number | string;
+  /** Hybrid: uncertainty measure of the pre-filter (default entropy). */
+  uncertainty?: UncertaintyMeasure;
+  /** Hybrid: pool size = poolFactor × count most-uncertain cases (default 10). */
+  poolFactor?: number;
+  /** k-center/hybrid: cached squared distance of each unlabeled case to its nearest labelled case. */
+  labeledMinSquaredDistances?: Float64Array;
+}
+
+export interface Suggestion {
+  /** Row of the unlabeled case in the input arrays. */
+  index: number;
+  /** Strategy score; larger = more informative (random: 0). */
+  score: number;
+  /** 1-based position in the suggested batch. */
+  rank: number;
+  strategy: StrategyName;
+  /** A sentence for the worklist, e.g. "entropy 1.52 nats, rank 3 of 812 unlabeled". */
+  reason: string;
+}
+
+const fmt = (v: number, digits = 2) => v.toFixed(digits);
+
+/** Picks the next `count` cases (all of them when fewer remain) by the named strategy. */
+export function suggest(strategy: StrategyName, input: AcquisitionInput, count: number, options: SuggestOptions = {}): Suggestion[] {
+  // hasOwn, so that names like "toString" are not found on Object.prototype.
+  const info = Object.hasOwn(STRATEGIES, strategy) ? STRATEGIES[strategy] : undefined;
+  if (!info) {
+    throw new AcquisitionInputError(`unknown strategy "${String(strategy)}"; known: ${STRATEGY_NAMES.join(', ')}`);
+  }
+  if (!Number.isInteger(count) || count < 0) throw new AcquisitionInputError(`count must be an integer ≥ 0, got ${count}`);
+  const data = normalizeInput(input);
+  requireInputs(info, data);
+  if (count === 0 || data.n === 0) return [];
+  switch (strategy) {
+    case 'random':
+      return randomPicks(data.n, count, options.seed ?? 0);
+    case 'least-confidence':
+    case 'margin':
+    case 'entropy':
+    case 'bald':
+      return rankByScore(strategy, uncertainty(strategy, data), count, data);
+    case 'kcenter':
+      return kCenterPicks(data, count, options);
+    case 'hybrid':
+      return hybridPicks(data, count, options);
+  }
+}
+
+function requireInputs(info: StrategyInfo, data: NormalizedInput): void {
+  if (data.n === 0) return;
+  for (const part of info.needs) {
+    const present = part === 'probabilities' ? data.probabilities ?? data.mcSamples : data[part];
+    if (!present) {
+      throw new AcquisitionInputError(`strategy "${info.name}" needs ${part === 'mcSamples' ? 'mcSamples (MC-dropout probabilities)' : part}`);
+    }
+  }
+}
+
+function probabilitiesOf(data: NormalizedInput): Matrix {
+  if (data.probabilities) return data.probabilities;
+  if (data.mcSamples) return meanOfSamples(data.mcSamples);
+  throw new AcquisitionInputError('probabilities (or mcSamples) are required');
+}
+
+function uncertainty(measure: UncertaintyMeasure, data: NormalizedInput): Float64Array {
+  switch (measure) {
+    case 'least-confidence':
+      return leastConfidenceScores(probabilitiesOf(data));
+    case 'margin':
+      return marginScores(probabilitiesOf(data));
+    case 'entropy':
+      return entropyScores(probabilitiesOf(data));
+    case 'bald':
+      if (!data.mcSamples) throw new AcquisitionInputError('uncertainty "bald" needs mcSamples (MC-dropout probabilities)');
+      return baldScores(data.mcSamples);
+  }
+}
+
+/** Describes one uncertainty value in words. */
+function describeUncertainty(measure: UncertaintyMeasure, score: number, data: NormalizedInput): string {
+  switch (measure) {
+    case 'least-confidence':
+      return `top-class probability ${fmt(1 - score)} (least confidence ${fmt(score)})`;
+    case 'margin':
+      return `margin ${fmt(1 - score)} between the two most likely classes`;
+    case 'entropy':
+      return `entropy ${fmt(score)} nats`;
+    case 'bald':
+      return `mutual information ${fmt(score, 3)} nats over ${data.mcSamples?.samples ?? 0} MC-dropout passes`;
+  }
+}
+
+/** Indices ordered by descending score; ties keep the lower index first (deterministic). */
+function orderByScore(scores: Float64Array): Uint32Array {
+  const order = Uint32Array.from({ length: scores.length }, (_, i) => i);
+  return order.sort((a, b) => scores[b] - scores[a] || a - b);
+}
+
+function rankByScore(measure: UncertaintyMeasure, scores: Float64Array, count: number, data: NormalizedInput): Suggestion[] {
+  const order = orderByScore(scores);
+  const picks: Suggestion[] = [];
+  for (let r = 0; r < Math.min(count, order.length); r++) {
+    const index = order[r];
+    picks.push({
+      index,
+      score: scores[index],
+      rank: r + 1,
+      strategy: measure,
+      reason: `${describeUncertainty(measure, scores[index], data)}, rank ${r + 1} of ${data.n} unlabeled`,
+    });
+  }
+  return picks;
+}
+
+function randomPicks(n: number, count: number, seed: number | string): Suggestion[] {
+  return Array.from(seededSample(n, count, seed), (index, r) => ({
+    index,
+    score: 0,
+    rank: r + 1,
+    strategy: 'random' as const,
+    reason: `random draw (seed ${JSON.stringify(seed)}), pick ${r + 1} of ${n} unlabeled`,
+  }));
+}
+
+function kCenterPicks(data: NormalizedInput, count: number, options: SuggestOptions): Suggestion[] {
+  const embeddings = data.embeddings as Matrix;
+  checkCachedDistances(options.labeledMinSquaredDistances, data.n);
+  const picks = kCenterGreedy(embeddings, count, {
+    centres: data.labeledEmbeddings,
+    initialMinSquaredDistances: options.labeledMinSquaredDistances,
+  });
+  return picks.map((p, r) => ({
+    index: p.index,
+    score: p.distance,
+    rank: r + 1,
+    strategy: 'kcenter' as const,
+    reason: p.seededAtCentre
+      ? `most central case (no labelled case yet), pick 1 of ${data.n} unlabeled`
+      : `embedding distance ${fmt(p.distance)} to the nearest labelled or already chosen case, pick ${r + 1} of ${data.n} unlabeled`,
+  }));
+}
+
+function hybridPicks(data: NormalizedInput, count: number, options: SuggestOptions): Suggestion[] {
+  const measure = options.uncertainty ?? 'entropy';
+  const factor = options.poolFactor ?? 10;
+  if (!(factor >= 1)) throw new AcquisitionInputError(`poolFactor must be ≥ 1, got ${factor}`);
+  checkCachedDistances(options.labeledMinSquaredDistances, data.n);
+  const scores = uncertainty(measure, data);
+  const order = orderByScore(scores);
+  const poolSize = Math.min(data.n, Math.ceil(factor * count));
+  const pool = order.slice(0, poolSize);
+  const uncertaintyRank = new Map<number, number>();
+  pool.forEach((index, r) => uncertaintyRank.set(index, r + 1));
+  const cached = options.labeledMinSquaredDistances;
+  const picks = kCenterGreedy(data.embeddings as Matrix, count, {
+    candidates: pool,
+    centres: data.labeledEmbeddings,
+    initialMinSquaredDistances: cached ? Float64Array.from(pool, (i) => cached[i]) : undefined,
+  });
+  return picks.map((p, r) => ({
+    index: p.index,
+    score: p.distance,
+    rank: r + 1,
+    strategy: 'hybrid' as const,
+    reason:
+      `${describeUncertainty(measure, scores[p.index], data)} (uncertainty rank ${uncertaintyRank.get(p.index)} of ${data.n} unlabeled); ` +
+      (p.seededAtCentre
+        ? `most central of the ${poolSize} most uncertain (no labelled case yet)`
+        : `embedding distance ${fmt(p.distance)} to the nearest labelled or already chosen case`) +
+      `, pick ${r + 1} of ${Math.min(count, poolSize)}`,
+  }));
+}
+
+function checkCachedDistances(cached: Float64Array | undefined, n: number): void {
+  if (cached && cached.length !== n) {
+    throw new AcquisitionInputError(`labeledMinSquaredDistances has ${cached.length} values, expected one per unlabeled case (${n})`);
+  }
+}
