@@ -1,0 +1,343 @@
+/**
+ * The training loop, independent of the database: cached 8-bit inputs and labels in, the best adapter
+ * tensors (by the validation selection metric) and the per-epoch history out. Used by training runs
+ * in a workspace and by the MedMNIST evaluation alike.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Normalization } from '../imaging/model-input';
+import type { AdaptedViT } from '../model/model';
+import type { NamedTensorData } from '../model/safetensors';
+import { seededRandom } from '../active/prng';
+import { augmentToChw, type AugmentationConfig } from './augment';
+import { summarizeMetrics, type MetricsSummary } from './metrics';
+import { AdapterOptimizer, GradientAccumulator } from './optimizer';
+import { effectiveNumberWeights, inverseFrequencyWeights, classCounts, makeWarmupCosineSchedule } from './schedule';
+
+export type TrainTaskKind = 'multiclass' | 'ordinal' | 'multilabel';
+
+export interface Sample {
+  /** Cached model input, Uint8 [S, S, 3]. */
+  input: Uint8Array;
+  /** Class id (multiclass/ordinal) or 0/1 per class (multilabel). */
+  label: number | number[];
+}
+
+export interface TrainConfig {
+  epochs: number;
+  /** Effective batch: gradients of micro-batches are accumulated up to it. */
+  batchSize: number;
+  /** Images per forward/backward pass (memory bound); defaults to batchSize. */
+  microBatchSize?: number;
+  lr: number;
+  minLr?: number;
+  /** Fraction of all steps spent warming up linearly. */
+  warmupFraction: number;
+  optimizer: 'adamw' | 'sgd';
+  weightDecay: number;
+  /** Epochs without improvement of the validation metric before stopping (0 = never stop early). */
+  patience: number;
+  classWeighting: 'none' | 'inverse' | 'effective';
+  augmentation: AugmentationConfig | null;
+  seed: number;
+  evalBatchSize?: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  epochs: 20,
+  batchSize: 16,
+  lr: 1e-3,
+  minLr: 1e-5,
+  warmupFraction: 0.1,
+  optimizer: 'adamw',
+  weightDecay: 1e-4,
+  patience: 5,
+  classWeighting: 'inverse',
+  augmentation: null,
+  seed: 0,
+};
+
+export interface TrainProgress {
+  phase: 'training' | 'validating';
+  epoch: number;
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  loss?: number;
+  lr?: number;
+  /** Validation metrics after an epoch. */
+  metrics?: MetricsSummary;
+  etaSeconds?: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  valLoss?: number;
+  selection?: { name: string; value: number };
+  seconds: number;
+}
+
+export interface TrainResult {
+  bestEpoch: number;
+  /** Validation metrics of the best epoch (undefined without validation cases). */
+  bestMetrics?: MetricsSummary;
+  bestTensors: Map<string, NamedTensorData>;
+  history: EpochRecord[];
+  stoppedEarly: boolean;
+  steps: number;
+  seconds: number;
+}
+
+export interface RunOptions {
+  task: TrainTaskKind;
+  numClasses: number;
+  size: number;
+  normalization: Normalization;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export class TrainingCancelled extends Error {
+  constructor() {
+    super('training was cancelled');
+    this.name = 'TrainingCancelled';
+  }
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new TrainingCancelled();
+}
+
+/** Yields to the event loop so cancellation messages and progress get through between steps. */
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Stacks samples into one NCHW batch, augmenting when a random source is given. */
+export function batchTensor(
+  samples: Sample[],
+  size: number,
+  normalization: Normalization,
+  augmentation: AugmentationConfig | null,
+  random?: () => number,
+): tf.Tensor4D {
+  const plane = 3 * size * size;
+  const data = new Float32Array(samples.length * plane);
+  samples.forEach((s, i) => data.set(augmentToChw(s.input, size, normalization, augmentation, random), i * plane));
+  return tf.tensor4d(data, [samples.length, 3, size, size]);
+}
+
+function labelTensor(samples: Sample[], task: TrainTaskKind, numClasses: number): tf.Tensor {
+  if (task === 'multilabel') {
+    const data = new Float32Array(samples.length * numClasses);
+    samples.forEach((s, i) => (s.label as number[]).forEach((v, c) => (data[i * numClasses + c] = v)));
+    return tf.tensor2d(data, [samples.length, numClasses]);
+  }
+  return tf.tensor1d(samples.map((s) => s.label as number), 'int32');
+}
+
+/** Cross-entropy with optional per-class weights (weighted mean, as PyTorch's CrossEntropyLoss(weight=…)). */
+export function trainingLoss(task: TrainTaskKind, logits: tf.Tensor2D, labels: tf.Tensor, classWeights?: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    if (task === 'multilabel') {
+      const z = tf.cast(labels, 'float32');
+      const perElement = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, z)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+      return tf.mean(perElement) as tf.Scalar;
+    }
+    const ids = tf.cast(labels, 'int32') as tf.Tensor1D;
+    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(ids, logits.shape[1]), tf.logSoftmax(logits)), 1));
+    if (!classWeights) return tf.mean(nll) as tf.Scalar;
+    const w = tf.gather(classWeights, ids);
+    return tf.div(tf.sum(tf.mul(w, nll)), tf.sum(w)) as tf.Scalar;
+  });
+}
+
+export interface Predictions {
+  /** [n × C] probabilities (softmax, or sigmoid for multilabel). */
+  probabilities: Float32Array;
+  /** [n × D] pre-logits features (the embedding used for diversity sampling). */
+  features: Float32Array;
+  /** Mean loss when labels were given. */
+  loss?: number;
+}
+
+/** Forward passes in batches without gradients; probabilities and features come back as plain arrays. */
+export async function predictSamples(
+  model: AdaptedViT,
+  inputs: Uint8Array[],
+  options: Pick<RunOptions, 'task' | 'size' | 'normalization' | 'signal'> & {
+    batchSize?: number;
+    labels?: Sample['label'][];
+    numClasses?: number;
+    onProgress?: (done: number, total: number) => void;
+  },
+): Promise<Predictions> {
+  const batchSize = options.batchSize ?? 16;
+  const C = model.adapter.numClasses;
+  const D = model.backbone.config.embedDim;
+  const probabilities = new Float32Array(inputs.length * C);
+  const features = new Float32Array(inputs.length * D);
+  let lossSum = 0;
+  for (let start = 0; start < inputs.length; start += batchSize) {
+    throwIfAborted(options.signal);
+    const chunk = inputs.slice(start, start + batchSize).map((input, i) => ({ input, label: options.labels?.[start + i] ?? 0 }));
+    const [probs, feats, loss] = tf.tidy(() => {
+      const images = batchTensor(chunk, options.size, options.normalization, null);
+      const out = model.forward(images, { layout: 'NCHW' });
+      const p = options.task === 'multilabel' ? tf.sigmoid(out.logits) : tf.softmax(out.logits);
+      const l = options.labels ? trainingLoss(options.task, out.logits, labelTensor(chunk, options.task, C)) : tf.scalar(0);
+      return [p, out.features, l];
+    });
+    probabilities.set(await probs.data(), start * C);
+    features.set(await feats.data(), start * D);
+    lossSum += (await loss.data())[0] * chunk.length;
+    tf.dispose([probs, feats, loss]);
+    options.onProgress?.(Math.min(start + batchSize, inputs.length), inputs.length);
+    await tick();
+  }
+  return { probabilities, features, loss: options.labels ? lossSum / Math.max(1, inputs.length) : undefined };
+}
+
+/** Detached copies: a backend may hand out its own buffers, which later steps would overwrite. */
+function copyTensors(tensors: Map<string, NamedTensorData>): Map<string, NamedTensorData> {
+  const out = new Map<string, NamedTensorData>();
+  for (const [name, t] of tensors) out.set(name, { ...t, shape: [...t.shape], data: Float32Array.from(t.data) });
+  return out;
+}
+
+/** Metrics of predictions against the samples' labels. */
+export function evaluateSamples(task: TrainTaskKind, probabilities: Float32Array, samples: Sample[], numClasses: number): MetricsSummary {
+  if (task === 'multilabel') {
+    const rows = samples.map((s) => s.label as number[]);
+    const probs = Array.from({ length: samples.length }, (_, i) => Array.from(probabilities.subarray(i * numClasses, (i + 1) * numClasses)));
+    return summarizeMetrics('multilabel', probs, rows);
+  }
+  return summarizeMetrics(task, probabilities, samples.map((s) => s.label as number));
+}
+
+function classWeightTensor(config: TrainConfig, train: Sample[], task: TrainTaskKind, numClasses: number): tf.Tensor1D | undefined {
+  if (task === 'multilabel' || config.classWeighting === 'none') return undefined;
+  const counts = classCounts(train.map((s) => s.label as number), numClasses);
+  const weights = config.classWeighting === 'inverse' ? inverseFrequencyWeights(counts) : effectiveNumberWeights(counts);
+  return tf.tensor1d(weights);
+}
+
+/**
+ * Trains the model's adapter and head in place, keeps the best epoch's tensors and restores them into
+ * the model at the end. Throws TrainingCancelled when the signal aborts (the model then holds
+ * whatever the last step left; callers discard it).
+ */
+export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Sample[], config: TrainConfig, options: RunOptions): Promise<TrainResult> {
+  if (train.length === 0) throw new Error('no training cases: label some cases in the training split first');
+  const started = performance.now();
+  const { task, numClasses, size, normalization, signal } = options;
+  const micro = Math.max(1, Math.min(config.microBatchSize ?? config.batchSize, config.batchSize));
+  const stepsPerEpoch = Math.ceil(train.length / config.batchSize);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const schedule = makeWarmupCosineSchedule({
+    baseLr: config.lr,
+    minLr: Math.min(config.minLr ?? 0, config.lr),
+    totalSteps,
+    warmupSteps: Math.min(totalSteps, Math.round(config.warmupFraction * totalSteps)),
+  });
+  const random = seededRandom(`train:${config.seed}`);
+  const optimizer = new AdapterOptimizer(model.variables, { kind: config.optimizer, weightDecay: config.weightDecay });
+  const accumulator = new GradientAccumulator();
+  const weights = classWeightTensor(config, train, task, numClasses);
+  const history: EpochRecord[] = [];
+  let best: { epoch: number; value: number; metrics?: MetricsSummary; tensors: Map<string, NamedTensorData> } | null = null;
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  let step = 0;
+
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const epochStart = performance.now();
+      // Seeded shuffle per epoch.
+      const order = train.map((_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      let lossSum = 0;
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        const batch = order.slice(b * config.batchSize, (b + 1) * config.batchSize).map((i) => train[i]);
+        let batchLoss = 0;
+        for (let m = 0; m < batch.length; m += micro) {
+          throwIfAborted(signal);
+          const part = batch.slice(m, m + micro);
+          const images = batchTensor(part, size, normalization, config.augmentation, random);
+          const labels = labelTensor(part, task, numClasses);
+          const { value, grads } = tf.variableGrads(
+            () => tf.tidy(() => trainingLoss(task, model.forward(images, { layout: 'NCHW' }).logits, labels, weights)),
+            model.trainableVariables(),
+          );
+          const named = new Map<string, tf.Tensor>();
+          for (const [name, v] of model.variables) if (grads[v.name]) named.set(name, grads[v.name]);
+          accumulator.add(named, part.length / batch.length);
+          batchLoss += (await value.data())[0] * (part.length / batch.length);
+          tf.dispose([images, labels, value]);
+          await tick();
+        }
+        const lr = schedule(step);
+        const summed = accumulator.take();
+        optimizer.apply(summed, lr);
+        tf.dispose([...summed.values()]);
+        step++;
+        lossSum += batchLoss * batch.length;
+        const elapsed = (performance.now() - started) / 1000;
+        options.onProgress?.({
+          phase: 'training',
+          epoch,
+          epochs: config.epochs,
+          step,
+          totalSteps,
+          loss: batchLoss,
+          lr,
+          etaSeconds: (elapsed / step) * (totalSteps - step),
+        });
+      }
+      const record: EpochRecord = { epoch, trainLoss: lossSum / train.length, seconds: (performance.now() - epochStart) / 1000 };
+      let value = -record.trainLoss; // without validation cases, keep the lowest training loss
+      let metrics: MetricsSummary | undefined;
+      if (val.length > 0) {
+        const pred = await predictSamples(model, val.map((s) => s.input), {
+          task,
+          size,
+          normalization,
+          signal,
+          batchSize: config.evalBatchSize ?? Math.max(micro, 8),
+          labels: val.map((s) => s.label),
+        });
+        metrics = evaluateSamples(task, pred.probabilities, val, numClasses);
+        record.valLoss = pred.loss;
+        record.selection = { name: metrics.selection.name, value: metrics.selection.value };
+        value = Number.isNaN(metrics.selection.value) ? -(pred.loss ?? record.trainLoss) : metrics.selection.value;
+        options.onProgress?.({ phase: 'validating', epoch, epochs: config.epochs, step, totalSteps, loss: pred.loss, metrics });
+      }
+      history.push(record);
+      if (!best || value > best.value) {
+        best = { epoch, value, metrics, tensors: copyTensors(await model.exportTensors()) };
+        sinceBest = 0;
+      } else if (config.patience > 0 && ++sinceBest >= config.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    accumulator.reset();
+    optimizer.dispose();
+    weights?.dispose();
+  }
+  // Restore the best epoch's values into the model.
+  tf.tidy(() => {
+    for (const [name, t] of best!.tensors) model.variables.get(name)!.assign(tf.tensor(t.data, t.shape));
+  });
+  return {
+    bestEpoch: best!.epoch,
+    bestMetrics: best!.metrics,
+    bestTensors: best!.tensors,
+    history,
+    stoppedEarly,
+    steps: step,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

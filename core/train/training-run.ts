@@ -1,0 +1,289 @@
+/**
+ * One training run in a workspace, start to finish: labelled cases of the task → cached inputs →
+ * (warm-started) adapter → trainAdapter → a new adapter version with its metrics on the fixed
+ * validation cases → promoted only if it beats the active version on those same cases.
+ * The run row records every phase; a cancelled or failed run leaves no version behind.
+ */
+import { APP_VERSION } from '../app-info';
+import { HALF_NORMALIZATION, IMAGENET_NORMALIZATION, type Normalization } from '../imaging/model-input';
+import { activeBackend, initBackend } from '../model/backend';
+import { parseAdapterConfig, type AdapterConfig } from '../model/adapter-config';
+import { AdaptedViT } from '../model/model';
+import { serializeSafetensors } from '../model/safetensors';
+import type { AdapterVersion, LabelTask, Workspace } from '../store';
+import { AUGMENTATION_PRESETS } from './augment';
+import { ensureInputs, InputCache, type Preprocessing } from './input-cache';
+import type { TrainJob } from './job';
+import type { MetricsSummary } from './metrics';
+import { loadVersionModel, loadWorkspaceBackbone, versionManifest, type VersionManifest } from './model-loader';
+import { evaluateSamples, predictSamples, trainAdapter, TrainingCancelled, type Sample, type TrainTaskKind } from './trainer';
+
+export type RunPhase = 'preparing' | 'training' | 'validating' | 'saving' | 'comparing' | 'finished';
+
+/** Progress of a run as the UI and CLI see it. */
+export interface RunEvent {
+  runId: number;
+  taskId: number;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  phase: RunPhase;
+  /** Overall progress 0..1. */
+  fraction: number;
+  epoch?: number;
+  epochs?: number;
+  step?: number;
+  totalSteps?: number;
+  loss?: number;
+  lr?: number;
+  metric?: { name: string; value: number | null };
+  etaSeconds?: number;
+  message?: string;
+  versionId?: number;
+  promoted?: boolean;
+  error?: string;
+}
+
+export interface RunOutcome {
+  status: 'done' | 'failed' | 'cancelled';
+  versionId?: number;
+  promoted?: boolean;
+  metrics?: MetricsSummary;
+  error?: string;
+}
+
+/** Normalisation of the backbone's pretraining; ImageNet statistics unless the backbone config says otherwise. */
+export function backboneNormalization(config: unknown): Normalization {
+  const c = config as { normalization?: string | Normalization } | undefined;
+  if (c?.normalization === 'half' || c?.normalization === 'inception') return HALF_NORMALIZATION;
+  if (c?.normalization && typeof c.normalization === 'object') return c.normalization;
+  return IMAGENET_NORMALIZATION;
+}
+
+function trainKind(task: LabelTask): TrainTaskKind {
+  if (task.kind === 'segmentation') throw Object.assign(new Error(`task "${task.name}" is a segmentation task; adapters train classification heads only`), { code: 'unsupported' });
+  return task.kind;
+}
+
+/** Current labels of the task as training samples' targets, by case id. */
+export function labelTargets(ws: Workspace, task: LabelTask): Map<number, number | number[]> {
+  const index = new Map(task.classes.map((c, i) => [c.name, i]));
+  const out = new Map<number, number | number[]>();
+  for (const l of ws.labels.currentAll(task.id)) {
+    if (task.kind === 'multilabel') {
+      const names = Array.isArray(l.value) ? (l.value as string[]) : [];
+      const row = task.classes.map((c) => (names.includes(c.name) ? 1 : 0));
+      out.set(l.caseId, row);
+    } else if (typeof l.value === 'string' && index.has(l.value)) {
+      out.set(l.caseId, index.get(l.value)!);
+    }
+  }
+  return out;
+}
+
+function adapterConfigFor(job: TrainJob, task: LabelTask): AdapterConfig {
+  return parseAdapterConfig({ ...job.adapter, numClasses: task.classes.length, task: trainKind(task) }, 'training job');
+}
+
+/** Warm start is possible when the chosen version has the same adapter shape on the same backbone. */
+function warmStartVersion(ws: Workspace, job: TrainJob, adapter: AdapterConfig, backboneSha: string): AdapterVersion | undefined {
+  if (job.warmStart === 'none') return undefined;
+  const v = job.warmStart === 'active' ? ws.versions.active(job.taskId) : ws.versions.get(job.warmStart);
+  if (!v) return undefined;
+  let manifest: VersionManifest;
+  try {
+    manifest = versionManifest(v);
+  } catch {
+    return undefined;
+  }
+  const same = JSON.stringify({ ...manifest.adapter }) === JSON.stringify({ ...adapter }) && manifest.backbone.sha256 === backboneSha;
+  if (!same && job.warmStart !== 'active') {
+    throw Object.assign(new Error(`version ${v.id} cannot warm-start this job: its adapter or backbone differs`), { code: 'invalid-request' });
+  }
+  return same ? v : undefined;
+}
+
+export async function executeTrainingRun(
+  ws: Workspace,
+  runId: number,
+  job: TrainJob,
+  options: { signal?: AbortSignal; onEvent?: (e: RunEvent) => void } = {},
+): Promise<RunOutcome> {
+  const { signal } = options;
+  const backend = activeBackend() ?? (await initBackend());
+  ws.runs.start(runId, backend.name);
+  let lastLogged = 0;
+  const emit = (e: Omit<RunEvent, 'runId' | 'taskId' | 'status'> & { status?: RunEvent['status'] }) => {
+    const event: RunEvent = { runId, taskId: job.taskId, status: 'running', ...e };
+    options.onEvent?.(event);
+    // The run log keeps phase changes, epochs and at most one step entry per 5 s.
+    const now = Date.now();
+    if (event.status === 'running' && (event.phase !== 'training' || now - lastLogged > 5000)) {
+      lastLogged = now;
+      const { runId: _r, taskId: _t, status: _s, ...entry } = event;
+      ws.runs.progress(runId, entry);
+    }
+  };
+  let model: AdaptedViT | null = null;
+  try {
+    const task = ws.tasks.get(job.taskId);
+    const kind = trainKind(task);
+    const adapter = adapterConfigFor(job, task);
+    emit({ phase: 'preparing', fraction: 0, message: `backend ${backend.name}; loading backbone` });
+    const backbone = await loadWorkspaceBackbone(ws, job.backboneId);
+    const size = backbone.model.config.imageSize;
+    const normalization = backboneNormalization(ws.versions.backbone(job.backboneId).config);
+    const preprocessing: Preprocessing = { size, aspect: job.aspect, fundusFov: job.fundusFov };
+
+    const targets = labelTargets(ws, task);
+    const cases = ws.cases.all([...targets.keys()]);
+    const cache = new InputCache(ws.dir, preprocessing);
+    const ensured = await ensureInputs(cache, cases, {
+      signal,
+      onProgress: (done, total) => emit({ phase: 'preparing', fraction: 0.1 * (done / total), message: `preparing images ${done}/${total}` }),
+    });
+    const toSample = (id: number): Sample | null => {
+      const input = ensured.inputs.get(id);
+      return input ? { input, label: targets.get(id)! } : null;
+    };
+    const train = cases.filter((c) => c.split === 'train').map((c) => toSample(c.id)).filter((s): s is Sample => s !== null);
+    const val = cases.filter((c) => c.split === 'val').map((c) => toSample(c.id)).filter((s): s is Sample => s !== null);
+    if (train.length === 0) throw Object.assign(new Error('no labelled cases in the training split yet'), { code: 'invalid-request' });
+
+    const parent = warmStartVersion(ws, job, adapter, backbone.sha256);
+    model = parent ? loadVersionModel(ws, parent, backbone) : AdaptedViT.initialise(backbone.model, adapter, job.seed);
+    emit({
+      phase: 'training',
+      fraction: 0.1,
+      message: `${train.length} training / ${val.length} validation cases (${ensured.decoded} decoded, ${ensured.fromCache} from cache); ${parent ? `warm start from version ${parent.id}` : 'fresh adapter'}; ${model.trainableParameterCount()} trainable parameters` +
+        (ensured.failures.length ? `; ${ensured.failures.length} cases could not be read and were left out` : ''),
+    });
+
+    const result = await trainAdapter(
+      model,
+      train,
+      val,
+      {
+        epochs: job.epochs,
+        batchSize: job.batchSize,
+        microBatchSize: job.microBatchSize,
+        lr: job.lr,
+        minLr: job.lr / 100,
+        warmupFraction: 0.1,
+        optimizer: job.optimizer,
+        weightDecay: job.weightDecay,
+        patience: job.patience,
+        classWeighting: job.classWeighting,
+        augmentation: job.augmentation === 'none' ? null : AUGMENTATION_PRESETS[job.augmentation],
+        seed: job.seed,
+      },
+      {
+        task: kind,
+        numClasses: task.classes.length,
+        size,
+        normalization,
+        signal,
+        onProgress: (p) =>
+          emit({
+            phase: p.phase,
+            fraction: 0.1 + 0.8 * (p.step / p.totalSteps),
+            epoch: p.epoch,
+            epochs: p.epochs,
+            step: p.step,
+            totalSteps: p.totalSteps,
+            loss: p.loss,
+            lr: p.lr,
+            etaSeconds: p.etaSeconds,
+            metric: p.metrics ? { name: p.metrics.selection.name, value: finiteOrNull(p.metrics.selection.value) } : undefined,
+          }),
+      },
+    );
+
+    // Compare with the active version on exactly the same validation cases, before anything is written.
+    emit({ phase: 'comparing', fraction: 0.92 });
+    const active = ws.versions.active(job.taskId);
+    let activeMetrics: MetricsSummary | undefined;
+    if (active && val.length > 0) {
+      try {
+        const activeModel = loadVersionModel(ws, active, backbone);
+        try {
+          const pred = await predictSamples(activeModel, val.map((s) => s.input), { task: kind, size, normalization, signal });
+          activeMetrics = evaluateSamples(kind, pred.probabilities, val, task.classes.length);
+        } finally {
+          activeModel.dispose();
+        }
+      } catch (err) {
+        if (err instanceof TrainingCancelled) throw err;
+        // A version on another backbone cannot be re-scored here; its stored metric is used below.
+      }
+    }
+    const newValue = result.bestMetrics?.selection.value ?? NaN;
+    const activeValue = activeMetrics?.selection.value ?? storedSelection(active);
+    const better = !active || Number.isNaN(activeValue) || (!Number.isNaN(newValue) && newValue > activeValue);
+    const promote = job.promote === 'always' || (job.promote === 'if-better' && better);
+
+    if (signal?.aborted) throw new TrainingCancelled();
+    emit({ phase: 'saving', fraction: 0.96 });
+    const manifest: VersionManifest = {
+      adapter,
+      classes: task.classes.map((c) => c.name),
+      backbone: { id: job.backboneId, sha256: backbone.sha256, config: backbone.model.config },
+      preprocessing,
+      normalization: { mean: [...normalization.mean], std: [...normalization.std] },
+      train: { ...job },
+      appVersion: APP_VERSION,
+    };
+    const weights = serializeSafetensors(result.bestTensors, { format: 'pt', method: adapter.method });
+    const version = ws.versions.add({
+      taskId: job.taskId,
+      backboneId: job.backboneId,
+      parentId: parent?.id,
+      method: adapter.method,
+      config: manifest as unknown as Record<string, unknown>,
+      weights,
+      metrics: {
+        ...(result.bestMetrics ?? {}),
+        trainCount: train.length,
+        valCount: val.length,
+        bestEpoch: result.bestEpoch,
+        stoppedEarly: result.stoppedEarly,
+        history: result.history,
+        seconds: result.seconds,
+        backend: backend.name,
+        trainableParameters: model.trainableParameterCount(),
+        comparedWith: active ? { versionId: active.id, selection: finiteOrNull(activeValue), rescored: activeMetrics !== undefined } : null,
+      },
+      trainRunId: runId,
+      status: promote ? 'active' : 'candidate',
+    });
+    ws.runs.finish(runId, version.id);
+    const promoted = version.status === 'active';
+    emit({
+      phase: 'finished',
+      status: 'done',
+      fraction: 1,
+      versionId: version.id,
+      promoted,
+      metric: { name: result.bestMetrics?.selection.name ?? 'loss', value: finiteOrNull(newValue) },
+      message: promoted ? `version ${version.id} is now active` : `version ${version.id} kept as a candidate (the active version scores higher)`,
+    });
+    return { status: 'done', versionId: version.id, promoted, metrics: result.bestMetrics };
+  } catch (err) {
+    const cancelled = err instanceof TrainingCancelled || (err as Error)?.name === 'AbortError' || signal?.aborted;
+    const message = cancelled ? 'cancelled' : err instanceof Error ? err.message : String(err);
+    if (cancelled) ws.runs.cancel(runId);
+    else ws.runs.fail(runId, message);
+    const status = cancelled ? 'cancelled' : 'failed';
+    options.onEvent?.({ runId, taskId: job.taskId, status, phase: 'finished', fraction: 1, error: cancelled ? undefined : message });
+    return { status, error: cancelled ? undefined : message };
+  } finally {
+    model?.dispose();
+  }
+}
+
+function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+function storedSelection(v: AdapterVersion | undefined): number {
+  const s = (v?.metrics as { selection?: { value?: number | null } } | undefined)?.selection?.value;
+  return typeof s === 'number' ? s : NaN;
+}

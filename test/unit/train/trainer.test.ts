@@ -1,0 +1,111 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../core/active/prng';
+import { HALF_NORMALIZATION } from '../../../core/imaging/model-input';
+import { initBackend } from '../../../core/model/backend';
+import { loadBackboneFile } from '../../../core/model/checkpoint';
+import { AdaptedViT } from '../../../core/model/model';
+import { ViTBackbone } from '../../../core/model/vit';
+import { parseAdapterConfig } from '../../../core/model/adapter-config';
+import { DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, TrainingCancelled, type Sample } from '../../../core/train/trainer';
+import { AUGMENTATION_PRESETS } from '../../../core/train/augment';
+import { PARITY_DIR } from '../../helpers/paths';
+
+const S = 32;
+let backbone: ViTBackbone;
+
+/** Three classes told apart by which colour channel dominates, under noise. */
+function colourSamples(n: number, seed: string): Sample[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const label = i % 3;
+    const input = new Uint8Array(S * S * 3);
+    for (let p = 0; p < S * S; p++)
+      for (let c = 0; c < 3; c++) input[p * 3 + c] = Math.round(random() * 120 + (c === label ? 110 : 0));
+    return { input, label };
+  });
+}
+
+const options = { task: 'multiclass' as const, numClasses: 3, size: S, normalization: HALF_NORMALIZATION };
+
+function model(method: 'linear' | 'ept' | 'dvpt', seed = 1): AdaptedViT {
+  const extra = method === 'ept' ? { promptLength: 4, layers: [0, 1, 2] } : method === 'dvpt' ? { bottleneck: 8, numPrompts: 4, share: 2 } : {};
+  const adapter = parseAdapterConfig({ method, numClasses: 3, task: 'multiclass', ...extra }, 'test');
+  return AdaptedViT.initialise(backbone, adapter, seed);
+}
+
+beforeAll(async () => {
+  await initBackend();
+  const loaded = await loadBackboneFile(path.join(PARITY_DIR, 'backbone-timm.safetensors'));
+  backbone = new ViTBackbone(loaded.config, loaded.weights);
+});
+
+describe('trainAdapter', () => {
+  const train = colourSamples(48, 'train');
+  const val = colourSamples(24, 'val');
+
+  it.each(['linear', 'ept', 'dvpt'] as const)('learns a separable task with %s and keeps the best epoch', async (method) => {
+    const m = model(method);
+    const before = await predictSamples(m, val.map((s) => s.input), { ...options, labels: val.map((s) => s.label) });
+    const progress: string[] = [];
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 6, batchSize: 8, microBatchSize: 4, lr: 1e-2, patience: 0 }, {
+      ...options,
+      onProgress: (p) => progress.push(p.phase),
+    });
+    expect(result.history).toHaveLength(6);
+    expect(result.steps).toBe(36);
+    expect(progress.filter((p) => p === 'validating')).toHaveLength(6);
+    expect(result.history.at(-1)!.trainLoss).toBeLessThan(result.history[0].trainLoss);
+    expect(result.bestMetrics!.selection.name).toBe('macroAuc');
+    expect(result.bestMetrics!.selection.value).toBeGreaterThan(0.95);
+    const bestValue = Math.max(...result.history.map((h) => h.selection!.value));
+    expect(result.history[result.bestEpoch - 1].selection!.value).toBe(bestValue);
+    // The model now holds the best epoch's tensors.
+    const after = await predictSamples(m, val.map((s) => s.input), { ...options, labels: val.map((s) => s.label) });
+    expect(after.loss!).toBeLessThan(before.loss!);
+    m.dispose();
+  });
+
+  it('stops early when the validation metric stops improving', async () => {
+    const m = model('linear');
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 30, batchSize: 16, lr: 5e-2, patience: 2 }, options);
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.history.length).toBeLessThan(30);
+    expect(result.history.length - result.bestEpoch).toBe(2);
+    m.dispose();
+  });
+
+  it('can be cancelled mid-run and leaks no tensors', async () => {
+    const m = model('dvpt');
+    const baseline = tf.memory().numTensors;
+    const controller = new AbortController();
+    let steps = 0;
+    await expect(
+      trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 5, batchSize: 8, augmentation: AUGMENTATION_PRESETS.fundus }, {
+        ...options,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'training' && ++steps === 3) controller.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(TrainingCancelled);
+    expect(steps).toBe(3);
+    expect(tf.memory().numTensors).toBe(baseline);
+    m.dispose();
+  });
+
+  it('keeps tensor count flat across a whole run', async () => {
+    const m = model('ept');
+    const baseline = tf.memory().numTensors;
+    await trainAdapter(m, train.slice(0, 16), val.slice(0, 6), { ...DEFAULT_TRAIN_CONFIG, epochs: 3, batchSize: 4, augmentation: AUGMENTATION_PRESETS.fundus }, options);
+    expect(tf.memory().numTensors).toBe(baseline);
+    m.dispose();
+  });
+
+  it('refuses to train without training cases', async () => {
+    const m = model('linear');
+    await expect(trainAdapter(m, [], val, DEFAULT_TRAIN_CONFIG, options)).rejects.toThrow(/no training cases/);
+    m.dispose();
+  });
+});
