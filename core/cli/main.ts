@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../app-info';
 import { registerDicomCommands } from './commands/dicom';
 import { registerModelCommands } from './commands/model';
+import { registerTrainCommands } from './commands/train';
 import { registerWorkspaceCommands } from './commands/workspace';
 import { CliError } from './cli-error';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerWorkspaceCommands(program);
   registerDicomCommands(program);
   registerModelCommands(program);
+  registerTrainCommands(program);
   return program;
 }
 

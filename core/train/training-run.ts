@@ -269,6 +269,7 @@ export async function executeTrainingRun(
   } catch (err) {
     const cancelled = err instanceof TrainingCancelled || (err as Error)?.name === 'AbortError' || signal?.aborted;
     const message = cancelled ? 'cancelled' : err instanceof Error ? err.message : String(err);
+    if (!cancelled && !(err as { code?: string })?.code) console.error(`[medtune] training run ${runId} failed:`, err);
     if (cancelled) ws.runs.cancel(runId);
     else ws.runs.fail(runId, message);
     const status = cancelled ? 'cancelled' : 'failed';

@@ -1,40 +1,27 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workspace } from '../../../core/store';
+import type { Workspace } from '../../../core/store';
 import { parseTrainJob } from '../../../core/train/job';
 import { releaseBackbones } from '../../../core/train/model-loader';
 import { executeTrainingRun, type RunEvent } from '../../../core/train/training-run';
+import { executePrediction } from '../../../core/train/predict-run';
+import { executeSuggest, headDropoutSamples } from '../../../core/active/suggest-run';
 import { initBackend } from '../../../core/model/backend';
-import { FUNDUS_DIR, PARITY_DIR } from '../../helpers/paths';
+import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
 
-let tmp: string;
+let fixture: TrainFixture;
 let ws: Workspace;
 let taskId: number;
 let backboneId: number;
 
 beforeAll(async () => {
   await initBackend();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-train-run-'));
-  ws = Workspace.create(path.join(tmp, 'ws'));
-  const report = await ws.import([path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images')]);
-  expect(report.imported).toBe(20);
-  backboneId = ws.versions.addBackbone({
-    name: 'parity-tiny',
-    arch: 'vit',
-    config: JSON.parse(fs.readFileSync(path.join(PARITY_DIR, 'backbone.json'), 'utf8')),
-    weights: fs.readFileSync(path.join(PARITY_DIR, 'backbone-timm.safetensors')),
-  }).id;
-  taskId = ws.tasks.create({ name: 'referable', kind: 'multiclass', classes: ['no', 'yes'] }).id;
-  const cases = ws.listCases({ limit: 100 }).items;
-  ws.labels.setMany(cases.map((c, i) => ({ caseId: c.id, taskId, value: i % 3 === 0 ? 'yes' : 'no', author: 'test' })));
+  fixture = await createTrainFixture();
+  ({ ws, taskId, backboneId } = fixture);
 });
 
 afterAll(() => {
-  ws?.close();
+  fixture?.dispose();
   releaseBackbones();
-  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 const job = (extra: Record<string, unknown> = {}) =>
@@ -100,5 +87,59 @@ describe('executeTrainingRun', () => {
     const run2 = ws.runs.create({ taskId: empty.id });
     const outcome2 = await executeTrainingRun(ws, run2.id, parseTrainJob({ taskId: empty.id, backboneId }));
     expect(outcome2).toMatchObject({ status: 'failed', error: expect.stringMatching(/no labelled cases/) });
+  });
+});
+
+describe('prediction and suggestions from the active version', () => {
+  it('predicts every case with probabilities, entropy and an embedding', async () => {
+    // Leave five cases unlabeled so there is something to suggest.
+    const ids = ws.listCases({ limit: 100 }).items.map((c) => c.id).slice(0, 5);
+    for (const id of ids) ws.labels.clear(id, taskId, 'test');
+    const progress: string[] = [];
+    const outcome = await executePrediction(ws, { taskId }, { onProgress: (p) => progress.push(p.phase) });
+    const active = ws.versions.active(taskId)!;
+    expect(outcome).toMatchObject({ versionId: active.id, predicted: 20, failures: [] });
+    expect(progress).toContain('predicting');
+    const p = ws.predictions.get(active.id, ids[0])!;
+    expect(p.probabilities).toHaveLength(2);
+    expect(p.probabilities[0] + p.probabilities[1]).toBeCloseTo(1, 5);
+    expect(p.uncertainty).toBeGreaterThan(0);
+    expect(p.uncertainty).toBeLessThanOrEqual(Math.log(2) + 1e-6);
+    expect(ws.predictions.embedding(active.id, ids[0])).toHaveLength(48);
+  });
+
+  it.each(['entropy', 'margin', 'least-confidence', 'bald', 'kcenter', 'hybrid', 'random'] as const)(
+    'suggests unlabeled cases only, ranked with reasons (%s)',
+    (strategy) => {
+      const unlabeled = new Set(ws.listCases({ filter: 'unlabeled', taskId, limit: 100 }).items.map((c) => c.id));
+      expect(unlabeled.size).toBe(5);
+      const outcome = executeSuggest(ws, { taskId, strategy, count: 3, seed: 1 });
+      expect(outcome.pool).toBe(5);
+      expect(outcome.suggested.map((s) => s.rank)).toEqual([1, 2, 3]);
+      for (const s of outcome.suggested) {
+        expect(unlabeled.has(s.caseId)).toBe(true);
+        expect(s.reason.length).toBeGreaterThan(5);
+      }
+      const stored = ws.suggestions.list(taskId);
+      expect(stored.map((s) => [s.caseId, s.rank])).toEqual(outcome.suggested.map((s) => [s.caseId, s.rank]));
+      expect(stored[0].strategy).toBe(strategy);
+    },
+  );
+
+  it('MC dropout on the head agrees with itself when the rate is 0 and spreads otherwise', () => {
+    const e = [Float32Array.from([1, -1, 0.5])];
+    const w = Float32Array.from([1, 0, 2, -1, 1, 0]);
+    const b = Float32Array.from([0, 0.5]);
+    const none = headDropoutSamples(e, w, b, 2, 5, 0, 1);
+    for (const pass of none) expect(pass[0]).toEqual(none[0][0]);
+    const some = headDropoutSamples(e, w, b, 2, 30, 0.5, 1);
+    expect(new Set(some.map((pass) => pass[0][0].toFixed(6))).size).toBeGreaterThan(1);
+  });
+
+  it('refuses an unknown strategy and model strategies without a version', () => {
+    expect(() => executeSuggest(ws, { taskId, strategy: 'oracle' as never, count: 3 })).toThrow(/unknown strategy/);
+    const fresh = ws.tasks.create({ name: 'fresh', kind: 'multiclass', classes: ['a', 'b'] });
+    expect(() => executeSuggest(ws, { taskId: fresh.id, strategy: 'entropy', count: 3 })).toThrow(/train one first/);
+    expect(executeSuggest(ws, { taskId: fresh.id, strategy: 'random', count: 3 }).suggested).toHaveLength(3);
   });
 });

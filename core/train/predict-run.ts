@@ -1,0 +1,100 @@
+/**
+ * The active version predicts cases (by default every non-quarantined case, so the worklist can
+ * also show where the model disagrees with a label) and stores probabilities, confidence,
+ * uncertainty (entropy) and the pooled embedding for diversity sampling.
+ */
+import type { Workspace } from '../store';
+import { ensureInputs, InputCache } from './input-cache';
+import { loadVersionModel, loadWorkspaceBackbone, versionManifest } from './model-loader';
+import { predictSamples, TrainingCancelled } from './trainer';
+
+export interface PredictRequest {
+  taskId: number;
+  /** Default: the task's active version. */
+  versionId?: number;
+  /** Which cases: all (default) or only unlabeled ones. */
+  scope?: 'all' | 'unlabeled';
+  batchSize?: number;
+}
+
+export interface PredictProgress {
+  phase: 'preparing' | 'predicting' | 'saving';
+  done: number;
+  total: number;
+}
+
+export interface PredictOutcome {
+  versionId: number;
+  predicted: number;
+  failures: { caseId: number; reason: string }[];
+  seconds: number;
+}
+
+/** Ids of the worklist's cases for a filter, paged through the store's query. */
+export function worklistIds(ws: Workspace, filter: 'all' | 'unlabeled' | 'labeled', taskId: number): number[] {
+  const ids: number[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = ws.listCases({ filter, taskId, offset, limit: 1000 });
+    ids.push(...page.items.map((c) => c.id));
+    if (page.items.length < 1000) return ids;
+  }
+}
+
+function entropy(p: Float32Array): number {
+  let h = 0;
+  for (const v of p) if (v > 0) h -= v * Math.log(v);
+  return h;
+}
+
+export async function executePrediction(
+  ws: Workspace,
+  request: PredictRequest,
+  options: { signal?: AbortSignal; onProgress?: (p: PredictProgress) => void } = {},
+): Promise<PredictOutcome> {
+  const started = performance.now();
+  const version = request.versionId !== undefined ? ws.versions.get(request.versionId) : ws.versions.active(request.taskId);
+  if (!version) throw Object.assign(new Error('this task has no trained version yet: train one first'), { code: 'not-found' });
+  if (version.taskId !== request.taskId) throw Object.assign(new Error(`version ${version.id} belongs to another task`), { code: 'invalid-request' });
+  const manifest = versionManifest(version);
+  const backbone = await loadWorkspaceBackbone(ws, manifest.backbone.id);
+  const model = loadVersionModel(ws, version, backbone);
+  try {
+    const ids = worklistIds(ws, request.scope ?? 'all', request.taskId);
+    const cases = ws.cases.all(ids);
+    const cache = new InputCache(ws.dir, manifest.preprocessing);
+    const ensured = await ensureInputs(cache, cases, {
+      signal: options.signal,
+      onProgress: (done, total) => options.onProgress?.({ phase: 'preparing', done, total }),
+    });
+    const ready = cases.filter((c) => ensured.inputs.has(c.id));
+    const normalization = { mean: manifest.normalization.mean, std: manifest.normalization.std } as never;
+    const kind = manifest.adapter.task;
+    const pred = await predictSamples(model, ready.map((c) => ensured.inputs.get(c.id)!), {
+      task: kind,
+      size: manifest.preprocessing.size,
+      normalization,
+      signal: options.signal,
+      batchSize: request.batchSize ?? 16,
+      onProgress: (done, total) => options.onProgress?.({ phase: 'predicting', done, total }),
+    });
+    if (options.signal?.aborted) throw new TrainingCancelled();
+    options.onProgress?.({ phase: 'saving', done: 0, total: ready.length });
+    const C = model.adapter.numClasses;
+    const D = model.backbone.config.embedDim;
+    ws.predictions.put(
+      version.id,
+      ready.map((c, i) => {
+        const probs = pred.probabilities.subarray(i * C, (i + 1) * C);
+        return {
+          caseId: c.id,
+          probabilities: Array.from(probs),
+          uncertainty: kind === 'multilabel' ? undefined : entropy(probs),
+          embedding: pred.features.slice(i * D, (i + 1) * D),
+        };
+      }),
+    );
+    return { versionId: version.id, predicted: ready.length, failures: ensured.failures, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    model.dispose();
+  }
+}

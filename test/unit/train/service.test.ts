@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { autoTrainDue, TrainingService, workerThreadTrainer } from '../../../core/train/service';
+import type { RunEvent } from '../../../core/train/training-run';
+import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
+
+let f: TrainFixture;
+
+beforeAll(async () => {
+  f = await createTrainFixture();
+});
+
+afterAll(() => f?.dispose());
+
+const job = () => ({ taskId: f.taskId, backboneId: f.backboneId, adapter: { method: 'linear' as const }, epochs: 2, batchSize: 4 });
+
+describe('TrainingService (real worker thread)', () => {
+  it('runs one job at a time in the trainer thread, queues the rest, and cancels a queued run', async () => {
+    const events: RunEvent[] = [];
+    const service = new TrainingService(f.ws, { onRunEvent: (e) => events.push(e) });
+    try {
+      const first = service.enqueueTraining(job());
+      const second = service.enqueueTraining(job());
+      const third = service.enqueueTraining(job());
+      expect(service.pending()).toEqual([
+        { runId: first.id, status: 'running' },
+        { runId: second.id, status: 'queued' },
+        { runId: third.id, status: 'queued' },
+      ]);
+      expect(service.cancelRun(second.id)).toBe(true);
+      expect(f.ws.runs.get(second.id).status).toBe('cancelled');
+      const outcome = await service.waitForRun(first.id);
+      expect(outcome.status).toBe('done');
+      expect(f.ws.runs.get(first.id)).toMatchObject({ status: 'done', resultVersionId: outcome.versionId });
+      expect(events.some((e) => e.runId === first.id && e.phase === 'training')).toBe(true);
+      const thirdOutcome = await service.waitForRun(third.id);
+      expect(thirdOutcome.status).toBe('done');
+      expect(service.backendName).toBeTruthy();
+      // Prediction goes through the same trainer.
+      const predicted = await service.predict({ taskId: f.taskId });
+      expect(predicted.predicted).toBe(20);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('cancels a running job', async () => {
+    const service = new TrainingService(f.ws, {
+      onRunEvent: (e) => {
+        if (e.phase === 'training' && e.step === 1) service.cancelRun(e.runId);
+      },
+    });
+    try {
+      const run = service.enqueueTraining({ ...job(), epochs: 50 });
+      expect((await service.waitForRun(run.id)).status).toBe('cancelled');
+      expect(f.ws.runs.get(run.id).status).toBe('cancelled');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('marks the run failed when the trainer dies, and starts a fresh trainer for the next job', async () => {
+    let spawned = 0;
+    const crashing = new URL('../../helpers/workers/crashing-trainer.mjs', import.meta.url);
+    const service = new TrainingService(f.ws, {}, () => (++spawned === 1 ? workerThreadTrainer(crashing) : workerThreadTrainer()));
+    try {
+      const doomed = service.enqueueTraining(job());
+      const next = service.enqueueTraining(job());
+      const outcome = await service.waitForRun(doomed.id);
+      expect(outcome.status).toBe('failed');
+      expect(f.ws.runs.get(doomed.id).error).toMatch(/exit code 3/);
+      expect((await service.waitForRun(next.id)).status).toBe('done');
+      expect(spawned).toBe(2);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses a job for an unknown task or backbone before queueing it', () => {
+    const service = new TrainingService(f.ws);
+    expect(() => service.enqueueTraining({ ...job(), taskId: 999 })).toThrow(/task/);
+    expect(() => service.enqueueTraining({ ...job(), backboneId: 999 })).toThrow(/ackbone/);
+    expect(() => service.enqueueTraining({ ...job(), lr: -1 })).toThrow(/lr/);
+    void service.close();
+  });
+});
+
+describe('auto-train policy', () => {
+  it('is due after N new label events since the newest version, and not while busy', () => {
+    const cases = f.ws.listCases({ limit: 100 }).items;
+    expect(autoTrainDue(f.ws, f.taskId, 3, false)).toBe(false);
+    f.ws.labels.set({ caseId: cases[0].id, taskId: f.taskId, value: 'yes', author: 'test' });
+    f.ws.labels.set({ caseId: cases[1].id, taskId: f.taskId, value: 'no', author: 'test' });
+    expect(autoTrainDue(f.ws, f.taskId, 3, false)).toBe(false);
+    f.ws.labels.set({ caseId: cases[2].id, taskId: f.taskId, value: 'yes', author: 'test' });
+    expect(autoTrainDue(f.ws, f.taskId, 3, false)).toBe(true);
+    expect(autoTrainDue(f.ws, f.taskId, 3, true)).toBe(false);
+  });
+});
