@@ -16,7 +16,7 @@ export interface OptimizerConfig {
 
 /** Weight decay applies to weight matrices only: not biases, gates, LayerNorm or prompts (as in timm/PEFT practice). */
 export function decays(name: string): boolean {
-  return name.endsWith('.weight');
+  return name.endsWith('.weight') && !/(^|\.)norm\d*\./.test(name);
 }
 
 export class AdapterOptimizer {

@@ -89,6 +89,11 @@ export interface TrainResult {
 }
 
 export interface RunOptions {
+  /**
+   * Further variables trained with the adapter, e.g. a backbone's own weights when a small ViT is
+   * trained from scratch as a stand-in foundation model (eval:medmnist). Not part of bestTensors.
+   */
+  extraVariables?: Map<string, tf.Variable>;
   task: TrainTaskKind;
   numClasses: number;
   size: number;
@@ -239,7 +244,8 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
     warmupSteps: Math.min(totalSteps, Math.round(config.warmupFraction * totalSteps)),
   });
   const random = seededRandom(`train:${config.seed}`);
-  const optimizer = new AdapterOptimizer(model.variables, { kind: config.optimizer, weightDecay: config.weightDecay });
+  const variables = new Map([...model.variables, ...(options.extraVariables ?? [])]);
+  const optimizer = new AdapterOptimizer(variables, { kind: config.optimizer, weightDecay: config.weightDecay });
   const accumulator = new GradientAccumulator();
   const weights = classWeightTensor(config, train, task, numClasses);
   const history: EpochRecord[] = [];
@@ -268,10 +274,10 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
           const labels = labelTensor(part, task, numClasses);
           const { value, grads } = tf.variableGrads(
             () => tf.tidy(() => trainingLoss(task, model.forward(images, { layout: 'NCHW' }).logits, labels, weights)),
-            model.trainableVariables(),
+            [...variables.values()],
           );
           const named = new Map<string, tf.Tensor>();
-          for (const [name, v] of model.variables) if (grads[v.name]) named.set(name, grads[v.name]);
+          for (const [name, v] of variables) if (grads[v.name]) named.set(name, grads[v.name]);
           accumulator.add(named, part.length / batch.length);
           batchLoss += (await value.data())[0] * (part.length / batch.length);
           tf.dispose([images, labels, value]);
