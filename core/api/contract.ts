@@ -40,8 +40,13 @@ export const CaseSummary = z.object({
   label: z.string().optional(),
   predicted: z.string().optional(),
   confidence: z.number().optional(),
+  uncertainty: z.number().optional(),
   suggestionRank: z.number().int().optional(),
   importedAt: z.string(),
+  frameCount: z.number().int().nonnegative().default(1),
+  quarantined: z.boolean().default(false),
+  /** Marked for review (labels.flag). */
+  flagged: z.boolean().default(false),
 });
 
 export const ListCasesRequest = z.object({
@@ -54,6 +59,200 @@ export const ListCasesRequest = z.object({
 });
 
 const Empty = z.object({}).strict();
+const Id = z.number().int().positive();
+
+// ---- label tasks -------------------------------------------------------------------------------
+
+export const TaskKind = z.enum(['multiclass', 'ordinal', 'multilabel', 'segmentation']);
+const hexColour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #rrggbb');
+export const TaskClass = z.object({ name: z.string(), color: z.string(), hotkey: z.string().optional() });
+export const LabelTask = z.object({
+  id: Id,
+  name: z.string(),
+  kind: TaskKind,
+  classes: z.array(TaskClass),
+  description: z.string().optional(),
+  createdAt: z.string(),
+});
+export const CreateTaskRequest = z.object({
+  name: z.string().trim().min(1, 'a task needs a name').max(200),
+  kind: TaskKind.default('multiclass'),
+  classes: z
+    .array(
+      z.object({
+        name: z.string().trim().min(1, 'a class needs a name').max(100),
+        color: hexColour.optional(),
+        hotkey: z.string().length(1, 'a hotkey is one key').optional(),
+      }),
+    )
+    .min(1, 'a task needs classes')
+    .max(50),
+  description: z.string().max(2000).optional(),
+});
+
+// ---- labels ------------------------------------------------------------------------------------
+
+/** multiclass/ordinal: a class name; multilabel: class names; segmentation: a stored mask. */
+export const LabelValue = z.union([
+  z.string(),
+  z.array(z.string()),
+  z.object({ maskSha256: z.string(), rows: z.number().int(), columns: z.number().int() }),
+]);
+export const LabelSource = z.enum(['human', 'accepted-suggestion', 'import']);
+export const LabelEvent = z.object({
+  id: Id,
+  caseId: Id,
+  taskId: Id,
+  value: LabelValue.nullable(),
+  valueText: z.string().nullable(),
+  author: z.string(),
+  source: LabelSource,
+  adapterVersionId: z.number().int().optional(),
+  /** "v3 · DVPT": the adapter version that suggested an accepted label. */
+  adapterVersionName: z.string().optional(),
+  undoOf: z.number().int().optional(),
+  createdAt: z.string(),
+});
+const LabelTarget = z.object({ caseId: Id, taskId: Id });
+export const LabelChange = z.object({
+  /** The event written, null when there was nothing to undo. */
+  event: LabelEvent.nullable(),
+  /** The case's label after the change (display text), null for no label. */
+  label: z.string().nullable(),
+});
+
+// ---- cases -------------------------------------------------------------------------------------
+
+export const CaseDetail = z.object({
+  id: Id,
+  kind: z.enum(['dicom', 'photo']),
+  displayName: z.string(),
+  sourcePath: z.string(),
+  format: z.string(),
+  frameCount: z.number().int(),
+  rows: z.number().int().optional(),
+  columns: z.number().int().optional(),
+  split: z.enum(['train', 'val']),
+  importedAt: z.string(),
+  sopInstanceUid: z.string(),
+  instanceNumber: z.number().optional(),
+  seriesInstanceUid: z.string(),
+  seriesNumber: z.number().optional(),
+  seriesDescription: z.string().optional(),
+  modality: z.string().optional(),
+  bodyPart: z.string().optional(),
+  studyInstanceUid: z.string(),
+  studyDate: z.string().optional(),
+  studyTime: z.string().optional(),
+  studyDescription: z.string().optional(),
+  accessionNumber: z.string().optional(),
+  institutionName: z.string().optional(),
+  patientId: z.string().optional(),
+  patientName: z.string().optional(),
+  patientBirthDate: z.string().optional(),
+  patientSex: z.string().optional(),
+});
+
+export const CaseRecord = z.object({
+  case: CaseDetail,
+  /** The task the label fields refer to (the first task when none was asked for); null without tasks. */
+  taskId: z.number().int().nullable(),
+  label: z.string().nullable(),
+  /** Oldest first. */
+  history: z.array(LabelEvent),
+  prediction: z
+    .object({
+      versionId: Id,
+      versionName: z.string(),
+      predicted: z.string().optional(),
+      confidence: z.number().optional(),
+      probabilities: z.array(z.number()),
+    })
+    .nullable(),
+  suggestion: z.object({ rank: z.number().int(), score: z.number(), strategy: z.string(), reason: z.string().optional() }).nullable(),
+  quarantine: z.object({ code: z.string(), reason: z.string() }).nullable(),
+  review: z.object({ flagged: z.boolean(), skipped: z.boolean(), note: z.string().optional() }),
+});
+
+const typedArray = <T extends ArrayBufferView>(what: string) =>
+  z.custom<T>((v) => ArrayBuffer.isView(v) && !(v instanceof DataView), `${what} must be a typed array`);
+type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+const LookupTable = z.object({
+  firstMapped: z.number(),
+  bitsPerEntry: z.number(),
+  data: typedArray<Uint16Array | Uint8Array>('LUT data'),
+  explanation: z.string().optional(),
+});
+const WindowPreset = z.object({ center: z.number(), width: z.number(), explanation: z.string().optional() });
+
+/**
+ * What the viewer needs to draw a case: the stored values (typed arrays, carried as binary by both
+ * transports) plus everything the display pipeline (core/imaging/display.ts) reads.
+ */
+export const ViewerImage = z.object({
+  caseId: Id,
+  source: z.string(),
+  kind: z.enum(['dicom', 'photo']),
+  rows: z.number().int().positive(),
+  columns: z.number().int().positive(),
+  samplesPerPixel: z.number().int(),
+  numberOfFrames: z.number().int().positive(),
+  /** Index of frames[0] in the image (a request may ask for a range). */
+  firstFrame: z.number().int().nonnegative(),
+  frames: z.array(typedArray<PixelArray>('a frame')),
+  photometric: z.enum(['MONOCHROME1', 'MONOCHROME2', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'PALETTE COLOR']),
+  bitsAllocated: z.number().int(),
+  bitsStored: z.number().int(),
+  signed: z.boolean(),
+  lossy: z.boolean(),
+  modality: z.object({ slope: z.number(), intercept: z.number(), lut: LookupTable.optional(), unit: z.string().optional() }),
+  voi: z.object({ windows: z.array(WindowPreset), luts: z.array(LookupTable), fn: z.enum(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']) }),
+  palette: z.object({ red: LookupTable, green: LookupTable, blue: LookupTable }).optional(),
+  metadata: z.object({
+    patientId: z.string().optional(),
+    patientName: z.string().optional(),
+    patientBirthDate: z.string().optional(),
+    patientSex: z.string().optional(),
+    studyDate: z.string().optional(),
+    studyTime: z.string().optional(),
+    studyDescription: z.string().optional(),
+    seriesDescription: z.string().optional(),
+    seriesNumber: z.number().optional(),
+    instanceNumber: z.number().optional(),
+    accessionNumber: z.string().optional(),
+    modality: z.string().optional(),
+    bodyPart: z.string().optional(),
+    institutionName: z.string().optional(),
+    manufacturer: z.string().optional(),
+    pixelSpacing: z.tuple([z.number(), z.number()]).optional(),
+    sliceThickness: z.number().optional(),
+    photoFormat: z.string().optional(),
+  }),
+});
+
+export const Thumbnail = z.object({
+  caseId: Id,
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  rgba: typedArray<Uint8ClampedArray>('thumbnail pixels'),
+});
+
+// ---- import ------------------------------------------------------------------------------------
+
+export const ImportFailure = z.object({ file: z.string(), reason: z.string(), code: z.string() });
+export const ImportReport = z.object({
+  total: z.number().int(),
+  imported: z.number().int(),
+  duplicates: z.number().int(),
+  skipped: z.number().int(),
+  failed: z.number().int(),
+  /** Files that could not be read: they are in the workspace's quarantine with the reason. */
+  quarantine: z.array(ImportFailure),
+  skippedFiles: z.array(z.object({ file: z.string(), reason: z.string() })),
+  cancelled: z.boolean(),
+  caseCount: z.number().int(),
+});
+export const ImportProgress = z.object({ done: z.number().int(), total: z.number().int(), current: z.string() });
 
 export const contract = {
   'app.info': { request: Empty, response: AppInfo },
@@ -65,10 +264,41 @@ export const contract = {
     request: ListCasesRequest,
     response: z.object({ total: z.number().int().nonnegative(), items: z.array(CaseSummary) }),
   },
+  'cases.get': { request: z.object({ id: Id, taskId: Id.optional() }), response: CaseRecord },
+  'cases.image': {
+    request: z.object({
+      id: Id,
+      firstFrame: z.number().int().nonnegative().default(0),
+      /** Frames to send from firstFrame; all when absent. */
+      frameCount: z.number().int().positive().optional(),
+    }),
+    response: ViewerImage,
+  },
+  'cases.thumbnail': { request: z.object({ id: Id, size: z.number().int().min(16).max(256).default(64) }), response: Thumbnail },
+  'tasks.list': { request: Empty, response: z.array(LabelTask) },
+  'tasks.create': { request: CreateTaskRequest, response: LabelTask },
+  'import.start': {
+    request: z.object({
+      paths: z.array(z.string().trim().min(1).max(4096)).min(1, 'name at least one file or folder').max(1000),
+      /** Leave files where they are instead of copying them into the workspace. */
+      reference: z.boolean().default(false),
+    }),
+    response: ImportReport,
+  },
+  'import.cancel': { request: Empty, response: z.object({ cancelled: z.boolean() }) },
+  'labels.set': { request: LabelTarget.extend({ value: LabelValue.nullable() }), response: LabelChange },
+  'labels.undo': { request: LabelTarget, response: LabelChange },
+  'labels.accept': { request: LabelTarget, response: LabelChange },
+  'labels.skip': { request: LabelTarget.extend({ skipped: z.boolean().default(true) }), response: z.object({ skipped: z.boolean() }) },
+  'labels.flag': {
+    request: LabelTarget.extend({ flagged: z.boolean().default(true), note: z.string().max(2000).optional() }),
+    response: z.object({ flagged: z.boolean() }),
+  },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
   'workspace.changed': WorkspaceInfo.nullable(),
+  'import.progress': ImportProgress,
 } satisfies Record<EventName, z.ZodType>;
 
 export type Contract = typeof contract;
@@ -82,6 +312,14 @@ export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type AppInfoT = z.output<typeof AppInfo>;
 export type WorkspaceInfoT = z.output<typeof WorkspaceInfo>;
 export type CaseSummaryT = z.output<typeof CaseSummary>;
+export type CaseRecordT = z.output<typeof CaseRecord>;
+export type LabelTaskT = z.output<typeof LabelTask>;
+export type LabelEventT = z.output<typeof LabelEvent>;
+export type ViewerImageT = z.output<typeof ViewerImage>;
+export type ThumbnailT = z.output<typeof Thumbnail>;
+export type ImportReportT = z.output<typeof ImportReport>;
+export type ImportProgressT = z.output<typeof ImportProgress>;
+export type LabelChangeT = z.output<typeof LabelChange>;
 
 /**
  * The API the renderer sees as `window.medtune`, identical over both transports.

@@ -9,9 +9,22 @@ export const CHANNEL_NAMES = [
   'workspace.current',
   'workspace.close',
   'cases.list',
+  'cases.get',
+  'cases.image',
+  'cases.thumbnail',
+  'tasks.list',
+  'tasks.create',
+  'import.start',
+  'import.cancel',
+  'labels.set',
+  'labels.undo',
+  'labels.accept',
+  'labels.skip',
+  'labels.flag',
+  // Training and adapter-version channels are added here by the trainer work.
 ] as const;
 
-export const EVENT_NAMES = ['workspace.changed'] as const;
+export const EVENT_NAMES = ['workspace.changed', 'import.progress'] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

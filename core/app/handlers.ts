@@ -1,10 +1,19 @@
 import os from 'node:os';
 import type { Handlers } from '../api/dispatch';
+import type { LabelChangeT } from '../api/contract';
+import { ApiFailure } from '../api/errors';
 import { APP_NAME, APP_VERSION } from '../app-info';
+import type { LabelEvent, Workspace } from '../store';
+import { caseRecord, describeEvents } from './case-record';
 import type { AppSession } from './session';
+
+function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT {
+  return { event: event ? describeEvents(ws, [event])[0] : null, label: event?.valueText ?? null };
+}
 
 /** Every contract channel mapped to the core service that does the work. */
 export function createHandlers(session: AppSession): Handlers {
+  const ws = () => session.requireWorkspace();
   return {
     'app.info': (_req, ctx) => ({
       name: APP_NAME,
@@ -20,6 +29,71 @@ export function createHandlers(session: AppSession): Handlers {
       session.closeWorkspace();
       return null;
     },
-    'cases.list': (req) => session.requireWorkspace().listCases(req),
+
+    'cases.list': (req) => {
+      const page = ws().listCases(req);
+      const taskId = req.taskId ?? ws().tasks.list()[0]?.id;
+      return {
+        total: page.total,
+        items: page.items.map((c) => ({ ...c, flagged: taskId !== undefined && session.marks.get(taskId, c.id).flagged })),
+      };
+    },
+    'cases.get': (req) => {
+      const taskId = req.taskId ?? ws().tasks.list()[0]?.id ?? null;
+      return caseRecord(ws(), req.id, taskId, taskId === null ? { flagged: false, skipped: false } : session.marks.get(taskId, req.id));
+    },
+    'cases.image': (req) => {
+      const detail = ws().cases.get(req.id);
+      return session.images.image(req.id, detail.blobPath, req.firstFrame, req.frameCount);
+    },
+    'cases.thumbnail': (req) => {
+      const detail = ws().cases.get(req.id);
+      return session.images.thumbnail(req.id, detail.blobPath, req.size);
+    },
+
+    'tasks.list': () => ws().tasks.list(),
+    'tasks.create': (req) => ws().tasks.create(req),
+
+    'import.start': (req) => session.importPaths(req.paths, req.reference),
+    'import.cancel': () => ({ cancelled: session.cancelImport() }),
+
+    'labels.set': (req) => {
+      const w = ws();
+      const event = w.labels.set({ caseId: req.caseId, taskId: req.taskId, value: req.value, author: session.author });
+      session.marks.update(req.taskId, req.caseId, { skipped: false });
+      return labelChange(w, event);
+    },
+    'labels.undo': (req) => {
+      const w = ws();
+      return labelChange(w, w.labels.undo(req.caseId, req.taskId, session.author));
+    },
+    'labels.accept': (req) => {
+      const w = ws();
+      const active = w.versions.active(req.taskId);
+      const prediction = active ? w.predictions.get(active.id, req.caseId) : undefined;
+      if (!active || !prediction?.predicted) {
+        throw new ApiFailure('not-found', 'The model has no suggestion for this case yet (no active adapter version has predicted it).');
+      }
+      const task = w.tasks.get(req.taskId);
+      const value = task.kind === 'multilabel' ? prediction.predicted.split(', ').filter(Boolean) : prediction.predicted;
+      const event = w.labels.set({
+        caseId: req.caseId,
+        taskId: req.taskId,
+        value,
+        author: session.author,
+        source: 'accepted-suggestion',
+        adapterVersionId: active.id,
+      });
+      return labelChange(w, event);
+    },
+    'labels.skip': (req) => {
+      ws().cases.get(req.caseId);
+      return { skipped: session.marks.update(req.taskId, req.caseId, { skipped: req.skipped }).skipped };
+    },
+    'labels.flag': (req) => {
+      ws().cases.get(req.caseId);
+      const mark = session.marks.update(req.taskId, req.caseId, { flagged: req.flagged, ...(req.note ? { note: req.note } : {}) });
+      return { flagged: mark.flagged };
+    },
   };
 }

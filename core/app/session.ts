@@ -1,15 +1,30 @@
+import os from 'node:os';
 import { ApiFailure } from '../api/errors';
 import { EventBus } from '../api/dispatch';
-import type { WorkspaceInfoT } from '../api/contract';
+import type { ImportReportT, WorkspaceInfoT } from '../api/contract';
 import { Workspace } from '../store';
+import { ReviewMarks } from './review-marks';
+import { ViewerImages } from './viewer-images';
+
+/** Progress events at most this often: a 10,000-file import must not flood the renderer. */
+const PROGRESS_INTERVAL_MS = 100;
 
 /**
- * The application state one window (or one browser-mode server) works on: the open workspace and
- * the event bus. Services hang off it; the transports only see handlers.
+ * The application state one window (or one browser-mode server) works on: the open workspace, the
+ * event bus, the image decoder and the running import. Services hang off it; the transports only see handlers.
  */
 export class AppSession {
   readonly events = new EventBus();
+  readonly images = new ViewerImages();
+  readonly marks = new ReviewMarks();
+  /** Who labels: the operating-system account running MedTune. */
+  readonly author: string;
   private workspace: Workspace | null = null;
+  private importing: AbortController | null = null;
+
+  constructor(author?: string) {
+    this.author = author ?? currentUser();
+  }
 
   get current(): Workspace | null {
     return this.workspace;
@@ -21,32 +36,109 @@ export class AppSession {
     return this.workspace;
   }
 
+  /** The task a request names, or the workspace's first; an error value when there is none. */
+  requireTask(taskId?: number): number {
+    const ws = this.requireWorkspace();
+    if (taskId !== undefined) return ws.tasks.get(taskId).id;
+    const first = ws.tasks.list()[0];
+    if (!first) throw new ApiFailure('not-found', 'This workspace has no label task yet. Define one in Settings first.');
+    return first.id;
+  }
+
   createWorkspace(dir: string, name?: string): WorkspaceInfoT {
+    this.refuseWhileImporting();
     const ws = Workspace.create(dir, name ? { name } : undefined);
     return this.replace(ws);
   }
 
   openWorkspace(dir: string): WorkspaceInfoT {
+    this.refuseWhileImporting();
     const ws = Workspace.open(dir);
     return this.replace(ws);
   }
 
   closeWorkspace(): void {
+    this.refuseWhileImporting();
     this.workspace?.close();
     this.workspace = null;
+    this.forgetWorkspaceState();
     this.events.emit('workspace.changed', null);
   }
 
+  /** Imports paths into the open workspace, one import at a time, with throttled progress events. */
+  async importPaths(paths: string[], reference: boolean): Promise<ImportReportT> {
+    const ws = this.requireWorkspace();
+    this.refuseWhileImporting();
+    const controller = new AbortController();
+    this.importing = controller;
+    let lastEmit = 0;
+    try {
+      const report = await ws.import(paths, {
+        reference,
+        signal: controller.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (p.done === p.total || now - lastEmit >= PROGRESS_INTERVAL_MS) {
+            lastEmit = now;
+            this.events.emit('import.progress', p);
+          }
+        },
+      });
+      const info = ws.info();
+      this.events.emit('workspace.changed', info);
+      return {
+        total: report.total,
+        imported: report.imported,
+        duplicates: report.duplicates,
+        skipped: report.skipped,
+        failed: report.failed,
+        quarantine: report.failures,
+        skippedFiles: report.skippedFiles,
+        cancelled: report.cancelled,
+        caseCount: info.caseCount,
+      };
+    } finally {
+      this.importing = null;
+    }
+  }
+
+  /** Asks the running import to stop after the current file; false when none runs. */
+  cancelImport(): boolean {
+    if (!this.importing) return false;
+    this.importing.abort();
+    return true;
+  }
+
   dispose(): void {
+    this.importing?.abort();
     this.workspace?.close();
     this.workspace = null;
+    void this.images.close();
+  }
+
+  private refuseWhileImporting(): void {
+    if (this.importing) throw new ApiFailure('busy', 'An import is running. Wait for it to finish or cancel it first.');
+  }
+
+  private forgetWorkspaceState(): void {
+    this.images.reset();
+    this.marks.clear();
   }
 
   private replace(ws: Workspace): WorkspaceInfoT {
     this.workspace?.close();
     this.workspace = ws;
+    this.forgetWorkspaceState();
     const info = ws.info();
     this.events.emit('workspace.changed', info);
     return info;
+  }
+}
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username || 'user';
+  } catch {
+    return 'user';
   }
 }

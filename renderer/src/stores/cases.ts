@@ -1,49 +1,128 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { computed, ref, shallowReactive } from 'vue';
 import type { CaseSummaryT } from '../../../core/api/contract';
 import { call, friendlyMessage } from './api';
 
 export type CaseFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'quarantined';
+export type CaseSort = 'imported' | 'rank' | 'uncertainty';
 
-/** The worklist: one page of cases for the current filter and search. */
+/** Rows fetched per cases.list call; the worklist only ever asks for the pages it shows. */
+export const PAGE_SIZE = 100;
+
+/**
+ * The worklist as a sparse array: the total for the current filter/sort/search plus the pages
+ * loaded so far, so 50,000 cases cost no more than the rows on screen. The selection is an index
+ * into this list.
+ */
 export const useCasesStore = defineStore('cases', () => {
-  const items = ref<CaseSummaryT[]>([]);
-  const total = ref(0);
   const filter = ref<CaseFilter>('all');
+  const sort = ref<CaseSort>('imported');
   const search = ref('');
-  const loading = ref(false);
+  const total = ref(0);
   const loaded = ref(false);
   const error = ref<string | null>(null);
+  const selectedIndex = ref(-1);
+  /** page number → rows; shallow so a page swap re-renders without deep-watching every row. */
+  const pages = shallowReactive(new Map<number, CaseSummaryT[]>());
+  const inFlight = new Map<number, Promise<void>>();
+  /** Bumped on every query change so answers to an older query are dropped. */
+  let generation = 0;
 
-  async function load(): Promise<void> {
-    loading.value = true;
-    error.value = null;
-    try {
-      const page = await call('cases.list', {
-        filter: filter.value,
-        limit: 200,
-        ...(search.value.trim() ? { search: search.value.trim() } : {}),
+  const selected = computed(() => rowAt(selectedIndex.value));
+
+  function rowAt(index: number): CaseSummaryT | undefined {
+    if (index < 0) return undefined;
+    return pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+  }
+
+  function fetchPage(page: number): Promise<void> {
+    const existing = inFlight.get(page);
+    if (existing) return existing;
+    const gen = generation;
+    const request = call('cases.list', {
+      offset: page * PAGE_SIZE,
+      limit: PAGE_SIZE,
+      filter: filter.value,
+      sort: sort.value,
+      ...(search.value.trim() ? { search: search.value.trim() } : {}),
+    })
+      .then((result) => {
+        if (gen !== generation) return;
+        total.value = result.total;
+        pages.set(page, result.items);
+        loaded.value = true;
+        error.value = null;
+      })
+      .catch((err: unknown) => {
+        if (gen === generation) error.value = friendlyMessage(err);
+      })
+      .finally(() => {
+        if (inFlight.get(page) === request) inFlight.delete(page);
       });
-      items.value = page.items;
-      total.value = page.total;
-      loaded.value = true;
-    } catch (err) {
-      error.value = friendlyMessage(err);
-    } finally {
-      loading.value = false;
+    inFlight.set(page, request);
+    return request;
+  }
+
+  /** Makes sure the rows first…last are loaded (or loading). */
+  async function ensure(first: number, last: number): Promise<void> {
+    const from = Math.max(0, Math.floor(first / PAGE_SIZE));
+    const to = Math.max(from, Math.floor(Math.max(first, last) / PAGE_SIZE));
+    const waits: Promise<void>[] = [];
+    for (let p = from; p <= to; p++) if (!pages.has(p)) waits.push(fetchPage(p));
+    await Promise.all(waits);
+  }
+
+  /** Starts over for the current filter, sort and search (selection back to the top). */
+  async function reload(): Promise<void> {
+    generation++;
+    pages.clear();
+    inFlight.clear();
+    selectedIndex.value = -1;
+    await fetchPage(0);
+  }
+
+  const setFilter = (next: CaseFilter) => {
+    filter.value = next;
+    return reload();
+  };
+  const setSort = (next: CaseSort) => {
+    sort.value = next;
+    return reload();
+  };
+
+  /** Selects a row, loading its page first when needed; false past either end. */
+  async function select(index: number): Promise<boolean> {
+    if (index < 0 || index >= total.value) return false;
+    await ensure(index, index);
+    if (!rowAt(index)) return false;
+    selectedIndex.value = index;
+    return true;
+  }
+
+  /** Updates one row in place after a label change; the row keeps its place until the next reload. */
+  function patchRow(id: number, change: Partial<CaseSummaryT>): void {
+    for (const [page, rows] of pages) {
+      const at = rows.findIndex((r) => r.id === id);
+      if (at >= 0) {
+        const next = rows.slice();
+        next[at] = { ...rows[at], ...change };
+        pages.set(page, next);
+        return;
+      }
     }
   }
 
-  function setFilter(next: CaseFilter): Promise<void> {
-    filter.value = next;
-    return load();
-  }
-
   function reset(): void {
-    items.value = [];
+    generation++;
+    pages.clear();
+    inFlight.clear();
     total.value = 0;
     loaded.value = false;
+    selectedIndex.value = -1;
   }
 
-  return { items, total, filter, search, loading, loaded, error, load, setFilter, reset };
+  return {
+    filter, sort, search, total, loaded, error, selectedIndex, selected, pages,
+    rowAt, ensure, reload, setFilter, setSort, select, patchRow, reset,
+  };
 });

@@ -5,6 +5,27 @@ import { contract, events } from '../../../core/api/contract';
 
 const info = { dir: '/tmp/w', name: 'w', schemaVersion: 1, caseCount: 0, createdAt: '2026-01-01T00:00:00Z' };
 
+/** Channels these tests do not call: a handler that fails loudly if one ever is. */
+function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'workspace.open' | 'workspace.current' | 'workspace.close' | 'cases.list'> {
+  const never = () => {
+    throw new Error('not used in this test');
+  };
+  return {
+    'cases.get': never,
+    'cases.image': never,
+    'cases.thumbnail': never,
+    'tasks.list': never,
+    'tasks.create': never,
+    'import.start': never,
+    'import.cancel': never,
+    'labels.set': never,
+    'labels.undo': never,
+    'labels.accept': never,
+    'labels.skip': never,
+    'labels.flag': never,
+  };
+}
+
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
   return {
     'app.info': (_r, ctx) => ({ name: 'MedTune', version: '0', transport: ctx.transport, platform: 'x', node: '20' }),
@@ -13,6 +34,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'workspace.current': () => null,
     'workspace.close': () => null,
     'cases.list': (req) => ({ total: req.limit, items: [] }),
+    ...unimplemented(),
     ...overrides,
   };
 }
@@ -20,7 +42,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
 describe('contract', () => {
   it('names every channel exactly once, with request and response schemas', () => {
     expect(Object.keys(contract).sort()).toEqual([...CHANNEL_NAMES].sort());
-    expect(Object.keys(events)).toEqual(['workspace.changed']);
+    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress']);
   });
 });
 

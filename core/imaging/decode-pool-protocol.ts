@@ -1,0 +1,18 @@
+/** Messages between DecodePool and its workers (structured-cloned; image buffers are transferred). */
+import type { DecodedImage, ImagingError } from './types';
+
+export type DecodeRequest =
+  | { type: 'decode-file'; id: number; path: string }
+  | { type: 'decode-bytes'; id: number; bytes: Uint8Array; source: string }
+  | { type: 'cancel'; id: number };
+
+export interface SerializedImagingError {
+  file: string;
+  reason: string;
+  code: ImagingError['code'];
+}
+
+export type DecodeResponse =
+  | { id: number; ok: true; image: DecodedImage }
+  | { id: number; ok: false; error: SerializedImagingError }
+  | { id: number; ok: false; cancelled: true };

@@ -1,0 +1,309 @@
+/** decodeDicom: bytes to stored values per frame plus the transforms and metadata the viewer needs. */
+import { ImagingError, type DecodedImage, type Photometric, type PixelArray } from '../types';
+import { decodeJpeg8Frame, jpegPrecision } from './codecs/jpeg-baseline';
+import { decodeJpeg12Frame } from './codecs/jpeg12';
+import { decodeJpegLosslessFrame } from './codecs/jpeg-lossless';
+import { decodeRleFrame } from './codecs/rle';
+import { decodeWithWasm, type WasmDecodeResult } from './codecs/wasm-codecs';
+import { encapsulatedFrames, TruncatedFragmentError } from './fragments';
+import { findPixelDataElement, headerFromParsed, type DicomHeader } from './header';
+import { parseDicomBytes, type ParsedDicom } from './parse';
+import {
+  bytesPerElement,
+  expandYbr422,
+  pixelDtype,
+  planarToInterleaved,
+  swapBytes,
+  typedFromLittleEndian,
+  unpackBits,
+  type PixelDtype,
+} from './pixels';
+import { transferSyntaxInfo, type TransferSyntaxInfo } from './transfer-syntax';
+import { readModalityTransform, readPalette, readVoiTransform } from './transforms';
+
+/** The Image Pixel attributes decoding needs, validated. */
+export interface PixelLayout {
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  signed: boolean;
+  planar: boolean;
+  photometric: string;
+  frames: number;
+  dtype: PixelDtype;
+}
+
+const SUPPORTED_PHOTOMETRIC = new Set([
+  'MONOCHROME1',
+  'MONOCHROME2',
+  'PALETTE COLOR',
+  'RGB',
+  'YBR_FULL',
+  'YBR_FULL_422',
+  'YBR_RCT',
+  'YBR_ICT',
+  'YBR_PARTIAL_420',
+  'YBR_PARTIAL_422',
+]);
+
+export function pixelLayout(header: DicomHeader): PixelLayout {
+  const { source } = header;
+  if (!header.hasPixelData) {
+    throw new ImagingError(source, 'no pixel data element (not an image: e.g. DICOMDIR, SR, RT plan)', 'no-pixel-data');
+  }
+  const missing: string[] = [];
+  if (!header.rows) missing.push('Rows');
+  if (!header.columns) missing.push('Columns');
+  if (!header.bitsAllocated) missing.push('BitsAllocated');
+  if (!header.samplesPerPixel) missing.push('SamplesPerPixel');
+  if (!header.photometricInterpretation) missing.push('PhotometricInterpretation');
+  if (missing.length > 0) {
+    throw new ImagingError(source, `Pixel Data present but Image Pixel attributes missing: ${missing.join(', ')}`, 'corrupt');
+  }
+  const bitsAllocated = header.bitsAllocated!;
+  const keyword = header.pixelDataKeyword ?? 'PixelData';
+  const floatData = keyword !== 'PixelData';
+  if (!floatData && ![1, 8, 16, 32].includes(bitsAllocated)) {
+    throw new ImagingError(source, `Bits Allocated ${bitsAllocated} is not supported (1, 8, 16 or 32)`, 'unsupported');
+  }
+  const samplesPerPixel = header.samplesPerPixel!;
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
+    throw new ImagingError(source, `Samples per Pixel ${samplesPerPixel} is not supported (1 or 3)`, 'unsupported');
+  }
+  const photometric = header.photometricInterpretation!;
+  if (!SUPPORTED_PHOTOMETRIC.has(photometric)) {
+    throw new ImagingError(source, `Photometric Interpretation ${photometric} is not supported`, 'unsupported');
+  }
+  const bitsStored = header.bitsStored ?? bitsAllocated;
+  if (bitsStored < 1 || bitsStored > bitsAllocated) {
+    throw new ImagingError(source, `Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`, 'corrupt');
+  }
+  const signed = header.pixelRepresentation === 1;
+  return {
+    rows: header.rows!,
+    columns: header.columns!,
+    samplesPerPixel,
+    bitsAllocated,
+    bitsStored,
+    signed,
+    planar: samplesPerPixel > 1 && header.planarConfiguration === 1,
+    photometric,
+    frames: header.numberOfFrames,
+    dtype: pixelDtype(bitsAllocated, signed, keyword),
+  };
+}
+
+interface FrameSet {
+  frames: PixelArray[];
+  photometric: Photometric;
+  /** A codec reported lossy coding (J2K irreversible, JPEG-LS near > 0), or the syntax is lossy-only. */
+  lossyCodec: boolean;
+}
+
+function nativeFrames(parsed: ParsedDicom, layout: PixelLayout, ts: TransferSyntaxInfo, source: string): FrameSet {
+  const { element } = findPixelDataElement(parsed.dataSet)!;
+  const all = (parsed.dataSet.byteArray as Uint8Array).subarray(element.dataOffset, element.dataOffset + element.length);
+  const pixelsPerFrame = layout.rows * layout.columns;
+  const samplesPerFrame = pixelsPerFrame * layout.samplesPerPixel;
+  const frames: PixelArray[] = [];
+
+  if (layout.bitsAllocated === 1) {
+    const needed = Math.ceil((samplesPerFrame * layout.frames) / 8);
+    if (all.length < needed) throw truncated(source, all.length, needed);
+    const bits = unpackBits(all, samplesPerFrame * layout.frames);
+    for (let f = 0; f < layout.frames; f++) frames.push(bits.slice(f * samplesPerFrame, (f + 1) * samplesPerFrame));
+    return { frames, photometric: layout.photometric as Photometric, lossyCodec: false };
+  }
+
+  const width = bytesPerElement(layout.dtype);
+  const subsampled = layout.photometric === 'YBR_FULL_422' && layout.samplesPerPixel === 3;
+  const storedSamples = subsampled ? pixelsPerFrame * 2 : samplesPerFrame;
+  const frameBytes = storedSamples * width;
+  const needed = frameBytes * layout.frames;
+  if (all.length < needed) throw truncated(source, all.length, needed);
+  const data = all.slice(0, needed);
+  if (ts.bigEndian) {
+    // 8-bit data in an OW element is still byte-swapped as 16-bit words.
+    swapBytes(data, width === 1 && element.vr === 'OW' ? 2 : width);
+  }
+  for (let f = 0; f < layout.frames; f++) {
+    let frame = typedFromLittleEndian(data.subarray(f * frameBytes, (f + 1) * frameBytes), layout.dtype);
+    if (subsampled) frame = expandYbr422(frame, layout.rows, layout.columns);
+    else if (layout.planar) frame = planarToInterleaved(frame, layout.samplesPerPixel);
+    frames.push(frame);
+  }
+  return { frames, photometric: layout.photometric as Photometric, lossyCodec: false };
+}
+
+function truncated(source: string, have: number, need: number): ImagingError {
+  return new ImagingError(source, `pixel data is truncated: ${have} bytes, expected ${need}`, 'truncated');
+}
+
+/** Codec output (8- or 16-bit samples, signed or not) into the file's stored dtype, interleaved. */
+function toStoredFrame(result: WasmDecodeResult | { bytes: Uint8Array; bytesPerSample: number; signed?: boolean }, layout: PixelLayout, source: string): PixelArray {
+  const bytesPerSample = 'info' in result ? (result.info.bitsPerSample > 8 ? 2 : 1) : result.bytesPerSample;
+  const codecSigned = 'info' in result ? Boolean(result.info.isSigned) : Boolean(result.signed);
+  const expected = layout.rows * layout.columns * layout.samplesPerPixel;
+  if (result.bytes.length !== expected * bytesPerSample) {
+    throw new ImagingError(
+      source,
+      `decoded frame has ${result.bytes.length / bytesPerSample} samples, expected ${layout.rows}x${layout.columns}x${layout.samplesPerPixel}`,
+      'corrupt',
+    );
+  }
+  const sourceDtype: PixelDtype = bytesPerSample === 1 ? (codecSigned ? 'int8' : 'uint8') : codecSigned ? 'int16' : 'uint16';
+  const decoded = typedFromLittleEndian(result.bytes, sourceDtype);
+  if (sourceDtype === layout.dtype) return decoded;
+  if (bytesPerSample === bytesPerElement(layout.dtype)) return typedFromLittleEndian(result.bytes, layout.dtype);
+  const out = typedFromLittleEndian(new Uint8Array(expected * bytesPerElement(layout.dtype)), layout.dtype);
+  out.set(decoded);
+  return out;
+}
+
+async function encapsulatedFrameSet(
+  parsed: ParsedDicom,
+  layout: PixelLayout,
+  ts: TransferSyntaxInfo,
+  source: string,
+): Promise<FrameSet> {
+  const { element } = findPixelDataElement(parsed.dataSet)!;
+  if (!element.encapsulatedPixelData) {
+    throw new ImagingError(source, `${ts.name} pixel data is not encapsulated (no fragments)`, 'corrupt');
+  }
+  let encoded: Uint8Array[];
+  try {
+    encoded = encapsulatedFrames(parsed.dataSet, element, layout.frames);
+  } catch (err) {
+    if (err instanceof TruncatedFragmentError) throw new ImagingError(source, `pixel data is truncated: ${err.message}`, 'truncated');
+    throw err;
+  }
+  if (encoded.length < layout.frames) {
+    throw new ImagingError(source, `pixel data holds ${encoded.length} frame(s), Number of Frames says ${layout.frames}`, 'truncated');
+  }
+  const isYbr = layout.photometric.startsWith('YBR');
+  let photometric = layout.photometric as Photometric;
+  let lossyCodec = false;
+  const frames: PixelArray[] = [];
+  for (let f = 0; f < layout.frames; f++) {
+    const stream = encoded[f];
+    let frame: PixelArray;
+    try {
+      switch (ts.encoding) {
+        case 'rle': {
+          const bytes = decodeRleFrame(stream, layout.rows, layout.columns, layout.samplesPerPixel, layout.bitsAllocated);
+          frame = typedFromLittleEndian(bytes, layout.dtype);
+          break;
+        }
+        case 'jpeg-baseline':
+        case 'jpeg-extended': {
+          const precision = jpegPrecision(stream) ?? 8;
+          if (precision > 8) {
+            frame = toStoredFrame(decodeJpeg12Frame(stream), layout, source);
+          } else {
+            frame = toStoredFrame(await decodeJpeg8Frame(stream, layout.samplesPerPixel, isYbr), layout, source);
+          }
+          // Colour JPEG is returned converted to RGB, as dcmtk does.
+          if (layout.samplesPerPixel === 3) photometric = 'RGB';
+          lossyCodec = true;
+          break;
+        }
+        case 'jpeg-lossless':
+          frame = toStoredFrame(decodeJpegLosslessFrame(stream), layout, source);
+          break;
+        case 'jpeg-ls': {
+          const result = await decodeWithWasm('charls', stream);
+          if (result.info.componentCount > 1 && result.interleaveMode === 0) {
+            // Interleave mode "none": CharLS returns one plane per component.
+            frame = planarToInterleaved(toStoredFrame(result, layout, source), result.info.componentCount);
+          } else {
+            frame = toStoredFrame(result, layout, source);
+          }
+          lossyCodec ||= (result.nearLossless ?? 0) > 0;
+          break;
+        }
+        case 'jpeg-2000':
+        case 'htj2k': {
+          const result = await decodeJ2k(stream, ts.encoding === 'htj2k');
+          frame = toStoredFrame(result, layout, source);
+          if (layout.samplesPerPixel === 3 && (ts.encoding === 'htj2k' || !isYbr || layout.photometric === 'YBR_RCT' || layout.photometric === 'YBR_ICT')) {
+            photometric = 'RGB';
+          }
+          lossyCodec ||= result.reversible === false;
+          break;
+        }
+        default:
+          throw new ImagingError(source, `${ts.name} is not an encapsulated syntax`, 'unsupported');
+      }
+    } catch (err) {
+      if (err instanceof ImagingError) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new ImagingError(source, `${ts.name} frame ${f + 1} cannot be decoded: ${message}`, 'corrupt');
+    }
+    frames.push(frame);
+  }
+  if (photometric === 'YBR_PARTIAL_420' as string || photometric === 'YBR_PARTIAL_422' as string || photometric === 'YBR_RCT' as string || photometric === 'YBR_ICT' as string) {
+    throw new ImagingError(source, `${layout.photometric} with ${ts.name} is not supported`, 'unsupported');
+  }
+  return { frames, photometric, lossyCodec };
+}
+
+/**
+ * OpenJPEG 2.5 reads both classic and High-Throughput codestreams and matches the reference decoders bit for bit
+ * (OpenJPH's irreversible path rounds differently); OpenJPH is the fallback for HT streams OpenJPEG rejects.
+ */
+async function decodeJ2k(stream: Uint8Array, highThroughput: boolean): Promise<WasmDecodeResult> {
+  try {
+    const result = await decodeWithWasm('openjpeg', stream);
+    if (result.bytes.length === 0) throw new Error('OpenJPEG could not read the codestream (corrupt or truncated)');
+    return result;
+  } catch (err) {
+    if (!highThroughput) throw err;
+    return decodeWithWasm('openjph', stream);
+  }
+}
+
+/** Decodes an already parsed file (shared by decodeDicom and the inspect command). */
+export async function decodeParsed(parsed: ParsedDicom, header: DicomHeader): Promise<DecodedImage> {
+  const { source } = header;
+  const layout = pixelLayout(header);
+  const ts = transferSyntaxInfo(header.transferSyntaxUid);
+  if (!ts) {
+    throw new ImagingError(source, `transfer syntax ${header.transferSyntaxUid} (${header.transferSyntaxName}) is not supported`, 'unsupported');
+  }
+  const frameSet = ts.encoding === 'native' ? nativeFrames(parsed, layout, ts, source) : await encapsulatedFrameSet(parsed, layout, ts, source);
+  const lossyAttribute = header.lossyImageCompression === '01';
+  const lossy = frameSet.lossyCodec || lossyAttribute || (ts.lossy && ts.encoding !== 'jpeg-2000' && ts.encoding !== 'htj2k' && ts.encoding !== 'jpeg-ls');
+  const palette = layout.photometric === 'PALETTE COLOR' ? readPalette(parsed.dataSet) : undefined;
+  return {
+    source,
+    kind: 'dicom',
+    rows: layout.rows,
+    columns: layout.columns,
+    samplesPerPixel: layout.samplesPerPixel,
+    numberOfFrames: layout.frames,
+    frames: frameSet.frames,
+    photometric: frameSet.photometric,
+    bitsAllocated: layout.bitsAllocated,
+    bitsStored: layout.bitsStored,
+    signed: layout.signed,
+    lossy,
+    modality: readModalityTransform(parsed.dataSet, layout.signed),
+    voi: readVoiTransform(parsed.dataSet, layout.signed),
+    ...(palette ? { palette } : {}),
+    metadata: header.metadata,
+  };
+}
+
+/** Decodes every frame of a DICOM file. Every failure is an ImagingError naming `source`. */
+export async function decodeDicom(bytes: Uint8Array, source: string): Promise<DecodedImage> {
+  try {
+    const parsed = parseDicomBytes(bytes, source);
+    return await decodeParsed(parsed, headerFromParsed(parsed, source));
+  } catch (err) {
+    if (err instanceof ImagingError) throw err;
+    // A library or decoder bug must still name the file rather than escape as a TypeError.
+    throw new ImagingError(source, `cannot decode: ${err instanceof Error ? err.message : String(err)}`, 'corrupt');
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Public entry of core/imaging. Other modules import from here only.
+ * - decodeDicom / readDicomHeader: core/imaging/dicom
+ * - decodePhoto: core/imaging/photo
+ * - decodeImageFile: picks by content (DICM magic / file signature)
+ */
+export * from './types';
+export * from './dicom';
+export * from './photo';

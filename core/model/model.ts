@@ -1,0 +1,202 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { eptLayers, trainableShapes, type AdapterConfig } from './adapter-config';
+import { dvptBlockAdapter } from './dvpt';
+import { eptBlockAdapter } from './ept';
+import { headLogits, taskLoss } from './heads';
+import type { ViTConfig } from './config';
+import type { NamedTensorData } from './safetensors';
+import type { BlockAdapter, ImageLayout, ViTBackbone } from './vit';
+import './register-gradients';
+
+export interface ForwardOptions {
+  layout?: ImageLayout;
+  /** Block indices whose outputs ([B, N, D], before the final norm) to return. */
+  collectBlocks?: number[];
+}
+
+export interface ForwardResult {
+  features: tf.Tensor2D;
+  logits: tf.Tensor2D;
+  blockOutputs: Map<number, tf.Tensor3D>;
+}
+
+export class AdapterTensorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdapterTensorError';
+  }
+}
+
+/**
+ * Initial values of the trainable tensors: head and DVPT down/up like a PyTorch Linear
+ * (U(±1/√fan_in)), DVPT prompts N(0, 1), gates 0 (so DVPT starts at the pretrained function),
+ * EPT prompts N(0, std) or zero.
+ */
+export function initialTrainableTensors(backbone: ViTBackbone, adapter: AdapterConfig, seed = 0): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  let s = seed;
+  const nextSeed = () => ++s * 7919 + seed;
+  const fanInUniform = (shape: number[], fanIn: number) => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', nextSeed());
+  const D = backbone.config.embedDim;
+  for (const [name, shape] of trainableShapes(backbone.config, adapter)) {
+    let value: tf.Tensor;
+    if (name.endsWith('.prompt')) {
+      const ept = adapter as Extract<AdapterConfig, { method: 'ept' }>;
+      value = ept.promptInit === 'zero' ? tf.zeros(shape) : tf.randomNormal(shape, 0, ept.promptInitStd, 'float32', nextSeed());
+    } else if (name.endsWith('.prompts')) value = tf.randomNormal(shape, 0, 1, 'float32', nextSeed());
+    else if (name.endsWith('.gate')) value = tf.zeros(shape);
+    else if (name.startsWith('dvpt.') && name.includes('.down.')) value = fanInUniform(shape, D);
+    else if (name.startsWith('dvpt.') && name.includes('.up.')) value = fanInUniform(shape, (adapter as { bottleneck: number }).bottleneck);
+    else value = fanInUniform(shape, D); // head.*
+    out.set(name, value);
+  }
+  return out;
+}
+
+/** Checks loaded adapter tensors against the expected names and shapes. */
+export function validateAdapterTensors(
+  tensors: Map<string, NamedTensorData>,
+  backbone: ViTConfig,
+  adapter: AdapterConfig,
+  source: string,
+): void {
+  const expected = trainableShapes(backbone, adapter);
+  for (const key of tensors.keys()) {
+    if (!expected.has(key)) throw new AdapterTensorError(`${source}: unknown tensor "${key}" for a ${adapter.method} adapter`);
+  }
+  for (const [key, shape] of expected) {
+    const t = tensors.get(key);
+    if (!t) throw new AdapterTensorError(`${source}: missing tensor "${key}"`);
+    if (t.shape.join(',') !== shape.join(',')) {
+      throw new AdapterTensorError(`${source}: tensor "${key}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    }
+  }
+}
+
+/** Frozen ViT + one adapter + classification head; only the adapter and head are variables. */
+export class AdaptedViT {
+  readonly variables: Map<string, tf.Variable>;
+  private readonly blockAdapter?: BlockAdapter;
+  private readonly variableNames = new Map<string, string>(); // tf variable name → tensor name
+
+  private constructor(
+    readonly backbone: ViTBackbone,
+    readonly adapter: AdapterConfig,
+    initial: Map<string, tf.Tensor>,
+  ) {
+    if (adapter.method === 'ept') eptLayers(adapter, backbone.config); // validates layer indices
+    this.variables = new Map();
+    for (const [name, value] of initial) {
+      // Unnamed: tfjs variable names are global, and several models may coexist.
+      const v = tf.variable(value, true);
+      this.variables.set(name, v);
+      this.variableNames.set(v.name, name);
+    }
+    if (adapter.method === 'ept') this.blockAdapter = eptBlockAdapter(this.variables);
+    if (adapter.method === 'dvpt') this.blockAdapter = dvptBlockAdapter(this.variables, adapter.share);
+  }
+
+  /** A fresh adapter with initial values (seeded). */
+  static initialise(backbone: ViTBackbone, adapter: AdapterConfig, seed = 0): AdaptedViT {
+    const initial = initialTrainableTensors(backbone, adapter, seed);
+    const model = new AdaptedViT(backbone, adapter, initial);
+    for (const t of initial.values()) t.dispose();
+    return model;
+  }
+
+  /** An adapter from stored tensors (e.g. an adapter_model.safetensors). */
+  static fromTensors(backbone: ViTBackbone, adapter: AdapterConfig, tensors: Map<string, NamedTensorData>, source: string): AdaptedViT {
+    validateAdapterTensors(tensors, backbone.config, adapter, source);
+    const initial = new Map<string, tf.Tensor>();
+    for (const name of trainableShapes(backbone.config, adapter).keys()) {
+      const t = tensors.get(name)!;
+      initial.set(name, tf.tensor(t.data, t.shape, 'float32'));
+    }
+    const model = new AdaptedViT(backbone, adapter, initial);
+    for (const t of initial.values()) t.dispose();
+    return model;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.variables.values()];
+  }
+
+  trainableParameterCount(): number {
+    return this.trainableVariables().reduce((n, v) => n + v.size, 0);
+  }
+
+  forward(images: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
+    const { features, blockOutputs } = this.backbone.forward(images, { ...options, adapter: this.blockAdapter });
+    const logits = tf.tidy(() =>
+      headLogits(features, this.variables.get('head.weight') as tf.Tensor2D, this.variables.get('head.bias') as tf.Tensor1D),
+    );
+    return { features, logits, blockOutputs };
+  }
+
+  /** Scalar training loss of a batch (tensors created here are freed). */
+  loss(images: tf.Tensor4D, labels: tf.Tensor, layout?: ImageLayout): tf.Scalar {
+    return tf.tidy(() => {
+      const { features, logits } = this.forward(images, { layout });
+      features.dispose();
+      return taskLoss(this.adapter.task, logits, labels);
+    });
+  }
+
+  /** Loss and the gradient of every trainable tensor, keyed by tensor name. */
+  lossAndGradients(images: tf.Tensor4D, labels: tf.Tensor, layout?: ImageLayout): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+    const { value, grads } = tf.variableGrads(() => this.loss(images, labels, layout), this.trainableVariables());
+    const named = new Map<string, tf.Tensor>();
+    for (const [variableName, grad] of Object.entries(grads)) named.set(this.variableNames.get(variableName)!, grad);
+    return { loss: value, grads: named };
+  }
+
+  /**
+   * One optimiser step: gradients are averaged over the micro-batches (gradient accumulation,
+   * so a large effective batch fits in memory), then applied. Returns the mean loss.
+   */
+  trainStep(optimizer: tf.Optimizer, microBatches: Array<{ images: tf.Tensor4D; labels: tf.Tensor }>, layout?: ImageLayout): number {
+    if (microBatches.length === 0) throw new Error('trainStep needs at least one micro-batch');
+    const variables = this.trainableVariables();
+    let sums: Record<string, tf.Tensor> | null = null;
+    let lossSum = 0;
+    for (const { images, labels } of microBatches) {
+      const { value, grads } = tf.variableGrads(() => this.loss(images, labels, layout), variables);
+      lossSum += value.dataSync()[0];
+      value.dispose();
+      if (!sums) {
+        sums = grads;
+      } else {
+        const previous: Record<string, tf.Tensor> = sums;
+        sums = {};
+        for (const name of Object.keys(grads)) {
+          sums[name] = tf.add(previous[name], grads[name]);
+          previous[name].dispose();
+          grads[name].dispose();
+        }
+      }
+    }
+    const scale = 1 / microBatches.length;
+    const averaged = tf.tidy(() => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(sums!)) out[name] = scale === 1 ? g.clone() : tf.mul(g, scale);
+      return out;
+    });
+    tf.dispose(Object.values(sums!));
+    optimizer.applyGradients(averaged);
+    tf.dispose(Object.values(averaged));
+    return lossSum / microBatches.length;
+  }
+
+  /** Current trainable values, for saving. */
+  async exportTensors(): Promise<Map<string, NamedTensorData>> {
+    const out = new Map<string, NamedTensorData>();
+    for (const [name, v] of this.variables) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+    return out;
+  }
+
+  /** Frees the adapter variables (the backbone is shared and disposed by its owner). */
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+  }
+}

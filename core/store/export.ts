@@ -1,0 +1,219 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { csvLine } from './csv';
+import { WorkspaceError } from './errors';
+import type { LabelValue } from './labels';
+import type { Workspace } from './workspace';
+
+export interface LabelExportOptions {
+  taskId: number;
+  format: 'csv' | 'json';
+  /**
+   * Apply the DICOM PS3.15 Annex E Basic Profile to the exported rows: patient name, ID, birth date
+   * and sex, accession number, institution, study date/time and the source path are removed; the
+   * patient gets a pseudonym and UIDs are replaced by keyed hashes (the same in every export of this
+   * workspace, or of any workspace given the same `deidSecret`).
+   */
+  deidentify?: boolean;
+  /** Key for the UID/pseudonym hashes; default: a random key kept in this workspace. */
+  deidSecret?: string;
+  /** Every label event instead of the current labels. */
+  history?: boolean;
+}
+
+export interface LabelExportRow {
+  case_id: number;
+  study_instance_uid: string;
+  series_instance_uid: string;
+  sop_instance_uid: string;
+  file?: string;
+  patient_id?: string;
+  patient_name?: string;
+  patient_pseudonym?: string;
+  study_date?: string;
+  modality?: string;
+  split: 'train' | 'val';
+  label: string | null;
+  value: LabelValue | null;
+  author: string;
+  source: string;
+  labelled_at: string;
+  event_id?: number;
+}
+
+const CSV_COLUMNS_IDENTIFIED = [
+  'case_id', 'study_instance_uid', 'series_instance_uid', 'sop_instance_uid', 'file', 'patient_id', 'patient_name',
+  'study_date', 'modality', 'split', 'label', 'author', 'source', 'labelled_at',
+] as const;
+const CSV_COLUMNS_DEID = [
+  'case_id', 'study_instance_uid', 'series_instance_uid', 'sop_instance_uid', 'patient_pseudonym', 'modality', 'split', 'label',
+  'author', 'source', 'labelled_at',
+] as const;
+
+/** The exported rows of a task, current labels (or the full history), by case. */
+export function labelExportRows(ws: Workspace, opts: Omit<LabelExportOptions, 'format'>): LabelExportRow[] {
+  ws.tasks.get(opts.taskId);
+  const sql = opts.history
+    ? `SELECT e.case_id, e.value, e.value_text, e.author, e.source, e.created_at, e.id AS event_id
+       FROM label_events e WHERE e.task_id = ? ORDER BY e.case_id, e.id`
+    : `SELECT cl.case_id, cl.value, cl.value_text, cl.author, cl.source, cl.updated_at AS created_at
+       FROM current_labels cl WHERE cl.task_id = ? ORDER BY cl.case_id`;
+  const labels = ws.db.prepare(sql).all(opts.taskId) as {
+    case_id: number;
+    value: string | null;
+    value_text: string | null;
+    author: string;
+    source: string;
+    created_at: string;
+    event_id?: number;
+  }[];
+  const details = new Map(ws.cases.all([...new Set(labels.map((l) => l.case_id))]).map((c) => [c.id, c]));
+  const key = opts.deidentify ? deidKey(ws, opts.deidSecret) : undefined;
+  return labels.map((l) => {
+    const c = details.get(l.case_id);
+    if (!c) throw new WorkspaceError('not-found', `Label refers to missing case ${l.case_id}`);
+    const base = {
+      case_id: c.id,
+      split: c.split,
+      modality: c.modality,
+      label: l.value_text,
+      value: l.value === null ? null : (JSON.parse(l.value) as LabelValue),
+      author: l.author,
+      source: l.source,
+      labelled_at: l.created_at,
+      ...(l.event_id !== undefined ? { event_id: l.event_id } : {}),
+    };
+    if (key) {
+      return {
+        ...base,
+        study_instance_uid: hashUid(key, c.studyInstanceUid),
+        series_instance_uid: hashUid(key, c.seriesInstanceUid),
+        sop_instance_uid: hashUid(key, c.sopInstanceUid),
+        patient_pseudonym: pseudonym(key, `${c.patientId ?? ''}\u0000${c.patientName ?? ''}`),
+      };
+    }
+    return {
+      ...base,
+      study_instance_uid: c.studyInstanceUid,
+      series_instance_uid: c.seriesInstanceUid,
+      sop_instance_uid: c.sopInstanceUid,
+      file: c.sourcePath,
+      patient_id: c.patientId,
+      patient_name: c.patientName,
+      study_date: c.studyDate,
+    };
+  });
+}
+
+/** Labels of a task as CSV or JSON text. */
+export function exportLabels(ws: Workspace, opts: LabelExportOptions): string {
+  const rows = labelExportRows(ws, opts);
+  if (opts.format === 'json') {
+    const task = ws.tasks.get(opts.taskId);
+    return `${JSON.stringify(
+      {
+        task: { name: task.name, kind: task.kind, classes: task.classes },
+        exportedAt: new Date().toISOString(),
+        deidentified: opts.deidentify === true,
+        ...(opts.deidentify ? { deidentificationMethod: 'DICOM PS3.15 Annex E Basic Profile (export rows); UIDs and patient replaced by keyed SHA-256' } : {}),
+        history: opts.history === true,
+        labels: rows,
+      },
+      null,
+      2,
+    )}\n`;
+  }
+  if (opts.format !== 'csv') throw new WorkspaceError('invalid', `Unknown export format '${String(opts.format)}' (csv or json)`);
+  const columns: readonly string[] = [...(opts.deidentify ? CSV_COLUMNS_DEID : CSV_COLUMNS_IDENTIFIED), ...(opts.history ? ['event_id'] : [])];
+  let out = csvLine([...columns]);
+  for (const r of rows) out += csvLine(columns.map((col) => (r as unknown as Record<string, unknown>)[col]));
+  return out;
+}
+
+export interface AdapterExportManifest {
+  format: 'medtune-adapter-export';
+  formatVersion: 1;
+  versionId: number;
+  task: { name: string; kind: string; classes: { name: string; color: string; hotkey?: string }[] };
+  method: string;
+  config: Record<string, unknown>;
+  backbone?: { name: string; arch: string; config: Record<string, unknown>; weightsSha256?: string };
+  parentId?: number;
+  status: string;
+  metrics: Record<string, unknown>;
+  labelSnapshot: Record<string, unknown>;
+  weightsFile: string;
+  weightsSha256: string;
+  weightsBytes: number;
+  createdAt: string;
+  exportedAt: string;
+}
+
+/**
+ * Writes an adapter version as files: its stored weights (as they were saved, the model's adapter
+ * file format) and `manifest.json`. The folder must be empty or absent.
+ */
+export function exportAdapter(
+  ws: Workspace,
+  versionId: number,
+  outDir: string,
+  opts: { weightsFileName?: string } = {},
+): { dir: string; weightsPath: string; manifestPath: string; manifest: AdapterExportManifest } {
+  const v = ws.versions.get(versionId);
+  const task = ws.tasks.get(v.taskId);
+  const weights = ws.versions.weights(versionId);
+  const dir = path.resolve(outDir);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new WorkspaceError('not-empty', `${dir} is not empty`);
+  fs.mkdirSync(dir, { recursive: true });
+  const weightsFile = opts.weightsFileName ?? 'adapter_model.safetensors';
+  if (weightsFile.includes('/') || weightsFile.includes('\\')) throw new WorkspaceError('invalid', `Bad weights file name '${weightsFile}'`);
+  const backbone = v.backboneId !== undefined ? ws.versions.backbone(v.backboneId) : undefined;
+  const manifest: AdapterExportManifest = {
+    format: 'medtune-adapter-export',
+    formatVersion: 1,
+    versionId: v.id,
+    task: { name: task.name, kind: task.kind, classes: task.classes },
+    method: v.method,
+    config: v.config,
+    ...(backbone
+      ? { backbone: { name: backbone.name, arch: backbone.arch, config: backbone.config, ...(backbone.weightsSha256 ? { weightsSha256: backbone.weightsSha256 } : {}) } }
+      : {}),
+    ...(v.parentId !== undefined ? { parentId: v.parentId } : {}),
+    status: v.status,
+    metrics: v.metrics,
+    labelSnapshot: v.labelSnapshot as Record<string, unknown>,
+    weightsFile,
+    weightsSha256: v.weightsSha256,
+    weightsBytes: weights.byteLength,
+    createdAt: v.createdAt,
+    exportedAt: new Date().toISOString(),
+  };
+  const weightsPath = path.join(dir, weightsFile);
+  const manifestPath = path.join(dir, 'manifest.json');
+  fs.writeFileSync(weightsPath, weights);
+  fs.writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  return { dir, weightsPath, manifestPath, manifest };
+}
+
+/** The workspace's de-identification key, made on first use and kept in `meta`. */
+function deidKey(ws: Workspace, secret?: string): string {
+  if (secret) return secret;
+  const row = ws.db.prepare(`SELECT value FROM meta WHERE key = 'deid_secret'`).get() as { value: string } | undefined;
+  if (row) return row.value;
+  const fresh = randomBytes(32).toString('hex');
+  ws.db.prepare(`INSERT INTO meta (key, value) VALUES ('deid_secret', ?) ON CONFLICT (key) DO NOTHING`).run(fresh);
+  return (ws.db.prepare(`SELECT value FROM meta WHERE key = 'deid_secret'`).get() as { value: string }).value;
+}
+
+/** A replacement UID under 2.25 from a keyed hash: consistent, not reversible without the key. */
+export function hashUid(key: string, uid: string): string {
+  const h = createHmac('sha256', key).update(`uid:${uid}`).digest().subarray(0, 16);
+  h[6] = (h[6] & 0x0f) | 0x80;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  return `2.25.${BigInt(`0x${h.toString('hex')}`).toString(10)}`;
+}
+
+function pseudonym(key: string, patientKey: string): string {
+  return `ANON-${createHmac('sha256', key).update(`patient:${patientKey}`).digest('hex').slice(0, 12).toUpperCase()}`;
+}

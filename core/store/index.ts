@@ -1,0 +1,20 @@
+/**
+ * Public entry of core/store: the workspace (SQLite + content-addressed blobs), its services,
+ * the importer and the exporters. Other modules import from here only.
+ */
+export { Workspace, DB_FILE, BACKUPS_DIR, SCHEMA_VERSION, type WorkspaceInfo, type OpenOptions } from './workspace';
+export { WorkspaceError, type WorkspaceErrorCode } from './errors';
+export { BlobStore, sha256Hex, type BlobRecord } from './blobs';
+export { MIGRATIONS, type Migration } from './schema';
+export type { CaseSummary, WorklistQuery, WorklistFilter, WorklistSort } from './worklist';
+export type { CaseDetail, QuarantineEntry } from './cases';
+export { TASK_KINDS, type TaskKind, type TaskClass, type LabelTask, type NewTask } from './tasks';
+export { displayText, type LabelValue, type LabelSource, type LabelEvent, type CurrentLabel, type SetLabel } from './labels';
+export type { AdapterVersion, Backbone, LabelSnapshot, NewVersion, VersionStatus } from './versions';
+export type { TrainRun, RunStatus } from './runs';
+export type { Prediction, NewPrediction } from './predictions';
+export type { Suggestion, NewSuggestions } from './suggestions';
+export { importFiles, insertImportRecords, splitFor, uidFromText, type ImportRecord, type ImportOptions, type ImportProgress, type ImportReport, type ImportFailure } from './import';
+export { exportLabels, labelExportRows, exportAdapter, hashUid, type LabelExportOptions, type LabelExportRow, type AdapterExportManifest } from './export';
+export { importLabelCsv, type LabelCsvOptions, type LabelCsvReport } from './label-csv';
+export { parseCsv, csvLine, csvField, CsvError, type CsvTable } from './csv';

@@ -1,0 +1,284 @@
+import type { Database } from 'better-sqlite3';
+import { WorkspaceError } from './errors';
+import { TaskService, type LabelTask } from './tasks';
+
+/**
+ * A label value by task kind: multiclass/ordinal → a class name; multilabel → class names (possibly
+ * none); segmentation → the blob of a mask (uint8, one value per pixel, 0 = background, i = class i).
+ */
+export type LabelValue = string | string[] | { maskSha256: string; rows: number; columns: number };
+
+export type LabelSource = 'human' | 'accepted-suggestion' | 'import';
+
+export interface LabelEvent {
+  id: number;
+  caseId: number;
+  taskId: number;
+  /** null: the label was cleared (or an undo went back to no label). */
+  value: LabelValue | null;
+  valueText: string | null;
+  author: string;
+  source: LabelSource;
+  adapterVersionId?: number;
+  /** Set on events written by undo: the event undone. */
+  undoOf?: number;
+  createdAt: string;
+}
+
+export interface CurrentLabel {
+  caseId: number;
+  taskId: number;
+  eventId: number;
+  value: LabelValue;
+  valueText: string | null;
+  author: string;
+  source: LabelSource;
+  updatedAt: string;
+}
+
+export interface SetLabel {
+  caseId: number;
+  taskId: number;
+  value: LabelValue | null;
+  author: string;
+  source?: LabelSource;
+  /** The adapter version whose suggestion was accepted (source 'accepted-suggestion'). */
+  adapterVersionId?: number;
+}
+
+interface EventRow {
+  id: number;
+  case_id: number;
+  task_id: number;
+  value: string | null;
+  value_text: string | null;
+  author: string;
+  source: LabelSource;
+  adapter_version_id: number | null;
+  undo_of: number | null;
+  state_event_id: number | null;
+  prev_state_event_id: number | null;
+  created_at: string;
+}
+
+/**
+ * Labels are an append-only event log; the current label is the `current_labels` view that a trigger
+ * keeps in step. Undo appends an event that restores the state before the current one, so repeated
+ * undo walks back through history and nothing is ever rewritten.
+ */
+export class LabelService {
+  private readonly tasks: TaskService;
+
+  constructor(private readonly db: Database) {
+    this.tasks = new TaskService(db);
+  }
+
+  /** Sets (or with value null, clears) a label. Returns the new event. */
+  set(input: SetLabel): LabelEvent {
+    return this.db.transaction(() => this.setOne(input, this.tasks.get(input.taskId)))();
+  }
+
+  /** Sets many labels in one transaction: all are written or none. */
+  setMany(inputs: SetLabel[]): LabelEvent[] {
+    return this.db.transaction(() => {
+      const tasks = new Map<number, LabelTask>();
+      return inputs.map((input) => {
+        let task = tasks.get(input.taskId);
+        if (!task) tasks.set(input.taskId, (task = this.tasks.get(input.taskId)));
+        return this.setOne(input, task);
+      });
+    })();
+  }
+
+  clear(caseId: number, taskId: number, author: string): LabelEvent {
+    return this.set({ caseId, taskId, value: null, author });
+  }
+
+  /** Undoes the latest effective change of this case's label; undefined when there is nothing to undo. */
+  undo(caseId: number, taskId: number, author: string): LabelEvent | undefined {
+    return this.db.transaction(() => {
+      const current = this.latest(caseId, taskId);
+      if (!current) return undefined;
+      const stateId = current.undo_of !== null ? current.state_event_id : current.id;
+      if (stateId === null) return undefined; // already back at "never labelled"
+      const state = this.eventRow(stateId);
+      const target = state.prev_state_event_id === null ? undefined : this.eventRow(state.prev_state_event_id);
+      return this.insert({
+        caseId,
+        taskId,
+        valueJson: target?.value ?? null,
+        valueText: target?.value_text ?? null,
+        author,
+        source: 'human',
+        undoOf: current.id,
+        stateEventId: target?.id ?? null,
+        prevStateEventId: target?.prev_state_event_id ?? null,
+      });
+    })();
+  }
+
+  /** Every event for this case and task, oldest first. */
+  history(caseId: number, taskId: number): LabelEvent[] {
+    return (
+      this.db.prepare('SELECT * FROM label_events WHERE case_id = ? AND task_id = ? ORDER BY id').all(caseId, taskId) as EventRow[]
+    ).map(toEvent);
+  }
+
+  current(caseId: number, taskId: number): CurrentLabel | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT case_id AS caseId, task_id AS taskId, event_id AS eventId, value, value_text AS valueText, author, source,
+           updated_at AS updatedAt FROM current_labels WHERE task_id = ? AND case_id = ?`,
+      )
+      .get(taskId, caseId) as (Omit<CurrentLabel, 'value'> & { value: string }) | undefined;
+    return row ? { ...row, value: JSON.parse(row.value) as LabelValue } : undefined;
+  }
+
+  /** All current labels of a task, by case id. */
+  currentAll(taskId: number): CurrentLabel[] {
+    const rows = this.db
+      .prepare(
+        `SELECT case_id AS caseId, task_id AS taskId, event_id AS eventId, value, value_text AS valueText, author, source,
+           updated_at AS updatedAt FROM current_labels WHERE task_id = ? ORDER BY case_id`,
+      )
+      .all(taskId) as (Omit<CurrentLabel, 'value'> & { value: string })[];
+    return rows.map((r) => ({ ...r, value: JSON.parse(r.value) as LabelValue }));
+  }
+
+  /** Number of labelled cases per class name (multilabel: per class present), and the total labelled. */
+  counts(taskId: number): { total: number; byClass: Record<string, number> } {
+    const byClass: Record<string, number> = {};
+    for (const c of this.tasks.get(taskId).classes) byClass[c.name] = 0;
+    let total = 0;
+    for (const { value } of this.db.prepare('SELECT value FROM current_labels WHERE task_id = ?').all(taskId) as { value: string }[]) {
+      total++;
+      const v = JSON.parse(value) as LabelValue;
+      for (const name of typeof v === 'string' ? [v] : Array.isArray(v) ? v : []) byClass[name] = (byClass[name] ?? 0) + 1;
+    }
+    return { total, byClass };
+  }
+
+  private setOne(input: SetLabel, task: LabelTask): LabelEvent {
+    if (!input.author?.trim()) throw new WorkspaceError('invalid', 'A label needs an author');
+    if (!this.db.prepare('SELECT 1 FROM cases WHERE id = ?').get(input.caseId)) {
+      throw new WorkspaceError('not-found', `No case with id ${input.caseId}`);
+    }
+    const source = input.source ?? 'human';
+    if (source === 'accepted-suggestion' && input.adapterVersionId === undefined) {
+      throw new WorkspaceError('invalid', 'An accepted suggestion must name the adapter version that suggested it');
+    }
+    const value = input.value === null ? null : validateValue(input.value, task);
+    const current = this.latest(input.caseId, input.taskId);
+    const prevState = current ? (current.undo_of !== null ? current.state_event_id : current.id) : null;
+    return this.insert({
+      caseId: input.caseId,
+      taskId: input.taskId,
+      valueJson: value === null ? null : JSON.stringify(value),
+      valueText: value === null ? null : displayText(value),
+      author: input.author.trim(),
+      source,
+      adapterVersionId: input.adapterVersionId,
+      stateEventId: null,
+      prevStateEventId: prevState,
+    });
+  }
+
+  private insert(e: {
+    caseId: number;
+    taskId: number;
+    /** JSON text of the value, null for no label. */
+    valueJson: string | null;
+    valueText: string | null;
+    author: string;
+    source: LabelSource;
+    adapterVersionId?: number;
+    undoOf?: number;
+    stateEventId: number | null;
+    prevStateEventId: number | null;
+  }): LabelEvent {
+    const id = Number(
+      this.db
+        .prepare(
+          `INSERT INTO label_events (case_id, task_id, value, value_text, author, source, adapter_version_id, undo_of,
+             state_event_id, prev_state_event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          e.caseId,
+          e.taskId,
+          e.valueJson,
+          e.valueText,
+          e.author,
+          e.source,
+          e.adapterVersionId ?? null,
+          e.undoOf ?? null,
+          e.stateEventId,
+          e.prevStateEventId,
+          new Date().toISOString(),
+        ).lastInsertRowid,
+    );
+    return toEvent(this.eventRow(id));
+  }
+
+  private latest(caseId: number, taskId: number): EventRow | undefined {
+    return this.db
+      .prepare('SELECT * FROM label_events WHERE case_id = ? AND task_id = ? ORDER BY id DESC LIMIT 1')
+      .get(caseId, taskId) as EventRow | undefined;
+  }
+
+  private eventRow(id: number): EventRow {
+    return this.db.prepare('SELECT * FROM label_events WHERE id = ?').get(id) as EventRow;
+  }
+}
+
+/** Checks a value against the task and puts multilabel values in class order. */
+export function validateValue(value: LabelValue, task: LabelTask): LabelValue {
+  const names = task.classes.map((c) => c.name);
+  const known = (n: unknown): n is string => typeof n === 'string' && names.includes(n);
+  switch (task.kind) {
+    case 'multiclass':
+    case 'ordinal':
+      if (!known(value)) {
+        throw new WorkspaceError('invalid', `'${String(value)}' is not a class of task '${task.name}' (${names.join(', ')})`);
+      }
+      return value;
+    case 'multilabel': {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list)) throw new WorkspaceError('invalid', `Task '${task.name}' takes a list of class names`);
+      const bad = list.filter((n) => !known(n));
+      if (bad.length) throw new WorkspaceError('invalid', `Not classes of task '${task.name}': ${bad.join(', ')}`);
+      return names.filter((n) => list.includes(n));
+    }
+    case 'segmentation': {
+      const v = value as { maskSha256?: unknown; rows?: unknown; columns?: unknown };
+      if (typeof v !== 'object' || v === null || typeof v.maskSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.maskSha256)) {
+        throw new WorkspaceError('invalid', `Task '${task.name}' takes a mask: { maskSha256, rows, columns }`);
+      }
+      if (!Number.isInteger(v.rows) || !Number.isInteger(v.columns)) {
+        throw new WorkspaceError('invalid', `Task '${task.name}': a mask needs integer rows and columns`);
+      }
+      return { maskSha256: v.maskSha256, rows: v.rows as number, columns: v.columns as number };
+    }
+  }
+}
+
+export function displayText(value: LabelValue): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.join(', ');
+  return `mask ${value.maskSha256.slice(0, 12)}`;
+}
+
+function toEvent(r: EventRow): LabelEvent {
+  const e: LabelEvent = {
+    id: r.id,
+    caseId: r.case_id,
+    taskId: r.task_id,
+    value: r.value === null ? null : (JSON.parse(r.value) as LabelValue),
+    valueText: r.value_text,
+    author: r.author,
+    source: r.source,
+    createdAt: r.created_at,
+  };
+  if (r.adapter_version_id !== null) e.adapterVersionId = r.adapter_version_id;
+  if (r.undo_of !== null) e.undoOf = r.undo_of;
+  return e;
+}

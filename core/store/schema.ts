@@ -1,0 +1,249 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Forward-only schema migrations. Migration `i` takes a workspace from `user_version = i` to `i + 1`;
+ * each runs inside one transaction together with its `user_version` bump. Never edit a released
+ * migration: append a new one.
+ */
+export type Migration = (db: Database) => void;
+
+const V1 = `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+-- Content-addressed files. location 'workspace' = blobs/ab/cdef…; 'external' = referenced in place.
+CREATE TABLE blobs (
+  sha256        TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+  size          INTEGER NOT NULL,
+  location      TEXT NOT NULL CHECK (location IN ('workspace', 'external')),
+  external_path TEXT,
+  created_at    TEXT NOT NULL,
+  CHECK ((location = 'external') = (external_path IS NOT NULL))
+) STRICT;
+
+CREATE TABLE patients (
+  id          INTEGER PRIMARY KEY,
+  patient_key TEXT NOT NULL UNIQUE,          -- patient ID + name: DICOM IDs are not unique across issuers
+  patient_id  TEXT,
+  patient_name TEXT,
+  birth_date  TEXT,
+  sex         TEXT
+) STRICT;
+
+CREATE TABLE studies (
+  id               INTEGER PRIMARY KEY,
+  patient_ref      INTEGER NOT NULL REFERENCES patients(id),
+  study_uid        TEXT NOT NULL UNIQUE,
+  study_date       TEXT,
+  study_time       TEXT,
+  description      TEXT,
+  accession_number TEXT,
+  institution      TEXT
+) STRICT;
+CREATE INDEX studies_patient ON studies(patient_ref);
+
+CREATE TABLE series (
+  id            INTEGER PRIMARY KEY,
+  study_ref     INTEGER NOT NULL REFERENCES studies(id),
+  series_uid    TEXT NOT NULL UNIQUE,
+  modality      TEXT,
+  series_number INTEGER,
+  description   TEXT,
+  body_part     TEXT
+) STRICT;
+CREATE INDEX series_study ON series(study_ref);
+
+CREATE TABLE instances (
+  id               INTEGER PRIMARY KEY,
+  series_ref       INTEGER NOT NULL REFERENCES series(id),
+  sop_instance_uid TEXT NOT NULL UNIQUE,
+  sop_class_uid    TEXT,
+  instance_number  INTEGER,
+  transfer_syntax  TEXT,
+  blob_sha256      TEXT NOT NULL REFERENCES blobs(sha256),
+  source_path      TEXT NOT NULL,
+  format           TEXT                       -- 'dicom' or the photo format (jpeg, png, …)
+) STRICT;
+CREATE INDEX instances_series ON instances(series_ref);
+CREATE INDEX instances_blob ON instances(blob_sha256);
+
+-- The unit that is labelled: one per instance (DICOM) or photo.
+CREATE TABLE cases (
+  id           INTEGER PRIMARY KEY,
+  instance_ref INTEGER NOT NULL UNIQUE REFERENCES instances(id),
+  kind         TEXT NOT NULL CHECK (kind IN ('dicom', 'photo')),
+  display_name TEXT NOT NULL,
+  blob_sha256  TEXT NOT NULL REFERENCES blobs(sha256),
+  frame_count  INTEGER NOT NULL DEFAULT 1 CHECK (frame_count >= 1),
+  rows         INTEGER,
+  columns      INTEGER,
+  split        TEXT NOT NULL CHECK (split IN ('train', 'val')),
+  imported_at  TEXT NOT NULL,
+  search_text  TEXT NOT NULL                  -- lower-cased names/IDs/dates for the worklist search
+) STRICT;
+CREATE INDEX cases_blob ON cases(blob_sha256);
+CREATE INDEX cases_split ON cases(split);
+
+CREATE TABLE tasks (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  kind        TEXT NOT NULL CHECK (kind IN ('multiclass', 'ordinal', 'multilabel', 'segmentation')),
+  classes     TEXT NOT NULL,                  -- JSON [{name, color, hotkey}]
+  description TEXT,
+  created_at  TEXT NOT NULL
+) STRICT;
+
+-- Append-only history; UPDATE/DELETE are refused by triggers below.
+CREATE TABLE label_events (
+  id                    INTEGER PRIMARY KEY,
+  case_id               INTEGER NOT NULL REFERENCES cases(id),
+  task_id               INTEGER NOT NULL REFERENCES tasks(id),
+  value                 TEXT,                 -- JSON; NULL = label cleared
+  value_text            TEXT,                 -- display form (class name, or names joined by ', ')
+  author                TEXT NOT NULL,
+  source                TEXT NOT NULL CHECK (source IN ('human', 'accepted-suggestion', 'import')),
+  adapter_version_id    INTEGER REFERENCES adapter_versions(id),
+  undo_of               INTEGER REFERENCES label_events(id),  -- set on events written by undo
+  state_event_id        INTEGER REFERENCES label_events(id),  -- for undo events: the event whose state is restored
+  prev_state_event_id   INTEGER REFERENCES label_events(id),  -- the state this event replaced (undo walks it)
+  created_at            TEXT NOT NULL
+) STRICT;
+CREATE INDEX label_events_case_task ON label_events(case_id, task_id, id);
+CREATE INDEX label_events_task ON label_events(task_id, id);
+
+CREATE TRIGGER label_events_no_update BEFORE UPDATE ON label_events
+BEGIN SELECT RAISE(ABORT, 'label_events is append-only'); END;
+CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events
+BEGIN SELECT RAISE(ABORT, 'label_events is append-only'); END;
+
+-- The current label per (task, case): a view of label_events materialised by trigger so the
+-- worklist can filter 50,000 cases by it interactively.
+CREATE TABLE current_labels (
+  task_id    INTEGER NOT NULL REFERENCES tasks(id),
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  event_id   INTEGER NOT NULL REFERENCES label_events(id),
+  value      TEXT NOT NULL,
+  value_text TEXT,
+  author     TEXT NOT NULL,
+  source     TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (task_id, case_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX current_labels_case ON current_labels(case_id);
+
+CREATE TRIGGER label_events_current_set AFTER INSERT ON label_events WHEN NEW.value IS NOT NULL
+BEGIN
+  INSERT INTO current_labels (task_id, case_id, event_id, value, value_text, author, source, updated_at)
+  VALUES (NEW.task_id, NEW.case_id, NEW.id, NEW.value, NEW.value_text, NEW.author, NEW.source, NEW.created_at)
+  ON CONFLICT (task_id, case_id) DO UPDATE SET
+    event_id = excluded.event_id, value = excluded.value, value_text = excluded.value_text,
+    author = excluded.author, source = excluded.source, updated_at = excluded.updated_at;
+END;
+CREATE TRIGGER label_events_current_clear AFTER INSERT ON label_events WHEN NEW.value IS NULL
+BEGIN
+  DELETE FROM current_labels WHERE task_id = NEW.task_id AND case_id = NEW.case_id;
+END;
+
+CREATE TABLE backbones (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  arch        TEXT NOT NULL,
+  config      TEXT NOT NULL,                  -- JSON
+  weights_sha256 TEXT REFERENCES blobs(sha256),
+  created_at  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE adapter_versions (
+  id             INTEGER PRIMARY KEY,
+  task_id        INTEGER NOT NULL REFERENCES tasks(id),
+  backbone_id    INTEGER REFERENCES backbones(id),
+  parent_id      INTEGER REFERENCES adapter_versions(id),
+  method         TEXT NOT NULL,               -- 'dvpt' | 'ept' | 'linear' | …
+  config         TEXT NOT NULL,               -- JSON
+  weights_sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+  metrics        TEXT NOT NULL DEFAULT '{}',  -- JSON
+  label_snapshot TEXT NOT NULL DEFAULT '{}',  -- JSON: label count, last label event id, per-class counts
+  status         TEXT NOT NULL CHECK (status IN ('active', 'candidate', 'archived')),
+  train_run_id   INTEGER REFERENCES train_runs(id),
+  note           TEXT,
+  created_at     TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX adapter_versions_one_active ON adapter_versions(task_id) WHERE status = 'active';
+CREATE INDEX adapter_versions_task ON adapter_versions(task_id, id);
+
+-- Every promotion, so rollback can return to the version active before.
+CREATE TABLE adapter_activations (
+  id         INTEGER PRIMARY KEY,
+  task_id    INTEGER NOT NULL REFERENCES tasks(id),
+  version_id INTEGER NOT NULL REFERENCES adapter_versions(id),
+  reason     TEXT NOT NULL,                   -- 'first' | 'promote' | 'rollback'
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX adapter_activations_task ON adapter_activations(task_id, id);
+
+CREATE TABLE train_runs (
+  id                INTEGER PRIMARY KEY,
+  task_id           INTEGER NOT NULL REFERENCES tasks(id),
+  status            TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+  method            TEXT,
+  backend           TEXT,
+  config            TEXT NOT NULL DEFAULT '{}',
+  parent_version_id INTEGER REFERENCES adapter_versions(id),
+  result_version_id INTEGER REFERENCES adapter_versions(id),
+  progress          TEXT NOT NULL DEFAULT '[]',  -- JSON array of progress entries, appended
+  error             TEXT,
+  queued_at         TEXT NOT NULL,
+  started_at        TEXT,
+  finished_at       TEXT
+) STRICT;
+CREATE INDEX train_runs_task ON train_runs(task_id, id);
+
+CREATE TABLE predictions (
+  id               INTEGER PRIMARY KEY,
+  version_id       INTEGER NOT NULL REFERENCES adapter_versions(id),
+  case_id          INTEGER NOT NULL REFERENCES cases(id),
+  probabilities    TEXT NOT NULL,             -- JSON number[]
+  predicted        TEXT,
+  confidence       REAL,
+  uncertainty      REAL,
+  embedding_sha256 TEXT REFERENCES blobs(sha256),
+  created_at       TEXT NOT NULL,
+  UNIQUE (version_id, case_id)
+) STRICT;
+CREATE INDEX predictions_case ON predictions(case_id);
+CREATE INDEX predictions_version_uncertainty ON predictions(version_id, uncertainty);
+
+CREATE TABLE suggestions (
+  id         INTEGER PRIMARY KEY,
+  task_id    INTEGER NOT NULL REFERENCES tasks(id),
+  version_id INTEGER REFERENCES adapter_versions(id),
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  strategy   TEXT NOT NULL,
+  score      REAL NOT NULL,
+  rank       INTEGER NOT NULL,
+  reason     TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE (task_id, case_id)
+) STRICT;
+CREATE INDEX suggestions_task_rank ON suggestions(task_id, rank);
+
+-- Files that could not be imported (case_id NULL) or cases set aside later (case_id set).
+CREATE TABLE quarantine (
+  id          INTEGER PRIMARY KEY,
+  source_path TEXT NOT NULL,
+  sha256      TEXT,
+  case_id     INTEGER REFERENCES cases(id),
+  code        TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX quarantine_file ON quarantine(source_path, ifnull(sha256, ''));
+CREATE INDEX quarantine_case ON quarantine(case_id) WHERE case_id IS NOT NULL;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1)];
+
+/** The schema version this build of MedTune writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,125 @@
+import type { Database } from 'better-sqlite3';
+import { WorkspaceError } from './errors';
+
+export type TaskKind = 'multiclass' | 'ordinal' | 'multilabel' | 'segmentation';
+export const TASK_KINDS: readonly TaskKind[] = ['multiclass', 'ordinal', 'multilabel', 'segmentation'];
+
+export interface TaskClass {
+  name: string;
+  /** CSS colour, '#rrggbb'. */
+  color: string;
+  /** A single key that applies this class ('1'…'9', '0', or a letter). */
+  hotkey?: string;
+}
+
+export interface LabelTask {
+  id: number;
+  name: string;
+  kind: TaskKind;
+  /** In order; for ordinal tasks the order is the scale (lowest first). */
+  classes: TaskClass[];
+  description?: string;
+  createdAt: string;
+}
+
+export interface NewTask {
+  name: string;
+  kind: TaskKind;
+  classes: (string | { name: string; color?: string; hotkey?: string })[];
+  description?: string;
+}
+
+// Colour-blind-friendly defaults (Okabe–Ito), then a few more distinct hues.
+const DEFAULT_COLORS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000', '#999999', '#882255'];
+const DEFAULT_HOTKEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'];
+
+interface TaskRow {
+  id: number;
+  name: string;
+  kind: TaskKind;
+  classes: string;
+  description: string | null;
+  created_at: string;
+}
+
+export class TaskService {
+  constructor(private readonly db: Database) {}
+
+  create(input: NewTask): LabelTask {
+    const name = input.name?.trim();
+    if (!name) throw new WorkspaceError('invalid', 'A label task needs a name');
+    if (!TASK_KINDS.includes(input.kind)) {
+      throw new WorkspaceError('invalid', `Unknown task kind '${String(input.kind)}' (expected ${TASK_KINDS.join(', ')})`);
+    }
+    const classes = normaliseClasses(input.classes ?? [], input.kind);
+    if (this.byName(name)) throw new WorkspaceError('conflict', `A label task named '${name}' already exists`);
+    const createdAt = new Date().toISOString();
+    const id = Number(
+      this.db
+        .prepare('INSERT INTO tasks (name, kind, classes, description, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(name, input.kind, JSON.stringify(classes), input.description ?? null, createdAt).lastInsertRowid,
+    );
+    return this.get(id);
+  }
+
+  get(id: number): LabelTask {
+    const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    if (!row) throw new WorkspaceError('not-found', `No label task with id ${id}`);
+    return toTask(row);
+  }
+
+  byName(name: string): LabelTask | undefined {
+    const row = this.db.prepare('SELECT * FROM tasks WHERE name = ?').get(name) as TaskRow | undefined;
+    return row ? toTask(row) : undefined;
+  }
+
+  list(): LabelTask[] {
+    return (this.db.prepare('SELECT * FROM tasks ORDER BY id').all() as TaskRow[]).map(toTask);
+  }
+
+  /** Appends classes (existing labels stay valid; classes are never removed or reordered). */
+  addClasses(id: number, classes: NewTask['classes']): LabelTask {
+    const task = this.get(id);
+    const merged = normaliseClasses([...task.classes, ...classes], task.kind);
+    this.db.prepare('UPDATE tasks SET classes = ? WHERE id = ?').run(JSON.stringify(merged), id);
+    return this.get(id);
+  }
+}
+
+function normaliseClasses(input: NewTask['classes'], kind: TaskKind): TaskClass[] {
+  const minimum = kind === 'multiclass' || kind === 'ordinal' ? 2 : 1;
+  if (input.length < minimum) throw new WorkspaceError('invalid', `A ${kind} task needs at least ${minimum} classes`);
+  const names = new Set<string>();
+  const keys = new Set<string>();
+  const out = input.map((c, i) => {
+    const spec = typeof c === 'string' ? { name: c } : c;
+    const name = spec.name?.trim();
+    if (!name) throw new WorkspaceError('invalid', `Class ${i + 1} has no name`);
+    if (names.has(name)) throw new WorkspaceError('invalid', `Class '${name}' is listed twice`);
+    names.add(name);
+    const color = spec.color ?? DEFAULT_COLORS[i % DEFAULT_COLORS.length];
+    if (!/^#[0-9a-fA-F]{6}$/.test(color)) throw new WorkspaceError('invalid', `Class '${name}': colour '${color}' is not #rrggbb`);
+    const hotkey = 'hotkey' in spec && spec.hotkey !== undefined ? spec.hotkey : DEFAULT_HOTKEYS[i];
+    const cls: TaskClass = { name, color: color.toLowerCase() };
+    if (hotkey !== undefined) {
+      if (hotkey.length !== 1) throw new WorkspaceError('invalid', `Class '${name}': hotkey '${hotkey}' must be one key`);
+      if (keys.has(hotkey)) throw new WorkspaceError('invalid', `Hotkey '${hotkey}' is used by two classes`);
+      keys.add(hotkey);
+      cls.hotkey = hotkey;
+    }
+    return cls;
+  });
+  return out;
+}
+
+function toTask(row: TaskRow): LabelTask {
+  const t: LabelTask = {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    classes: JSON.parse(row.classes) as TaskClass[],
+    createdAt: row.created_at,
+  };
+  if (row.description) t.description = row.description;
+  return t;
+}

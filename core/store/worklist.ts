@@ -1,0 +1,172 @@
+import type { Database } from 'better-sqlite3';
+import { WorkspaceError } from './errors';
+
+export type WorklistFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'quarantined';
+export type WorklistSort = 'imported' | 'rank' | 'uncertainty';
+
+export interface WorklistQuery {
+  offset?: number;
+  limit?: number;
+  /** 'all' and the label filters leave out quarantined cases; 'quarantined' lists only them. */
+  filter?: WorklistFilter;
+  /** Case-insensitive substring of file name, patient ID/name, study date, modality, accession, UIDs. */
+  search?: string;
+  /** The task whose labels, suggestions and active-version predictions are shown; default: the first task. */
+  taskId?: number;
+  sort?: WorklistSort;
+}
+
+export interface CaseSummary {
+  id: number;
+  kind: 'dicom' | 'photo';
+  displayName: string;
+  patientId?: string;
+  patientName?: string;
+  studyDate?: string;
+  modality?: string;
+  label?: string;
+  predicted?: string;
+  confidence?: number;
+  suggestionRank?: number;
+  importedAt: string;
+  // Additions beyond the first slice:
+  frameCount: number;
+  split: 'train' | 'val';
+  uncertainty?: number;
+  quarantined: boolean;
+}
+
+export const MAX_PAGE = 1000;
+
+const FILTERS: readonly WorklistFilter[] = ['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'quarantined'];
+const SORTS: readonly WorklistSort[] = ['imported', 'rank', 'uncertainty'];
+
+/** The worklist: one page of cases plus the filtered total, in two indexed queries. */
+export function listCases(db: Database, q: WorklistQuery): { total: number; items: CaseSummary[] } {
+  const filter = q.filter ?? 'all';
+  const sort = q.sort ?? 'imported';
+  if (!FILTERS.includes(filter)) throw new WorkspaceError('invalid', `Unknown worklist filter '${String(filter)}'`);
+  if (!SORTS.includes(sort)) throw new WorkspaceError('invalid', `Unknown worklist sort '${String(sort)}'`);
+  const offset = Math.max(0, Math.floor(q.offset ?? 0));
+  const limit = Math.min(MAX_PAGE, Math.max(0, Math.floor(q.limit ?? 100)));
+
+  const taskId = q.taskId ?? (db.prepare('SELECT min(id) AS id FROM tasks').get() as { id: number | null }).id;
+  if (q.taskId !== undefined && !db.prepare('SELECT 1 FROM tasks WHERE id = ?').get(q.taskId)) {
+    throw new WorkspaceError('not-found', `No label task with id ${q.taskId}`);
+  }
+  const versionId =
+    taskId === null
+      ? null
+      : ((
+          db.prepare(`SELECT id FROM adapter_versions WHERE task_id = ? AND status = 'active'`).get(taskId) as
+            | { id: number }
+            | undefined
+        )?.id ?? null);
+  const params = { task: taskId ?? -1, version: versionId ?? -1, search: '' };
+
+  const where: string[] = [];
+  const quarantined = 'EXISTS (SELECT 1 FROM quarantine qu WHERE qu.case_id = c.id)';
+  const hasLabel = 'EXISTS (SELECT 1 FROM current_labels cl WHERE cl.task_id = @task AND cl.case_id = c.id)';
+  if (filter === 'quarantined') where.push(quarantined);
+  else where.push(`NOT ${quarantined}`);
+  if (filter === 'labeled') where.push(hasLabel);
+  if (filter === 'unlabeled') where.push(`NOT ${hasLabel}`);
+  if (filter === 'suggested') where.push('EXISTS (SELECT 1 FROM suggestions sg WHERE sg.task_id = @task AND sg.case_id = c.id)');
+  if (filter === 'disagree') {
+    where.push(`EXISTS (SELECT 1 FROM current_labels cl JOIN predictions pr
+      ON pr.case_id = cl.case_id AND pr.version_id = @version
+      WHERE cl.task_id = @task AND cl.case_id = c.id AND pr.predicted IS NOT cl.value_text)`);
+  }
+  const search = q.search?.trim().toLowerCase();
+  if (search) {
+    where.push(`c.search_text LIKE @search ESCAPE '\\'`);
+    params.search = `%${search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  }
+  const whereSql = `WHERE ${where.join(' AND ')}`;
+
+  const total = (db.prepare(`SELECT count(*) AS n FROM cases c ${whereSql}`).get(params) as { n: number }).n;
+
+  let join = '';
+  let order = 'c.id';
+  if (sort === 'rank') {
+    join = 'LEFT JOIN suggestions s ON s.task_id = @task AND s.case_id = c.id';
+    order = 's.rank IS NULL, s.rank, c.id';
+  } else if (sort === 'uncertainty') {
+    join = 'LEFT JOIN predictions p ON p.version_id = @version AND p.case_id = c.id';
+    order = 'p.uncertainty IS NULL, p.uncertainty DESC, c.id';
+  }
+  const ids = (
+    db
+      .prepare(`SELECT c.id FROM cases c ${join} ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit, offset }) as { id: number }[]
+  ).map((r) => r.id);
+  return { total, items: caseSummaries(db, ids, params.task, params.version) };
+}
+
+interface SummaryRow {
+  id: number;
+  kind: 'dicom' | 'photo';
+  displayName: string;
+  patientId: string | null;
+  patientName: string | null;
+  studyDate: string | null;
+  modality: string | null;
+  label: string | null;
+  predicted: string | null;
+  confidence: number | null;
+  uncertainty: number | null;
+  suggestionRank: number | null;
+  importedAt: string;
+  frameCount: number;
+  split: 'train' | 'val';
+  quarantined: number;
+}
+
+/** Summaries for the given case ids, in the given order. */
+export function caseSummaries(db: Database, ids: number[], taskId: number, versionId: number): CaseSummary[] {
+  if (ids.length === 0) return [];
+  const rows = db
+    .prepare(
+      `SELECT c.id, c.kind, c.display_name AS displayName, pa.patient_id AS patientId, pa.patient_name AS patientName,
+         st.study_date AS studyDate, se.modality, cl.value_text AS label, pr.predicted, pr.confidence, pr.uncertainty,
+         sg.rank AS suggestionRank, c.imported_at AS importedAt, c.frame_count AS frameCount, c.split,
+         EXISTS (SELECT 1 FROM quarantine qu WHERE qu.case_id = c.id) AS quarantined
+       FROM cases c
+       JOIN instances i ON i.id = c.instance_ref
+       JOIN series se ON se.id = i.series_ref
+       JOIN studies st ON st.id = se.study_ref
+       JOIN patients pa ON pa.id = st.patient_ref
+       LEFT JOIN current_labels cl ON cl.task_id = ? AND cl.case_id = c.id
+       LEFT JOIN predictions pr ON pr.version_id = ? AND pr.case_id = c.id
+       LEFT JOIN suggestions sg ON sg.task_id = ? AND sg.case_id = c.id
+       WHERE c.id IN (SELECT value FROM json_each(?))`,
+    )
+    .all(taskId, versionId, taskId, JSON.stringify(ids)) as SummaryRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const r = byId.get(id);
+    return r ? [toSummary(r)] : [];
+  });
+}
+
+function toSummary(r: SummaryRow): CaseSummary {
+  const s: CaseSummary = {
+    id: r.id,
+    kind: r.kind,
+    displayName: r.displayName,
+    importedAt: r.importedAt,
+    frameCount: r.frameCount,
+    split: r.split,
+    quarantined: r.quarantined === 1,
+  };
+  if (r.patientId) s.patientId = r.patientId;
+  if (r.patientName) s.patientName = r.patientName;
+  if (r.studyDate) s.studyDate = r.studyDate;
+  if (r.modality) s.modality = r.modality;
+  if (r.label !== null) s.label = r.label;
+  if (r.predicted !== null) s.predicted = r.predicted;
+  if (r.confidence !== null) s.confidence = r.confidence;
+  if (r.uncertainty !== null) s.uncertainty = r.uncertainty;
+  if (r.suggestionRank !== null) s.suggestionRank = r.suggestionRank;
+  return s;
+}

@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { BlobStore } from './blobs';
+import { WorkspaceError } from './errors';
+import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema';
+import { listCases, type CaseSummary, type WorklistQuery } from './worklist';
+import { CaseService } from './cases';
+import { importFiles, type ImportOptions, type ImportReport } from './import';
+import { LabelService } from './labels';
+import { PredictionService } from './predictions';
+import { RunService } from './runs';
+import { SuggestionService } from './suggestions';
+import { TaskService } from './tasks';
+import { VersionService } from './versions';
+
+export const DB_FILE = 'medtune.sqlite';
+export const BACKUPS_DIR = 'backups';
+const APP_MARKER = 'medtune-workspace';
+
+export interface WorkspaceInfo {
+  dir: string;
+  name: string;
+  schemaVersion: number;
+  caseCount: number;
+  createdAt: string;
+}
+
+export interface OpenOptions {
+  /** Replaces the built-in migrations (tests of the migration machinery only). */
+  migrations?: readonly Migration[];
+  /** Open read-only: no migrations, no writes (inspection tools). */
+  readonly?: boolean;
+}
+
+/**
+ * An open workspace folder: `medtune.sqlite` (WAL, foreign keys on) plus content-addressed blobs.
+ * One connection per process; other processes (the trainer) open their own.
+ */
+export class Workspace {
+  readonly blobs: BlobStore;
+  readonly cases: CaseService;
+  readonly tasks: TaskService;
+  readonly labels: LabelService;
+  readonly versions: VersionService;
+  readonly runs: RunService;
+  readonly predictions: PredictionService;
+  readonly suggestions: SuggestionService;
+  /** The backup written before migrating this workspace on open, if one was. */
+  readonly migrationBackup?: string;
+
+  private constructor(
+    readonly dir: string,
+    readonly db: Database,
+    migrationBackup?: string,
+  ) {
+    this.blobs = new BlobStore(dir, db);
+    this.cases = new CaseService(db, this.blobs);
+    this.tasks = new TaskService(db);
+    this.labels = new LabelService(db);
+    this.versions = new VersionService(db, this.blobs);
+    this.runs = new RunService(db);
+    this.predictions = new PredictionService(db, this.blobs);
+    this.suggestions = new SuggestionService(db);
+    this.migrationBackup = migrationBackup;
+  }
+
+  /** Makes the folder (which must be empty or absent) and a fresh schema; returns it open. */
+  static create(dir: string, opts: { name?: string } & OpenOptions = {}): Workspace {
+    const abs = path.resolve(dir);
+    if (fs.existsSync(abs)) {
+      if (!fs.statSync(abs).isDirectory()) throw new WorkspaceError('not-empty', `${abs} exists and is not a folder`);
+      if (fs.readdirSync(abs).length > 0) {
+        throw new WorkspaceError('not-empty', `${abs} is not empty; a new workspace needs an empty or absent folder`);
+      }
+    }
+    fs.mkdirSync(abs, { recursive: true });
+    const db = openDatabase(path.join(abs, DB_FILE), false);
+    try {
+      const migrations = opts.migrations ?? MIGRATIONS;
+      migrate(db, 0, migrations);
+      const now = new Date().toISOString();
+      const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      db.transaction(() => {
+        setMeta.run('app', APP_MARKER);
+        setMeta.run('name', opts.name ?? path.basename(abs));
+        setMeta.run('created_at', now);
+      })();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Workspace(abs, db);
+  }
+
+  /** Opens an existing workspace, migrating it forward (after a backup) when it is older. */
+  static open(dir: string, opts: OpenOptions = {}): Workspace {
+    const abs = path.resolve(dir);
+    const dbPath = path.join(abs, DB_FILE);
+    if (!fs.existsSync(dbPath)) {
+      throw new WorkspaceError('not-a-workspace', `${abs} is not a MedTune workspace (no ${DB_FILE})`);
+    }
+    let db: Database;
+    try {
+      db = openDatabase(dbPath, opts.readonly ?? false);
+    } catch (err) {
+      throw new WorkspaceError('not-a-workspace', `${dbPath} cannot be opened: ${(err as Error).message}`);
+    }
+    try {
+      const migrations = opts.migrations ?? MIGRATIONS;
+      let version: number;
+      let marker: string | undefined;
+      try {
+        version = db.pragma('user_version', { simple: true }) as number;
+        marker = (db.prepare(`SELECT value FROM meta WHERE key = 'app'`).get() as { value: string } | undefined)?.value;
+      } catch (err) {
+        throw new WorkspaceError('not-a-workspace', `${dbPath} is not a MedTune workspace database (${(err as Error).message})`);
+      }
+      if (marker !== APP_MARKER) throw new WorkspaceError('not-a-workspace', `${dbPath} is not a MedTune workspace database`);
+      if (version > migrations.length) {
+        throw new WorkspaceError(
+          'schema-too-new',
+          `${abs} was written by a newer MedTune (workspace schema ${version}; this version reads up to ${migrations.length}). Update MedTune to open it.`,
+        );
+      }
+      let backup: string | undefined;
+      if (version < migrations.length) {
+        if (opts.readonly) {
+          throw new WorkspaceError('schema-too-old', `${abs} needs a schema upgrade (${version} → ${migrations.length}); open it writable`);
+        }
+        backup = backupDatabase(db, abs, version);
+        migrate(db, version, migrations);
+      }
+      const ws = new Workspace(abs, db, backup);
+      if (!opts.readonly) ws.blobs.cleanTemp();
+      return ws;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  info(): WorkspaceInfo {
+    const meta = new Map(
+      (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+    );
+    const caseCount = (this.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
+    return {
+      dir: this.dir,
+      name: meta.get('name') ?? path.basename(this.dir),
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      caseCount,
+      createdAt: meta.get('created_at') ?? '',
+    };
+  }
+
+  listCases(q: WorklistQuery = {}): { total: number; items: CaseSummary[] } {
+    return listCases(this.db, q);
+  }
+
+  /** Imports files, folders, zips and DICOMDIRs (see core/store/import.ts). */
+  import(inputs: string[], opts?: ImportOptions): Promise<ImportReport> {
+    return importFiles(this, inputs, opts);
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function openDatabase(file: string, readonly: boolean): Database {
+  const db = new BetterSqlite3(file, { readonly, fileMustExist: readonly });
+  if (!readonly) db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a killed process loses nothing committed; power loss may drop only the last commits.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  // The trainer writes from its own connection: wait for its short transactions rather than fail.
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function migrate(db: Database, from: number, migrations: readonly Migration[]): void {
+  for (let v = from; v < migrations.length; v++) {
+    const step = migrations[v];
+    db.transaction(() => {
+      step(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  const problems = db.pragma('foreign_key_check') as unknown[];
+  if (problems.length > 0) {
+    throw new WorkspaceError('invalid', `Schema migration left ${problems.length} broken references; restore from ${BACKUPS_DIR}/`);
+  }
+}
+
+/** `VACUUM INTO` a consistent copy before changing the schema of a workspace that holds data. */
+function backupDatabase(db: Database, dir: string, version: number): string {
+  const backups = path.join(dir, BACKUPS_DIR);
+  fs.mkdirSync(backups, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = path.join(backups, `medtune-v${version}-${stamp}.sqlite`);
+  db.prepare('VACUUM INTO ?').run(file);
+  return file;
+}
+
+export { SCHEMA_VERSION };

@@ -1,0 +1,82 @@
+import { onBeforeUnmount, onMounted } from 'vue';
+import { useLabelsStore } from '../stores/labels';
+import { useReadingStore } from '../stores/reading';
+import { useTasksStore } from '../stores/tasks';
+import { useUiStore } from '../stores/ui';
+import { useViewerStore } from '../stores/viewer';
+import { matchBinding, type Action } from './keymap';
+
+function typingInField(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+}
+
+/** The one keyboard handler of the reading screen: class hotkeys from the task, then the keymap table. */
+export function useShortcuts(): void {
+  const ui = useUiStore();
+  const tasks = useTasksStore();
+  const viewer = useViewerStore();
+  const labels = useLabelsStore();
+  const reading = useReadingStore();
+
+  const actions: Record<Action, () => unknown> = {
+    'preset-1': () => viewer.applyPreset(0),
+    'preset-2': () => viewer.applyPreset(1),
+    'preset-3': () => viewer.applyPreset(2),
+    'preset-4': () => viewer.applyPreset(3),
+    'preset-5': () => viewer.applyPreset(4),
+    'zoom-in': () => viewer.zoomBy(1.25),
+    'zoom-out': () => viewer.zoomBy(1 / 1.25),
+    fit: () => viewer.fit(),
+    invert: () => (viewer.view.invert = !viewer.view.invert),
+    'rotate-right': () => viewer.rotate(1),
+    'rotate-left': () => viewer.rotate(-1),
+    'flip-h': () => (viewer.view.flipH = !viewer.view.flipH),
+    'flip-v': () => (viewer.view.flipV = !viewer.view.flipV),
+    reset: () => viewer.reset(),
+    cine: () => viewer.toggleCine(),
+    'frame-next': () => viewer.step(1),
+    'frame-previous': () => viewer.step(-1),
+    'red-free': () => (viewer.view.redFree = !viewer.view.redFree),
+    deidentify: () => (viewer.deidentified = !viewer.deidentified),
+    'submit-next': () => reading.submitAndNext(),
+    'previous-case': () => reading.previous(),
+    'next-case': () => reading.next(),
+    undo: () => labels.undo(),
+    accept: () => labels.accept(),
+    skip: () => reading.skipAndNext(),
+    flag: () => labels.toggleFlag(),
+    search: () => document.getElementById('worklist-search')?.focus(),
+    help: () => (ui.helpOpen = !ui.helpOpen),
+    close: () => (ui.helpOpen = false),
+  };
+
+  function onKeyDown(e: KeyboardEvent): void {
+    if (typingInField(e.target)) {
+      if (e.key === 'Escape') (e.target as HTMLElement).blur();
+      return;
+    }
+    if (ui.mode !== 'reading') {
+      if (e.key === 'Escape' || e.key === '?') ui.helpOpen = e.key === '?' ? !ui.helpOpen : false;
+      return;
+    }
+    const task = tasks.current;
+    if (task && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      const cls = task.classes.find((c) => c.hotkey !== undefined && c.hotkey === e.key);
+      if (cls) {
+        e.preventDefault();
+        void labels.applyClass(cls.name);
+        return;
+      }
+    }
+    const binding = matchBinding(e, task !== null);
+    if (!binding) return;
+    // Buttons keep focus after a click; Space/Enter must still mean the shortcut, not "press the button again".
+    e.preventDefault();
+    if (ui.helpOpen && binding.action !== 'help' && binding.action !== 'close') ui.helpOpen = false;
+    void actions[binding.action]();
+  }
+
+  onMounted(() => window.addEventListener('keydown', onKeyDown));
+  onBeforeUnmount(() => window.removeEventListener('keydown', onKeyDown));
+}

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAdapterConfig } from '../../../core/model/adapter-config';
+import { initBackend } from '../../../core/model/backend';
+import { loadBackboneFile } from '../../../core/model/checkpoint';
+import { AdaptedViT } from '../../../core/model/model';
+import { readSafetensorsFile } from '../../../core/model/safetensors';
+import { ViTBackbone } from '../../../core/model/vit';
+import { PARITY_DIR } from '../../helpers/paths';
+
+// Training must not leak tensors: numTensors and bytes stay flat after the optimiser's warm-up.
+describe('memory during training on the fixture model (wasm)', () => {
+  let backbone: ViTBackbone;
+  let images: tf.Tensor4D;
+  let labels: tf.Tensor1D;
+
+  beforeAll(async () => {
+    await initBackend({ force: 'wasm' });
+    const loaded = await loadBackboneFile(path.join(PARITY_DIR, 'backbone-timm.safetensors'));
+    backbone = new ViTBackbone(loaded.config, loaded.weights);
+    const expected = (await readSafetensorsFile(path.join(PARITY_DIR, 'expected-dvpt.safetensors'))).tensors;
+    const x = expected.get('input.images_nchw')!;
+    images = tf.tensor4d(x.data, x.shape as [number, number, number, number]);
+    labels = tf.tensor1d(expected.get('input.labels')!.data);
+  });
+  afterAll(() => {
+    tf.dispose([images, labels]);
+    backbone.dispose();
+  });
+
+  it.each([
+    { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 2 },
+    { method: 'ept', promptLength: 6 },
+    { method: 'linear' },
+  ])('50 adam steps of $method keep tensors and bytes flat', (hyper) => {
+    const before = tf.memory().numTensors;
+    const model = AdaptedViT.initialise(backbone, parseAdapterConfig({ ...hyper, numClasses: 5 }, 'test'), 3);
+    const optimizer = tf.train.adam(1e-2);
+    const losses: number[] = [];
+    const snapshots: Array<{ numTensors: number; numBytes: number }> = [];
+    for (let step = 0; step < 50; step++) {
+      // Two micro-batches of two images: exercises gradient accumulation too.
+      const halves = [0, 2].map((start) => ({
+        images: tf.slice(images, [start, 0, 0, 0], [2, -1, -1, -1]),
+        labels: tf.slice(labels, [start], [2]),
+      }));
+      losses.push(model.trainStep(optimizer, halves, 'NCHW'));
+      tf.dispose(halves.flatMap((h) => [h.images, h.labels]));
+      const { numTensors, numBytes } = tf.memory();
+      snapshots.push({ numTensors, numBytes });
+    }
+    // Adam creates its moment variables on the first step; from then on nothing may grow.
+    for (const s of snapshots.slice(2)) expect(s).toEqual(snapshots[1]);
+    expect(losses[49]).toBeLessThan(losses[0]);
+    optimizer.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,216 @@
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Workspace, WorkspaceError } from '../../../core/store';
+import { tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
+
+let ws: Workspace;
+let caseIds: number[];
+
+beforeEach(async () => {
+  const root = tempDir();
+  writeDicomFiles(path.join(root, 'in'), tinyDicomSet(12, { perSeries: 4 }));
+  ws = Workspace.create(path.join(root, 'ws'));
+  caseIds = (await ws.import([path.join(root, 'in')])).caseIds;
+  expect(caseIds).toHaveLength(12);
+  return () => ws.close();
+});
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof WorkspaceError) return err.code;
+    throw err;
+  }
+  return 'no error';
+};
+
+describe('tasks', () => {
+  it('fills in colours and hotkeys, and validates classes', () => {
+    const t = ws.tasks.create({ name: 'DR grade', kind: 'ordinal', classes: ['0', '1', { name: '2', color: '#FF0000', hotkey: 'q' }] });
+    expect(t.classes).toEqual([
+      { name: '0', color: '#0072b2', hotkey: '1' },
+      { name: '1', color: '#e69f00', hotkey: '2' },
+      { name: '2', color: '#ff0000', hotkey: 'q' },
+    ]);
+    expect(ws.tasks.byName('DR grade')?.id).toBe(t.id);
+    expect(code(() => ws.tasks.create({ name: 'DR grade', kind: 'multiclass', classes: ['a', 'b'] }))).toBe('conflict');
+    expect(code(() => ws.tasks.create({ name: 'x', kind: 'multiclass', classes: ['a'] }))).toBe('invalid');
+    expect(code(() => ws.tasks.create({ name: 'y', kind: 'multiclass', classes: ['a', 'a'] }))).toBe('invalid');
+    expect(code(() => ws.tasks.create({ name: 'z', kind: 'bogus' as never, classes: ['a', 'b'] }))).toBe('invalid');
+    expect(code(() => ws.tasks.create({ name: 'w', kind: 'multiclass', classes: [{ name: 'a', color: 'red' }, 'b'] }))).toBe('invalid');
+    expect(ws.tasks.addClasses(t.id, ['3']).classes.map((c) => c.name)).toEqual(['0', '1', '2', '3']);
+  });
+});
+
+describe('labels', () => {
+  it('keeps an append-only history with a current label, and undo walks back', () => {
+    const task = ws.tasks.create({ name: 'finding', kind: 'multiclass', classes: ['normal', 'nodule', 'mass'] });
+    const c = caseIds[0];
+    ws.labels.set({ caseId: c, taskId: task.id, value: 'normal', author: 'ann' });
+    ws.labels.set({ caseId: c, taskId: task.id, value: 'nodule', author: 'bob' });
+    ws.labels.set({ caseId: c, taskId: task.id, value: 'mass', author: 'ann' });
+    expect(ws.labels.current(c, task.id)).toMatchObject({ value: 'mass', author: 'ann', source: 'human' });
+
+    expect(ws.labels.undo(c, task.id, 'ann')?.value).toBe('nodule');
+    expect(ws.labels.current(c, task.id)?.value).toBe('nodule');
+    expect(ws.labels.undo(c, task.id, 'ann')?.value).toBe('normal');
+    const cleared = ws.labels.undo(c, task.id, 'ann');
+    expect(cleared?.value).toBeNull();
+    expect(ws.labels.current(c, task.id)).toBeUndefined();
+    expect(ws.labels.undo(c, task.id, 'ann')).toBeUndefined();
+
+    // A new label after undos continues from the restored state.
+    ws.labels.set({ caseId: c, taskId: task.id, value: 'nodule', author: 'ann' });
+    expect(ws.labels.undo(c, task.id, 'ann')?.value).toBeNull();
+
+    const history = ws.labels.history(c, task.id);
+    expect(history.map((e) => e.value)).toEqual(['normal', 'nodule', 'mass', 'nodule', 'normal', null, 'nodule', null]);
+    expect(history.filter((e) => e.undoOf !== undefined)).toHaveLength(4);
+    expect(() => ws.db.prepare('UPDATE label_events SET author = ?').run('mallory')).toThrow(/append-only/);
+    expect(() => ws.db.prepare('DELETE FROM label_events').run()).toThrow(/append-only/);
+  });
+
+  it('validates values per task kind and orders multilabel values', () => {
+    const mc = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    const ml = ws.tasks.create({ name: 'ml', kind: 'multilabel', classes: ['x', 'y', 'z'] });
+    const seg = ws.tasks.create({ name: 'seg', kind: 'segmentation', classes: ['vessel'] });
+    const c = caseIds[1];
+    expect(code(() => ws.labels.set({ caseId: c, taskId: mc.id, value: 'c', author: 'a' }))).toBe('invalid');
+    expect(code(() => ws.labels.set({ caseId: 99999, taskId: mc.id, value: 'a', author: 'a' }))).toBe('not-found');
+    expect(code(() => ws.labels.set({ caseId: c, taskId: mc.id, value: 'a', author: ' ' }))).toBe('invalid');
+    expect(code(() => ws.labels.set({ caseId: c, taskId: mc.id, value: 'a', author: 'a', source: 'accepted-suggestion' }))).toBe('invalid');
+    expect(ws.labels.set({ caseId: c, taskId: ml.id, value: ['z', 'x'], author: 'a' }).value).toEqual(['x', 'z']);
+    expect(ws.labels.current(c, ml.id)?.valueText).toBe('x, z');
+    expect(code(() => ws.labels.set({ caseId: c, taskId: ml.id, value: ['x', 'w'], author: 'a' }))).toBe('invalid');
+    const mask = ws.blobs.put(new Uint8Array(64));
+    expect(ws.labels.set({ caseId: c, taskId: seg.id, value: { maskSha256: mask, rows: 8, columns: 8 }, author: 'a' }).value).toEqual({
+      maskSha256: mask,
+      rows: 8,
+      columns: 8,
+    });
+    expect(code(() => ws.labels.set({ caseId: c, taskId: seg.id, value: 'vessel', author: 'a' }))).toBe('invalid');
+  });
+
+  it('writes a batch atomically: one bad label leaves nothing written', () => {
+    const t = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    expect(() =>
+      ws.labels.setMany([
+        { caseId: caseIds[0], taskId: t.id, value: 'a', author: 'x' },
+        { caseId: caseIds[1], taskId: t.id, value: 'nope', author: 'x' },
+      ]),
+    ).toThrow(WorkspaceError);
+    expect(ws.labels.counts(t.id).total).toBe(0);
+    ws.labels.setMany(caseIds.slice(0, 5).map((caseId, i) => ({ caseId, taskId: t.id, value: i % 2 ? 'b' : 'a', author: 'x' })));
+    expect(ws.labels.counts(t.id)).toEqual({ total: 5, byClass: { a: 3, b: 2 } });
+  });
+});
+
+describe('adapter versions', () => {
+  it('keeps exactly one active version per task through add, promote and rollback', () => {
+    const t = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    ws.labels.set({ caseId: caseIds[0], taskId: t.id, value: 'a', author: 'x' });
+    const bb = ws.versions.addBackbone({ name: 'vit-tiny', arch: 'vit', config: { depth: 12 }, weights: new Uint8Array([1, 2, 3]) });
+    const v1 = ws.versions.add({ taskId: t.id, backboneId: bb.id, method: 'dvpt', weights: new Uint8Array([1, 1, 1]), metrics: { kappa: 0.5 } });
+    expect(v1.status).toBe('active');
+    expect(v1.labelSnapshot).toMatchObject({ labelCount: 1, byClass: { a: 1 } });
+    const v2 = ws.versions.add({ taskId: t.id, parentId: v1.id, method: 'dvpt', weights: new Uint8Array([2, 2, 2]) });
+    expect(v2.status).toBe('candidate');
+    const v3 = ws.versions.add({ taskId: t.id, parentId: v2.id, method: 'ept', weights: new Uint8Array([3]), status: 'active' });
+    expect(ws.versions.get(v1.id).status).toBe('archived');
+    expect(ws.versions.active(t.id)?.id).toBe(v3.id);
+
+    ws.versions.promote(v2.id);
+    expect(ws.versions.active(t.id)?.id).toBe(v2.id);
+    expect(ws.versions.rollback(t.id).id).toBe(v3.id);
+    expect(ws.versions.rollback(t.id).id).toBe(v1.id);
+    expect(code(() => ws.versions.rollback(t.id))).toBe('not-found');
+    expect(ws.versions.list(t.id).filter((v) => v.status === 'active')).toHaveLength(1);
+
+    expect(code(() => ws.versions.archive(v1.id))).toBe('conflict');
+    expect(ws.versions.archive(v2.id).status).toBe('archived');
+    expect([...ws.versions.weights(v3.id)]).toEqual([3]);
+    // The database itself refuses a second active version.
+    expect(() => ws.db.prepare(`UPDATE adapter_versions SET status = 'active' WHERE id = ?`).run(v2.id)).toThrow(/UNIQUE/);
+  });
+});
+
+describe('training runs', () => {
+  it('moves through its states, appends progress and refuses bad transitions', () => {
+    const t = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    const run = ws.runs.create({ taskId: t.id, method: 'dvpt', config: { epochs: 3 } });
+    expect(run.status).toBe('queued');
+    expect(code(() => ws.runs.progress(run.id, { epoch: 1 }))).toBe('conflict');
+    ws.runs.start(run.id, 'cpu');
+    ws.runs.progress(run.id, { epoch: 1, loss: 0.9 });
+    ws.runs.progress(run.id, { epoch: 2, loss: 0.5 });
+    const v = ws.versions.add({ taskId: t.id, method: 'dvpt', weights: new Uint8Array([9]), trainRunId: run.id });
+    const done = ws.runs.finish(run.id, v.id);
+    expect(done).toMatchObject({ status: 'done', backend: 'cpu', resultVersionId: v.id });
+    expect(done.progress.map((p) => p.loss)).toEqual([0.9, 0.5]);
+    expect(done.startedAt && done.finishedAt).toBeTruthy();
+    expect(code(() => ws.runs.cancel(run.id))).toBe('conflict');
+
+    const r2 = ws.runs.create({ taskId: t.id });
+    ws.runs.start(r2.id, 'wasm');
+    expect(ws.runs.failInterrupted()).toBe(1);
+    expect(ws.runs.get(r2.id)).toMatchObject({ status: 'failed' });
+    expect(ws.runs.list(t.id).map((r) => r.id)).toEqual([r2.id, run.id]);
+  });
+});
+
+describe('predictions, suggestions and the worklist', () => {
+  it('filters, sorts and searches cases', () => {
+    const t = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    const v = ws.versions.add({ taskId: t.id, method: 'dvpt', weights: new Uint8Array([1]) });
+    ws.predictions.put(
+      v.id,
+      caseIds.map((caseId, i) => ({ caseId, probabilities: i % 3 === 0 ? [0.9, 0.1] : [0.4, 0.6], embedding: new Float32Array([i, 1]) })),
+    );
+    expect(ws.predictions.get(v.id, caseIds[0])).toMatchObject({ predicted: 'a', confidence: 0.9 });
+    expect(ws.predictions.get(v.id, caseIds[0])?.uncertainty).toBeCloseTo(0.1);
+    expect([...(ws.predictions.embedding(v.id, caseIds[3]) ?? [])]).toEqual([3, 1]);
+    expect(code(() => ws.predictions.put(v.id, [{ caseId: caseIds[0], probabilities: [1] }]))).toBe('invalid');
+
+    // Labels: case 0 'a' (agrees), case 1 'a' (model says b: disagrees), case 2 'b'.
+    ws.labels.set({ caseId: caseIds[0], taskId: t.id, value: 'a', author: 'x' });
+    ws.labels.set({ caseId: caseIds[1], taskId: t.id, value: 'a', author: 'x' });
+    ws.labels.set({ caseId: caseIds[2], taskId: t.id, value: 'b', author: 'x' });
+    ws.suggestions.replace({ taskId: t.id, strategy: 'entropy', versionId: v.id, items: [
+      { caseId: caseIds[5], score: 0.2 },
+      { caseId: caseIds[4], score: 0.9, reason: 'most uncertain' },
+    ] });
+    ws.cases.quarantine(caseIds[11], 'pixels cannot be decoded');
+
+    const list = (q: Parameters<Workspace['listCases']>[0]) => ws.listCases({ taskId: t.id, ...q });
+    expect(list({}).total).toBe(11);
+    expect(list({ filter: 'labeled' }).items.map((c) => c.label)).toEqual(['a', 'a', 'b']);
+    expect(list({ filter: 'unlabeled' }).total).toBe(8);
+    expect(list({ filter: 'disagree' }).items.map((c) => c.id)).toEqual([caseIds[1]]);
+    expect(list({ filter: 'quarantined' }).items.map((c) => [c.id, c.quarantined])).toEqual([[caseIds[11], true]]);
+    const suggested = list({ filter: 'suggested', sort: 'rank' }).items;
+    expect(suggested.map((c) => [c.id, c.suggestionRank])).toEqual([[caseIds[4], 1], [caseIds[5], 2]]);
+    const byUncertainty = list({ sort: 'uncertainty', limit: 3 }).items;
+    expect(byUncertainty.every((c) => c.predicted === 'b' && c.uncertainty !== undefined && c.uncertainty > 0.3)).toBe(true);
+    const page = list({ offset: 4, limit: 4 });
+    expect(page).toMatchObject({ total: 11 });
+    expect(page.items.map((c) => c.id)).toEqual(caseIds.slice(4, 8));
+
+    const first = list({ limit: 1 }).items[0];
+    expect(first).toMatchObject({ kind: 'dicom', patientId: 'PID0000', patientName: 'Doe^Patient0', modality: 'MR', studyDate: '20240115', frameCount: 1 });
+    // Cases 8–11 belong to patient 1; case 11 is quarantined.
+    expect(list({ search: 'doe^patient1' }).total).toBe(3);
+    expect(list({ search: 'PID0000' }).total).toBe(8);
+    expect(list({ search: 'acc2' }).items.map((c) => c.id)).toEqual(caseIds.slice(8, 11));
+    expect(list({ search: '100%_' }).total).toBe(0);
+    expect(code(() => ws.listCases({ taskId: 999 }))).toBe('not-found');
+    expect(code(() => ws.listCases({ filter: 'odd' as never }))).toBe('invalid');
+  });
+
+  it('assigns every case a fixed split, mostly train', () => {
+    const splits = ws.cases.splitCounts();
+    expect(splits.train + splits.val).toBe(12);
+    const before = ws.cases.all().map((c) => c.split);
+    expect(ws.cases.all().map((c) => c.split)).toEqual(before);
+  });
+});
