@@ -1,3 +1,4 @@
+import { CONTENT_SECURITY_POLICY } from '../core/app/csp';
 import type { BrowserWindowConstructorOptions } from 'electron';
 
 /** Web preferences every MedTune window uses: the renderer gets the contract and nothing of Node. */
@@ -16,19 +17,8 @@ export function secureWebPreferences(preloadPath: string): NonNullable<BrowserWi
   };
 }
 
-/** The Content-Security-Policy of the app's own pages (also set as a meta tag in index.html). */
-export const ELECTRON_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The app's CSP, also sent as a header by the Electron session. */
+export const ELECTRON_CSP = CONTENT_SECURITY_POLICY;
 
 /** Only the app's own files may be shown; everything else (http, https, other files) is refused. */
 export function isAppUrl(url: string, rendererIndexUrl: string): boolean {

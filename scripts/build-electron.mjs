@@ -12,6 +12,11 @@ await build({
   loader: { '.json': 'json' },
 });
 
+// Worker entries run beside main.cjs: the decode pool (worker_threads) and the trainer (utilityProcess).
+const external = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*', '@cornerstonejs/*'];
+await build({ ...common, entryPoints: ['core/imaging/decode-pool-worker.ts'], outfile: 'dist/electron/decode-pool-worker.cjs', external });
+await build({ ...common, entryPoints: ['core/train/trainer-worker.ts'], outfile: 'dist/electron/trainer-worker.cjs', external });
+
 await build({
   ...common,
   entryPoints: ['electron/preload.ts'],

@@ -7,3 +7,7 @@
 export * from './types';
 export * from './dicom';
 export * from './photo';
+export * from './decode-file';
+export * from './display';
+export * from './model-input';
+export { DecodePool, defaultPoolSize } from './decode-pool';

@@ -69,5 +69,5 @@ port.on('message', (req) => {
   queue = queue.then(() => handle(req));
 });
 
-const backend = await backendReady;
-port.postMessage({ type: 'ready', backend: backend.name });
+// No top-level await: this file is also bundled as CommonJS for Electron's utility process.
+void backendReady.then((backend) => port.postMessage({ type: 'ready', backend: backend.name }));

@@ -45,6 +45,16 @@ function findBackbone(ws: Workspace, name?: string): number {
   return hit.id;
 }
 
+/** Runs `fn` with the workspace open, closing it whatever happens. */
+function withWorkspace<T>(dir: string, fn: (ws: Workspace) => T): T {
+  const ws = Workspace.open(dir);
+  try {
+    return fn(ws);
+  } finally {
+    ws.close();
+  }
+}
+
 /** Runs `fn` with the workspace open and Ctrl-C turned into cancellation. */
 async function withCancellableWorkspace<T>(dir: string, fn: (ws: Workspace, signal: AbortSignal) => Promise<T>): Promise<T> {
   const ws = Workspace.open(dir);
@@ -93,8 +103,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--image-size <n>', 'run at another input size (position embeddings are resized)', int('image size'))
     .action(async (file: string, opts: { workspace: string; name?: string; normalization: string; imageSize?: number }) => {
       const loaded = await loadBackboneFile(file, { imageSize: opts.imageSize });
-      const ws = Workspace.open(opts.workspace);
-      try {
+      withWorkspace(opts.workspace, (ws) => {
         const b = ws.versions.addBackbone({
           name: opts.name ?? path.basename(file).replace(/\.safetensors$/, ''),
           arch: 'vit',
@@ -102,20 +111,15 @@ export function registerTrainCommands(program: Command): void {
           weights: fs.readFileSync(file),
         });
         process.stdout.write(`added backbone ${b.name} (id ${b.id}): ${JSON.stringify(loaded.config)} sha256 ${loaded.sha256}\n`);
-      } finally {
-        ws.close();
-      }
+      });
     });
   backbone
     .command('list')
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
     .action((opts: { workspace: string }) => {
-      const ws = Workspace.open(opts.workspace);
-      try {
+      withWorkspace(opts.workspace, (ws) => {
         for (const b of ws.versions.backbones()) process.stdout.write(`${b.id}\t${b.name}\t${JSON.stringify(b.config)}\n`);
-      } finally {
-        ws.close();
-      }
+      });
     });
 
   program
@@ -224,8 +228,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'seed (random strategy)', int('seed'), 0)
     .option('--json', 'print JSON')
     .action((opts: { workspace: string; task: string; strategy: StrategyName; count: number; seed: number; json?: boolean }) => {
-      const ws = Workspace.open(opts.workspace);
-      try {
+      withWorkspace(opts.workspace, (ws) => {
         const task = findTask(ws, opts.task);
         const outcome = executeSuggest(ws, { taskId: task.id, strategy: opts.strategy, count: opts.count, seed: opts.seed });
         if (opts.json) {
@@ -235,9 +238,7 @@ export function registerTrainCommands(program: Command): void {
         if (outcome.unpredicted > 0) process.stderr.write(`note: ${outcome.unpredicted} unlabeled cases have no prediction yet; run \`medtune predict\` to include them\n`);
         const names = new Map(ws.cases.all(outcome.suggested.map((s) => s.caseId)).map((c) => [c.id, c.displayName]));
         for (const s of outcome.suggested) process.stdout.write(`${String(s.rank).padStart(3)}  case ${s.caseId}  ${names.get(s.caseId)}  ${s.reason}\n`);
-      } finally {
-        ws.close();
-      }
+      });
     });
 
   program
@@ -246,8 +247,7 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
     .requiredOption('--task <name>', 'label task name or id')
     .action((opts: { workspace: string; task: string }) => {
-      const ws = Workspace.open(opts.workspace);
-      try {
+      withWorkspace(opts.workspace, (ws) => {
         const task = findTask(ws, opts.task);
         for (const v of ws.versions.list(task.id)) {
           const m = v.metrics as { selection?: { name: string; value: number | null }; trainCount?: number };
@@ -255,9 +255,7 @@ export function registerTrainCommands(program: Command): void {
             `${String(v.id).padStart(4)}  ${v.status.padEnd(9)}  ${v.method.padEnd(6)}  labels ${String((v.labelSnapshot as { labelCount?: number }).labelCount ?? '?').padStart(5)}  ${m.selection ? `${m.selection.name} ${m.selection.value?.toFixed(4) ?? 'n/a'}` : ''}  ${v.createdAt}\n`,
           );
         }
-      } finally {
-        ws.close();
-      }
+      });
     });
 
   program
@@ -265,13 +263,10 @@ export function registerTrainCommands(program: Command): void {
     .description('Make an adapter version the active one of its task')
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
     .action((id: string, opts: { workspace: string }) => {
-      const ws = Workspace.open(opts.workspace);
-      try {
+      withWorkspace(opts.workspace, (ws) => {
         const v = ws.versions.promote(int('version id')(id));
         process.stdout.write(`version ${v.id} is now active\n`);
-      } finally {
-        ws.close();
-      }
+      });
     });
 
   program
@@ -280,12 +275,9 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
     .requiredOption('--task <name>', 'label task name or id')
     .action((opts: { workspace: string; task: string }) => {
-      const ws = Workspace.open(opts.workspace);
-      try {
+      withWorkspace(opts.workspace, (ws) => {
         const v = ws.versions.rollback(findTask(ws, opts.task).id);
         process.stdout.write(`version ${v.id} is active again\n`);
-      } finally {
-        ws.close();
-      }
+      });
     });
 }
