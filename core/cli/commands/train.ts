@@ -242,6 +242,28 @@ export function registerTrainCommands(program: Command): void {
     });
 
   program
+    .command('runs')
+    .description('List training runs (queued, running, done, failed, cancelled), newest first')
+    .requiredOption('-w, --workspace <dir>', 'the workspace folder')
+    .option('--task <name>', 'only this task')
+    .option('--log <runId>', 'print the progress log of one run', int('run id'))
+    .action((opts: { workspace: string; task?: string; log?: number }) =>
+      withWorkspace(opts.workspace, (ws) => {
+        if (opts.log !== undefined) {
+          for (const entry of ws.runs.get(opts.log).progress) process.stdout.write(`${JSON.stringify(entry)}\n`);
+          return;
+        }
+        const taskId = opts.task ? findTask(ws, opts.task).id : undefined;
+        for (const r of ws.runs.list(taskId)) {
+          const took = r.startedAt && r.finishedAt ? `${((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)} s` : '';
+          process.stdout.write(
+            `${String(r.id).padStart(4)}  ${r.status.padEnd(9)}  ${(r.method ?? '').padEnd(6)}  ${(r.backend ?? '').padEnd(5)}  ${r.resultVersionId ? `version ${r.resultVersionId}` : ''}  ${took}  ${r.error ?? ''}  ${r.queuedAt}\n`,
+          );
+        }
+      }),
+    );
+
+  program
     .command('versions')
     .description('List the adapter versions of a task')
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')

@@ -1,0 +1,184 @@
+/**
+ * `npm run bench:train` — adapter training and inference speed of MedTune next to the repository's
+ * PyTorch reference (bench/reference/vit_adapters.py, run with Debian's /usr/bin/python3 + torch),
+ * same models, adapters, batch and image size, measured in the same invocation. Installs nothing;
+ * reports PyTorch as missing when it is not there (see docs/benchmarks.md for the two apt packages).
+ *
+ *   npm run bench:train -- [--models tiny,small,base] [--methods ept,dvpt] [--batch 8] [--micro 8]
+ *                          [--steps 3] [--warmup 1] [--image-size 224] [--backend wasm] [--json out.json]
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { parseAdapterConfig, type AdapterConfig } from '../core/model/adapter-config';
+import { describeBackend, initBackend } from '../core/model/backend';
+import type { ViTConfig } from '../core/model/config';
+import { AdaptedViT } from '../core/model/model';
+import { randomBackboneWeights } from '../core/model/random-weights';
+import { ViTBackbone } from '../core/model/vit';
+import { AdapterOptimizer, GradientAccumulator } from '../core/train/optimizer';
+import { trainingLoss } from '../core/train/trainer';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const MODELS = opt('models', 'tiny,small').split(',');
+const METHODS = opt('methods', 'ept,dvpt').split(',') as ('ept' | 'dvpt' | 'linear')[];
+const BATCH = Number(opt('batch', '8'));
+const MICRO = Number(opt('micro', String(BATCH)));
+const STEPS = Number(opt('steps', '3'));
+const WARMUP = Number(opt('warmup', '1'));
+const SIZE = Number(opt('image-size', '224'));
+const JSON_OUT = opt('json', '');
+const PYTHON = '/usr/bin/python3';
+const REFERENCE = path.resolve(import.meta.dirname, 'reference', 'vit_adapters.py');
+
+const SHAPES: Record<string, { embedDim: number; depth: number; numHeads: number }> = {
+  tiny: { embedDim: 192, depth: 12, numHeads: 3 },
+  small: { embedDim: 384, depth: 12, numHeads: 6 },
+  base: { embedDim: 768, depth: 12, numHeads: 12 },
+};
+
+function vitConfig(model: string): ViTConfig {
+  const shape = SHAPES[model];
+  if (!shape) throw new Error(`unknown model "${model}" (tiny, small, base)`);
+  return { architecture: 'vit', imageSize: SIZE, patchSize: 16, mlpRatio: 4, qkvBias: true, layerNormEps: 1e-6, gelu: 'erf', classToken: true, pool: 'token', finalNorm: true, ...shape } as ViTConfig;
+}
+
+function adapterConfig(method: string): AdapterConfig {
+  const extra = method === 'ept' ? { promptLength: 100 } : method === 'dvpt' ? { bottleneck: 64, numPrompts: 10, share: 3 } : {};
+  return parseAdapterConfig({ method, numClasses: 5, task: 'multiclass', ...extra }, 'bench');
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Peak resident memory, sampled while `fn` runs. */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  try {
+    const value = await fn();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { value, peakMb: peak / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+interface Side {
+  trainMs?: number;
+  trainImagesPerSec?: number;
+  inferMs?: number;
+  inferImagesPerSec?: number;
+  peakMb?: number;
+  error?: string;
+  backend?: string;
+}
+
+async function medtune(model: string, method: string): Promise<Side> {
+  const config = vitConfig(model);
+  const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
+  const m = AdaptedViT.initialise(backbone, adapterConfig(method), 0);
+  const optimizer = new AdapterOptimizer(m.variables, { kind: 'adamw', weightDecay: 1e-4 });
+  const accumulator = new GradientAccumulator();
+  const images = tf.randomNormal([BATCH, 3, SIZE, SIZE]) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 5), 'int32');
+  const step = async () => {
+    for (let s = 0; s < BATCH; s += MICRO) {
+      const n = Math.min(MICRO, BATCH - s);
+      const x = tf.slice(images, [s, 0, 0, 0], [n, -1, -1, -1]);
+      const y = tf.slice(labels, [s], [n]);
+      const { value, grads } = tf.variableGrads(() => tf.tidy(() => trainingLoss('multiclass', m.forward(x, { layout: 'NCHW' }).logits, y)), m.trainableVariables());
+      const named = new Map<string, tf.Tensor>();
+      for (const [name, v] of m.variables) if (grads[v.name]) named.set(name, grads[v.name]);
+      accumulator.add(named, n / BATCH);
+      await value.data();
+      tf.dispose([x, y, value]);
+    }
+    const summed = accumulator.take();
+    optimizer.apply(summed, 1e-3);
+    tf.dispose([...summed.values()]);
+  };
+  const infer = async () => {
+    for (let s = 0; s < BATCH; s += MICRO) {
+      const n = Math.min(MICRO, BATCH - s);
+      const logits = tf.tidy(() => m.forward(tf.slice(images, [s, 0, 0, 0], [n, -1, -1, -1]), { layout: 'NCHW' }).logits);
+      await logits.data();
+      logits.dispose();
+    }
+  };
+  const time = async (fn: () => Promise<void>) => {
+    for (let i = 0; i < WARMUP; i++) await fn();
+    const samples: number[] = [];
+    for (let i = 0; i < STEPS; i++) {
+      const t = performance.now();
+      await fn();
+      samples.push(performance.now() - t);
+    }
+    return median(samples);
+  };
+  try {
+    const { value, peakMb } = await withPeakRss(async () => ({ train: await time(step), infer: await time(infer) }));
+    return { trainMs: value.train, trainImagesPerSec: (BATCH * 1000) / value.train, inferMs: value.infer, inferImagesPerSec: (BATCH * 1000) / value.infer, peakMb };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0] };
+  } finally {
+    tf.dispose([images, labels]);
+    optimizer.dispose();
+    accumulator.reset();
+    m.dispose();
+    backbone.dispose();
+  }
+}
+
+function pytorch(model: string, method: string): Side {
+  if (!fs.existsSync(PYTHON)) return { error: `${PYTHON} not found` };
+  const r = spawnSync(
+    PYTHON,
+    [REFERENCE, 'bench', '--model', `vit-${model}`, '--method', method, '--batch', String(BATCH), '--image-size', String(SIZE), '--steps', String(STEPS), '--warmup', String(WARMUP), '--json'],
+    { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
+  );
+  if (r.status !== 0) return { error: r.status === 3 ? 'PyTorch not installed (apt-get install python3-torch libopenblas0-pthread)' : (r.stderr || r.stdout).trim().split('\n').at(-1) };
+  const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { train: { medianMs: number }; inference: { medianMs: number }; peakRssMb: number; torchVersion: string };
+  return {
+    trainMs: j.train.medianMs,
+    trainImagesPerSec: (BATCH * 1000) / j.train.medianMs,
+    inferMs: j.inference.medianMs,
+    inferImagesPerSec: (BATCH * 1000) / j.inference.medianMs,
+    peakMb: j.peakRssMb,
+    backend: `torch ${j.torchVersion}`,
+  };
+}
+
+const f = (v?: number, d = 1) => (v === undefined ? '–' : v.toFixed(d));
+
+async function main(): Promise<void> {
+  const backend = await initBackend({ force: opt('backend', '') || undefined });
+  const cpu = os.cpus();
+  console.log(`bench:train — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`);
+  console.log(`MedTune backend: ${describeBackend(backend)}; batch ${BATCH} (micro-batch ${MICRO}), ${SIZE}², ${WARMUP} warm-up + ${STEPS} timed steps, median`);
+  console.log('');
+  console.log('| model | method | MedTune train img/s | PyTorch train img/s | train time ratio | MedTune infer img/s | PyTorch infer img/s | infer time ratio | MedTune peak RSS MB | PyTorch peak RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  const rows: unknown[] = [];
+  for (const model of MODELS) {
+    for (const method of METHODS) {
+      const ours = await medtune(model, method);
+      const ref = pytorch(model, method);
+      const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) + '×' : '–');
+      console.log(
+        `| ViT-${model} | ${method} | ${ours.error ? `error: ${ours.error}` : f(ours.trainImagesPerSec, 2)} | ${ref.error ? ref.error : f(ref.trainImagesPerSec, 2)} | ${ratio(ours.trainMs, ref.trainMs)} | ${f(ours.inferImagesPerSec, 2)} | ${f(ref.inferImagesPerSec, 2)} | ${ratio(ours.inferMs, ref.inferMs)} | ${f(ours.peakMb, 0)} | ${f(ref.peakMb, 0)} |`,
+      );
+      rows.push({ model, method, medtune: { ...ours, backend: backend.name }, pytorch: ref });
+    }
+  }
+  console.log('');
+  console.log('ratio = MedTune time / PyTorch time (lower is better; 1.00× = as fast as PyTorch).');
+  if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ batch: BATCH, micro: MICRO, size: SIZE, steps: STEPS, rows }, null, 2));
+}
+
+await main();
