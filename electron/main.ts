@@ -4,6 +4,7 @@ import { app, BrowserWindow, ipcMain, session as electronSession, shell } from '
 import { createHandlers } from '../core/app/handlers';
 import { AppSession } from '../core/app/session';
 import { forwardEvents, registerIpcHandlers } from './ipc';
+import { utilityProcessTrainer } from './trainer-process';
 import { ELECTRON_CSP, isAppUrl, secureWebPreferences } from './security';
 
 // Built by scripts/build-electron.mjs into dist/electron/; the renderer into dist/renderer/.
@@ -12,7 +13,8 @@ const rendererIndex = path.join(distDir, 'renderer', 'index.html');
 const rendererUrl = pathToFileURL(rendererIndex).href;
 
 let mainWindow: BrowserWindow | null = null;
-const appSession = new AppSession();
+// The trainer runs in an Electron utility process, never in the main process.
+const appSession = new AppSession(undefined, { spawnTrainer: utilityProcessTrainer });
 
 export function createMainWindow(): BrowserWindow {
   const win = new BrowserWindow({

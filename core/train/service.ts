@@ -123,7 +123,15 @@ export class TrainingService {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.current?.kind === 'train') this.trainer?.post({ type: 'cancel', jobId: this.current.jobId });
+    // The trainer is stopped below, so the running run is recorded as cancelled here.
+    if (this.current?.kind === 'train') {
+      const run = this.ws.runs.get(this.current.run.id);
+      if (run.status === 'queued' || run.status === 'running') this.ws.runs.cancel(run.id);
+      this.settleRun(run.id, { status: 'cancelled' });
+    } else if (this.current?.kind === 'predict') {
+      this.current.reject(new Error('the workspace was closed'));
+    }
+    this.current = null;
     for (const j of this.queue.splice(0)) {
       if (j.kind === 'train') this.ws.runs.cancel(j.run.id);
       else j.reject(new Error('the workspace was closed'));

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/** The training half of the contract: backbones, runs, versions, prediction and suggestions. */
+
+const Id = z.number().int().positive();
+const Empty = z.object({}).strict();
+const Json = z.record(z.string(), z.unknown());
+
+export const BackboneInfo = z.object({
+  id: Id,
+  name: z.string(),
+  arch: z.string(),
+  config: Json,
+  weightsSha256: z.string().optional(),
+  parameterCount: z.number().int().optional(),
+  createdAt: z.string(),
+});
+
+export const RunInfo = z.object({
+  id: Id,
+  taskId: Id,
+  status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+  method: z.string().optional(),
+  backend: z.string().optional(),
+  resultVersionId: Id.optional(),
+  error: z.string().optional(),
+  queuedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  /** The run log (phases, epochs with loss and metric); only when asked for. */
+  progress: z.array(Json).optional(),
+});
+
+export const VersionInfo = z.object({
+  id: Id,
+  taskId: Id,
+  parentId: Id.optional(),
+  backboneId: Id.optional(),
+  method: z.string(),
+  status: z.enum(['active', 'candidate', 'archived']),
+  metrics: Json,
+  labelSnapshot: Json,
+  trainRunId: Id.optional(),
+  sizeBytes: z.number().int().optional(),
+  createdAt: z.string(),
+});
+
+export const RunEventSchema = z.object({
+  runId: Id,
+  taskId: Id,
+  status: z.enum(['running', 'done', 'failed', 'cancelled']),
+  phase: z.enum(['preparing', 'training', 'validating', 'saving', 'comparing', 'finished']),
+  fraction: z.number(),
+  epoch: z.number().optional(),
+  epochs: z.number().optional(),
+  step: z.number().optional(),
+  totalSteps: z.number().optional(),
+  loss: z.number().optional(),
+  lr: z.number().optional(),
+  metric: z.object({ name: z.string(), value: z.number().nullable() }).optional(),
+  etaSeconds: z.number().optional(),
+  message: z.string().optional(),
+  versionId: Id.optional(),
+  promoted: z.boolean().optional(),
+  error: z.string().optional(),
+});
+
+export const PredictProgressEvent = z.object({
+  taskId: Id,
+  phase: z.enum(['preparing', 'predicting', 'saving', 'done', 'failed']),
+  done: z.number().int(),
+  total: z.number().int(),
+  error: z.string().optional(),
+});
+
+const StrategyName = z.enum(['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid']);
+
+export const trainingContract = {
+  'backbones.list': { request: Empty, response: z.array(BackboneInfo) },
+  'backbones.import': {
+    request: z.object({
+      file: z.string().trim().min(1).max(4096),
+      name: z.string().trim().min(1).max(200).optional(),
+      normalization: z.enum(['imagenet', 'half']).default('imagenet'),
+      imageSize: z.number().int().positive().max(1024).optional(),
+    }),
+    response: BackboneInfo.extend({ configSource: z.string(), assumptions: z.array(z.string()) }),
+  },
+  'train.start': {
+    request: z.object({
+      taskId: Id.optional(),
+      backboneId: Id.optional(),
+      method: z.enum(['dvpt', 'ept', 'linear']).default('dvpt'),
+      epochs: z.number().int().positive().max(1000).default(20),
+      batchSize: z.number().int().positive().max(1024).default(16),
+      microBatchSize: z.number().int().positive().max(1024).optional(),
+      lr: z.number().positive().max(1).default(1e-3),
+      augmentation: z.enum(['none', 'fundus', 'radiograph', 'ct-mr']).default('none'),
+      fresh: z.boolean().default(false),
+      promptLength: z.number().int().positive().max(1000).optional(),
+      bottleneck: z.number().int().positive().max(1024).optional(),
+      numPrompts: z.number().int().positive().max(256).optional(),
+      share: z.number().int().positive().optional(),
+    }),
+    response: RunInfo,
+  },
+  'train.cancel': { request: z.object({ runId: Id }), response: z.object({ cancelled: z.boolean() }) },
+  'train.runs': {
+    request: z.object({ taskId: Id.optional(), withLog: z.boolean().default(false), limit: z.number().int().positive().max(1000).default(50) }),
+    response: z.array(RunInfo),
+  },
+  'versions.list': { request: z.object({ taskId: Id.optional() }), response: z.array(VersionInfo) },
+  'versions.promote': { request: z.object({ versionId: Id }), response: VersionInfo },
+  'versions.rollback': { request: z.object({ taskId: Id.optional() }), response: VersionInfo },
+  'predict.start': {
+    request: z.object({ taskId: Id.optional(), scope: z.enum(['all', 'unlabeled']).default('all') }),
+    response: z.object({ versionId: Id, predicted: z.number().int(), seconds: z.number() }),
+  },
+  'suggest.run': {
+    request: z.object({ taskId: Id.optional(), strategy: StrategyName.default('hybrid'), count: z.number().int().positive().max(1000).default(20) }),
+    response: z.object({
+      strategy: StrategyName,
+      versionId: Id.optional(),
+      pool: z.number().int(),
+      unpredicted: z.number().int(),
+      suggested: z.array(z.object({ caseId: Id, rank: z.number().int(), score: z.number(), reason: z.string() })),
+    }),
+  },
+};
+
+export const trainingEvents = {
+  'train.progress': RunEventSchema,
+  'predict.progress': PredictProgressEvent,
+};
+
+export type BackboneInfoT = z.output<typeof BackboneInfo>;
+export type RunInfoT = z.output<typeof RunInfo>;
+export type VersionInfoT = z.output<typeof VersionInfo>;
+export type RunEventT = z.output<typeof RunEventSchema>;

@@ -1,0 +1,15 @@
+/** Training, version and active-learning channels and events (dependency-free, like names.ts). */
+export const TRAINING_CHANNEL_NAMES = [
+  'backbones.list',
+  'backbones.import',
+  'train.start',
+  'train.cancel',
+  'train.runs',
+  'versions.list',
+  'versions.promote',
+  'versions.rollback',
+  'predict.start',
+  'suggest.run',
+] as const;
+
+export const TRAINING_EVENT_NAMES = ['train.progress', 'predict.progress'] as const;

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { executeSuggest } from '../active/suggest-run';
+import type { Handlers } from '../api/dispatch';
+import { ApiFailure } from '../api/errors';
+import type { RunInfoT, VersionInfoT } from '../api/training-contract';
+import { loadBackboneFile } from '../model/checkpoint';
+import type { AdapterVersion, Backbone, TrainRun, Workspace } from '../store';
+import type { AppSession } from './session';
+
+type TrainingHandlers = Pick<
+  Handlers,
+  'backbones.list' | 'backbones.import' | 'train.start' | 'train.cancel' | 'train.runs' | 'versions.list' | 'versions.promote' | 'versions.rollback' | 'predict.start' | 'suggest.run'
+>;
+
+function runInfo(r: TrainRun, withLog: boolean): RunInfoT {
+  const { config: _config, progress, parentVersionId: _parent, ...rest } = r;
+  return { ...rest, ...(withLog ? { progress } : {}) };
+}
+
+function versionInfo(ws: Workspace, v: AdapterVersion): VersionInfoT {
+  const { config: _config, weightsSha256, note: _note, ...rest } = v;
+  let sizeBytes: number | undefined;
+  try {
+    sizeBytes = fs.statSync(ws.blobs.locate(weightsSha256)).size;
+  } catch {
+    sizeBytes = undefined;
+  }
+  return { ...rest, metrics: v.metrics, labelSnapshot: v.labelSnapshot as Record<string, unknown>, sizeBytes };
+}
+
+function backboneInfo(b: Backbone) {
+  const count = (b.config as { parameterCount?: unknown }).parameterCount;
+  return { ...b, parameterCount: typeof count === 'number' ? count : undefined };
+}
+
+/** Backbones, training runs, versions, prediction and suggestions, over the session's TrainingService. */
+export function createTrainingHandlers(session: AppSession): TrainingHandlers {
+  const ws = () => session.requireWorkspace();
+  const newestBackbone = (w: Workspace) => {
+    const all = w.versions.backbones();
+    if (all.length === 0) throw new ApiFailure('not-found', 'No backbone yet: import a ViT .safetensors file in Settings first.');
+    return all[all.length - 1].id;
+  };
+  return {
+    'backbones.list': () => ws().versions.backbones().map(backboneInfo),
+    'backbones.import': async (req) => {
+      const w = ws();
+      let loaded: Awaited<ReturnType<typeof loadBackboneFile>>;
+      try {
+        loaded = await loadBackboneFile(req.file, { imageSize: req.imageSize });
+      } catch (err) {
+        // Unreadable files, unknown keys, bad shapes: the message names the file and the key.
+        throw new ApiFailure('invalid-request', (err as Error).message);
+      }
+      let parameterCount = 0;
+      for (const t of loaded.weights.values()) parameterCount += t.data.length;
+      const b = w.versions.addBackbone({
+        name: req.name ?? path.basename(req.file).replace(/\.safetensors$/i, ''),
+        arch: 'vit',
+        config: { ...loaded.config, normalization: req.normalization, parameterCount },
+        weights: fs.readFileSync(req.file),
+      });
+      return { ...backboneInfo(b), parameterCount, configSource: loaded.configSource, assumptions: loaded.assumptions };
+    },
+    'train.start': (req) => {
+      const w = ws();
+      const taskId = session.requireTask(req.taskId);
+      const adapter =
+        req.method === 'ept'
+          ? { method: 'ept' as const, ...(req.promptLength ? { promptLength: req.promptLength } : {}) }
+          : req.method === 'dvpt'
+            ? { method: 'dvpt' as const, ...(req.bottleneck ? { bottleneck: req.bottleneck } : {}), ...(req.numPrompts ? { numPrompts: req.numPrompts } : {}), ...(req.share ? { share: req.share } : {}) }
+            : { method: 'linear' as const };
+      const run = session.training.for(w).enqueueTraining({
+        taskId,
+        backboneId: req.backboneId ?? newestBackbone(w),
+        adapter,
+        epochs: req.epochs,
+        batchSize: req.batchSize,
+        microBatchSize: req.microBatchSize,
+        lr: req.lr,
+        augmentation: req.augmentation,
+        warmStart: req.fresh ? 'none' : 'active',
+      });
+      return runInfo(run, false);
+    },
+    'train.cancel': (req) => ({ cancelled: session.training.for(ws()).cancelRun(req.runId) }),
+    'train.runs': (req) => ws().runs.list(req.taskId, req.limit).map((r) => runInfo(r, req.withLog)),
+    'versions.list': (req) => {
+      const w = ws();
+      return w.versions.list(session.requireTask(req.taskId)).map((v) => versionInfo(w, v));
+    },
+    'versions.promote': (req) => versionInfo(ws(), ws().versions.promote(req.versionId)),
+    'versions.rollback': (req) => versionInfo(ws(), ws().versions.rollback(session.requireTask(req.taskId))),
+    'predict.start': async (req) => {
+      const outcome = await session.training.for(ws()).predict({ taskId: session.requireTask(req.taskId), scope: req.scope });
+      return { versionId: outcome.versionId, predicted: outcome.predicted, seconds: outcome.seconds };
+    },
+    'suggest.run': (req) => executeSuggest(ws(), { taskId: session.requireTask(req.taskId), strategy: req.strategy, count: req.count }),
+  };
+}
