@@ -62,7 +62,15 @@ try {
   const labelled = Math.floor(count * 0.6);
   t = performance.now();
   for (let s = 0; s < labelled; s += 1000) {
-    ws.labels.setMany(ids.slice(s, Math.min(labelled, s + 1000)).map((caseId, k) => ({ caseId, taskId: task.id, value: classes[(s + k) % 5], author: 'bench' })));
+    // Every 7th label differs from what the model will predict, so 'disagree' has work to do.
+    ws.labels.setMany(
+      ids.slice(s, Math.min(labelled, s + 1000)).map((caseId, k) => ({
+        caseId,
+        taskId: task.id,
+        value: classes[((s + k) % 7 === 0 ? s + k + 1 : s + k) % 5],
+        author: 'bench',
+      })),
+    );
   }
   const bulkLabelMs = performance.now() - t;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
 
@@ -294,11 +295,13 @@ export const contract = {
     request: LabelTarget.extend({ flagged: z.boolean().default(true), note: z.string().max(2000).optional() }),
     response: z.object({ flagged: z.boolean() }),
   },
+  ...trainingContract,
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
   'workspace.changed': WorkspaceInfo.nullable(),
   'import.progress': ImportProgress,
+  ...trainingEvents,
 } satisfies Record<EventName, z.ZodType>;
 
 export type Contract = typeof contract;

@@ -2,6 +2,8 @@
  * The names of every request channel and event of the contract, with no dependencies, so the
  * sandboxed Electron preload can allow-list them without bundling the validators.
  */
+import { TRAINING_CHANNEL_NAMES, TRAINING_EVENT_NAMES } from './training-names';
+
 export const CHANNEL_NAMES = [
   'app.info',
   'workspace.create',
@@ -21,10 +23,10 @@ export const CHANNEL_NAMES = [
   'labels.accept',
   'labels.skip',
   'labels.flag',
-  // Training and adapter-version channels are added here by the trainer work.
+  ...TRAINING_CHANNEL_NAMES,
 ] as const;
 
-export const EVENT_NAMES = ['workspace.changed', 'import.progress'] as const;
+export const EVENT_NAMES = ['workspace.changed', 'import.progress', ...TRAINING_EVENT_NAMES] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -6,6 +6,7 @@ import { APP_NAME, APP_VERSION } from '../app-info';
 import type { LabelEvent, Workspace } from '../store';
 import { caseRecord, describeEvents } from './case-record';
 import type { AppSession } from './session';
+import { createTrainingHandlers } from './training-handlers';
 
 function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT {
   return { event: event ? describeEvents(ws, [event])[0] : null, label: event?.valueText ?? null };
@@ -15,6 +16,7 @@ function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT
 export function createHandlers(session: AppSession): Handlers {
   const ws = () => session.requireWorkspace();
   return {
+    ...createTrainingHandlers(session),
     'app.info': (_req, ctx) => ({
       name: APP_NAME,
       version: APP_VERSION,

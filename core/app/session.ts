@@ -5,6 +5,8 @@ import type { ImportReportT, WorkspaceInfoT } from '../api/contract';
 import { Workspace } from '../store';
 import { ReviewMarks } from './review-marks';
 import { ViewerImages } from './viewer-images';
+import { TrainingHost } from './training-host';
+import type { TrainerProcess } from '../train/worker-protocol';
 
 /** Progress events at most this often: a 10,000-file import must not flood the renderer. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -22,8 +24,12 @@ export class AppSession {
   private workspace: Workspace | null = null;
   private importing: AbortController | null = null;
 
-  constructor(author?: string) {
+  /** The background trainer of the open workspace. */
+  readonly training: TrainingHost;
+
+  constructor(author?: string, options: { spawnTrainer?: () => TrainerProcess } = {}) {
     this.author = author ?? currentUser();
+    this.training = new TrainingHost(this.events, options.spawnTrainer);
   }
 
   get current(): Workspace | null {
@@ -59,6 +65,7 @@ export class AppSession {
 
   closeWorkspace(): void {
     this.refuseWhileImporting();
+    void this.training.close();
     this.workspace?.close();
     this.workspace = null;
     this.forgetWorkspaceState();
@@ -111,6 +118,7 @@ export class AppSession {
 
   dispose(): void {
     this.importing?.abort();
+    void this.training.close();
     this.workspace?.close();
     this.workspace = null;
     void this.images.close();
@@ -126,6 +134,7 @@ export class AppSession {
   }
 
   private replace(ws: Workspace): WorkspaceInfoT {
+    void this.training.close();
     this.workspace?.close();
     this.workspace = ws;
     this.forgetWorkspaceState();

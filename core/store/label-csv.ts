@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { CsvError, parseCsv } from './csv';
 import { WorkspaceError } from './errors';
 import type { LabelValue, SetLabel } from './labels';
@@ -68,8 +69,8 @@ export function importLabelCsv(ws: Workspace, opts: LabelCsvOptions): LabelCsvRe
       const raw = (row.cells[labelIndex] ?? '').trim();
       if (!key && !raw) continue; // blank line
       const caseId = resolveCase(ws, keyColumn, key);
-      if (caseId === undefined) {
-        problems.push(`line ${row.line}: no case for ${keyColumn} '${key}'`);
+      if (typeof caseId === 'string') {
+        problems.push(`line ${row.line}: ${caseId}`);
         continue;
       }
       if (seen.has(caseId)) {
@@ -101,14 +102,23 @@ export function importLabelCsv(ws: Workspace, opts: LabelCsvOptions): LabelCsvRe
   });
 }
 
-function resolveCase(ws: Workspace, column: (typeof CASE_COLUMNS)[number], key: string): number | undefined {
-  if (!key) return undefined;
+/** The case a CSV key names, or why there is none. */
+function resolveCase(ws: Workspace, column: (typeof CASE_COLUMNS)[number], key: string): number | string {
+  const missing = `no case for ${column} '${key}'`;
+  if (!key) return missing;
   if (column === 'case_id') {
     const id = Number(key);
-    if (!Number.isInteger(id)) return undefined;
-    return ws.db.prepare('SELECT id FROM cases WHERE id = ?').get(id) ? id : undefined;
+    return Number.isInteger(id) && ws.db.prepare('SELECT id FROM cases WHERE id = ?').get(id) ? id : missing;
   }
-  if (column === 'sop_instance_uid') return ws.cases.idBySopInstanceUid(key);
+  if (column === 'sop_instance_uid') return ws.cases.idBySopInstanceUid(key) ?? missing;
+  // A full path (as given, or relative to the working folder) wins; else a file name that is unique.
+  for (const candidate of [key, path.resolve(key)]) {
+    const exact = ws.db
+      .prepare('SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE i.source_path = ?')
+      .get(candidate) as { id: number } | undefined;
+    if (exact) return exact.id;
+  }
   const ids = ws.cases.idsByFile(key);
-  return ids.length === 1 ? ids[0] : ids.length > 1 && ws.cases.get(ids[0]).sourcePath === key ? ids[0] : undefined;
+  if (ids.length > 1) return `file name '${key}' matches ${ids.length} cases; give the full path`;
+  return ids[0] ?? missing;
 }

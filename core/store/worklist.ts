@@ -65,17 +65,18 @@ export function listCases(db: Database, q: WorklistQuery): { total: number; item
   const params = { task: taskId ?? -1, version: versionId ?? -1, search: '' };
 
   const where: string[] = [];
-  const quarantined = 'EXISTS (SELECT 1 FROM quarantine qu WHERE qu.case_id = c.id)';
-  const hasLabel = 'EXISTS (SELECT 1 FROM current_labels cl WHERE cl.task_id = @task AND cl.case_id = c.id)';
+  // IN (subquery) is materialised once per query, cheaper than a correlated probe for each of 50,000 rows.
+  const quarantined = 'c.id IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL)';
+  const hasLabel = 'c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task)';
   if (filter === 'quarantined') where.push(quarantined);
   else where.push(`NOT ${quarantined}`);
   if (filter === 'labeled') where.push(hasLabel);
   if (filter === 'unlabeled') where.push(`NOT ${hasLabel}`);
-  if (filter === 'suggested') where.push('EXISTS (SELECT 1 FROM suggestions sg WHERE sg.task_id = @task AND sg.case_id = c.id)');
+  if (filter === 'suggested') where.push('c.id IN (SELECT case_id FROM suggestions WHERE task_id = @task)');
   if (filter === 'disagree') {
-    where.push(`EXISTS (SELECT 1 FROM current_labels cl JOIN predictions pr
+    where.push(`c.id IN (SELECT cl.case_id FROM current_labels cl JOIN predictions pr
       ON pr.case_id = cl.case_id AND pr.version_id = @version
-      WHERE cl.task_id = @task AND cl.case_id = c.id AND pr.predicted IS NOT cl.value_text)`);
+      WHERE cl.task_id = @task AND pr.predicted IS NOT cl.value_text)`);
   }
   const search = q.search?.trim().toLowerCase();
   if (search) {

@@ -76,3 +76,27 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** The little of the DOM these page functions touch (the test tsconfig has no DOM library). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  getAttribute(name: string): string | null;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
+/** A cheap fingerprint of a canvas's pixels (sum and a sparse hash), to tell whether what it shows changed. */
+export async function canvasSignature(page: Page, selector: string): Promise<{ width: number; sum: number; hash: number }> {
+  return page.evaluate((sel) => {
+    const canvas = (globalThis as unknown as { document: { querySelector(s: string): PageCanvas | null } }).document.querySelector(sel);
+    if (!canvas || canvas.width === 0) return { width: 0, sum: 0, hash: 0 };
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    let hash = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      sum += data[i] + data[i + 1] + data[i + 2];
+      if (i % 1024 === 0) hash = (hash * 31 + data[i] + 7 * data[i + 1]) >>> 0;
+    }
+    return { width: canvas.width, sum, hash };
+  }, selector);
+}

@@ -23,6 +23,16 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'labels.accept': never,
     'labels.skip': never,
     'labels.flag': never,
+    'backbones.list': never,
+    'backbones.import': never,
+    'train.start': never,
+    'train.cancel': never,
+    'train.runs': never,
+    'versions.list': never,
+    'versions.promote': never,
+    'versions.rollback': never,
+    'predict.start': never,
+    'suggest.run': never,
   };
 }
 
@@ -42,7 +52,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
 describe('contract', () => {
   it('names every channel exactly once, with request and response schemas', () => {
     expect(Object.keys(contract).sort()).toEqual([...CHANNEL_NAMES].sort());
-    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress']);
+    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress', 'train.progress', 'predict.progress']);
   });
 });
 

@@ -30,7 +30,7 @@ describe('label CSV import', () => {
     expect(ws.labels.current(caseIds[3], r.taskId)?.source).toBe('import');
   });
 
-  it('rejects a bad file as a whole, naming every bad line', () => {
+  it('rejects a bad file as a whole, naming every bad line', async () => {
     ws.tasks.create({ name: 'finding', kind: 'multiclass', classes: ['normal', 'abnormal'] });
     const csv = `case_id,label\n${caseIds[0]},normal\n424242,normal\n${caseIds[1]},weird\n`;
     let message = '';
@@ -45,6 +45,15 @@ describe('label CSV import', () => {
     expect(message).toMatch(/line 4: 'weird' is not a class/);
     expect(ws.labels.counts(1).total).toBe(0);
     expect(() => importLabelCsv(ws, { task: 'finding', csvText: 'id,x\n1,2\n', author: 'a' })).toThrow(/needs a 'label' column/);
+    // The same file name in two folders is ambiguous: the full path is needed.
+    const other = path.join(root, 'other');
+    writeDicomFiles(other, tinyDicomSet(1, { root: '1.2.826.0.1.3680043.10.998' }));
+    await ws.import([other]);
+    expect(() => importLabelCsv(ws, { task: 'finding', csvText: 'file,label\nim00000.dcm,normal\n', author: 'a' })).toThrow(
+      /matches 2 cases; give the full path/,
+    );
+    const full = `file,label\n${path.join(other, 'im00000.dcm')},normal\n`;
+    expect(importLabelCsv(ws, { task: 'finding', csvText: full, author: 'a' }).labelled).toBe(1);
     expect(() => importLabelCsv(ws, { task: 'other', csvText: 'case_id,label\n', author: 'a' })).toThrow(/No label task named 'other'/);
     expect(() => importLabelCsv(ws, { task: 'finding', csvText: 'case_id,label\n"1,normal\n', author: 'a' })).toThrow(/not closed/);
   });
