@@ -1,0 +1,146 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { BackboneInfoT, RunEventT, RunInfoT, VersionInfoT } from '../../../core/api/training-contract';
+import { call, friendlyMessage } from './api';
+
+export interface TrainSettings {
+  method: 'dvpt' | 'ept' | 'linear';
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  augmentation: 'none' | 'fundus' | 'radiograph' | 'ct-mr';
+  fresh: boolean;
+}
+
+/** Backbones, training runs with live progress, adapter versions, prediction and suggestions. */
+export const useTrainingStore = defineStore('training', () => {
+  const backbones = ref<BackboneInfoT[]>([]);
+  const runs = ref<RunInfoT[]>([]);
+  const versions = ref<VersionInfoT[]>([]);
+  const live = ref<RunEventT | null>(null);
+  /** Loss per optimiser step and the validation metric per epoch of the run being watched. */
+  const lossCurve = ref<{ step: number; loss: number }[]>([]);
+  const metricCurve = ref<{ epoch: number; value: number | null; name: string }[]>([]);
+  const log = ref<string[]>([]);
+  const predictStatus = ref<string | null>(null);
+  const suggestStatus = ref<string | null>(null);
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  const settings = ref<TrainSettings>({ method: 'dvpt', epochs: 20, batchSize: 16, lr: 1e-3, augmentation: 'none', fresh: false });
+  let subscribed = false;
+
+  const running = computed(() => runs.value.find((r) => r.status === 'running' || r.status === 'queued') ?? null);
+
+  async function guard(action: () => Promise<void>): Promise<boolean> {
+    busy.value = true;
+    error.value = null;
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      error.value = friendlyMessage(err);
+      return false;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  function onRunEvent(e: RunEventT): void {
+    if (live.value?.runId !== e.runId) {
+      lossCurve.value = [];
+      metricCurve.value = [];
+      log.value = [];
+    }
+    live.value = e;
+    if (e.phase === 'training' && e.step !== undefined && e.loss !== undefined) lossCurve.value.push({ step: e.step, loss: e.loss });
+    if (e.phase === 'validating' && e.epoch !== undefined && e.metric) metricCurve.value.push({ epoch: e.epoch, value: e.metric.value, name: e.metric.name });
+    if (e.message) log.value.push(`${new Date().toLocaleTimeString()}  ${e.phase}: ${e.message}`);
+    if (e.error) log.value.push(`${new Date().toLocaleTimeString()}  failed: ${e.error}`);
+    if (e.status !== 'running') void refresh();
+  }
+
+  function subscribe(): void {
+    if (subscribed) return;
+    subscribed = true;
+    window.medtune.on('train.progress', onRunEvent);
+    window.medtune.on('predict.progress', (p) => {
+      predictStatus.value =
+        p.phase === 'done' ? `Predicted ${p.done} cases.` : p.phase === 'failed' ? `Prediction failed: ${p.error}` : `${p.phase} ${p.done}/${p.total}`;
+    });
+  }
+
+  async function refresh(): Promise<void> {
+    subscribe();
+    await guard(async () => {
+      backbones.value = await call('backbones.list', {});
+      runs.value = await call('train.runs', { limit: 20 });
+      versions.value = await call('versions.list', {}).catch(() => []);
+    });
+  }
+
+  const importBackbone = (file: string, name: string | undefined, normalization: 'imagenet' | 'half') =>
+    guard(async () => {
+      const b = await call('backbones.import', { file, normalization, ...(name ? { name } : {}) });
+      backbones.value = [...backbones.value, b];
+    });
+
+  const start = () =>
+    guard(async () => {
+      const s = settings.value;
+      const run = await call('train.start', { method: s.method, epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, augmentation: s.augmentation, fresh: s.fresh });
+      live.value = { runId: run.id, taskId: run.taskId, status: 'running', phase: 'preparing', fraction: 0, message: 'queued' };
+      lossCurve.value = [];
+      metricCurve.value = [];
+      log.value = [];
+      runs.value = [run, ...runs.value];
+    });
+
+  const cancel = (runId: number) =>
+    guard(async () => {
+      await call('train.cancel', { runId });
+    });
+
+  const promote = (versionId: number) =>
+    guard(async () => {
+      await call('versions.promote', { versionId });
+      versions.value = await call('versions.list', {});
+    });
+
+  const rollback = () =>
+    guard(async () => {
+      await call('versions.rollback', {});
+      versions.value = await call('versions.list', {});
+    });
+
+  const predict = () =>
+    guard(async () => {
+      predictStatus.value = 'Predicting…';
+      const r = await call('predict.start', { scope: 'all' });
+      predictStatus.value = `Version ${r.versionId} predicted ${r.predicted} cases in ${r.seconds.toFixed(1)} s.`;
+    });
+
+  const suggest = (strategy: 'random' | 'least-confidence' | 'margin' | 'entropy' | 'bald' | 'kcenter' | 'hybrid', count: number) =>
+    guard(async () => {
+      const r = await call('suggest.run', { strategy, count });
+      suggestStatus.value = r.suggested.length
+        ? `${r.suggested.length} cases suggested (${strategy}); see "Suggested next" in the worklist.` + (r.unpredicted ? ` ${r.unpredicted} unlabeled cases have no prediction yet.` : '')
+        : 'Nothing to suggest: no unlabeled case has a prediction. Predict first.';
+    });
+
+  function reset(): void {
+    backbones.value = [];
+    runs.value = [];
+    versions.value = [];
+    live.value = null;
+    lossCurve.value = [];
+    metricCurve.value = [];
+    log.value = [];
+    predictStatus.value = null;
+    suggestStatus.value = null;
+  }
+
+  return {
+    backbones, runs, versions, live, lossCurve, metricCurve, log, predictStatus, suggestStatus, busy, error, settings, running,
+    refresh, importBackbone, start, cancel, promote, rollback, predict, suggest, reset,
+  };
+});

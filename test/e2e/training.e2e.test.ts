@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { Workspace } from '../../core/store';
+import { launchChromium, screenshot, startBrowserMode, type RunningApp } from '../helpers/browser-mode';
+import { FUNDUS_DIR, PARITY_DIR } from '../helpers/paths';
+
+let app: RunningApp;
+let browser: Browser;
+let page: Page;
+let tmp: string;
+let wsDir: string;
+const UNLABELED = 6;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-e2e-train-'));
+  wsDir = path.join(tmp, 'ws');
+  // Images and labels come in through the services (the labelling UI has its own test); training is driven from the UI.
+  const ws = Workspace.create(wsDir, { name: 'DRIVE referable' });
+  await ws.import([path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images')]);
+  const task = ws.tasks.create({ name: 'referable', kind: 'multiclass', classes: ['no', 'yes'] });
+  const cases = ws.listCases({ limit: 100 }).items;
+  ws.labels.setMany(cases.slice(UNLABELED).map((c, i) => ({ caseId: c.id, taskId: task.id, value: i % 3 === 0 ? 'yes' : 'no', author: 'seed' })));
+  ws.close();
+  app = await startBrowserMode();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(app.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('train, watch progress, version, predict, suggest, accept', () => {
+  it('opens the workspace and imports the backbone from a .safetensors file', async () => {
+    await page.getByTestId('open-dir').fill(wsDir);
+    await page.getByTestId('open-submit').click();
+    await page.getByTestId('tab-training').click();
+    await page.getByTestId('backbone-file').fill(path.join(PARITY_DIR, 'backbone-timm.safetensors'));
+    await page.getByTestId('backbone-import').click();
+    const row = page.getByTestId('backbone-row');
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/ViT 48d × 3.*SHA-256 c3e992cb4538/s);
+  });
+
+  it('trains in the background with live progress until a new active version appears', async () => {
+    await page.getByTestId('train-epochs').fill('3');
+    await page.getByTestId('train-batch').fill('4');
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-progress').waitFor();
+    const result = page.getByTestId('train-result');
+    await result.waitFor({ timeout: 180_000 });
+    expect(await result.textContent()).toMatch(/Version 1 is now active/);
+    expect(await page.getByTestId('train-percent').textContent()).toBe('100%');
+    expect(await page.locator('[data-testid="loss-chart"] polyline').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('version-row').count()).toBe(1);
+    expect(await page.getByTestId('run-row').first().textContent()).toMatch(/done.*dvpt.*wasm|done.*dvpt.*cpu/s);
+    await screenshot(page, '20-training');
+  });
+
+  it('predicts every case and suggests the unlabeled ones', async () => {
+    await page.getByTestId('predict').click();
+    await expect.poll(() => page.getByTestId('predict-status').textContent(), { timeout: 60_000 }).toMatch(/predicted 20 cases/);
+    await page.getByTestId('strategy').selectOption('entropy');
+    await page.getByTestId('suggest').click();
+    await expect.poll(() => page.getByTestId('suggest-status').textContent()).toMatch(new RegExp(`${UNLABELED} cases suggested`));
+  });
+
+  it('shows the suggestions in the worklist and accepts the model suggestion with one key', async () => {
+    await page.getByTestId('tab-reading').click();
+    await page.getByTestId('filter-suggested').click();
+    await expect.poll(() => page.getByTestId('case-count').textContent()).toContain(`${UNLABELED} cases`);
+    await page.getByTestId('case-row').first().click();
+    await page.keyboard.press('a');
+    await expect.poll(() => page.getByTestId('current-label').textContent()).toMatch(/^(no|yes)$/);
+    await screenshot(page, '21-suggestion-accepted');
+  });
+
+  it('cancels a running training run', async () => {
+    await page.getByTestId('tab-training').click();
+    await page.getByTestId('train-epochs').fill('200');
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-cancel').click();
+    await expect.poll(() => page.getByTestId('run-row').first().textContent(), { timeout: 60_000 }).toMatch(/cancelled/);
+    await expect.poll(() => page.getByTestId('version-row').count()).toBe(1);
+  });
+});
