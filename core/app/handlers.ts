@@ -15,6 +15,14 @@ function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT
 /** Every contract channel mapped to the core service that does the work. */
 export function createHandlers(session: AppSession): Handlers {
   const ws = () => session.requireWorkspace();
+  // Labelling never fails because the background trainer could not be started; the run log says why.
+  const autoTrain = (w: Workspace, taskId: number) => {
+    try {
+      session.training.maybeAutoTrain(w, taskId);
+    } catch (err) {
+      console.error('[medtune] auto-training not started:', err);
+    }
+  };
   return {
     ...createTrainingHandlers(session),
     'app.info': (_req, ctx) => ({
@@ -63,6 +71,7 @@ export function createHandlers(session: AppSession): Handlers {
       const w = ws();
       const event = w.labels.set({ caseId: req.caseId, taskId: req.taskId, value: req.value, author: session.author });
       session.marks.update(req.taskId, req.caseId, { skipped: false });
+      autoTrain(w, req.taskId);
       return labelChange(w, event);
     },
     'labels.undo': (req) => {
@@ -86,6 +95,7 @@ export function createHandlers(session: AppSession): Handlers {
         source: 'accepted-suggestion',
         adapterVersionId: active.id,
       });
+      autoTrain(w, req.taskId);
       return labelChange(w, event);
     },
     'labels.skip': (req) => {

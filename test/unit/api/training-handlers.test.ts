@@ -85,6 +85,30 @@ describe('training channels over dispatch', () => {
     expect(list.total).toBe(2);
   });
 
+  it('starts a warm-started run by itself after N new labels (the incremental policy)', async () => {
+    session.training.autoTrainEvery = 2;
+    const finished = new Promise<RunEventT>((resolve) =>
+      session.events.subscribe((event, payload) => {
+        const e = payload as RunEventT;
+        if (event === 'train.progress' && e.status !== 'running') resolve(e);
+      }),
+    );
+    const ws = session.requireWorkspace();
+    const taskId = ws.tasks.list()[0].id;
+    const unlabeled = ws.listCases({ filter: 'unlabeled', taskId, limit: 10 }).items;
+    await call('labels.set', { caseId: unlabeled[0].id, taskId, value: 'yes' });
+    expect((await call('train.runs', {})) as unknown[]).toHaveLength(1);
+    await call('labels.set', { caseId: unlabeled[1].id, taskId, value: 'no' });
+    const runs = (await call('train.runs', {})) as { id: number; status: string }[];
+    expect(runs).toHaveLength(2);
+    expect(['queued', 'running']).toContain(runs[0].status);
+    expect((await finished).status).toBe('done');
+    const versions = (await call('versions.list', {})) as { parentId?: number }[];
+    expect(versions).toHaveLength(2);
+    expect(versions.some((v) => v.parentId === 1)).toBe(true);
+    session.training.autoTrainEvery = 0;
+  });
+
   it('refuses bad requests with codes, not crashes', async () => {
     const r = await dispatch(handlers(), 'train.start', { epochs: -1 }, { transport: 'websocket' });
     expect(r).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
