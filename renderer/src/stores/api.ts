@@ -1,3 +1,4 @@
+import { ref } from 'vue';
 import type { RequestOf, ResponseOf } from '../../../core/api/contract';
 import type { ApiError } from '../../../core/api/errors';
 import type { ChannelName } from '../../../core/api/names';
@@ -25,4 +26,27 @@ export function friendlyMessage(err: unknown): string {
   if (err instanceof ContractError) return err.message;
   if (err instanceof Error) return `Something went wrong: ${err.message}`;
   return 'Something went wrong.';
+}
+
+/**
+ * The busy flag and last error of a store, and `guard`, which runs an action with them: busy while it
+ * runs, the error (as a friendly message) when it fails, and whether it succeeded.
+ */
+export function useGuardedActions() {
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  async function guard(action: () => Promise<void>): Promise<boolean> {
+    busy.value = true;
+    error.value = null;
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      error.value = friendlyMessage(err);
+      return false;
+    } finally {
+      busy.value = false;
+    }
+  }
+  return { busy, error, guard };
 }

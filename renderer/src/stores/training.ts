@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { BackboneInfoT, RunEventT, RunInfoT, VersionInfoT } from '../../../core/api/training-contract';
-import { call, friendlyMessage } from './api';
+import { call, useGuardedActions } from './api';
 
 export interface TrainSettings {
   method: 'dvpt' | 'ept' | 'linear';
@@ -24,26 +24,11 @@ export const useTrainingStore = defineStore('training', () => {
   const log = ref<string[]>([]);
   const predictStatus = ref<string | null>(null);
   const suggestStatus = ref<string | null>(null);
-  const busy = ref(false);
-  const error = ref<string | null>(null);
+  const { busy, error, guard } = useGuardedActions();
   const settings = ref<TrainSettings>({ method: 'dvpt', epochs: 20, batchSize: 16, lr: 1e-3, augmentation: 'none', fresh: false });
   let subscribed = false;
 
   const running = computed(() => runs.value.find((r) => r.status === 'running' || r.status === 'queued') ?? null);
-
-  async function guard(action: () => Promise<void>): Promise<boolean> {
-    busy.value = true;
-    error.value = null;
-    try {
-      await action();
-      return true;
-    } catch (err) {
-      error.value = friendlyMessage(err);
-      return false;
-    } finally {
-      busy.value = false;
-    }
-  }
 
   function onRunEvent(e: RunEventT): void {
     if (live.value?.runId !== e.runId) {

@@ -1,29 +1,14 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AppInfoT, WorkspaceInfoT } from '../../../core/api/contract';
-import { call, friendlyMessage } from './api';
+import { call, useGuardedActions } from './api';
 
 /** The open workspace and the application's identity. */
 export const useWorkspaceStore = defineStore('workspace', () => {
   const info = ref<WorkspaceInfoT | null>(null);
   const app = ref<AppInfoT | null>(null);
-  const busy = ref(false);
-  const error = ref<string | null>(null);
+  const { busy, error, guard: run } = useGuardedActions();
   let subscribed = false;
-
-  async function run(action: () => Promise<void>): Promise<boolean> {
-    busy.value = true;
-    error.value = null;
-    try {
-      await action();
-      return true;
-    } catch (err) {
-      error.value = friendlyMessage(err);
-      return false;
-    } finally {
-      busy.value = false;
-    }
-  }
 
   async function init(): Promise<void> {
     if (!subscribed) {
