@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readImageBytes } from './read-bytes';
 import { detectPhotoFormat } from './photo/format';
 import { decodePhoto } from './photo/decode-photo';
 import { ImagingError, type DecodedImage } from './types';
@@ -45,13 +45,6 @@ export async function decodeImageBytes(bytes: Uint8Array, source: string): Promi
 
 /** Read and decode one file; errors name the path. */
 export async function decodeImageFile(filePath: string): Promise<DecodedImage> {
-  let bytes: Uint8Array;
-  try {
-    const buffer = await readFile(filePath);
-    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ImagingError(filePath, `cannot read file${code ? ` (${code})` : ''}`, 'unreadable');
-  }
+  const bytes = await readImageBytes(filePath);
   return decodeImageBytes(bytes, filePath);
 }

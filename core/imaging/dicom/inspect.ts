@@ -1,8 +1,8 @@
+import { readImageBytes } from '../read-bytes';
 /**
  * One file's facts and decoded-pixel statistics with the field names and conventions of
  * shared/data/dicom/reference.json, so `medtune dicom inspect --json` output can be diffed against it.
  */
-import { readFile } from 'node:fs/promises';
 import { ImagingError, type DecodedImage } from '../types';
 import { decodeParsed } from './decode';
 import type { DataSet } from './dicom-parser-lib';
@@ -136,11 +136,9 @@ export async function inspectDicomBytes(bytes: Uint8Array, source: string): Prom
 export async function inspectDicomFile(filePath: string, source = filePath): Promise<DicomInspection> {
   let bytes: Uint8Array;
   try {
-    const buffer = await readFile(filePath);
-    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    bytes = await readImageBytes(filePath);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { readable: false, pixelData: false, error: `cannot read file${code ? ` (${code})` : ''}` };
+    return { readable: false, pixelData: false, error: (err as ImagingError).reason };
   }
   return inspectDicomBytes(bytes, source);
 }
