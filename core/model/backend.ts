@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installFastWasmMatMul } from './wasm-matmul';
 
 /**
  * Chooses the TensorFlow.js backend at start-up. Preference: the native CUDA build
@@ -56,6 +57,8 @@ async function tryBackend(name: BackendName): Promise<string | null> {
         setWasmPaths(wasmBinaryDir() + path.sep);
         wasmPathsSet = true;
       }
+      // The faster matMul kernel (see wasm-matmul.ts) unless MEDTUNE_WASM_MATMUL=stock asks for tfjs's own.
+      if (process.env.MEDTUNE_WASM_MATMUL !== 'stock') installFastWasmMatMul();
       return (await tf.setBackend('wasm')) ? null : 'wasm backend failed to initialise';
     }
     const specifier = NATIVE_PACKAGES[name];

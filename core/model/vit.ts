@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { numTokens, type ViTConfig } from './config';
 import type { BackboneWeights } from './checkpoint';
-import { dense, geluErf, layerNorm } from './ops';
+import { dense, geluErf, layerNorm, withGradient } from './ops';
 import { randomBackboneWeights } from './random-weights';
 
 /** Frozen weights of one block, linear layers stored pre-transposed as [in, out]. */
@@ -34,6 +34,35 @@ export interface BackboneOutput {
 }
 
 export type ImageLayout = 'NHWC' | 'NCHW';
+
+/**
+ * EPT's attention weights: softmax over [prompt row, logits] per query, prompt columns dropped.
+ * The prompt row's columns enter only through their log-sum-exp, so the softmax runs over one
+ * extra column (the wasm Softmax kernel) instead of P. The gradient is written out:
+ * with w the weights, e the prompt's share and r = Σ_j dy·w,
+ * d logits = w·(dy − r) and d prompt[n, j] = −softmax(prompt)[n, j] · Σ_{b,h} e·r —
+ * no max/equal masks of the [B, H, N, N] tensor as tfjs's logSumExp gradient would build.
+ */
+const promptedSoftmax = withGradient(([logits, prompt], save) => {
+  const [B, H, N] = logits.shape;
+  const [weights, promptShare] = tf.tidy(() => {
+    const lsePrompt = tf.reshape(tf.logSumExp(prompt, 1), [1, 1, N, 1]);
+    const all = tf.softmax(tf.concat([tf.tile(lsePrompt, [B, H, 1, 1]), logits], 3));
+    return [tf.slice(all, [0, 0, 0, 1], [-1, -1, -1, -1]), tf.slice(all, [0, 0, 0, 0], [-1, -1, -1, 1])];
+  });
+  save([weights, promptShare, prompt]);
+  return {
+    value: weights,
+    gradFunc: (dy, [w, share, p]) =>
+      tf.tidy(() => {
+        const r = tf.sum(tf.mul(dy, w), 3, true); // [B, H, N, 1]
+        const dLogits = tf.mul(w, tf.sub(dy, r));
+        const perQuery = tf.reshape(tf.sum(tf.mul(share, r), [0, 1]), [N, 1]);
+        const dPrompt = tf.neg(tf.mul(tf.softmax(p), perQuery));
+        return [dLogits, dPrompt];
+      }),
+  };
+});
 
 /**
  * The frozen ViT (timm layout). Weights are plain tensors, never variables, so gradients
@@ -188,21 +217,9 @@ export class ViTBackbone {
       const qkv = dense(h, w.qkvW, w.qkvB); // [B·N, 3D], columns q | k | v, head-major inside each
       const heads = tf.transpose(tf.reshape(qkv, [batch, N, 3 * H, d]), [0, 2, 1, 3]); // [B, 3H, N, d]
       const [q, k, v] = tf.split(heads, 3, 1) as tf.Tensor4D[];
-      const kT = tf.transpose(k, [0, 1, 3, 2]); // explicit, cheaper than a transposed matMul on wasm
-      const logits = tf.matMul(tf.mul(q, 1 / Math.sqrt(d)), kT) as tf.Tensor4D; // [B, H, N, N]
-      let weights: tf.Tensor4D;
-      if (prompt) {
-        // softmax over [prompt, logits] then dropping the prompt columns equals
-        // exp(logits − logaddexp(lse(logits), lse(prompt row))): no [B, H, N, P] tensor needed.
-        const lsePrompt = tf.reshape(tf.logSumExp(prompt, 1), [N, 1]);
-        const lseLogits = tf.logSumExp(logits, 3, true);
-        // Explicit broadcast: tfjs's Maximum gradient does not reduce broadcast axes, Add's does.
-        const lsePromptB = tf.add(tf.zerosLike(lseLogits), lsePrompt);
-        const total = tf.logSumExp(tf.concat([lseLogits, lsePromptB], 3), 3, true);
-        weights = tf.exp(tf.sub(logits, total)) as tf.Tensor4D;
-      } else {
-        weights = tf.softmax(logits);
-      }
+      // The transpose flag costs nothing extra on wasm too: wasm-matmul.ts turns it into one explicit transpose.
+      const logits = tf.matMul(tf.mul(q, 1 / Math.sqrt(d)), k, false, true) as tf.Tensor4D; // [B, H, N, N]
+      const weights = (prompt ? promptedSoftmax(logits, prompt) : tf.softmax(logits)) as tf.Tensor4D;
       const out = tf.matMul(weights, v); // [B, H, N, d]
       const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [batch * N, D]) as tf.Tensor2D;
       return dense(merged, w.projW, w.projB);

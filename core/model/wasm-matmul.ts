@@ -1,0 +1,154 @@
+/**
+ * A faster BatchMatMul for tfjs-backend-wasm 4.22.
+ *
+ * The stock kernel sends only one case to XNNPACK (a single 2-D product without transpose flags,
+ * ~17 GFLOP/s here); batched products and the transpose flags that every built-in matMul gradient
+ * uses fall to a naive C++ loop at ~1 GFLOP/s, which made the backward pass the slow part of
+ * training. This kernel reaches XNNPACK in every case:
+ * - transpose flags become an explicit transpose (the wasm Transpose kernel, memory-bound and cheap);
+ * - [batch, M, K] × [K, N] (shared right operand) becomes one [batch·M, K] × [K, N] product;
+ * - a true batch runs one XNNPACK product per batch entry on views of the operands (tensor ids
+ *   registered on sub-ranges of the wasm heap: no copies).
+ *
+ * It relies on the wasm backend's internals (its data map and the C functions `BatchMatMul`,
+ * `register_tensor`, `dispose_data`), so it checks for them and leaves the stock kernel in place
+ * when they are not there. The model parity tests on wasm cover its results.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type BatchMatMulFn = (
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: boolean,
+  transposeB: boolean,
+  outId: number,
+) => void;
+
+interface WasmData {
+  id: number;
+  memoryOffset: number;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm this kernel uses. */
+interface WasmBackendInternals {
+  wasm: {
+    cwrap(name: string, ret: null, args: string[]): BatchMatMulFn;
+    tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
+  };
+  dataIdMap: { get(dataId: object): WasmData | undefined };
+  dataIdNextNumber: number;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+
+const BYTES_PER_FLOAT = 4;
+let installed = false;
+
+function isWasmBackend(backend: unknown): backend is WasmBackendInternals {
+  const b = backend as Partial<WasmBackendInternals>;
+  return (
+    typeof b?.wasm?.cwrap === 'function' &&
+    typeof b.wasm.tfjs?.registerTensor === 'function' &&
+    typeof b.wasm.tfjs?.disposeData === 'function' &&
+    typeof b.dataIdNextNumber === 'number' &&
+    typeof b.makeOutput === 'function'
+  );
+}
+
+const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
+const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** Whether the fast kernel replaced the stock one in this process. */
+export function fastWasmMatMulInstalled(): boolean {
+  return installed;
+}
+
+/**
+ * Replaces the wasm backend's BatchMatMul kernel (once per process). Returns false, changing
+ * nothing, when the wasm kernels are not registered.
+ */
+export function installFastWasmMatMul(): boolean {
+  if (installed) return true;
+  const stock = tf.getKernel('BatchMatMul', 'wasm');
+  const transposeKernel = tf.getKernel('Transpose', 'wasm');
+  if (!stock || !transposeKernel) return false;
+  let product3d: BatchMatMulFn | null = null;
+
+  const kernelFunc = ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
+    if (!isWasmBackend(backend)) throw new Error('fast BatchMatMul: the wasm backend lacks the internals it needs');
+    const wasm = backend;
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error('BatchMatMul supports float32 tensors only');
+    product3d ??= wasm.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+    const call = product3d;
+    const temporaries: tf.TensorInfo[] = [];
+    // Makes the last two axes [rows, cols] in memory order; a transpose flag becomes a real transpose.
+    const operand = (t: tf.TensorInfo, transpose: boolean | undefined): { info: tf.TensorInfo; batchDims: number[]; rows: number; cols: number } => {
+      const batchDims = t.shape.slice(0, -2);
+      const [r, c] = t.shape.slice(-2);
+      if (!transpose) return { info: t, batchDims, rows: r, cols: c };
+      const x = { dataId: t.dataId, shape: [product(batchDims), r, c], dtype: t.dtype };
+      const transposed = transposeKernel.kernelFunc({ inputs: { x }, backend: backend as unknown as tf.KernelBackend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
+      temporaries.push(transposed);
+      return { info: transposed, batchDims, rows: c, cols: r };
+    };
+    try {
+      const A = operand(a, transposeA);
+      const B = operand(b, transposeB);
+      if (A.cols !== B.rows) {
+        throw new Error(`Error in matMul: inner shapes (${A.cols}) and (${B.rows}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+      }
+      const outerDims = tf.broadcast_util.assertAndGetBroadcastShape(A.batchDims, B.batchDims);
+      const batchA = product(A.batchDims);
+      const batchB = product(B.batchDims);
+      const batch = product(outerDims);
+      const [M, K, N] = [A.rows, A.cols, B.cols];
+      const out = wasm.makeOutput([...outerDims, M, N], 'float32');
+      if (batch * M * N === 0) return out;
+      const idOf = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId)!;
+      const aData = idOf(A.info);
+      const bData = idOf(B.info);
+      const outData = idOf(out);
+      const run = (aId: number, aShape: number[], bId: number, bShape: number[], outId: number) =>
+        call(aId, shapeBytes(aShape), 3, bId, shapeBytes(bShape), 3, false, false, outId);
+
+      if (batchB === 1) {
+        // One operand shared by every batch entry (x·W): a single [batch·M, K] × [K, N] product.
+        run(aData.id, [1, batchA * M, K], bData.id, [1, K, N], outData.id);
+      } else if (batchA === batch && batchB === batch) {
+        // A true batch: one product per entry on views of the heap.
+        const view = (base: WasmData, index: number, size: number) => {
+          const id = wasm.dataIdNextNumber++;
+          wasm.wasm.tfjs.registerTensor(id, size, base.memoryOffset + index * size * BYTES_PER_FLOAT);
+          return id;
+        };
+        for (let i = 0; i < batch; i++) {
+          const aId = view(aData, i, M * K);
+          const bId = view(bData, i, K * N);
+          const oId = view(outData, i, M * N);
+          run(aId, [1, M, K], bId, [1, K, N], oId);
+          // dispose_data only forgets the ids (and XNNPACK's operator cached for bId); the heap stays owned by the real tensors.
+          wasm.wasm.tfjs.disposeData(aId);
+          wasm.wasm.tfjs.disposeData(bId);
+          wasm.wasm.tfjs.disposeData(oId);
+        }
+      } else {
+        // Broadcast of a batched left operand against a differently batched right one: the stock C++ path.
+        call(aData.id, shapeBytes([batchA, M, K]), 3, bData.id, shapeBytes([batchB, K, N]), 3, false, false, outData.id);
+      }
+      return out;
+    } finally {
+      for (const t of temporaries) wasm.disposeData(t.dataId);
+    }
+  };
+
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, setupFunc: stock.setupFunc });
+  installed = true;
+  return true;
+}
