@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, session as electronSession, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell } from 'electron';
+import { APP_NAME, APP_VERSION } from '../core/app-info';
 import { createHandlers } from '../core/app/handlers';
 import { AppSession } from '../core/app/session';
+import { choosePaths } from './dialogs';
 import { forwardEvents, registerIpcHandlers } from './ipc';
+import { aboutDetail, installApplicationMenu } from './menu';
 import { utilityProcessTrainer } from './trainer-process';
 import { ELECTRON_CSP, isAppUrl, secureWebPreferences } from './security';
 
@@ -13,8 +16,22 @@ const rendererIndex = path.join(distDir, 'renderer', 'index.html');
 const rendererUrl = pathToFileURL(rendererIndex).href;
 
 let mainWindow: BrowserWindow | null = null;
-// The trainer runs in an Electron utility process, never in the main process.
-const appSession = new AppSession(undefined, { spawnTrainer: utilityProcessTrainer });
+// The trainer runs in an Electron utility process, never in the main process. Native dialogs open over the window.
+const appSession = new AppSession(undefined, {
+  spawnTrainer: utilityProcessTrainer,
+  choosePaths: (purpose) => choosePaths(dialog, mainWindow, purpose),
+});
+
+function showAbout(): void {
+  const options = {
+    type: 'info' as const,
+    title: `About ${APP_NAME}`,
+    message: APP_NAME,
+    detail: aboutDetail({ app: APP_VERSION, electron: process.versions.electron, chrome: process.versions.chrome, node: process.versions.node }),
+    buttons: ['OK'],
+  };
+  void (mainWindow ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
+}
 
 export function createMainWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -78,6 +95,13 @@ export function bootstrap(): void {
   });
   void app.whenReady().then(() => {
     hardenSession();
+    // Menu commands travel like every other event: the session's bus, forwarded to the window.
+    installApplicationMenu(Menu, {
+      platform: process.platform,
+      isPackaged: app.isPackaged,
+      send: (command) => appSession.events.emit('desktop.command', { command }),
+      showAbout,
+    });
     registerIpcHandlers(ipcMain, createHandlers(appSession), (event) => isAppUrl(event.senderFrame?.url ?? '', rendererUrl));
     mainWindow = createMainWindow();
   });

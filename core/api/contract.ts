@@ -27,7 +27,7 @@ export const WorkspaceInfo = z.object({
 
 const absoluteishPath = z.string().trim().min(1, 'a folder path is required').max(4096);
 
-export const CaseFilter = z.enum(['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'quarantined']);
+export const CaseFilter = z.enum(['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined']);
 export const CaseSort = z.enum(['imported', 'rank', 'uncertainty']);
 
 export const CaseSummary = z.object({
@@ -48,6 +48,8 @@ export const CaseSummary = z.object({
   quarantined: z.boolean().default(false),
   /** Marked for review (labels.flag). */
   flagged: z.boolean().default(false),
+  /** Skipped for now (labels.skip); labelling the case clears it. */
+  skipped: z.boolean().default(false),
 });
 
 export const ListCasesRequest = z.object({
@@ -172,7 +174,14 @@ export const CaseRecord = z.object({
     .nullable(),
   suggestion: z.object({ rank: z.number().int(), score: z.number(), strategy: z.string(), reason: z.string().optional() }).nullable(),
   quarantine: z.object({ code: z.string(), reason: z.string() }).nullable(),
-  review: z.object({ flagged: z.boolean(), skipped: z.boolean(), note: z.string().optional() }),
+  /** Skip and flag-for-review, stored in the workspace; author/updatedAt: the last change, absent without marks. */
+  review: z.object({
+    flagged: z.boolean(),
+    skipped: z.boolean(),
+    note: z.string().optional(),
+    author: z.string().optional(),
+    updatedAt: z.string().optional(),
+  }),
 });
 
 const typedArray = <T extends ArrayBufferView>(what: string) =>
@@ -255,6 +264,24 @@ export const ImportReport = z.object({
 });
 export const ImportProgress = z.object({ done: z.number().int(), total: z.number().int(), current: z.string() });
 
+// ---- desktop (Electron only) -------------------------------------------------------------------
+
+/** What a native file dialog is for; it decides the dialog's kind, title and filters. */
+export const PathPurpose = z.enum(['workspace-open', 'workspace-create', 'import-files', 'import-folder']);
+/** Application-menu items the renderer carries out (they need its stores: a dialog, a screen, an overlay). */
+export const DesktopCommand = z.enum([
+  'workspace-create',
+  'workspace-open',
+  'workspace-close',
+  'import-files',
+  'import-folder',
+  'view-reading',
+  'view-training',
+  'view-settings',
+  'toggle-deidentified',
+  'show-shortcuts',
+]);
+
 export const contract = {
   'app.info': { request: Empty, response: AppInfo },
   'workspace.create': { request: z.object({ dir: absoluteishPath, name: z.string().max(200).optional() }), response: WorkspaceInfo },
@@ -296,12 +323,15 @@ export const contract = {
     response: z.object({ flagged: z.boolean() }),
   },
   ...trainingContract,
+  /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
+  'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
   'workspace.changed': WorkspaceInfo.nullable(),
   'import.progress': ImportProgress,
   ...trainingEvents,
+  'desktop.command': z.object({ command: DesktopCommand }),
 } satisfies Record<EventName, z.ZodType>;
 
 export type Contract = typeof contract;
@@ -323,6 +353,8 @@ export type ThumbnailT = z.output<typeof Thumbnail>;
 export type ImportReportT = z.output<typeof ImportReport>;
 export type ImportProgressT = z.output<typeof ImportProgress>;
 export type LabelChangeT = z.output<typeof LabelChange>;
+export type PathPurposeT = z.output<typeof PathPurpose>;
+export type DesktopCommandT = z.output<typeof DesktopCommand>;
 
 /**
  * The API the renderer sees as `window.medtune`, identical over both transports.
@@ -331,4 +363,9 @@ export type LabelChangeT = z.output<typeof LabelChange>;
 export interface MedtuneApi {
   invoke<C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<Result<ResponseOf<C>>>;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /**
+   * Electron only: the file-system paths of dropped `File` objects (Electron's webUtils.getPathForFile),
+   * '' for one without a path. Browsers never reveal these paths, so browser mode leaves it out.
+   */
+  pathsForFiles?(files: readonly object[]): string[];
 }

@@ -4,6 +4,13 @@
  */
 import { TRAINING_CHANNEL_NAMES, TRAINING_EVENT_NAMES } from './training-names';
 
+/**
+ * Desktop-only: native file dialogs (a channel) and application-menu commands (an event). Browser mode
+ * answers the channel with `unsupported` and never emits the event.
+ */
+export const DESKTOP_CHANNEL_NAMES = ['desktop.choosePaths'] as const;
+export const DESKTOP_EVENT_NAMES = ['desktop.command'] as const;
+
 export const CHANNEL_NAMES = [
   'app.info',
   'workspace.create',
@@ -24,9 +31,10 @@ export const CHANNEL_NAMES = [
   'labels.skip',
   'labels.flag',
   ...TRAINING_CHANNEL_NAMES,
+  ...DESKTOP_CHANNEL_NAMES,
 ] as const;
 
-export const EVENT_NAMES = ['workspace.changed', 'import.progress', ...TRAINING_EVENT_NAMES] as const;
+export const EVENT_NAMES = ['workspace.changed', 'import.progress', ...TRAINING_EVENT_NAMES, ...DESKTOP_EVENT_NAMES] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -40,17 +40,10 @@ export function createHandlers(session: AppSession): Handlers {
       return null;
     },
 
-    'cases.list': (req) => {
-      const page = ws().listCases(req);
-      const taskId = req.taskId ?? ws().tasks.list()[0]?.id;
-      return {
-        total: page.total,
-        items: page.items.map((c) => ({ ...c, flagged: taskId !== undefined && session.marks.get(taskId, c.id).flagged })),
-      };
-    },
+    'cases.list': (req) => ws().listCases(req),
     'cases.get': (req) => {
       const taskId = req.taskId ?? ws().tasks.list()[0]?.id ?? null;
-      return caseRecord(ws(), req.id, taskId, taskId === null ? { flagged: false, skipped: false } : session.marks.get(taskId, req.id));
+      return caseRecord(ws(), req.id, taskId, taskId === null ? { flagged: false, skipped: false } : ws().reviewMarks.get(taskId, req.id));
     },
     'cases.image': (req) => {
       const detail = ws().cases.get(req.id);
@@ -69,8 +62,12 @@ export function createHandlers(session: AppSession): Handlers {
 
     'labels.set': (req) => {
       const w = ws();
-      const event = w.labels.set({ caseId: req.caseId, taskId: req.taskId, value: req.value, author: session.author });
-      session.marks.update(req.taskId, req.caseId, { skipped: false });
+      // A labelled case is no longer "skipped for now"; label and mark change together or not at all.
+      const event = w.transaction(() => {
+        const written = w.labels.set({ caseId: req.caseId, taskId: req.taskId, value: req.value, author: session.author });
+        if (req.value !== null) w.reviewMarks.update(req.taskId, req.caseId, { skipped: false }, session.author);
+        return written;
+      });
       autoTrain(w, req.taskId);
       return labelChange(w, event);
     },
@@ -87,25 +84,29 @@ export function createHandlers(session: AppSession): Handlers {
       }
       const task = w.tasks.get(req.taskId);
       const value = task.kind === 'multilabel' ? prediction.predicted.split(', ').filter(Boolean) : prediction.predicted;
-      const event = w.labels.set({
-        caseId: req.caseId,
-        taskId: req.taskId,
-        value,
-        author: session.author,
-        source: 'accepted-suggestion',
-        adapterVersionId: active.id,
+      const event = w.transaction(() => {
+        const written = w.labels.set({
+          caseId: req.caseId,
+          taskId: req.taskId,
+          value,
+          author: session.author,
+          source: 'accepted-suggestion',
+          adapterVersionId: active.id,
+        });
+        w.reviewMarks.update(req.taskId, req.caseId, { skipped: false }, session.author);
+        return written;
       });
       autoTrain(w, req.taskId);
       return labelChange(w, event);
     },
-    'labels.skip': (req) => {
-      ws().cases.get(req.caseId);
-      return { skipped: session.marks.update(req.taskId, req.caseId, { skipped: req.skipped }).skipped };
-    },
+    'desktop.choosePaths': async (req) => ({ paths: await session.choosePaths(req.purpose) }),
+
+    'labels.skip': (req) => ({
+      skipped: ws().reviewMarks.update(req.taskId, req.caseId, { skipped: req.skipped }, session.author).skipped,
+    }),
     'labels.flag': (req) => {
-      ws().cases.get(req.caseId);
-      const mark = session.marks.update(req.taskId, req.caseId, { flagged: req.flagged, ...(req.note ? { note: req.note } : {}) });
-      return { flagged: mark.flagged };
+      const change = { flagged: req.flagged, ...(req.note !== undefined ? { note: req.note } : {}) };
+      return { flagged: ws().reviewMarks.update(req.taskId, req.caseId, change, session.author).flagged };
     },
   };
 }

@@ -1,12 +1,14 @@
 import os from 'node:os';
 import { ApiFailure } from '../api/errors';
 import { EventBus } from '../api/dispatch';
-import type { ImportReportT, WorkspaceInfoT } from '../api/contract';
+import type { ImportReportT, PathPurposeT, WorkspaceInfoT } from '../api/contract';
 import { Workspace } from '../store';
-import { ReviewMarks } from './review-marks';
 import { ViewerImages } from './viewer-images';
 import { TrainingHost } from './training-host';
 import type { TrainerProcess } from '../train/worker-protocol';
+
+/** Shows a native file dialog (Electron main process) and resolves to the chosen paths, none when cancelled. */
+export type PathChooser = (purpose: PathPurposeT) => Promise<string[]>;
 
 /** Progress events at most this often: a 10,000-file import must not flood the renderer. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -18,7 +20,6 @@ const PROGRESS_INTERVAL_MS = 100;
 export class AppSession {
   readonly events = new EventBus();
   readonly images = new ViewerImages();
-  readonly marks = new ReviewMarks();
   /** Who labels: the operating-system account running MedTune. */
   readonly author: string;
   private workspace: Workspace | null = null;
@@ -27,9 +28,20 @@ export class AppSession {
   /** The background trainer of the open workspace. */
   readonly training: TrainingHost;
 
-  constructor(author?: string, options: { spawnTrainer?: () => TrainerProcess } = {}) {
+  private readonly pathChooser?: PathChooser;
+
+  constructor(author?: string, options: { spawnTrainer?: () => TrainerProcess; choosePaths?: PathChooser } = {}) {
     this.author = author ?? currentUser();
     this.training = new TrainingHost(this.events, options.spawnTrainer);
+    this.pathChooser = options.choosePaths;
+  }
+
+  /** Native file dialogs exist only in the desktop app; browser mode types paths instead. */
+  async choosePaths(purpose: PathPurposeT): Promise<string[]> {
+    if (!this.pathChooser) {
+      throw new ApiFailure('unsupported', 'File dialogs are only available in the desktop app. Type or paste the path instead.');
+    }
+    return this.pathChooser(purpose);
   }
 
   get current(): Workspace | null {
@@ -130,7 +142,6 @@ export class AppSession {
 
   private forgetWorkspaceState(): void {
     this.images.reset();
-    this.marks.clear();
   }
 
   private replace(ws: Workspace): WorkspaceInfoT {

@@ -243,7 +243,27 @@ CREATE UNIQUE INDEX quarantine_file ON quarantine(source_path, ifnull(sha256, ''
 CREATE INDEX quarantine_case ON quarantine(case_id) WHERE case_id IS NOT NULL;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1)];
+/**
+ * V2: skip and flag-for-review per (task, case), which until now lived only in the session. A row
+ * exists only while a case carries a mark or a note; the partial indexes serve the worklist filters.
+ */
+const V2 = `
+CREATE TABLE review_marks (
+  task_id    INTEGER NOT NULL REFERENCES tasks(id),
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  flagged    INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1)),
+  skipped    INTEGER NOT NULL DEFAULT 0 CHECK (skipped IN (0, 1)),
+  note       TEXT,
+  author     TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (task_id, case_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX review_marks_case ON review_marks(case_id);
+CREATE INDEX review_marks_flagged ON review_marks(task_id, case_id) WHERE flagged = 1;
+CREATE INDEX review_marks_skipped ON review_marks(task_id, case_id) WHERE skipped = 1;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2)];
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 
-export type WorklistFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'quarantined';
+export type WorklistFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'flagged' | 'skipped' | 'quarantined';
 export type WorklistSort = 'imported' | 'rank' | 'uncertainty';
 
 export interface WorklistQuery {
@@ -34,11 +34,14 @@ export interface CaseSummary {
   split: 'train' | 'val';
   uncertainty?: number;
   quarantined: boolean;
+  /** Review marks for the task (see review-marks.ts). */
+  flagged: boolean;
+  skipped: boolean;
 }
 
 export const MAX_PAGE = 1000;
 
-const FILTERS: readonly WorklistFilter[] = ['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'quarantined'];
+const FILTERS: readonly WorklistFilter[] = ['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined'];
 const SORTS: readonly WorklistSort[] = ['imported', 'rank', 'uncertainty'];
 
 /** The worklist: one page of cases plus the filtered total, in two indexed queries. */
@@ -73,6 +76,8 @@ export function listCases(db: Database, q: WorklistQuery): { total: number; item
   if (filter === 'labeled') where.push(hasLabel);
   if (filter === 'unlabeled') where.push(`NOT ${hasLabel}`);
   if (filter === 'suggested') where.push('c.id IN (SELECT case_id FROM suggestions WHERE task_id = @task)');
+  if (filter === 'flagged') where.push('c.id IN (SELECT case_id FROM review_marks WHERE task_id = @task AND flagged = 1)');
+  if (filter === 'skipped') where.push('c.id IN (SELECT case_id FROM review_marks WHERE task_id = @task AND skipped = 1)');
   if (filter === 'disagree') {
     where.push(`c.id IN (SELECT cl.case_id FROM current_labels cl JOIN predictions pr
       ON pr.case_id = cl.case_id AND pr.version_id = @version
@@ -121,6 +126,8 @@ interface SummaryRow {
   frameCount: number;
   split: 'train' | 'val';
   quarantined: number;
+  flagged: number | null;
+  skipped: number | null;
 }
 
 /** Summaries for the given case ids, in the given order. */
@@ -131,6 +138,7 @@ export function caseSummaries(db: Database, ids: number[], taskId: number, versi
       `SELECT c.id, c.kind, c.display_name AS displayName, pa.patient_id AS patientId, pa.patient_name AS patientName,
          st.study_date AS studyDate, se.modality, cl.value_text AS label, pr.predicted, pr.confidence, pr.uncertainty,
          sg.rank AS suggestionRank, c.imported_at AS importedAt, c.frame_count AS frameCount, c.split,
+         rm.flagged, rm.skipped,
          EXISTS (SELECT 1 FROM quarantine qu WHERE qu.case_id = c.id) AS quarantined
        FROM cases c
        JOIN instances i ON i.id = c.instance_ref
@@ -140,9 +148,10 @@ export function caseSummaries(db: Database, ids: number[], taskId: number, versi
        LEFT JOIN current_labels cl ON cl.task_id = ? AND cl.case_id = c.id
        LEFT JOIN predictions pr ON pr.version_id = ? AND pr.case_id = c.id
        LEFT JOIN suggestions sg ON sg.task_id = ? AND sg.case_id = c.id
+       LEFT JOIN review_marks rm ON rm.task_id = ? AND rm.case_id = c.id
        WHERE c.id IN (SELECT value FROM json_each(?))`,
     )
-    .all(taskId, versionId, taskId, JSON.stringify(ids)) as SummaryRow[];
+    .all(taskId, versionId, taskId, taskId, JSON.stringify(ids)) as SummaryRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => {
     const r = byId.get(id);
@@ -159,6 +168,8 @@ function toSummary(r: SummaryRow): CaseSummary {
     frameCount: r.frameCount,
     split: r.split,
     quarantined: r.quarantined === 1,
+    flagged: r.flagged === 1,
+    skipped: r.skipped === 1,
   };
   if (r.patientId) s.patientId = r.patientId;
   if (r.patientName) s.patientName = r.patientName;

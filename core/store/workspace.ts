@@ -9,6 +9,7 @@ import { CaseService } from './cases';
 import { importFiles, type ImportOptions, type ImportReport } from './import';
 import { LabelService } from './labels';
 import { PredictionService } from './predictions';
+import { ReviewMarkService } from './review-marks';
 import { RunService } from './runs';
 import { SuggestionService } from './suggestions';
 import { TaskService } from './tasks';
@@ -46,6 +47,8 @@ export class Workspace {
   readonly runs: RunService;
   readonly predictions: PredictionService;
   readonly suggestions: SuggestionService;
+  /** Skip and flag-for-review marks per (task, case). */
+  readonly reviewMarks: ReviewMarkService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -62,6 +65,7 @@ export class Workspace {
     this.runs = new RunService(db);
     this.predictions = new PredictionService(db, this.blobs);
     this.suggestions = new SuggestionService(db);
+    this.reviewMarks = new ReviewMarkService(db);
     this.migrationBackup = migrationBackup;
   }
 

@@ -149,6 +149,42 @@ describe('import, view and label with the keyboard', () => {
     await expect.poll(() => page.getByTestId('case-count').textContent()).toContain(`${FILES.length} cases`);
   });
 
+  it('keeps the review flag in the workspace: it is still there after closing, reopening and reloading', async () => {
+    await page.getByTestId('filter-flagged').click();
+    await expect.poll(() => page.getByTestId('case-count').textContent()).toContain('1 case');
+    const flaggedId = await page.locator('[data-testid="case-row"]').first().getAttribute('data-case-id');
+    await page.getByTestId('close-workspace').click();
+    await page.getByTestId('open-dir').fill(path.join(tmp, 'ws'));
+    await page.getByTestId('open-submit').click();
+    await page.reload();
+    await page.getByTestId('filter-flagged').click();
+    await expect.poll(() => page.getByTestId('case-count').textContent()).toContain('1 case');
+    const row = page.locator('[data-testid="case-row"]').first();
+    expect(await row.getAttribute('data-case-id')).toBe(flaggedId);
+    expect(await row.locator('.wl-flag').count()).toBe(1);
+    await row.click();
+    await page.getByTestId('flagged').waitFor();
+    expect(await page.getByTestId('review-mark').textContent()).toContain('Flagged for review');
+    await page.getByTestId('filter-all').click();
+    await expect.poll(() => page.getByTestId('case-count').textContent()).toContain(`${FILES.length} cases`);
+  });
+
+  it('shows a drop overlay and explains that a browser cannot import dropped files by path', async () => {
+    const dispatchDrag = (type: string) =>
+      page.evaluate(`(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['not really DICOM'], 'scan.dcm'));
+        document.body.dispatchEvent(new DragEvent('${type}', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      })()`);
+    await dispatchDrag('dragenter');
+    await page.getByTestId('drop-overlay').waitFor();
+    await dispatchDrag('drop');
+    await expect.poll(() => page.getByTestId('drop-overlay').count()).toBe(0);
+    expect(await page.getByTestId('app-message').textContent()).toContain('does not reveal where dropped files are stored');
+    await page.getByTestId('app-message-dismiss').click();
+    await expect.poll(() => page.getByTestId('app-message').count()).toBe(0);
+  });
+
   it('steps through the frames of a multi-frame series and searches the worklist', async () => {
     await page.keyboard.press('/');
     await page.keyboard.type('emri');

@@ -3,7 +3,7 @@ import { computed, ref, shallowReactive } from 'vue';
 import type { CaseSummaryT } from '../../../core/api/contract';
 import { call, friendlyMessage } from './api';
 
-export type CaseFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'quarantined';
+export type CaseFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'flagged' | 'skipped' | 'quarantined';
 export type CaseSort = 'imported' | 'rank' | 'uncertainty';
 
 /** Rows fetched per cases.list call; the worklist only ever asks for the pages it shows. */

@@ -11,43 +11,56 @@ export const useLabelsStore = defineStore('labels', () => {
   const error = ref<string | null>(null);
   /** A short confirmation shown in the label bar ("Labelled normal", "Flagged for review"). */
   const notice = ref<string | null>(null);
+  /** The case on screen: its record may still be on the way (the image is asked for first). */
   let loadingId: number | null = null;
+  let loading: Promise<void> = Promise.resolve();
 
-  async function load(caseId: number): Promise<void> {
+  function load(caseId: number): Promise<void> {
     loadingId = caseId;
-    try {
-      const next = await call('cases.get', { id: caseId });
-      if (loadingId === caseId) {
-        record.value = next;
-        error.value = null;
+    loading = (async () => {
+      try {
+        const next = await call('cases.get', { id: caseId });
+        if (loadingId === caseId) {
+          record.value = next;
+          error.value = null;
+        }
+      } catch (err) {
+        if (loadingId === caseId) error.value = friendlyMessage(err);
       }
-    } catch (err) {
-      if (loadingId === caseId) error.value = friendlyMessage(err);
-    }
+    })();
+    return loading;
   }
 
-  /** Runs a change for the open case and task, then refreshes the record and the worklist row. */
-  async function change(action: (caseId: number, taskId: number) => Promise<unknown>, done: string): Promise<boolean> {
+  /**
+   * Runs a change for the case on screen and task, then refreshes the record and the worklist row. A key
+   * pressed before the newly opened case's record arrived belongs to that case, never to the one before.
+   */
+  async function change(action: (caseId: number, taskId: number, current: CaseRecordT) => Promise<string>): Promise<boolean> {
     const tasks = useTasksStore();
-    const caseId = record.value?.case.id;
-    if (caseId === undefined) return false;
+    if (loadingId !== null && record.value?.case.id !== loadingId) await loading;
+    const current = record.value;
+    const caseId = current?.case.id;
+    if (!current || caseId === undefined || caseId !== loadingId) return false;
     if (!tasks.current) {
       error.value = 'Define a label task in Settings before labelling.';
       return false;
     }
     try {
-      await action(caseId, tasks.current.id);
-      error.value = null;
-      notice.value = done;
-      await load(caseId);
-      const r = record.value;
-      if (r && r.case.id === caseId) {
-        useCasesStore().patchRow(caseId, { label: r.label ?? undefined, flagged: r.review.flagged });
+      const done = await action(caseId, tasks.current.id, current);
+      // The reader may have moved on meanwhile: the row is patched, the record only if still on screen.
+      const fresh = await call('cases.get', { id: caseId });
+      useCasesStore().patchRow(caseId, { label: fresh.label ?? undefined, flagged: fresh.review.flagged, skipped: fresh.review.skipped });
+      if (loadingId === caseId) {
+        record.value = fresh;
+        error.value = null;
+        notice.value = done;
       }
       return true;
     } catch (err) {
-      error.value = friendlyMessage(err);
-      notice.value = null;
+      if (loadingId === caseId) {
+        error.value = friendlyMessage(err);
+        notice.value = null;
+      }
       return false;
     }
   }
@@ -56,28 +69,41 @@ export const useLabelsStore = defineStore('labels', () => {
 
   /** Applies a class: multiclass/ordinal replace the label, multilabel toggles the class in the set. */
   function applyClass(name: string): Promise<boolean> {
-    const task = useTasksStore().current;
-    if (task?.kind === 'multilabel') {
-      const present = (record.value?.label ?? '').split(', ').filter(Boolean);
-      const value = present.includes(name) ? present.filter((n) => n !== name) : [...present, name];
-      return change((caseId, taskId) => call('labels.set', { caseId, taskId, value }), `Labels: ${value.join(', ') || 'none'}`);
-    }
-    return change((caseId, taskId) => call('labels.set', { caseId, taskId, value: name }), `Labelled ${name}`);
+    return change(async (caseId, taskId, current) => {
+      if (useTasksStore().current?.kind === 'multilabel') {
+        const present = (current.label ?? '').split(', ').filter(Boolean);
+        const value = present.includes(name) ? present.filter((n) => n !== name) : [...present, name];
+        await call('labels.set', { caseId, taskId, value });
+        return `Labels: ${value.join(', ') || 'none'}`;
+      }
+      await call('labels.set', { caseId, taskId, value: name });
+      return `Labelled ${name}`;
+    });
   }
 
   const undo = () =>
     change(async (caseId, taskId) => {
       const c = await call('labels.undo', { caseId, taskId });
       if (!c.event) throw new Error('there is nothing to undo for this case');
-      notice.value = `Undone: now ${labelText(c)}`;
-    }, 'Undone');
+      return `Undone: now ${labelText(c)}`;
+    });
 
-  const accept = () => change((caseId, taskId) => call('labels.accept', { caseId, taskId }), 'Accepted the suggestion');
-  const skip = () => change((caseId, taskId) => call('labels.skip', { caseId, taskId }), 'Skipped');
-  const toggleFlag = () => {
-    const flagged = !record.value?.review.flagged;
-    return change((caseId, taskId) => call('labels.flag', { caseId, taskId, flagged }), flagged ? 'Flagged for review' : 'Flag removed');
-  };
+  const accept = () =>
+    change(async (caseId, taskId) => {
+      await call('labels.accept', { caseId, taskId });
+      return 'Accepted the suggestion';
+    });
+  const skip = () =>
+    change(async (caseId, taskId) => {
+      await call('labels.skip', { caseId, taskId });
+      return 'Skipped';
+    });
+  const toggleFlag = () =>
+    change(async (caseId, taskId, current) => {
+      const flagged = !current.review.flagged;
+      await call('labels.flag', { caseId, taskId, flagged });
+      return flagged ? 'Flagged for review' : 'Flag removed';
+    });
 
   function clear(): void {
     record.value = null;

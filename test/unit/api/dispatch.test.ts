@@ -33,6 +33,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'versions.rollback': never,
     'predict.start': never,
     'suggest.run': never,
+    'desktop.choosePaths': never,
   };
 }
 
@@ -52,7 +53,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
 describe('contract', () => {
   it('names every channel exactly once, with request and response schemas', () => {
     expect(Object.keys(contract).sort()).toEqual([...CHANNEL_NAMES].sort());
-    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress', 'train.progress', 'predict.progress']);
+    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress', 'train.progress', 'predict.progress', 'desktop.command']);
   });
 });
 

@@ -6,25 +6,43 @@ type Listener = (...args: unknown[]) => void;
 
 const state = vi.hoisted(() => ({
   lock: true,
-  windows: [] as Array<{ options: Record<string, unknown>; contentsListeners: Record<string, Listener>; openHandler?: (d: { url: string }) => unknown; loaded?: string }>,
+  windows: [] as Array<{
+    options: Record<string, unknown>;
+    contentsListeners: Record<string, Listener>;
+    openHandler?: (d: { url: string }) => unknown;
+    loaded?: string;
+    send: ReturnType<typeof vi.fn>;
+  }>,
   handlers: new Map<string, (...args: unknown[]) => unknown>(),
   appListeners: {} as Record<string, Listener>,
   headersHook: undefined as undefined | ((details: unknown, cb: (r: unknown) => void) => void),
   requestHook: undefined as undefined | ((details: unknown, cb: (r: unknown) => void) => void),
   permissionHook: undefined as undefined | ((wc: unknown, p: string, cb: (ok: boolean) => void) => void),
   quit: 0,
+  isPackaged: false,
+  menuTemplate: undefined as undefined | Array<Record<string, unknown>>,
+  appMenu: undefined as unknown,
+  openDialog: vi.fn(),
+  saveDialog: vi.fn(),
+  messageBox: vi.fn(),
 }));
 
 vi.mock('electron', () => {
   class BrowserWindow {
     webContents: Record<string, unknown>;
     constructor(options: Record<string, unknown>) {
-      const entry = { options, contentsListeners: {} as Record<string, Listener>, openHandler: undefined as never, loaded: undefined as string | undefined };
+      const entry = {
+        options,
+        contentsListeners: {} as Record<string, Listener>,
+        openHandler: undefined as never,
+        loaded: undefined as string | undefined,
+        send: vi.fn(),
+      };
       state.windows.push(entry);
       this.webContents = {
         on: (name: string, fn: Listener) => (entry.contentsListeners[name] = fn),
         setWindowOpenHandler: (fn: never) => (entry.openHandler = fn),
-        send: vi.fn(),
+        send: entry.send,
         isDestroyed: () => false,
       };
       (this as unknown as { _entry: typeof entry })._entry = entry;
@@ -43,6 +61,21 @@ vi.mock('electron', () => {
       quit: () => state.quit++,
       on: (name: string, fn: Listener) => (state.appListeners[name] = fn),
       whenReady: () => Promise.resolve(),
+      get isPackaged() {
+        return state.isPackaged;
+      },
+    },
+    Menu: {
+      buildFromTemplate: (template: Array<Record<string, unknown>>) => {
+        state.menuTemplate = template;
+        return { built: template };
+      },
+      setApplicationMenu: (menu: unknown) => (state.appMenu = menu),
+    },
+    dialog: {
+      showOpenDialog: (...args: unknown[]) => state.openDialog(...args),
+      showSaveDialog: (...args: unknown[]) => state.saveDialog(...args),
+      showMessageBox: (...args: unknown[]) => state.messageBox(...args),
     },
     BrowserWindow,
     ipcMain: { handle: (name: string, fn: (...args: unknown[]) => unknown) => state.handlers.set(name, fn) },
@@ -64,6 +97,8 @@ async function loadMain() {
   state.windows.length = 0;
   state.handlers.clear();
   state.quit = 0;
+  state.menuTemplate = undefined;
+  state.appMenu = undefined;
   await import('../../../electron/main');
   await new Promise((r) => setTimeout(r, 0));
 }
@@ -121,6 +156,29 @@ describe('electron/main', () => {
     const csp = (headers.mock.calls[0][0] as { responseHeaders: Record<string, string[]> }).responseHeaders['Content-Security-Policy'][0];
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
+  });
+
+  it('installs the application menu; its commands reach the window as desktop.command events', async () => {
+    await loadMain();
+    expect(state.appMenu).toEqual({ built: state.menuTemplate });
+    const labels = state.menuTemplate!.map((m) => m.label);
+    expect(labels).toEqual(expect.arrayContaining(['&File', '&View', '&Help']));
+    const file = state.menuTemplate!.find((m) => m.label === '&File')!.submenu as Array<{ label?: string; click?: () => void }>;
+    file.find((i) => i.label === 'Open workspace…')!.click!();
+    // The session's event bus is forwarded to the window like import progress.
+    expect(state.windows[0].send.mock.calls).toContainEqual(['medtune-event:desktop.command', { command: 'workspace-open' }]);
+  });
+
+  it('shows native dialogs for desktop.choosePaths and answers with the chosen paths', async () => {
+    await loadMain();
+    const choose = state.handlers.get('medtune:desktop.choosePaths')!;
+    const trusted = { senderFrame: { url: `file://${String(state.windows[0].loaded)}` } };
+    state.openDialog.mockResolvedValueOnce({ canceled: false, filePaths: ['/data/ws'] });
+    await expect(choose(trusted, { purpose: 'workspace-open' })).resolves.toEqual({ ok: true, value: { paths: ['/data/ws'] } });
+    expect(state.openDialog.mock.calls[0][1]).toMatchObject({ properties: ['openDirectory'] });
+    state.saveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
+    await expect(choose(trusted, { purpose: 'workspace-create' })).resolves.toEqual({ ok: true, value: { paths: [] } });
+    await expect(choose(trusted, { purpose: 'format-disk' })).resolves.toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
 
   it('quits without a window when another instance holds the lock', async () => {

@@ -4,10 +4,15 @@ const exposeInMainWorld = vi.fn();
 const invoke = vi.fn(async () => ({ ok: true, value: 'x' }));
 const on = vi.fn();
 const removeListener = vi.fn();
+const getPathForFile = vi.fn((file: { name?: string; fake?: boolean }) => {
+  if (file.fake) throw new TypeError('Error processing argument at index 0');
+  return `/home/ann/dicom/${file.name}`;
+});
 
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld },
   ipcRenderer: { invoke, on, removeListener },
+  webUtils: { getPathForFile },
 }));
 
 describe('electron/preload', () => {
@@ -19,12 +24,23 @@ describe('electron/preload', () => {
     removeListener.mockClear();
   });
 
-  it('exposes exactly the contract as window.medtune and nothing else', async () => {
+  it('exposes exactly the contract (and the drop helper) as window.medtune and nothing else', async () => {
     await import('../../../electron/preload');
     expect(exposeInMainWorld).toHaveBeenCalledTimes(1);
     const [key, api] = exposeInMainWorld.mock.calls[0] as [string, Record<string, unknown>];
     expect(key).toBe('medtune');
-    expect(Object.keys(api).sort()).toEqual(['invoke', 'on']);
+    expect(Object.keys(api).sort()).toEqual(['invoke', 'on', 'pathsForFiles']);
+  });
+
+  it('turns dropped File objects into paths with webUtils, and anything else into an empty string', async () => {
+    const { medtuneApi } = await import('../../../electron/preload');
+    expect(medtuneApi.pathsForFiles([{ name: 'a.dcm' }, { fake: true }, { name: 'b.zip' }])).toEqual([
+      '/home/ann/dicom/a.dcm',
+      '',
+      '/home/ann/dicom/b.zip',
+    ]);
+    expect(getPathForFile).toHaveBeenCalledTimes(3);
+    expect(invoke).not.toHaveBeenCalled();
   });
 
   it('forwards allow-listed channels to ipcRenderer.invoke with the namespaced name and the request', async () => {
