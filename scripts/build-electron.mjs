@@ -16,6 +16,8 @@ await build({
 const external = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*', '@cornerstonejs/*'];
 await build({ ...common, entryPoints: ['core/imaging/decode-pool-worker.ts'], outfile: 'dist/electron/decode-pool-worker.cjs', external });
 await build({ ...common, entryPoints: ['core/train/trainer-worker.ts'], outfile: 'dist/electron/trainer-worker.cjs', external });
+// The trainer's data-parallel replicas (worker_threads started by the trainer).
+await build({ ...common, entryPoints: ['core/train/replica-worker.ts'], outfile: 'dist/electron/replica-worker.cjs', external });
 
 await build({
   ...common,
