@@ -13,7 +13,8 @@ export function withGradient(
     const save = args.pop() as tf.GradSaveFunc;
     return f(args as tf.Tensor[], save);
   });
-  return (...inputs) => op(...inputs);
+  // Without a gradient tape (inference) the value alone, in a tidy: customGrad's bookkeeping costs more than the ops.
+  return (...inputs) => (tf.engine().isTapeOn() ? op(...inputs) : tf.tidy(() => f(inputs, () => undefined).value));
 }
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
