@@ -20,6 +20,8 @@ const OPEN_DIALOGS: Record<Exclude<PathPurposeT, 'workspace-create'>, OpenDialog
     filters: IMPORT_FILE_FILTERS,
   },
   'import-folder': { title: 'Import folders (searched recursively)', buttonLabel: 'Import', properties: ['openDirectory', 'multiSelections'] },
+  // The export makes its own medtune-<task>-v<id> subfolder inside the chosen one.
+  'export-folder': { title: 'Export adapter version into folder', buttonLabel: 'Export here', properties: ['openDirectory', 'createDirectory'] },
 };
 
 /**

@@ -267,7 +267,7 @@ export const ImportProgress = z.object({ done: z.number().int(), total: z.number
 // ---- desktop (Electron only) -------------------------------------------------------------------
 
 /** What a native file dialog is for; it decides the dialog's kind, title and filters. */
-export const PathPurpose = z.enum(['workspace-open', 'workspace-create', 'import-files', 'import-folder']);
+export const PathPurpose = z.enum(['workspace-open', 'workspace-create', 'import-files', 'import-folder', 'export-folder']);
 /** Application-menu items the renderer carries out (they need its stores: a dialog, a screen, an overlay). */
 export const DesktopCommand = z.enum([
   'workspace-create',

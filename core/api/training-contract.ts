@@ -112,6 +112,11 @@ export const trainingContract = {
   'versions.list': { request: z.object({ taskId: Id.optional() }), response: z.array(VersionInfo) },
   'versions.promote': { request: z.object({ versionId: Id }), response: VersionInfo },
   'versions.rollback': { request: z.object({ taskId: Id.optional() }), response: VersionInfo },
+  /** Writes `<dir>/medtune-<task>-v<id>/` (adapter_model.safetensors, adapter_config.json, medtune_version.json). */
+  'versions.export': {
+    request: z.object({ versionId: Id, dir: z.string().trim().min(1).max(4096) }),
+    response: z.object({ dir: z.string(), files: z.array(z.object({ name: z.string(), bytes: z.number().int().nonnegative() })) }),
+  },
   'predict.start': {
     request: z.object({ taskId: Id.optional(), scope: z.enum(['all', 'unlabeled']).default('all') }),
     response: z.object({ versionId: Id, predicted: z.number().int(), seconds: z.number() }),

@@ -5,12 +5,13 @@ import type { Handlers } from '../api/dispatch';
 import { ApiFailure } from '../api/errors';
 import type { RunInfoT, VersionInfoT } from '../api/training-contract';
 import { loadBackboneFile } from '../model/checkpoint';
+import { exportVersion } from '../train/export-version';
 import type { AdapterVersion, Backbone, TrainRun, Workspace } from '../store';
 import type { AppSession } from './session';
 
 type TrainingHandlers = Pick<
   Handlers,
-  'backbones.list' | 'backbones.import' | 'train.start' | 'train.cancel' | 'train.runs' | 'versions.list' | 'versions.promote' | 'versions.rollback' | 'predict.start' | 'suggest.run'
+  'backbones.list' | 'backbones.import' | 'train.start' | 'train.cancel' | 'train.runs' | 'versions.list' | 'versions.promote' | 'versions.rollback' | 'versions.export' | 'predict.start' | 'suggest.run'
 >;
 
 function runInfo(r: TrainRun, withLog: boolean): RunInfoT {
@@ -93,6 +94,7 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
     },
     'versions.promote': (req) => versionInfo(ws(), ws().versions.promote(req.versionId)),
     'versions.rollback': (req) => versionInfo(ws(), ws().versions.rollback(session.requireTask(req.taskId))),
+    'versions.export': (req) => exportVersion(ws(), req.versionId, req.dir),
     'predict.start': async (req) => {
       const outcome = await session.training.for(ws()).predict({ taskId: session.requireTask(req.taskId), scope: req.scope });
       return { versionId: outcome.versionId, predicted: outcome.predicted, seconds: outcome.seconds };

@@ -63,6 +63,21 @@ describe('train, watch progress, version, predict, suggest, accept', () => {
     await screenshot(page, '20-training');
   });
 
+  it('exports the active version into the workspace exports/ folder typed in the path field', async () => {
+    await page.getByTestId('export-1').click();
+    const field = page.getByTestId('export-dir');
+    expect(await field.inputValue()).toBe(path.join(wsDir, 'exports'));
+    await page.getByTestId('export-submit').click();
+    const target = path.join(wsDir, 'exports', 'medtune-referable-v1');
+    await expect.poll(() => page.getByTestId('export-status').textContent(), { timeout: 30_000 }).toContain(target);
+    expect(fs.readdirSync(target).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'medtune_version.json']);
+    await screenshot(page, '22-version-exported');
+    // A second export into the same folder is refused with a message naming it.
+    await page.getByTestId('export-1').click();
+    await page.getByTestId('export-submit').click();
+    await expect.poll(() => page.getByTestId('training-error').textContent()).toContain(`${target} already exists`);
+  });
+
   it('predicts every case and suggests the unlabeled ones', async () => {
     await page.getByTestId('predict').click();
     await expect.poll(() => page.getByTestId('predict-status').textContent(), { timeout: 60_000 }).toMatch(/predicted 20 cases/);

@@ -8,6 +8,7 @@ import { loadBackboneFile } from '../../model/checkpoint';
 import { Workspace, type LabelTask } from '../../store';
 import { AUGMENTATION_PRESETS } from '../../train/augment';
 import { parseTrainJob } from '../../train/job';
+import { exportVersion } from '../../train/export-version';
 import { executePrediction } from '../../train/predict-run';
 import { executeTrainingRun, type RunEvent } from '../../train/training-run';
 import { CliError } from '../cli-error';
@@ -91,7 +92,7 @@ function printRunEvent(e: RunEvent): void {
   }
 }
 
-/** `medtune backbone`, `train`, `predict`, `suggest`, `versions`, `promote`, `rollback`. */
+/** `medtune backbone`, `train` (and `train export`), `predict`, `suggest`, `versions`, `promote`, `rollback`. */
 export function registerTrainCommands(program: Command): void {
   const backbone = program.command('backbone').description('Backbones (frozen ViTs) of a workspace');
   backbone
@@ -122,11 +123,12 @@ export function registerTrainCommands(program: Command): void {
       });
     });
 
-  program
+  const train = program
     .command('train')
     .description('Train an adapter version for a task from its current labels (warm start from the active version)')
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
-    .requiredOption('--task <name>', 'label task name or id')
+    // Not a commander requiredOption: commander would demand it of `train export` too.
+    .option('--task <name>', 'label task name or id (required)')
     .option('--backbone <name>', 'backbone name or id (default: the newest)')
     .option('--method <method>', 'dvpt, ept or linear', oneOf('method', ['dvpt', 'ept', 'linear'] as const), 'dvpt')
     .option('--epochs <n>', 'maximum epochs', int('epochs'), 20)
@@ -146,6 +148,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'random seed', int('seed'), 0)
     .option('--backend <name>', 'force a TensorFlow.js backend (node-gpu, node, wasm, cpu)')
     .action(async (opts) => {
+      if (!opts.task) throw new CliError("required option '--task <name>' not specified", 2);
       const backend = await initBackend({ force: opts.backend });
       process.stderr.write(`backend: ${describeBackend(backend)}\n`);
       await withCancellableWorkspace(opts.workspace, async (ws, signal) => {
@@ -191,6 +194,28 @@ export function registerTrainCommands(program: Command): void {
               : 'no validation cases';
         process.stdout.write(`version ${outcome.versionId} ${outcome.promoted ? 'is now active' : 'kept as a candidate'}: ${summary}\n`);
       });
+    });
+
+  // `-w` is parsed (and required) by `train`: commander hands options after the subcommand to the parent
+  // first. It is declared here as well so that `train export --help` lists it.
+  train
+    .command('export <versionId> <dir>')
+    .description('Write an adapter version to <dir>/medtune-<task>-v<id>/ (adapter_model.safetensors, adapter_config.json, medtune_version.json)')
+    .option('-w, --workspace <dir>', 'the workspace folder')
+    .action(async (id: string, dir: string, _opts: unknown, cmd: Command) => {
+      const { workspace } = cmd.optsWithGlobals() as { workspace: string };
+      if (!/^\d+$/.test(id) || Number(id) < 1) throw new CliError(`version id must be a positive integer, not "${id}"`, 2);
+      const versionId = Number(id);
+      const ws = Workspace.open(workspace);
+      try {
+        const result = await exportVersion(ws, versionId, dir);
+        process.stdout.write(`exported version ${versionId} to ${result.dir}\n`);
+        for (const f of result.files) process.stdout.write(`  ${f.name}  ${f.bytes} bytes\n`);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      } finally {
+        ws.close();
+      }
     });
 
   program

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { BackboneInfoT, RunEventT, RunInfoT, VersionInfoT } from '../../../core/api/training-contract';
 import { call, useGuardedActions } from './api';
+import { useWorkspaceStore } from './workspace';
 
 export interface TrainSettings {
   method: 'dvpt' | 'ept' | 'linear';
@@ -24,6 +25,8 @@ export const useTrainingStore = defineStore('training', () => {
   const log = ref<string[]>([]);
   const predictStatus = ref<string | null>(null);
   const suggestStatus = ref<string | null>(null);
+  /** Where the last export went (shown under the versions table). */
+  const exportStatus = ref<string | null>(null);
   const { busy, error, guard } = useGuardedActions();
   const settings = ref<TrainSettings>({ method: 'dvpt', epochs: 20, batchSize: 16, lr: 1e-3, augmentation: 'none', fresh: false });
   let subscribed = false;
@@ -97,6 +100,34 @@ export const useTrainingStore = defineStore('training', () => {
       versions.value = await call('versions.list', {});
     });
 
+  const workspace = useWorkspaceStore();
+  /** The desktop app asks for the folder in a native dialog; browser mode types it (see VersionsTable). */
+  const canChooseFolder = computed(() => workspace.app?.transport === 'electron');
+  /** Browser mode's suggestion: the workspace folder's exports/ subfolder. */
+  const defaultExportDir = computed(() => {
+    const dir = workspace.info?.dir;
+    if (!dir) return '';
+    const sep = dir.includes('\\') && !dir.includes('/') ? '\\' : '/';
+    return `${dir.replace(/[\\/]+$/, '')}${sep}exports`;
+  });
+
+  const exportVersion = (versionId: number, dir: string) =>
+    guard(async () => {
+      exportStatus.value = null;
+      const r = await call('versions.export', { versionId, dir });
+      const kB = r.files.reduce((sum, f) => sum + f.bytes, 0) / 1024;
+      exportStatus.value = `Version ${versionId} exported to ${r.dir} (${r.files.map((f) => f.name).join(', ')}; ${kB.toFixed(0)} kB).`;
+    });
+
+  /** Desktop: pick the folder in a native dialog, then export; nothing happens when the dialog is cancelled. */
+  async function chooseFolderAndExport(versionId: number): Promise<boolean> {
+    let dir: string | undefined;
+    const chosen = await guard(async () => {
+      [dir] = (await call('desktop.choosePaths', { purpose: 'export-folder' })).paths;
+    });
+    return chosen && dir !== undefined && exportVersion(versionId, dir);
+  }
+
   const predict = () =>
     guard(async () => {
       predictStatus.value = 'Predicting…';
@@ -122,10 +153,12 @@ export const useTrainingStore = defineStore('training', () => {
     log.value = [];
     predictStatus.value = null;
     suggestStatus.value = null;
+    exportStatus.value = null;
   }
 
   return {
-    backbones, runs, versions, live, lossCurve, metricCurve, log, predictStatus, suggestStatus, busy, error, settings, running,
-    refresh, importBackbone, start, cancel, promote, rollback, predict, suggest, reset,
+    backbones, runs, versions, live, lossCurve, metricCurve, log, predictStatus, suggestStatus, exportStatus, busy, error, settings, running,
+    canChooseFolder, defaultExportDir,
+    refresh, importBackbone, start, cancel, promote, rollback, exportVersion, chooseFolderAndExport, predict, suggest, reset,
   };
 });

@@ -31,6 +31,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'versions.list': never,
     'versions.promote': never,
     'versions.rollback': never,
+    'versions.export': never,
     'predict.start': never,
     'suggest.run': never,
     'desktop.choosePaths': never,
