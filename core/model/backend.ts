@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { installFastWasmMatMul } from './wasm-matmul';
+import { installFastWasmKernels } from './wasm-kernels';
 
 /**
  * Chooses the TensorFlow.js backend at start-up. Preference: the native CUDA build
@@ -57,8 +57,8 @@ async function tryBackend(name: BackendName): Promise<string | null> {
         setWasmPaths(wasmBinaryDir() + path.sep);
         wasmPathsSet = true;
       }
-      // The faster matMul kernel (see wasm-matmul.ts) unless MEDTUNE_WASM_MATMUL=stock asks for tfjs's own.
-      if (process.env.MEDTUNE_WASM_MATMUL !== 'stock') installFastWasmMatMul();
+      // Faster matMul, slice and split kernels (wasm-kernels.ts) unless MEDTUNE_WASM_KERNELS=stock asks for tfjs's own.
+      if (process.env.MEDTUNE_WASM_KERNELS !== 'stock') installFastWasmKernels();
       return (await tf.setBackend('wasm')) ? null : 'wasm backend failed to initialise';
     }
     const specifier = NATIVE_PACKAGES[name];

@@ -1,6 +1,7 @@
 /**
- * A faster BatchMatMul for tfjs-backend-wasm 4.22.
+ * Faster kernels for tfjs-backend-wasm 4.22: BatchMatMul, Slice and SplitV.
  *
+ * BatchMatMul:
  * The stock kernel sends only one case to XNNPACK (a single 2-D product without transpose flags,
  * ~17 GFLOP/s here); batched products and the transpose flags that every built-in matMul gradient
  * uses fall to a naive C++ loop at ~1 GFLOP/s, which made the backward pass the slow part of
@@ -10,9 +11,14 @@
  * - a true batch runs one XNNPACK product per batch entry on views of the operands (tensor ids
  *   registered on sub-ranges of the wasm heap: no copies).
  *
- * It relies on the wasm backend's internals (its data map and the C functions `BatchMatMul`,
- * `register_tensor`, `dispose_data`), so it checks for them and leaves the stock kernel in place
- * when they are not there. The model parity tests on wasm cover its results.
+ *
+ * Slice and SplitV: the stock kernels copy the whole input out of the wasm heap (readSync) for
+ * every slice, so splitting attention heads or taking one column cost a full copy per piece.
+ * These copy only the selected rows, straight between views of the heap.
+ *
+ * They rely on the wasm backend's internals (its data map, heap and the C functions `BatchMatMul`,
+ * `register_tensor`, `dispose_data`), so they check for them. test/unit/model/wasm-kernels.test.ts
+ * compares them with the cpu backend; the model parity tests on wasm cover them too.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -36,6 +42,7 @@ interface WasmData {
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel uses. */
 interface WasmBackendInternals {
   wasm: {
+    HEAPU8: Uint8Array;
     cwrap(name: string, ret: null, args: string[]): BatchMatMulFn;
     tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
   };
@@ -62,17 +69,18 @@ function isWasmBackend(backend: unknown): backend is WasmBackendInternals {
 const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
 const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 
-/** Whether the fast kernel replaced the stock one in this process. */
-export function fastWasmMatMulInstalled(): boolean {
+/** Whether the fast kernels replaced the stock ones in this process. */
+export function fastWasmKernelsInstalled(): boolean {
   return installed;
 }
 
 /**
- * Replaces the wasm backend's BatchMatMul kernel (once per process). Returns false, changing
- * nothing, when the wasm kernels are not registered.
+ * Replaces the wasm backend's BatchMatMul, Slice and SplitV kernels (once per process). Returns
+ * false, changing nothing, when the wasm kernels are not registered.
  */
-export function installFastWasmMatMul(): boolean {
+export function installFastWasmKernels(): boolean {
   if (installed) return true;
+  if (!installSliceKernels()) return false;
   const stock = tf.getKernel('BatchMatMul', 'wasm');
   const transposeKernel = tf.getKernel('Transpose', 'wasm');
   if (!stock || !transposeKernel) return false;
@@ -147,8 +155,79 @@ export function installFastWasmMatMul(): boolean {
     }
   };
 
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, setupFunc: stock.setupFunc });
+  replaceKernel('BatchMatMul', kernelFunc, stock.setupFunc);
   installed = true;
+  return true;
+}
+
+function replaceKernel(name: string, kernelFunc: unknown, setupFunc?: tf.KernelSetupFunc): void {
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc, setupFunc });
+}
+
+type TypedArrayCtor = Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
+const ARRAY_TYPES: Partial<Record<tf.DataType, TypedArrayCtor>> = { float32: Float32Array, int32: Int32Array, bool: Uint8Array };
+
+/** x[begin : begin + size] copied row by row between views of the heap (no copy of the whole input). */
+function sliceFromHeap(wasm: WasmBackendInternals, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const Ctor = ARRAY_TYPES[x.dtype]!;
+  const out = wasm.makeOutput(size, x.dtype);
+  const count = product(size);
+  if (count === 0) return out;
+  // Views only after makeOutput: allocating may grow (and so replace) the heap's buffer.
+  const heap = wasm.wasm.HEAPU8.buffer as ArrayBuffer;
+  const xVals = new Ctor(heap, wasm.dataIdMap.get(x.dataId)!.memoryOffset, product(x.shape));
+  const outVals = new Ctor(heap, wasm.dataIdMap.get(out.dataId)!.memoryOffset, count);
+  const rank = x.shape.length;
+  const strides = tf.util.computeStrides(x.shape);
+  // Trailing axes taken whole make one contiguous run with the last partial axis.
+  let k = rank - 1;
+  while (k > 0 && begin[k] === 0 && size[k] === x.shape[k]) k--;
+  const run = size[k] * (k + 1 < rank ? strides[k] : 1);
+  const runStart = begin[k] * (k + 1 < rank ? strides[k] : 1);
+  if (k === 0) {
+    outVals.set(xVals.subarray(runStart, runStart + run));
+    return out;
+  }
+  const index = new Array<number>(k).fill(0);
+  for (let o = 0; o < count; o += run) {
+    let offset = runStart;
+    for (let a = 0; a < k; a++) offset += (begin[a] + index[a]) * strides[a];
+    outVals.set(xVals.subarray(offset, offset + run), o);
+    for (let a = k - 1; a >= 0; a--) {
+      if (++index[a] < size[a]) break;
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
+function installSliceKernels(): boolean {
+  const stockSlice = tf.getKernel('Slice', 'wasm');
+  if (!stockSlice || !tf.getKernel('SplitV', 'wasm')) return false;
+  type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+  const slice = (args: Args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (!isWasmBackend(args.backend) || !ARRAY_TYPES[x.dtype]) return stockSlice.kernelFunc(args as never);
+    const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, begin, size);
+    return sliceFromHeap(args.backend, x, b, s);
+  };
+  const splitV = (args: Args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, $axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((n) => {
+      const size = [...x.shape];
+      size[$axis] = n;
+      const piece = slice({ ...args, attrs: { begin: [...begin], size } });
+      begin[$axis] += n;
+      return piece;
+    });
+  };
+  replaceKernel('Slice', slice, stockSlice.setupFunc);
+  replaceKernel('SplitV', splitV);
   return true;
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../core/model/backend';
 import { relativeError } from '../../../core/model/ops';
-import { fastWasmMatMulInstalled } from '../../../core/model/wasm-matmul';
+import { fastWasmKernelsInstalled } from '../../../core/model/wasm-kernels';
 import '../../../core/model/register-gradients';
 
 /** Runs `fn` on a backend and returns its result as plain numbers (shape checked separately). */
@@ -40,17 +40,17 @@ const CASES: Array<{ name: string; a: number[]; b: number[]; tA?: boolean; tB?: 
   { name: 'empty rows', a: [0, 9], b: [9, 7] },
 ];
 
-describe('fast wasm BatchMatMul', () => {
+describe('fast wasm kernels', () => {
   beforeAll(async () => {
     await initBackend({ force: 'wasm' });
   });
 
   it('is installed in place of the stock kernel', () => {
-    // initBackend installs it unless MEDTUNE_WASM_MATMUL=stock asks for tfjs's own (used by bench:train to compare).
-    expect(fastWasmMatMulInstalled()).toBe(process.env.MEDTUNE_WASM_MATMUL !== 'stock');
+    // initBackend installs them unless MEDTUNE_WASM_KERNELS=stock asks for tfjs's own.
+    expect(fastWasmKernelsInstalled()).toBe(process.env.MEDTUNE_WASM_KERNELS !== 'stock');
   });
 
-  it.each(CASES)('$name matches the cpu backend', async ({ a, b, tA, tB }) => {
+  it.each(CASES)('matMul $name matches the cpu backend', async ({ a, b, tA, tB }) => {
     const fn = () => tf.tidy(() => tf.matMul(seeded(a, 1), seeded(b, 2), tA, tB));
     const ref = await on('cpu', fn);
     const got = await on('wasm', fn);
@@ -83,5 +83,36 @@ describe('fast wasm BatchMatMul', () => {
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);
     tf.dispose([a, b]);
+  });
+
+  const SLICES: Array<{ name: string; shape: number[]; begin: number[]; size: number[]; dtype?: 'float32' | 'int32' }> = [
+    { name: 'leading rows (contiguous)', shape: [6, 5], begin: [2, 0], size: [3, -1] },
+    { name: 'one column of a 4-D tensor', shape: [2, 3, 7, 8], begin: [0, 0, 0, 0], size: [-1, -1, -1, 1] },
+    { name: 'all but the first column', shape: [2, 3, 7, 8], begin: [0, 0, 0, 1], size: [-1, -1, -1, -1] },
+    { name: 'a middle block of 3-D', shape: [4, 9, 5], begin: [1, 2, 1], size: [2, 5, 3] },
+    { name: 'int32 rows', shape: [5, 4], begin: [1, 1], size: [3, 2], dtype: 'int32' },
+    { name: 'rank 5', shape: [2, 2, 3, 2, 4], begin: [1, 0, 1, 0, 1], size: [1, 2, 2, 2, 2] },
+    { name: 'empty', shape: [4, 3], begin: [1, 0], size: [0, 3] },
+  ];
+
+  it.each(SLICES)('slice: $name matches the cpu backend', async ({ shape, begin, size, dtype }) => {
+    const fn = () => tf.tidy(() => tf.slice(dtype === 'int32' ? tf.cast(tf.mul(seeded(shape, 7), 100), 'int32') : seeded(shape, 7), begin, size));
+    const ref = await on('cpu', fn);
+    const got = await on('wasm', fn);
+    expect(got.shape).toEqual(ref.shape);
+    expect(Array.from(got.values)).toEqual(Array.from(ref.values));
+  });
+
+  it('split along an inner axis (attention heads) matches the cpu backend, gradients too', async () => {
+    const fn = () =>
+      tf.tidy(() => {
+        const x = seeded([2, 6, 5, 4], 8);
+        const pieces = tf.split(x, [1, 2, 3], 1);
+        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.split(t, 3, 1)[1], 2)))(x);
+        return tf.concat([...pieces.map((p) => tf.reshape(p, [-1])), tf.reshape(g, [-1])]);
+      });
+    const ref = await on('cpu', fn);
+    const got = await on('wasm', fn);
+    expect(Array.from(got.values)).toEqual(Array.from(ref.values));
   });
 });
