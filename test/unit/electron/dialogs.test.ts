@@ -28,6 +28,12 @@ describe('native path dialogs', () => {
     expect(calls[2]).toEqual([expect.objectContaining({ properties: ['openDirectory'] })]);
   });
 
+  it('picks (or creates) one folder to export a version into', async () => {
+    const d = fakeDialog({ canceled: false, filePaths: ['/home/ann/exports'] }, { canceled: false, filePath: '' });
+    expect(await choosePaths(d, win, 'export-folder')).toEqual(['/home/ann/exports']);
+    expect((d.showOpenDialog.mock.calls as unknown[][])[0][1]).toMatchObject({ properties: ['openDirectory', 'createDirectory'] });
+  });
+
   it('answers a cancelled dialog with no paths', async () => {
     const d = fakeDialog({ canceled: true, filePaths: ['/ignored'] }, { canceled: true, filePath: '/ignored' });
     expect(await choosePaths(d, win, 'import-folder')).toEqual([]);
