@@ -7,8 +7,15 @@
  *       ordinal), and evaluated once on the test split;
  *   (c) an active-learning simulation on RetinaMNIST's train pool: test kappa against the number of
  *       labels for random sampling vs the default strategy (hybrid).
+ *   (d) with --last-layers k: EPT and DVPT in the last k blocks only, trained from the cached frozen
+ *       prefix (blocks 0..L−k−1 run once per image), next to the same adapters at full depth: test
+ *       ACC/AUC/kappa and training time side by side. The cache needs un-augmented images, so (d) also
+ *       trains the full-depth adapters without augmentation, and the last-k adapters with the cache off
+ *       (same numbers, the time without the cache).
  * The test split is never used for any choice. Numbers are printed next to MedMNIST v2's ResNet-18 (28).
- * Options: --quick (fewer epochs, for a smoke run), --seed N, --skip-al, --out <file.json>.
+ * Options: --quick (fewer epochs, for a smoke run), --seed N, --skip-al, --out <file.json>,
+ *          --last-layers k, --methods linear,ept,dvpt (section b), --pretrain-epochs N (default 8),
+ *          --epochs N and --patience N (adapter training in b and d; default 40 and 10).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,6 +43,11 @@ const QUICK = flag('--quick');
 const SEED = Number(value('--seed', '0'));
 const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
+const LAST_LAYERS = args.includes('--last-layers') ? Number(value('--last-layers', 'NaN')) : undefined;
+const METHODS = value('--methods', 'linear,ept,dvpt').split(',') as ('linear' | 'ept' | 'dvpt')[];
+const PRETRAIN_EPOCHS = Number(value('--pretrain-epochs', QUICK ? '2' : '8'));
+const ADAPT_EPOCHS = Number(value('--epochs', QUICK ? '3' : '40'));
+const PATIENCE = Number(value('--patience', QUICK ? '0' : '10'));
 const OUT = value('--out', path.resolve(import.meta.dirname, '..', 'test-output', 'eval', 'medmnist.json'));
 
 /** MedMNIST v2 (Yang et al., Scientific Data 2023), Table: RetinaMNIST, ResNet-18 (28). */
@@ -78,6 +90,8 @@ interface MethodResult {
   trainable: number;
   seconds: number;
   bestEpoch: number;
+  epochs: number;
+  prefixCache: { used: boolean; seconds: number };
   val: { kappa: number };
   test: { accuracy: number; macroAuc: number; kappa: number };
 }
@@ -89,9 +103,11 @@ async function adapt(
   val: Sample[],
   test: Sample[],
   config: TrainConfig,
+  /** Adapter fields on top of the defaults here, e.g. EPT `layers` or DVPT `startLayer`. */
+  overrides: Record<string, unknown> = {},
 ): Promise<MethodResult & { model: AdaptedViT }> {
   const extra = method === 'ept' ? { promptLength: 10 } : method === 'dvpt' ? { bottleneck: 16, numPrompts: 4, share: 2 } : {};
-  const adapter = parseAdapterConfig({ method, numClasses: 5, task: 'ordinal', ...extra }, 'eval');
+  const adapter = parseAdapterConfig({ method, numClasses: 5, task: 'ordinal', ...extra, ...overrides }, 'eval');
   const model = AdaptedViT.initialise(backbone, adapter, SEED);
   const opts = { task: 'ordinal' as const, numClasses: 5, size: 28, normalization: HALF_NORMALIZATION };
   const result = await trainAdapter(model, train, val, config, opts);
@@ -104,6 +120,8 @@ async function adapt(
     trainable: model.trainableParameterCount(),
     seconds: result.seconds,
     bestEpoch: result.bestEpoch,
+    epochs: result.history.length,
+    prefixCache: { used: result.prefixCache.used, seconds: result.prefixCache.seconds },
     val: { kappa: result.bestMetrics?.selection.value ?? NaN },
     test: { accuracy: m.accuracy, macroAuc: m.macroAuc.macro, kappa: m.kappaQuadratic },
   };
@@ -136,10 +154,50 @@ async function activeLearning(backbone: ViTBackbone, pool: Sample[], val: Sample
   return curves;
 }
 
+/**
+ * (d) EPT and DVPT in the last k blocks from the cached frozen prefix, next to full depth. Rows per
+ * method: full depth with augmentation (section b, when it ran), full depth without augmentation, last k
+ * without the cache, last k with the cache (the last two train identically; only the time differs).
+ */
+async function lastLayersComparison(backbone: ViTBackbone, train: Sample[], val: Sample[], test: Sample[], config: TrainConfig, standard: MethodResult[], k: number) {
+  const depth = BACKBONE.depth;
+  if (!Number.isInteger(k) || k < 1 || k >= depth) throw new Error(`--last-layers must be an integer in 1..${depth - 1} for this ${depth}-block backbone, got ${k}`);
+  const start = depth - k;
+  const late = (method: 'ept' | 'dvpt') => (method === 'ept' ? { layers: Array.from({ length: k }, (_, i) => start + i) } : { startLayer: start });
+  const plain: TrainConfig = { ...config, augmentation: null };
+  const rows: Array<MethodResult & { variant: string; layers: string; augmentation: boolean; cache: string }> = [];
+  log('');
+  log(`(d) adapters in the last ${k} of ${depth} blocks (blocks ${start}..${depth - 1}) from the cached frozen prefix, next to full depth:`);
+  for (const method of ['ept', 'dvpt'] as const) {
+    const fromB = standard.find((r) => r.method === method);
+    if (fromB) rows.push({ ...fromB, variant: 'full depth, augmented (b)', layers: `0..${depth - 1}`, augmentation: true, cache: 'n/a (start 0)' });
+    const variants = [
+      { variant: 'full depth', overrides: {}, layers: `0..${depth - 1}`, config: plain, cache: 'n/a (start 0)' },
+      { variant: `last ${k}, cache off`, overrides: late(method), layers: `${start}..${depth - 1}`, config: { ...plain, prefixCache: 'off' as const }, cache: 'off' },
+      { variant: `last ${k}, cache on`, overrides: late(method), layers: `${start}..${depth - 1}`, config: plain, cache: 'on' },
+    ];
+    for (const v of variants) {
+      const { model, ...r } = await adapt(backbone, method, train, val, test, v.config, v.overrides);
+      model.dispose();
+      const cache = r.prefixCache.used ? `on (built in ${r.prefixCache.seconds.toFixed(1)} s)` : v.cache;
+      rows.push({ ...r, variant: v.variant, layers: v.layers, augmentation: false, cache });
+      log(`  ${method} ${v.variant}: test ACC ${fmt(r.test.accuracy)}, AUC ${fmt(r.test.macroAuc)}, kappa ${fmt(r.test.kappa)} (${r.epochs} epochs, ${r.seconds.toFixed(0)} s, prefix cache ${cache})`);
+    }
+  }
+  log('');
+  log('| method | adapted blocks | augmentation | prefix cache | trainable params | test ACC | test macro AUC | test QW kappa | val QW kappa | epochs run | time (s) | s / epoch |');
+  log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    log(`| ${r.method} | ${r.layers} | ${r.augmentation ? 'yes' : 'no'} | ${r.cache} | ${r.trainable} | ${fmt(r.test.accuracy)} | ${fmt(r.test.macroAuc)} | ${fmt(r.test.kappa)} | ${fmt(r.val.kappa)} | ${r.epochs} | ${r.seconds.toFixed(0)} | ${(r.seconds / r.epochs).toFixed(2)} |`);
+  }
+  log('time includes validation after every epoch and, with the cache, building it.');
+  return rows;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const backend = await initBackend();
-  log(`MedTune eval:medmnist — seed ${SEED}, backend ${describeBackend(backend)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'})${QUICK ? ', QUICK mode' : ''}`);
+  log(`MedTune eval:medmnist — seed ${SEED}, backend ${describeBackend(backend)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'})${QUICK ? ', QUICK mode' : ''}; pretraining ${PRETRAIN_EPOCHS} epochs, adapters ≤ ${ADAPT_EPOCHS} epochs (patience ${PATIENCE})${LAST_LAYERS !== undefined ? `, last-layers comparison k = ${LAST_LAYERS}` : ''}`);
 
   // (a) Stand-in foundation model.
   const pneumonia = await readMedMnist(path.join(MEDMNIST, 'pneumoniamnist_reduced_train.npz'));
@@ -148,7 +206,7 @@ async function main(): Promise<void> {
   const preModel = AdaptedViT.initialise(backbone, parseAdapterConfig({ method: 'linear', numClasses: 2, task: 'multiclass' }, 'pretrain'), SEED);
   const preConfig: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG,
-    epochs: QUICK ? 2 : 8,
+    epochs: PRETRAIN_EPOCHS,
     batchSize: 64,
     lr: 2e-3,
     weightDecay: 0.05,
@@ -179,18 +237,18 @@ async function main(): Promise<void> {
   const test = samples(retina.test);
   const adaptConfig: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG,
-    epochs: QUICK ? 3 : 40,
+    epochs: ADAPT_EPOCHS,
     batchSize: 32,
     lr: 5e-3,
     weightDecay: 1e-4,
-    patience: QUICK ? 0 : 10,
+    patience: PATIENCE,
     // RetinaMNIST is imbalanced (grade 0 is 44 %): unweighted training collapses onto it.
     classWeighting: 'inverse',
     augmentation: AUGMENTATION_PRESETS.fundus,
     seed: SEED,
   };
   const results: MethodResult[] = [];
-  for (const method of ['linear', 'ept', 'dvpt'] as const) {
+  for (const method of METHODS) {
     const { model, ...r } = await adapt(frozen, method, train, val, test, adaptConfig);
     model.dispose();
     results.push(r);
@@ -203,6 +261,8 @@ async function main(): Promise<void> {
   for (const r of results) log(`| ${r.method} | ${r.trainable} | ${fmt(r.test.accuracy)} | ${fmt(r.test.macroAuc)} | ${fmt(r.test.kappa)} | ${fmt(r.val.kappa)} | ${r.seconds.toFixed(0)} |`);
   log(`| ResNet-18 (28), MedMNIST v2 published | 11M (all) | ${RESNET18_28.acc} | ${RESNET18_28.auc} | – | – | – |`);
 
+  const lastLayers = LAST_LAYERS === undefined ? undefined : await lastLayersComparison(frozen, train, val, test, adaptConfig, results, LAST_LAYERS);
+
   // (c) Active learning.
   let curves: Record<string, { labels: number; kappa: number }[]> | undefined;
   if (!flag('--skip-al')) {
@@ -214,7 +274,7 @@ async function main(): Promise<void> {
   log('');
   log(`seed ${SEED}; total time ${total.toFixed(0)} s; tensors alive ${tf.memory().numTensors}`);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  fs.writeFileSync(OUT, JSON.stringify({ seed: SEED, quick: QUICK, backend: backend.name, backbone: BACKBONE, pretrain: { seconds: preResult.seconds, history: preResult.history }, results, activeLearning: curves, seconds: total }, null, 2));
+  fs.writeFileSync(OUT, JSON.stringify({ seed: SEED, quick: QUICK, backend: backend.name, backbone: BACKBONE, pretrain: { seconds: preResult.seconds, history: preResult.history }, results, lastLayers, activeLearning: curves, seconds: total }, null, 2));
   log(`results written to ${OUT}`);
   frozen.dispose();
 }

@@ -5,7 +5,13 @@
  * reports PyTorch as missing when it is not there (see docs/benchmarks.md for the two apt packages).
  *
  *   npm run bench:train -- [--models tiny,small,base] [--methods ept,dvpt] [--batch 8] [--micro 8]
- *                          [--steps 3] [--warmup 1] [--image-size 224] [--backend wasm] [--json out.json]
+ *                          [--steps 3] [--warmup 1] [--image-size 224] [--backend wasm] [--replicas N] [--json out.json]
+ *
+ * --replicas: data-parallel worker threads for MedTune (default: one per core on wasm/cpu, 0 on native
+ * tfjs; 0 = everything in this thread).
+ * --start-layer k: adds a MedTune row per model and method with the adapter in blocks k..L−1 only, timing
+ * a training step from cached frozen-prefix tokens (as in epochs ≥ 2; computing the prefix is excluded),
+ * with the same replicas. PyTorch stays at full depth: the comparison issue #8 asks for.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,12 +19,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseAdapterConfig, type AdapterConfig } from '../core/model/adapter-config';
-import { describeBackend, initBackend } from '../core/model/backend';
+import { activeBackend, describeBackend, initBackend } from '../core/model/backend';
 import type { ViTConfig } from '../core/model/config';
 import { AdaptedViT } from '../core/model/model';
 import { randomBackboneWeights } from '../core/model/random-weights';
 import { ViTBackbone } from '../core/model/vit';
 import { AdapterOptimizer, GradientAccumulator } from '../core/train/optimizer';
+import { defaultReplicaCount, ReplicaPool } from '../core/train/replica-pool';
 import { trainingLoss } from '../core/train/trainer';
 
 const args = process.argv.slice(2);
@@ -34,6 +41,8 @@ const STEPS = Number(opt('steps', '3'));
 const WARMUP = Number(opt('warmup', '1'));
 const SIZE = Number(opt('image-size', '224'));
 const JSON_OUT = opt('json', '');
+const REPLICAS_OPT = opt('replicas', '');
+const START_LAYER = opt('start-layer', '') === '' ? undefined : Number(opt('start-layer', ''));
 const PYTHON = '/usr/bin/python3';
 const REFERENCE = path.resolve(import.meta.dirname, 'reference', 'vit_adapters.py');
 
@@ -79,7 +88,7 @@ interface Side {
   backend?: string;
 }
 
-async function medtune(model: string, method: string): Promise<Side> {
+async function medtune(model: string, method: string, replicaCount: number): Promise<Side> {
   const config = vitConfig(model);
   const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
   const m = AdaptedViT.initialise(backbone, adapterConfig(method), 0);
@@ -87,6 +96,18 @@ async function medtune(model: string, method: string): Promise<Side> {
   const accumulator = new GradientAccumulator();
   const images = tf.randomNormal([BATCH, 3, SIZE, SIZE]) as tf.Tensor4D;
   const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 5), 'int32');
+  let pool = null as ReplicaPool | null;
+  const replicaImages = { kind: 'images' as const, data: images.dataSync() as Float32Array, count: BATCH, size: SIZE };
+  const replicaLabels = Float32Array.from(labels.dataSync());
+  const parallelStep = async () => {
+    const { grads } = await pool!.gradients(replicaImages, replicaLabels, { microBatch: MICRO });
+    const tensors = new Map([...grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
+    optimizer.apply(tensors, 1e-3);
+    tf.dispose([...tensors.values()]);
+  };
+  const parallelInfer = async () => {
+    await pool!.predict(replicaImages, MICRO);
+  };
   const step = async () => {
     for (let s = 0; s < BATCH; s += MICRO) {
       const n = Math.min(MICRO, BATCH - s);
@@ -122,12 +143,89 @@ async function medtune(model: string, method: string): Promise<Side> {
     return median(samples);
   };
   try {
-    const { value, peakMb } = await withPeakRss(async () => ({ train: await time(step), infer: await time(infer) }));
+    const { value, peakMb } = await withPeakRss(async () => {
+      if (replicaCount > 0) pool = await ReplicaPool.start(m, { replicas: replicaCount, task: 'multiclass', numClasses: 5, backend: activeBackend()?.name });
+      return pool ? { train: await time(parallelStep), infer: await time(parallelInfer) } : { train: await time(step), infer: await time(infer) };
+    });
     return { trainMs: value.train, trainImagesPerSec: (BATCH * 1000) / value.train, inferMs: value.infer, inferImagesPerSec: (BATCH * 1000) / value.infer, peakMb };
   } catch (err) {
     return { error: (err as Error).message.split('\n')[0] };
   } finally {
+    await pool?.close();
     tf.dispose([images, labels]);
+    optimizer.dispose();
+    accumulator.reset();
+    m.dispose();
+    backbone.dispose();
+  }
+}
+
+/** A training step of an adapter in blocks k..L−1 from cached prefix tokens (the prefix is computed once, untimed). */
+async function medtuneCachedPrefix(model: string, method: string, startLayer: number, replicaCount: number): Promise<Side & { prefixMs?: number }> {
+  const config = vitConfig(model);
+  if (!Number.isInteger(startLayer) || startLayer < 1 || startLayer >= config.depth) {
+    return { error: `--start-layer must be an integer in 1..${config.depth - 1}, got ${startLayer}` };
+  }
+  const late: Record<string, unknown> = { ...adapterConfig(method) };
+  if (method === 'ept') late.layers = Array.from({ length: config.depth - startLayer }, (_, i) => startLayer + i);
+  if (method === 'dvpt') late.startLayer = startLayer;
+  const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
+  const m = AdaptedViT.initialise(backbone, parseAdapterConfig(late, 'bench'), 0);
+  const optimizer = new AdapterOptimizer(m.variables, { kind: 'adamw', weightDecay: 1e-4 });
+  const accumulator = new GradientAccumulator();
+  const rows = m.prefixRowsPerImage;
+  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 5), 'int32');
+  let tokens: tf.Tensor2D | undefined;
+  let pool = null as ReplicaPool | null;
+  const inThreadStep = async () => {
+    for (let s = 0; s < BATCH; s += MICRO) {
+      const n = Math.min(MICRO, BATCH - s);
+      const x = tf.slice(tokens!, [s * rows, 0], [n * rows, -1]);
+      const y = tf.slice(labels, [s], [n]);
+      const { value, grads } = tf.variableGrads(() => tf.tidy(() => trainingLoss('multiclass', m.forwardFromTokens(x, n).logits, y)), m.trainableVariables());
+      const named = new Map<string, tf.Tensor>();
+      for (const [name, v] of m.variables) if (grads[v.name]) named.set(name, grads[v.name]);
+      accumulator.add(named, n / BATCH);
+      await value.data();
+      tf.dispose([x, y, value]);
+    }
+    const summed = accumulator.take();
+    optimizer.apply(summed, 1e-3);
+    tf.dispose([...summed.values()]);
+  };
+  try {
+    const { value, peakMb } = await withPeakRss(async () => {
+      const t0 = performance.now();
+      tokens = tf.tidy(() => m.prefixTokens(tf.randomNormal([BATCH, 3, SIZE, SIZE]) as tf.Tensor4D, 'NCHW'));
+      const tokenData = (await tokens.data()) as Float32Array;
+      const prefixMs = performance.now() - t0;
+      let step = inThreadStep;
+      if (replicaCount > 0) {
+        pool = await ReplicaPool.start(m, { replicas: replicaCount, task: 'multiclass', numClasses: 5, backend: activeBackend()?.name });
+        const input = { kind: 'tokens' as const, data: tokenData, count: BATCH, startLayer };
+        const replicaLabels = Float32Array.from(labels.dataSync());
+        step = async () => {
+          const { grads } = await pool!.gradients(input, replicaLabels, { microBatch: MICRO });
+          const tensors = new Map([...grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
+          optimizer.apply(tensors, 1e-3);
+          tf.dispose([...tensors.values()]);
+        };
+      }
+      for (let i = 0; i < WARMUP; i++) await step();
+      const samples: number[] = [];
+      for (let i = 0; i < STEPS; i++) {
+        const t = performance.now();
+        await step();
+        samples.push(performance.now() - t);
+      }
+      return { train: median(samples), prefixMs };
+    });
+    return { trainMs: value.train, trainImagesPerSec: (BATCH * 1000) / value.train, prefixMs: value.prefixMs, peakMb };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0] };
+  } finally {
+    await pool?.close();
+    tf.dispose([labels, ...(tokens ? [tokens] : [])]);
     optimizer.dispose();
     accumulator.reset();
     m.dispose();
@@ -158,26 +256,38 @@ const f = (v?: number, d = 1) => (v === undefined ? '–' : v.toFixed(d));
 
 async function main(): Promise<void> {
   const backend = await initBackend({ force: opt('backend', '') || undefined });
+  const replicaCount = REPLICAS_OPT ? Number(REPLICAS_OPT) : defaultReplicaCount(backend.name);
   const cpu = os.cpus();
   console.log(`bench:train — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`);
-  console.log(`MedTune backend: ${describeBackend(backend)}; batch ${BATCH} (micro-batch ${MICRO}), ${SIZE}², ${WARMUP} warm-up + ${STEPS} timed steps, median`);
+  console.log(`MedTune backend: ${describeBackend(backend)}; ${replicaCount > 0 ? `${replicaCount} data-parallel replicas` : 'one thread'}; batch ${BATCH} (micro-batch ${MICRO}), ${SIZE}², ${WARMUP} warm-up + ${STEPS} timed steps, median`);
   console.log('');
   console.log('| model | method | MedTune train img/s | PyTorch train img/s | train time ratio | MedTune infer img/s | PyTorch infer img/s | infer time ratio | MedTune peak RSS MB | PyTorch peak RSS MB |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   const rows: unknown[] = [];
   for (const model of MODELS) {
     for (const method of METHODS) {
-      const ours = await medtune(model, method);
+      const ours = await medtune(model, method, replicaCount);
       const ref = pytorch(model, method);
       const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) + '×' : '–');
       console.log(
         `| ViT-${model} | ${method} | ${ours.error ? `error: ${ours.error}` : f(ours.trainImagesPerSec, 2)} | ${ref.error ? ref.error : f(ref.trainImagesPerSec, 2)} | ${ratio(ours.trainMs, ref.trainMs)} | ${f(ours.inferImagesPerSec, 2)} | ${f(ref.inferImagesPerSec, 2)} | ${ratio(ours.inferMs, ref.inferMs)} | ${f(ours.peakMb, 0)} | ${f(ref.peakMb, 0)} |`,
       );
-      rows.push({ model, method, medtune: { ...ours, backend: backend.name }, pytorch: ref });
+      rows.push({ model, method, medtune: { ...ours, backend: backend.name, replicas: replicaCount }, pytorch: ref });
+      if (START_LAYER !== undefined) {
+        const cached = await medtuneCachedPrefix(model, method, START_LAYER, replicaCount);
+        const label = `${method}, cached prefix (adapters in layers ${START_LAYER}..${vitConfig(model).depth - 1})`;
+        console.log(
+          `| ViT-${model} | ${label} | ${cached.error ? `error: ${cached.error}` : f(cached.trainImagesPerSec, 2)} | ${ref.error ? ref.error : `${f(ref.trainImagesPerSec, 2)} (full depth)`} | ${ratio(cached.trainMs, ref.trainMs)} | – | – | – | ${f(cached.peakMb, 0)} | – |`,
+        );
+        rows.push({ model, method: label, startLayer: START_LAYER, medtune: { ...cached, backend: backend.name, replicas: replicaCount }, pytorch: ref });
+      }
     }
   }
   console.log('');
   console.log('ratio = MedTune time / PyTorch time (lower is better; 1.00× = as fast as PyTorch).');
+  if (START_LAYER !== undefined) {
+    console.log(`cached-prefix rows: blocks 0..${START_LAYER - 1} ran once per image before timing (as in epochs ≥ 2), so a step computes blocks ${START_LAYER}.. only; PyTorch runs the full depth.`);
+  }
   if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ batch: BATCH, micro: MICRO, size: SIZE, steps: STEPS, rows }, null, 2));
 }
 

@@ -28,6 +28,11 @@ export const adapterConfigSchema = z.discriminatedUnion('method', [
     bottleneck: z.number().int().positive().default(64),
     numPrompts: z.number().int().positive().default(10),
     share: z.number().int().positive().default(3),
+    /**
+     * First adapted layer: blocks before it get no DVPT term, so their output can be computed once
+     * and cached. Absent = 0 (files written before this option read unchanged).
+     */
+    startLayer: z.number().int().nonnegative().optional(),
   }),
 ]);
 export type AdapterConfig = z.infer<typeof adapterConfigSchema>;
@@ -58,8 +63,31 @@ export function eptLayers(adapter: Extract<AdapterConfig, { method: 'ept' }>, ba
   return [...new Set(layers)].sort((a, b) => a - b);
 }
 
+/** First DVPT layer, validated against the backbone (0 when the config does not say). */
+export function dvptStartLayer(adapter: Extract<AdapterConfig, { method: 'dvpt' }>, backbone: ViTConfig): number {
+  const start = adapter.startLayer ?? 0;
+  if (start >= backbone.depth) {
+    throw new AdapterConfigError(`DVPT startLayer ${start} does not exist in a backbone of depth ${backbone.depth} (layers 0..${backbone.depth - 1})`);
+  }
+  return start;
+}
+
+/** Modules are counted from the start layer: layer i ≥ start uses module ⌊(i − start) / share⌋. */
 export function dvptModuleCount(adapter: Extract<AdapterConfig, { method: 'dvpt' }>, backbone: ViTConfig): number {
-  return Math.ceil(backbone.depth / adapter.share);
+  return Math.ceil((backbone.depth - dvptStartLayer(adapter, backbone)) / adapter.share);
+}
+
+/**
+ * The first block the adapter changes: blocks before it are the frozen prefix, whose output does not
+ * depend on any trainable tensor (and can be cached). Linear probes change no block: the depth.
+ */
+export function adapterStartLayer(adapter: AdapterConfig, backbone: ViTConfig): number {
+  if (adapter.method === 'dvpt') return dvptStartLayer(adapter, backbone);
+  if (adapter.method === 'ept') {
+    const layers = eptLayers(adapter, backbone);
+    return layers.length > 0 ? layers[0] : backbone.depth;
+  }
+  return backbone.depth;
 }
 
 /** Every trainable tensor of backbone + adapter + head, by its file name, with its shape. */

@@ -7,9 +7,10 @@ export const dvptTensorName = (module: number, part: 'down.weight' | 'down.bias'
 
 /**
  * DVPT (METHODS.md): X' = GELU(a·downᵀ + b); A = softmax_N(prompts·X'ᵀ/√r); O = A·X';
- * Y = Aᵀ·O; block output += gate · (Y·upᵀ + b). Layer i uses module ⌊i / share⌋.
+ * Y = Aᵀ·O; block output += gate · (Y·upᵀ + b). Layer i ≥ startLayer uses module
+ * ⌊(i − startLayer) / share⌋; layers before startLayer are left unchanged (the frozen prefix).
  */
-export function dvptBlockAdapter(variables: Map<string, tf.Variable>, share: number): BlockAdapter {
+export function dvptBlockAdapter(variables: Map<string, tf.Variable>, share: number, startLayer = 0): BlockAdapter {
   const get = (name: string) => {
     const v = variables.get(name);
     if (!v) throw new Error(`DVPT tensor "${name}" is missing`);
@@ -17,7 +18,8 @@ export function dvptBlockAdapter(variables: Map<string, tf.Variable>, share: num
   };
   return {
     residualTerm(layer, a, batch, tokens) {
-      const m = Math.floor(layer / share);
+      if (layer < startLayer) return undefined;
+      const m = Math.floor((layer - startLayer) / share);
       return tf.tidy(() => {
         const down = get(dvptTensorName(m, 'down.weight')); // [r, D]
         const prompts = get(dvptTensorName(m, 'prompts')); // [M, r]

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { eptLayers, trainableShapes, type AdapterConfig } from './adapter-config';
+import { AdapterConfigError, adapterStartLayer, dvptStartLayer, eptLayers, trainableShapes, type AdapterConfig } from './adapter-config';
 import { dvptBlockAdapter } from './dvpt';
 import { eptBlockAdapter } from './ept';
 import { headLogits, taskLoss } from './heads';
@@ -60,7 +60,14 @@ export function validateAdapterTensors(
   adapter: AdapterConfig,
   source: string,
 ): void {
-  const expected = trainableShapes(backbone, adapter);
+  let expected: Map<string, number[]>;
+  try {
+    expected = trainableShapes(backbone, adapter);
+  } catch (err) {
+    // e.g. a DVPT startLayer or EPT layer beyond this backbone's depth: say which file.
+    if (err instanceof AdapterConfigError) throw new AdapterConfigError(`${source}: ${err.message}`);
+    throw err;
+  }
   for (const key of tensors.keys()) {
     if (!expected.has(key)) throw new AdapterTensorError(`${source}: unknown tensor "${key}" for a ${adapter.method} adapter`);
   }
@@ -78,6 +85,7 @@ export class AdaptedViT {
   readonly variables: Map<string, tf.Variable>;
   private readonly blockAdapter?: BlockAdapter;
   private readonly variableNames = new Map<string, string>(); // tf variable name → tensor name
+  private readonly firstAdaptedLayer: number;
 
   private constructor(
     readonly backbone: ViTBackbone,
@@ -85,6 +93,7 @@ export class AdaptedViT {
     initial: Map<string, tf.Tensor>,
   ) {
     if (adapter.method === 'ept') eptLayers(adapter, backbone.config); // validates layer indices
+    this.firstAdaptedLayer = adapterStartLayer(adapter, backbone.config); // validates DVPT's startLayer
     this.variables = new Map();
     for (const [name, value] of initial) {
       // Unnamed: tfjs variable names are global, and several models may coexist.
@@ -93,7 +102,7 @@ export class AdaptedViT {
       this.variableNames.set(v.name, name);
     }
     if (adapter.method === 'ept') this.blockAdapter = eptBlockAdapter(this.variables);
-    if (adapter.method === 'dvpt') this.blockAdapter = dvptBlockAdapter(this.variables, adapter.share);
+    if (adapter.method === 'dvpt') this.blockAdapter = dvptBlockAdapter(this.variables, adapter.share, dvptStartLayer(adapter, backbone.config));
   }
 
   /** A fresh adapter with initial values (seeded). */
@@ -131,6 +140,48 @@ export class AdaptedViT {
       headLogits(features, this.variables.get('head.weight') as tf.Tensor2D, this.variables.get('head.bias') as tf.Tensor1D),
     );
     return { features, logits, blockOutputs };
+  }
+
+  /**
+   * First block the adapter changes (EPT: its lowest prompted layer; DVPT: startLayer; linear: the
+   * depth). Blocks before it form the frozen prefix: their output depends on the image only.
+   */
+  get startLayer(): number {
+    return this.firstAdaptedLayer;
+  }
+
+  /** Rows per image of `prefixTokens`: N tokens, or 1 pooled feature when the whole backbone is frozen. */
+  get prefixRowsPerImage(): number {
+    return this.firstAdaptedLayer >= this.backbone.config.depth ? 1 : this.backbone.tokens;
+  }
+
+  /**
+   * The frozen prefix of a batch: tokens after blocks 0..startLayer−1, [B·N, D], or the pooled
+   * feature [B, D] for a linear probe. Independent of every trainable tensor.
+   */
+  prefixTokens(images: tf.Tensor4D, layout?: ImageLayout): tf.Tensor2D {
+    if (this.firstAdaptedLayer >= this.backbone.config.depth) return this.backbone.forward(images, { layout }).features;
+    return this.backbone.prefixTokens(images, layout, this.firstAdaptedLayer);
+  }
+
+  /** `forward` from `prefixTokens` of a batch of `batch` images: same features and logits. */
+  forwardFromTokens(tokens: tf.Tensor2D, batch: number, options: Pick<ForwardOptions, 'collectBlocks'> = {}): ForwardResult {
+    const { features, blockOutputs } =
+      this.firstAdaptedLayer >= this.backbone.config.depth
+        ? this.pooledFeatures(tokens, batch)
+        : this.backbone.forwardFromTokens(tokens, this.firstAdaptedLayer, batch, { ...options, adapter: this.blockAdapter });
+    const logits = tf.tidy(() =>
+      headLogits(features, this.variables.get('head.weight') as tf.Tensor2D, this.variables.get('head.bias') as tf.Tensor1D),
+    );
+    return { features, logits, blockOutputs };
+  }
+
+  private pooledFeatures(tokens: tf.Tensor2D, batch: number): { features: tf.Tensor2D; blockOutputs: Map<number, tf.Tensor3D> } {
+    const D = this.backbone.config.embedDim;
+    if (tokens.rank !== 2 || tokens.shape[0] !== batch || tokens.shape[1] !== D) {
+      throw new Error(`a linear probe's prefix is the pooled feature [${batch}, ${D}], got [${tokens.shape.join(', ')}]`);
+    }
+    return { features: tf.clone(tokens), blockOutputs: new Map() };
   }
 
   /** Scalar training loss of a batch (tensors created here are freed). */

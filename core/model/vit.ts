@@ -217,7 +217,7 @@ export class ViTBackbone {
       const qkv = dense(h, w.qkvW, w.qkvB); // [B·N, 3D], columns q | k | v, head-major inside each
       const heads = tf.transpose(tf.reshape(qkv, [batch, N, 3 * H, d]), [0, 2, 1, 3]); // [B, 3H, N, d]
       const [q, k, v] = tf.split(heads, 3, 1) as tf.Tensor4D[];
-      // The transpose flag costs nothing extra on wasm too: wasm-matmul.ts turns it into one explicit transpose.
+      // The transpose flag costs nothing extra on wasm too: wasm-kernels.ts turns it into one explicit transpose.
       const logits = tf.matMul(tf.mul(q, 1 / Math.sqrt(d)), k, false, true) as tf.Tensor4D; // [B, H, N, N]
       const weights = (prompt ? promptedSoftmax(logits, prompt) : tf.softmax(logits)) as tf.Tensor4D;
       const out = tf.matMul(weights, v); // [B, H, N, d]
@@ -272,6 +272,58 @@ export class ViTBackbone {
       return this.pool(x, batch);
     });
     return { features, blockOutputs };
+  }
+
+  /**
+   * Tokens after blocks 0..endLayer−1 without any adapter: [B·N, D]. When an adapter starts at
+   * endLayer these do not depend on its tensors, so they can be computed once per image and cached.
+   */
+  prefixTokens(images: tf.Tensor4D, layout: ImageLayout = 'NHWC', endLayer = 0): tf.Tensor2D {
+    this.checkLayer(endLayer, 'endLayer');
+    const batch = images.shape[0];
+    return tf.tidy(() => {
+      let x = this.embed(images, layout);
+      for (let i = 0; i < endLayer; i++) x = this.block(x, i, batch);
+      return x;
+    });
+  }
+
+  /**
+   * The rest of `forward` from `prefixTokens(images, layout, startLayer)`: blocks startLayer..L−1
+   * (with the adapter), final norm and pooling. Equal to `forward` when the adapter changes no block
+   * before startLayer. `collectBlocks` may only name blocks ≥ startLayer.
+   */
+  forwardFromTokens(
+    tokens: tf.Tensor2D,
+    startLayer: number,
+    batch: number,
+    options: { adapter?: BlockAdapter; collectBlocks?: number[] } = {},
+  ): BackboneOutput {
+    this.checkLayer(startLayer, 'startLayer');
+    const { embedDim: D } = this.config;
+    if (tokens.rank !== 2 || tokens.shape[0] !== batch * this.tokens || tokens.shape[1] !== D) {
+      throw new Error(`prefix tokens must be [${batch}·${this.tokens}, ${D}], got [${tokens.shape.join(', ')}]`);
+    }
+    const collect = new Set(options.collectBlocks ?? []);
+    for (const i of collect) {
+      if (i < startLayer) throw new Error(`block ${i} output is not computed when starting from block ${startLayer}`);
+    }
+    const blockOutputs = new Map<number, tf.Tensor3D>();
+    const features = tf.tidy(() => {
+      let x = tokens;
+      for (let i = startLayer; i < this.config.depth; i++) {
+        x = this.block(x, i, batch, options.adapter);
+        if (collect.has(i)) blockOutputs.set(i, tf.keep(tf.reshape(x, [batch, this.tokens, D])));
+      }
+      return this.pool(x, batch);
+    });
+    return { features, blockOutputs };
+  }
+
+  private checkLayer(layer: number, name: string): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer > this.config.depth) {
+      throw new Error(`${name} ${layer} is outside 0..${this.config.depth} (backbone depth ${this.config.depth})`);
+    }
   }
 
   /** Number of frozen parameters held. */

@@ -11,12 +11,18 @@ export const adapterChoiceSchema = z.discriminatedUnion('method', [
     method: z.literal('ept'),
     promptLength: z.number().int().positive().max(1000).default(100),
     layers: z.array(z.number().int().nonnegative()).optional(),
+    /** Prompt only the last n blocks (layers depth−n..depth−1); the frozen blocks before them are cached. */
+    lastLayers: z.number().int().positive().optional(),
   }),
   z.object({
     method: z.literal('dvpt'),
     bottleneck: z.number().int().positive().max(1024).default(64),
     numPrompts: z.number().int().positive().max(256).default(10),
     share: z.number().int().positive().default(3),
+    /** First adapted block (0 = all blocks). */
+    startLayer: z.number().int().nonnegative().optional(),
+    /** Adapt only the last n blocks (startLayer = depth − n). */
+    lastLayers: z.number().int().positive().optional(),
   }),
 ]);
 
@@ -38,6 +44,8 @@ export const trainJobSchema = z.object({
   aspect: z.enum(['letterbox', 'crop']).default('letterbox'),
   fundusFov: z.boolean().default(false),
   seed: z.number().int().default(0),
+  /** 'auto': cache the frozen blocks before the adapter's first layer when nothing augments the images. */
+  prefixCache: z.enum(['auto', 'off']).default('auto'),
   /** Promote the new version when it beats the active one on the validation cases (default), or never. */
   promote: z.enum(['if-better', 'never', 'always']).default('if-better'),
 });
@@ -52,4 +60,28 @@ export function parseTrainJob(input: unknown): TrainJob {
     throw Object.assign(new Error(`invalid training job: ${issue.path.join('.') || '(root)'}: ${issue.message}`), { code: 'invalid-request' });
   }
   return parsed.data;
+}
+
+export type AdapterChoice = z.output<typeof adapterChoiceSchema>;
+
+/**
+ * The adapter fields of a job for a backbone of `depth` blocks, with `lastLayers` turned into what
+ * the adapter config stores (EPT `layers`, DVPT `startLayer`). A start of 0 is left out, so the
+ * config equals one written before the option existed (warm starts compare configs).
+ */
+export function resolveAdapterChoice(choice: AdapterChoice, depth: number): Record<string, unknown> {
+  const invalid = (message: string) => Object.assign(new Error(`invalid training job: adapter: ${message}`), { code: 'invalid-request' });
+  if (choice.method === 'linear') return { ...choice };
+  const { lastLayers, ...rest } = choice;
+  if (lastLayers !== undefined && lastLayers > depth) throw invalid(`lastLayers ${lastLayers} exceeds the backbone's ${depth} blocks`);
+  if (rest.method === 'ept') {
+    if (lastLayers === undefined) return rest;
+    if (rest.layers) throw invalid('give either layers or lastLayers, not both');
+    return { ...rest, layers: Array.from({ length: lastLayers }, (_, i) => depth - lastLayers + i) };
+  }
+  if (lastLayers !== undefined && rest.startLayer !== undefined) throw invalid('give either startLayer or lastLayers, not both');
+  const start = lastLayers !== undefined ? depth - lastLayers : (rest.startLayer ?? 0);
+  if (start >= depth) throw invalid(`startLayer ${start} does not exist in a backbone of depth ${depth}`);
+  const { startLayer: _s, ...withoutStart } = rest;
+  return start > 0 ? { ...withoutStart, startLayer: start } : withoutStart;
 }

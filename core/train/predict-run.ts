@@ -3,9 +3,11 @@
  * also show where the model disagrees with a label) and stores probabilities, confidence,
  * uncertainty (entropy) and the pooled embedding for diversity sampling.
  */
+import { activeBackend } from '../model/backend';
 import type { Workspace } from '../store';
 import { ensureInputs, InputCache } from './input-cache';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest } from './model-loader';
+import { startReplicasFor, type ReplicaPool } from './replica-pool';
 import { predictSamples, TrainingCancelled } from './trainer';
 
 export interface PredictRequest {
@@ -58,6 +60,7 @@ export async function executePrediction(
   const manifest = versionManifest(version);
   const backbone = await loadWorkspaceBackbone(ws, manifest.backbone.id);
   const model = loadVersionModel(ws, version, backbone);
+  let replicas: ReplicaPool | null = null;
   try {
     const ids = worklistIds(ws, request.scope ?? 'all', request.taskId);
     const cases = ws.cases.all(ids);
@@ -69,12 +72,16 @@ export async function executePrediction(
     const ready = cases.filter((c) => ensured.inputs.has(c.id));
     const normalization = { mean: manifest.normalization.mean, std: manifest.normalization.std } as never;
     const kind = manifest.adapter.task;
+    const batchSize = request.batchSize ?? 16;
+    // Worth starting threads only when every replica gets at least a batch.
+    replicas = (await startReplicasFor(model, { task: kind, numClasses: model.adapter.numClasses, images: Math.floor(ready.length / batchSize), backend: activeBackend()?.name })).pool;
     const pred = await predictSamples(model, ready.map((c) => ensured.inputs.get(c.id)!), {
+      replicas,
       task: kind,
       size: manifest.preprocessing.size,
       normalization,
       signal: options.signal,
-      batchSize: request.batchSize ?? 16,
+      batchSize,
       onProgress: (done, total) => options.onProgress?.({ phase: 'predicting', done, total }),
     });
     if (options.signal?.aborted) throw new TrainingCancelled();
@@ -95,6 +102,7 @@ export async function executePrediction(
     );
     return { versionId: version.id, predicted: ready.length, failures: ensured.failures, seconds: (performance.now() - started) / 1000 };
   } finally {
+    await replicas?.close();
     model.dispose();
   }
 }

@@ -221,6 +221,21 @@ export class ReplicaPool {
     return { logits, features };
   }
 
+  /** The model's frozen-prefix tokens of the images ([count × rows × D]), split over the replicas. */
+  async prefixTokens(input: Extract<ReplicaInput, { kind: 'images' }>, microBatch: number): Promise<Float32Array> {
+    this.checkOpen();
+    const perImage = this.model.prefixRowsPerImage * this.model.backbone.config.embedDim;
+    const tokens = new Float32Array(input.count * perImage);
+    await Promise.all(
+      this.shares(input.count).map(async ([start, n], i) => {
+        const reply = await this.replicas[i].request({ type: 'prefix', id: this.nextId++, input: sliceInput(input, start, n) as typeof input, microBatch });
+        if (reply.type !== 'prefix') throw new Error(`unexpected replica reply "${reply.type}"`);
+        tokens.set(reply.tokens, start * perImage);
+      }),
+    );
+    return tokens;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -41,12 +41,15 @@ export type ReplicaRequest =
       /** Samples in the whole effective batch: each micro-batch's gradient is weighted by its share of it. */
       batchTotal: number;
     }
-  | { type: 'predict'; id: number; variables: PackedTensors; input: ReplicaInput; microBatch: number };
+  | { type: 'predict'; id: number; variables: PackedTensors; input: ReplicaInput; microBatch: number }
+  /** The frozen prefix (blocks before the adapter's start layer) of images, for the prefix cache. */
+  | { type: 'prefix'; id: number; input: Extract<ReplicaInput, { kind: 'images' }>; microBatch: number };
 
 export type ReplicaMessage =
   | { type: 'ready'; backend: string }
   | { type: 'gradients'; id: number; loss: number; grads: PackedTensors }
   | { type: 'predict'; id: number; logits: Float32Array; features: Float32Array }
+  | { type: 'prefix'; id: number; tokens: Float32Array }
   | { type: 'error'; id?: number; message: string };
 
 /** Packs named float tensors into one buffer (shared when asked, so workers read it without copies). */

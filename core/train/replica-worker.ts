@@ -99,6 +99,18 @@ function predict(req: Extract<ReplicaRequest, { type: 'predict' }>): void {
   send({ type: 'predict', id: req.id, logits, features }, [logits.buffer, features.buffer]);
 }
 
+function prefix(req: Extract<ReplicaRequest, { type: 'prefix' }>): void {
+  const perImage = model!.prefixRowsPerImage * model!.backbone.config.embedDim;
+  const tokens = new Float32Array(req.input.count * perImage);
+  for (let start = 0; start < req.input.count; start += req.microBatch) {
+    const n = Math.min(req.microBatch, req.input.count - start);
+    const t = tf.tidy(() => model!.prefixTokens(inputSlice(req.input, start, n) as tf.Tensor4D, 'NCHW'));
+    tokens.set(t.dataSync() as Float32Array, start * perImage);
+    t.dispose();
+  }
+  send({ type: 'prefix', id: req.id, tokens }, [tokens.buffer]);
+}
+
 port.on('message', (req: ReplicaRequest) => {
   void (async () => {
     const id = 'id' in req ? req.id : undefined;
@@ -114,6 +126,8 @@ port.on('message', (req: ReplicaRequest) => {
         throw new Error('replica used before init');
       } else if (req.type === 'gradients') {
         gradients(req);
+      } else if (req.type === 'prefix') {
+        prefix(req);
       } else {
         predict(req);
       }

@@ -5,12 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Normalization } from '../imaging/model-input';
-import type { AdaptedViT } from '../model/model';
+import type { AdaptedViT, ForwardResult } from '../model/model';
 import type { NamedTensorData } from '../model/safetensors';
 import { seededRandom } from '../active/prng';
 import { augmentToChw, type AugmentationConfig } from './augment';
 import { summarizeMetrics, type MetricsSummary } from './metrics';
 import { AdapterOptimizer, GradientAccumulator } from './optimizer';
+import { decidePrefixCache, PrefixCache, type PrefixCacheMode } from './prefix-cache';
+import type { ReplicaPool } from './replica-pool';
+import type { ReplicaInput } from './replica-protocol';
 import { effectiveNumberWeights, inverseFrequencyWeights, classCounts, makeWarmupCosineSchedule } from './schedule';
 
 export type TrainTaskKind = 'multiclass' | 'ordinal' | 'multilabel';
@@ -40,6 +43,11 @@ export interface TrainConfig {
   augmentation: AugmentationConfig | null;
   seed: number;
   evalBatchSize?: number;
+  /**
+   * 'auto' (default): without augmentation and with an adapter starting at block k > 0, blocks
+   * 0..k−1 run once per image before epoch 1 and epochs start from their cached output (exact).
+   */
+  prefixCache?: PrefixCacheMode;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -57,7 +65,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 };
 
 export interface TrainProgress {
-  phase: 'training' | 'validating';
+  /** 'caching': running the frozen prefix once per image before epoch 1 (step counts images then). */
+  phase: 'caching' | 'training' | 'validating';
   epoch: number;
   epochs: number;
   step: number;
@@ -67,6 +76,7 @@ export interface TrainProgress {
   /** Validation metrics after an epoch. */
   metrics?: MetricsSummary;
   etaSeconds?: number;
+  message?: string;
 }
 
 export interface EpochRecord {
@@ -86,6 +96,8 @@ export interface TrainResult {
   stoppedEarly: boolean;
   steps: number;
   seconds: number;
+  /** Whether epochs started from cached frozen-prefix tokens, why, and what building them cost. */
+  prefixCache: { used: boolean; reason: string; startLayer: number; seconds: number; megabytes: number };
 }
 
 export interface RunOptions {
@@ -100,6 +112,11 @@ export interface RunOptions {
   normalization: Normalization;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Data-parallel replicas of this model (replica-pool.ts): each step's batch is split over them and
+   * their gradients summed. Not used with extraVariables (replicas hold a frozen backbone).
+   */
+  replicas?: ReplicaPool | null;
 }
 
 export class TrainingCancelled extends Error {
@@ -124,10 +141,32 @@ export function batchTensor(
   augmentation: AugmentationConfig | null,
   random?: () => number,
 ): tf.Tensor4D {
+  return tf.tensor4d(batchData(samples, size, normalization, augmentation, random), [samples.length, 3, size, size]);
+}
+
+/** The NCHW float data of batchTensor, without making a tensor (what replicas receive). */
+export function batchData(samples: Sample[], size: number, normalization: Normalization, augmentation: AugmentationConfig | null, random?: () => number): Float32Array {
   const plane = 3 * size * size;
   const data = new Float32Array(samples.length * plane);
   samples.forEach((s, i) => data.set(augmentToChw(s.input, size, normalization, augmentation, random), i * plane));
-  return tf.tensor4d(data, [samples.length, 3, size, size]);
+  return data;
+}
+
+/** Labels as replicas take them: class ids, or 0/1 rows for multi-label. */
+function labelData(samples: Sample[], task: TrainTaskKind, numClasses: number): Float32Array {
+  if (task !== 'multilabel') return Float32Array.from(samples.map((s) => s.label as number));
+  const data = new Float32Array(samples.length * numClasses);
+  samples.forEach((s, i) => (s.label as number[]).forEach((v, c) => (data[i * numClasses + c] = v)));
+  return data;
+}
+
+/** A batch as replica input: cached prefix tokens when the cache holds every sample, else (augmented) images. */
+function replicaInput(model: AdaptedViT, samples: Sample[], cache: PrefixCache | null, makeImages: () => Float32Array, size: number): ReplicaInput {
+  const inputs = samples.map((s) => s.input);
+  if (cache && cache.startLayer === model.startLayer && cache.hasAll(inputs)) {
+    return { kind: 'tokens', data: cache.tokenData(inputs), count: samples.length, startLayer: cache.startLayer };
+  }
+  return { kind: 'images', data: makeImages(), count: samples.length, size };
 }
 
 function labelTensor(samples: Sample[], task: TrainTaskKind, numClasses: number): tf.Tensor {
@@ -173,9 +212,15 @@ export async function predictSamples(
     labels?: Sample['label'][];
     numClasses?: number;
     onProgress?: (done: number, total: number) => void;
+    /** Cached frozen-prefix tokens of (some of) these inputs, built for this model. */
+    prefixCache?: PrefixCache | null;
+    /** Data-parallel replicas of this model: each round gives every replica one batch. */
+    replicas?: ReplicaPool | null;
   },
 ): Promise<Predictions> {
-  const batchSize = options.batchSize ?? 16;
+  const perReplica = options.batchSize ?? 16;
+  const replicas = options.replicas ?? null;
+  const batchSize = replicas ? perReplica * replicas.size : perReplica;
   const C = model.adapter.numClasses;
   const D = model.backbone.config.embedDim;
   const probabilities = new Float32Array(inputs.length * C);
@@ -184,9 +229,13 @@ export async function predictSamples(
   for (let start = 0; start < inputs.length; start += batchSize) {
     throwIfAborted(options.signal);
     const chunk = inputs.slice(start, start + batchSize).map((input, i) => ({ input, label: options.labels?.[start + i] ?? 0 }));
+    const fromReplicas = replicas
+      ? await replicas.predict(replicaInput(model, chunk, options.prefixCache ?? null, () => batchData(chunk, options.size, options.normalization, null), options.size), perReplica)
+      : null;
     const [probs, feats, loss] = tf.tidy(() => {
-      const images = batchTensor(chunk, options.size, options.normalization, null);
-      const out = model.forward(images, { layout: 'NCHW' });
+      const out = fromReplicas
+        ? { logits: tf.tensor2d(fromReplicas.logits, [chunk.length, C]), features: tf.tensor2d(fromReplicas.features, [chunk.length, D]) }
+        : forwardMicroBatch(model, chunk, options.prefixCache ?? null, () => batchTensor(chunk, options.size, options.normalization, null));
       const p = options.task === 'multilabel' ? tf.sigmoid(out.logits) : tf.softmax(out.logits);
       const l = options.labels ? trainingLoss(options.task, out.logits, labelTensor(chunk, options.task, C)) : tf.scalar(0);
       return [p, out.features, l];
@@ -199,6 +248,16 @@ export async function predictSamples(
     await tick();
   }
   return { probabilities, features, loss: options.labels ? lossSum / Math.max(1, inputs.length) : undefined };
+}
+
+/**
+ * A micro-batch through the model: from cached prefix tokens when the cache holds every sample,
+ * else from the images `makeImages` builds. Call inside tf.tidy / variableGrads (inputs are freed there).
+ */
+export function forwardMicroBatch(model: AdaptedViT, samples: Sample[], cache: PrefixCache | null, makeImages: () => tf.Tensor4D): ForwardResult {
+  const inputs = samples.map((s) => s.input);
+  if (cache && cache.startLayer === model.startLayer && cache.hasAll(inputs)) return model.forwardFromTokens(cache.tokens(inputs), samples.length);
+  return model.forward(makeImages(), { layout: 'NCHW' });
 }
 
 /** Detached copies: a backend may hand out its own buffers, which later steps would overwrite. */
@@ -248,13 +307,42 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
   const optimizer = new AdapterOptimizer(variables, { kind: config.optimizer, weightDecay: config.weightDecay });
   const accumulator = new GradientAccumulator();
   const weights = classWeightTensor(config, train, task, numClasses);
+  const classWeightArray = weights ? (weights.dataSync() as Float32Array).slice() : undefined;
+  if (options.replicas && options.extraVariables?.size) throw new Error('data-parallel replicas train adapters on a frozen backbone only (extraVariables given)');
+  const replicas = options.replicas ?? null;
+  let replicaGrads: Map<string, tf.Tensor> | null = null;
   const history: EpochRecord[] = [];
   let best: { epoch: number; value: number; metrics?: MetricsSummary; tensors: Map<string, NamedTensorData> } | null = null;
   let sinceBest = 0;
   let stoppedEarly = false;
   let step = 0;
+  const evalBatchSize = config.evalBatchSize ?? Math.max(micro, 8);
+  const prefixReport: TrainResult['prefixCache'] = { used: false, reason: '', startLayer: model.startLayer, seconds: 0, megabytes: 0 };
+  let prefix: PrefixCache | null = null;
 
   try {
+    // Frozen prefix once per image (exact: no trainable tensor acts before model.startLayer).
+    const decision = decidePrefixCache(model, new Set([...train, ...val].map((s) => s.input)).size, {
+      mode: config.prefixCache,
+      augmentation: config.augmentation,
+      extraVariables: options.extraVariables?.size,
+    });
+    prefixReport.reason = decision.reason;
+    const progress = (message: string, done = 0, total = 0) =>
+      options.onProgress?.({ phase: 'caching', epoch: 0, epochs: config.epochs, step: done, totalSteps: total, message });
+    progress(decision.reason);
+    if (decision.use) {
+      prefix = await PrefixCache.build(model, [...train, ...val].map((s) => s.input), {
+        size,
+        normalization,
+        batchSize: evalBatchSize,
+        replicas,
+        checkCancelled: () => throwIfAborted(signal),
+        onProgress: (done, total) => progress(`caching frozen blocks 0..${model.startLayer - 1}: ${done}/${total} images`, done, total),
+      });
+      Object.assign(prefixReport, { used: true, seconds: prefix.seconds, megabytes: prefix.bytes / 2 ** 20 });
+      progress(`prefix cache built in ${prefix.seconds.toFixed(1)} s (${prefixReport.megabytes.toFixed(0)} MB); epochs compute blocks ${model.startLayer}..${model.backbone.config.depth - 1}`);
+    }
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
       // Seeded shuffle per epoch.
@@ -267,24 +355,34 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
       for (let b = 0; b < stepsPerEpoch; b++) {
         const batch = order.slice(b * config.batchSize, (b + 1) * config.batchSize).map((i) => train[i]);
         let batchLoss = 0;
-        for (let m = 0; m < batch.length; m += micro) {
+        if (replicas) {
+          throwIfAborted(signal);
+          const input = replicaInput(model, batch, prefix, () => batchData(batch, size, normalization, config.augmentation, random), size);
+          const out = await replicas.gradients(input, labelData(batch, task, numClasses), { microBatch: micro, classWeights: classWeightArray });
+          batchLoss = out.loss;
+          replicaGrads = new Map([...out.grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
+        }
+        for (let m = 0; m < (replicas ? 0 : batch.length); m += micro) {
           throwIfAborted(signal);
           const part = batch.slice(m, m + micro);
-          const images = batchTensor(part, size, normalization, config.augmentation, random);
           const labels = labelTensor(part, task, numClasses);
           const { value, grads } = tf.variableGrads(
-            () => tf.tidy(() => trainingLoss(task, model.forward(images, { layout: 'NCHW' }).logits, labels, weights)),
+            () =>
+              tf.tidy(() =>
+                trainingLoss(task, forwardMicroBatch(model, part, prefix, () => batchTensor(part, size, normalization, config.augmentation, random)).logits, labels, weights),
+              ),
             [...variables.values()],
           );
           const named = new Map<string, tf.Tensor>();
           for (const [name, v] of variables) if (grads[v.name]) named.set(name, grads[v.name]);
           accumulator.add(named, part.length / batch.length);
           batchLoss += (await value.data())[0] * (part.length / batch.length);
-          tf.dispose([images, labels, value]);
+          tf.dispose([labels, value]);
           await tick();
         }
         const lr = schedule(step);
-        const summed = accumulator.take();
+        const summed = replicaGrads ?? accumulator.take();
+        replicaGrads = null;
         optimizer.apply(summed, lr);
         tf.dispose([...summed.values()]);
         step++;
@@ -310,8 +408,10 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
           size,
           normalization,
           signal,
-          batchSize: config.evalBatchSize ?? Math.max(micro, 8),
+          batchSize: evalBatchSize,
           labels: val.map((s) => s.label),
+          prefixCache: prefix,
+          replicas,
         });
         metrics = evaluateSamples(task, pred.probabilities, val, numClasses);
         record.valLoss = pred.loss;
@@ -329,6 +429,7 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
       }
     }
   } finally {
+    prefix?.clear();
     accumulator.reset();
     optimizer.dispose();
     weights?.dispose();
@@ -345,5 +446,6 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
     stoppedEarly,
     steps: step,
     seconds: (performance.now() - started) / 1000,
+    prefixCache: prefixReport,
   };
 }

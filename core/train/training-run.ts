@@ -13,9 +13,10 @@ import { serializeSafetensors } from '../model/safetensors';
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { AUGMENTATION_PRESETS } from './augment';
 import { ensureInputs, InputCache, type Preprocessing } from './input-cache';
-import type { TrainJob } from './job';
+import { resolveAdapterChoice, type TrainJob } from './job';
 import type { MetricsSummary } from './metrics';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest, type VersionManifest } from './model-loader';
+import { startReplicasFor, type ReplicaPool } from './replica-pool';
 import { evaluateSamples, predictSamples, trainAdapter, TrainingCancelled, type Sample, type TrainTaskKind } from './trainer';
 
 export type RunPhase = 'preparing' | 'training' | 'validating' | 'saving' | 'comparing' | 'finished';
@@ -79,8 +80,8 @@ export function labelTargets(ws: Workspace, task: LabelTask): Map<number, number
   return out;
 }
 
-function adapterConfigFor(job: TrainJob, task: LabelTask): AdapterConfig {
-  return parseAdapterConfig({ ...job.adapter, numClasses: task.classes.length, task: trainKind(task) }, 'training job');
+function adapterConfigFor(job: TrainJob, task: LabelTask, depth: number): AdapterConfig {
+  return parseAdapterConfig({ ...resolveAdapterChoice(job.adapter, depth), numClasses: task.classes.length, task: trainKind(task) }, 'training job');
 }
 
 /** Warm start is possible when the chosen version has the same adapter shape on the same backbone. */
@@ -123,12 +124,13 @@ export async function executeTrainingRun(
     }
   };
   let model: AdaptedViT | null = null;
+  let replicas: ReplicaPool | null = null;
   try {
     const task = ws.tasks.get(job.taskId);
     const kind = trainKind(task);
-    const adapter = adapterConfigFor(job, task);
     emit({ phase: 'preparing', fraction: 0, message: `backend ${backend.name}; loading backbone` });
     const backbone = await loadWorkspaceBackbone(ws, job.backboneId);
+    const adapter = adapterConfigFor(job, task, backbone.model.config.depth);
     const size = backbone.model.config.imageSize;
     const normalization = backboneNormalization(ws.versions.backbone(job.backboneId).config);
     const preprocessing: Preprocessing = { size, aspect: job.aspect, fundusFov: job.fundusFov };
@@ -157,6 +159,10 @@ export async function executeTrainingRun(
         (ensured.failures.length ? `; ${ensured.failures.length} cases could not be read and were left out` : ''),
     });
 
+    const started = await startReplicasFor(model, { task: kind, numClasses: task.classes.length, images: train.length, backend: activeBackend()?.name });
+    replicas = started.pool;
+    emit({ phase: 'training', fraction: 0.1, message: `computing on ${started.message} (${activeBackend()?.name ?? 'unknown'} backend)` });
+
     const result = await trainAdapter(
       model,
       train,
@@ -174,6 +180,7 @@ export async function executeTrainingRun(
         classWeighting: job.classWeighting,
         augmentation: job.augmentation === 'none' ? null : AUGMENTATION_PRESETS[job.augmentation],
         seed: job.seed,
+        prefixCache: job.prefixCache,
       },
       {
         task: kind,
@@ -181,7 +188,16 @@ export async function executeTrainingRun(
         size,
         normalization,
         signal,
-        onProgress: (p) =>
+        replicas,
+        onProgress: (p) => {
+          if (p.phase === 'caching') {
+            // Before epoch 1 the frozen prefix runs once per image. The run log keeps the decision and
+            // the build time; per-batch counts go to listeners only.
+            const event = { phase: 'preparing' as const, fraction: 0.1, message: p.message };
+            if (p.totalSteps === 0 || p.step === p.totalSteps) emit(event);
+            else options.onEvent?.({ runId, taskId: job.taskId, status: 'running', ...event });
+            return;
+          }
           emit({
             phase: p.phase,
             fraction: 0.1 + 0.8 * (p.step / p.totalSteps),
@@ -193,7 +209,8 @@ export async function executeTrainingRun(
             lr: p.lr,
             etaSeconds: p.etaSeconds,
             metric: p.metrics ? { name: p.metrics.selection.name, value: finiteOrNull(p.metrics.selection.value) } : undefined,
-          }),
+          });
+        },
       },
     );
 
@@ -247,6 +264,7 @@ export async function executeTrainingRun(
         stoppedEarly: result.stoppedEarly,
         history: result.history,
         seconds: result.seconds,
+        prefixCache: result.prefixCache,
         backend: backend.name,
         trainableParameters: model.trainableParameterCount(),
         comparedWith: active ? { versionId: active.id, selection: finiteOrNull(activeValue), rescored: activeMetrics !== undefined } : null,
@@ -276,6 +294,7 @@ export async function executeTrainingRun(
     options.onEvent?.({ runId, taskId: job.taskId, status, phase: 'finished', fraction: 1, error: cancelled ? undefined : message });
     return { status, error: cancelled ? undefined : message };
   } finally {
+    await replicas?.close();
     model?.dispose();
   }
 }

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../../../core/store';
+import { initBackend } from '../../../core/model/backend';
+import { parseTrainJob } from '../../../core/train/job';
+import { releaseBackbones, versionManifest } from '../../../core/train/model-loader';
+import { executeTrainingRun } from '../../../core/train/training-run';
+import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
+
+// A real run in a workspace (20 DRIVE photos, the depth-3 fixture ViT) with adapters in the last block.
+let fixture: TrainFixture;
+let ws: Workspace;
+let taskId: number;
+let backboneId: number;
+
+beforeAll(async () => {
+  await initBackend();
+  fixture = await createTrainFixture();
+  ({ ws, taskId, backboneId } = fixture);
+});
+
+afterAll(() => {
+  fixture?.dispose();
+  releaseBackbones();
+});
+
+const messages = (runId: number) => ws.runs.get(runId).progress.map((e) => (e as { message?: string }).message ?? '');
+
+describe('training runs with the frozen-prefix cache', () => {
+  it('DVPT in the last block: the config stores startLayer, the run log says the cache was built and how long it took', async () => {
+    const run = ws.runs.create({ taskId, method: 'dvpt' });
+    const job = parseTrainJob({ taskId, backboneId, adapter: { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 2, lastLayers: 1 }, epochs: 2, batchSize: 4 });
+    const outcome = await executeTrainingRun(ws, run.id, job);
+    expect(outcome.status).toBe('done');
+    const version = ws.versions.get(outcome.versionId!);
+    expect(versionManifest(version).adapter).toMatchObject({ method: 'dvpt', startLayer: 2, share: 2 });
+    expect(version.metrics).toMatchObject({ prefixCache: { used: true, startLayer: 2, seconds: expect.any(Number) } });
+    const log = messages(run.id);
+    expect(log.find((m) => m.startsWith('prefix cache on: frozen blocks 0..1 run once per image'))).toBeTruthy();
+    expect(log.find((m) => /^prefix cache built in \d+\.\d s \(\d+ MB\); epochs compute blocks 2\.\.2$/.test(m))).toBeTruthy();
+  });
+
+  it('with augmentation or prefixCache "off" the run log says why the cache was not used', async () => {
+    for (const [extra, reason] of [
+      [{ augmentation: 'fundus' }, 'prefix cache off: augmentation changes the images every epoch'],
+      [{ prefixCache: 'off' }, 'prefix cache off: turned off for this run'],
+    ] as const) {
+      const run = ws.runs.create({ taskId, method: 'ept' });
+      const job = parseTrainJob({ taskId, backboneId, adapter: { method: 'ept', promptLength: 4, lastLayers: 2 }, epochs: 1, batchSize: 4, warmStart: 'none', ...extra });
+      const outcome = await executeTrainingRun(ws, run.id, job);
+      expect(outcome.status).toBe('done');
+      expect(messages(run.id)).toContain(reason);
+      expect(ws.versions.get(outcome.versionId!).metrics).toMatchObject({ prefixCache: { used: false, reason } });
+    }
+  });
+});
