@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import { countBackboneParameters, loadBackboneFile, type LoadedBackbone } from '../../model/checkpoint';
 import { numTokens } from '../../model/config';
+import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, describeBackend, initBackend } from '../../model/backend';
+import { fastWasmKernelsInstalled } from '../../model/wasm-kernels';
+import { defaultReplicaCount } from '../../train/replica-pool';
 import { formatParityRow, GRADIENT_TOLERANCE, OUTPUT_TOLERANCE, runParityCheck } from '../../model/parity';
 
 /** Errors from our model modules are expected failures (bad files, bad configs): report them plainly. */
@@ -76,6 +79,40 @@ export function registerModelCommands(program: Command): void {
       print(`tokens:      ${info.tokens} (1 CLS + ${info.tokens - 1} patches)`);
       if (info.resizedPosEmbedFromGrid) print(`pos_embed:   resized bicubically from a ${info.resizedPosEmbedFromGrid}² grid`);
       print(`parameters:  ${info.parameters.toLocaleString('en-US')}`);
+    });
+
+  model
+    .command('backend')
+    .description('Print the TensorFlow.js backend MedTune would use here, why, and how training would use the cores')
+    .option('--backend <name>', `force one (${BACKEND_NAMES.join(', ')}), as MEDTUNE_BACKEND does`)
+    .option('--json', 'print JSON')
+    .action(async (opts: { backend?: string; json?: boolean }) => {
+      let choice;
+      try {
+        choice = await initBackend({ force: opts.backend });
+      } catch (err) {
+        throw asCliError(err);
+      }
+      let replicas: number | string;
+      try {
+        replicas = defaultReplicaCount(choice.name);
+      } catch (err) {
+        replicas = (err as Error).message;
+      }
+      const info = {
+        backend: choice.name,
+        reason: choice.reason,
+        tfBackend: tf.getBackend(),
+        fastWasmKernels: choice.name === 'wasm' ? fastWasmKernelsInstalled() : undefined,
+        trainingReplicas: replicas,
+      };
+      if (opts.json) {
+        print(JSON.stringify(info, null, 2));
+        return;
+      }
+      print(`backend:   ${describeBackend(choice)}`);
+      if (info.fastWasmKernels !== undefined) print(`kernels:   ${info.fastWasmKernels ? "MedTune's wasm matMul/slice kernels" : "tfjs's stock wasm kernels (MEDTUNE_WASM_KERNELS=stock)"}`);
+      print(`training:  ${typeof replicas === 'number' ? (replicas >= 2 ? `${replicas} data-parallel replicas (one per core)` : 'one thread') : replicas}`);
     });
 
   model

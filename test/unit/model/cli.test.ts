@@ -37,6 +37,23 @@ describe('medtune model CLI', () => {
     expect(lines.at(-1)).toMatch(/^72\/72 tensors within tolerance/);
   });
 
+  it('backend says which backend, why, and how training uses the cores', async () => {
+    const saved = process.env.MEDTUNE_TRAIN_REPLICAS;
+    try {
+      process.env.MEDTUNE_TRAIN_REPLICAS = '3';
+      const { stdout, error } = await runModelCli(['model', 'backend', '--backend', 'wasm', '--json']);
+      expect(error).toBeUndefined();
+      expect(JSON.parse(stdout)).toMatchObject({ backend: 'wasm', reason: 'chosen explicitly', tfBackend: 'wasm', fastWasmKernels: true, trainingReplicas: 3 });
+      process.env.MEDTUNE_TRAIN_REPLICAS = 'many';
+      const text = await runModelCli(['model', 'backend', '--backend', 'wasm']);
+      expect(text.stdout).toMatch(/^backend: +wasm \(chosen explicitly\)/);
+      expect(text.stdout).toMatch(/training: +MEDTUNE_TRAIN_REPLICAS must be a whole number/);
+    } finally {
+      if (saved === undefined) delete process.env.MEDTUNE_TRAIN_REPLICAS;
+      else process.env.MEDTUNE_TRAIN_REPLICAS = saved;
+    }
+  });
+
   it('check-fixtures fails, naming the tensor, when a reference is perturbed', async () => {
     const dir = path.join(TEST_OUTPUT_DIR, 'model', 'perturbed-fixtures');
     await mkdir(dir, { recursive: true });
