@@ -101,6 +101,10 @@ export const trainingContract = {
       bottleneck: z.number().int().positive().max(1024).optional(),
       numPrompts: z.number().int().positive().max(256).optional(),
       share: z.number().int().positive().optional(),
+      /** EPT/DVPT: adapters only in the last n blocks (the job's adapter.lastLayers). */
+      lastLayers: z.number().int().positive().optional(),
+      /** 'auto': frozen blocks before the first adapted one run once per image when nothing augments. */
+      prefixCache: z.enum(['auto', 'off']).default('auto'),
     }),
     response: RunInfo,
   },

@@ -67,11 +67,12 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
     'train.start': (req) => {
       const w = ws();
       const taskId = session.requireTask(req.taskId);
+      const lastLayers = req.lastLayers ? { lastLayers: req.lastLayers } : {};
       const adapter =
         req.method === 'ept'
-          ? { method: 'ept' as const, ...(req.promptLength ? { promptLength: req.promptLength } : {}) }
+          ? { method: 'ept' as const, ...(req.promptLength ? { promptLength: req.promptLength } : {}), ...lastLayers }
           : req.method === 'dvpt'
-            ? { method: 'dvpt' as const, ...(req.bottleneck ? { bottleneck: req.bottleneck } : {}), ...(req.numPrompts ? { numPrompts: req.numPrompts } : {}), ...(req.share ? { share: req.share } : {}) }
+            ? { method: 'dvpt' as const, ...(req.bottleneck ? { bottleneck: req.bottleneck } : {}), ...(req.numPrompts ? { numPrompts: req.numPrompts } : {}), ...(req.share ? { share: req.share } : {}), ...lastLayers }
             : { method: 'linear' as const };
       const run = session.training.for(w).enqueueTraining({
         taskId,
@@ -83,6 +84,7 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
         lr: req.lr,
         augmentation: req.augmentation,
         warmStart: req.fresh ? 'none' : 'active',
+        prefixCache: req.prefixCache,
       });
       return runInfo(run, false);
     },

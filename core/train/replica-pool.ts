@@ -36,6 +36,18 @@ export function defaultReplicaCount(backend: string | undefined): number {
   return cores >= 2 ? cores : 0;
 }
 
+/**
+ * Each replica holds the frozen weights plus its own wasm heap (at most 4 GB, activations of one
+ * micro-batch). Counting weights × 3 + 1 GB per replica against half the machine's memory keeps a
+ * many-core workstation from starting more copies of a ViT-B than it can hold; at most 8, beyond
+ * which summing gradients costs more than another share saves.
+ */
+export function replicasThatFit(model: AdaptedViT, totalMemory = os.totalmem()): number {
+  const weightBytes = model.backbone.parameterCount() * 4;
+  const perReplica = Math.min(4 * 2 ** 30, 3 * weightBytes + 2 ** 30);
+  return Math.max(1, Math.min(8, Math.floor((totalMemory * 0.5) / perReplica)));
+}
+
 function workerUrl(): URL {
   const here: string | undefined = import.meta.url;
   if (here?.endsWith('.ts')) return new URL('./replica-worker.mjs', here);
@@ -265,7 +277,7 @@ export async function startReplicasFor(
 ): Promise<{ pool: ReplicaPool | null; message: string }> {
   let count: number;
   try {
-    count = Math.min(defaultReplicaCount(options.backend), options.images);
+    count = Math.min(defaultReplicaCount(options.backend), options.images, replicasThatFit(model));
   } catch (err) {
     return { pool: null, message: `one thread (${(err as Error).message})` };
   }

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { TrainRun, Workspace } from '../store';
-import { parseTrainJob, type TrainJob, type TrainJobInput } from './job';
+import { parseTrainJob, resolveAdapterChoice, type TrainJob, type TrainJobInput } from './job';
 import type { PredictOutcome, PredictProgress, PredictRequest } from './predict-run';
 import type { RunEvent, RunOutcome } from './training-run';
 import type { TrainerMessage, TrainerProcess, TrainerRequest } from './worker-protocol';
@@ -71,7 +71,10 @@ export class TrainingService {
   enqueueTraining(input: TrainJobInput): TrainRun {
     const job = parseTrainJob(input);
     this.ws.tasks.get(job.taskId); // refuses an unknown task now rather than in the trainer
-    this.ws.versions.backbone(job.backboneId);
+    const backbone = this.ws.versions.backbone(job.backboneId);
+    // Layer choices that do not fit the backbone are refused here, not minutes later in the trainer.
+    const depth = (backbone.config as { depth?: unknown } | undefined)?.depth;
+    if (typeof depth === 'number') resolveAdapterChoice(job.adapter, depth);
     const run = this.ws.runs.create({ taskId: job.taskId, method: job.adapter.method, config: job as unknown as Record<string, unknown> });
     this.queue.push({ kind: 'train', jobId: `train-${run.id}`, run, job });
     this.pump();

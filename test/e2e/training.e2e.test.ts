@@ -51,6 +51,9 @@ describe('train, watch progress, version, predict, suggest, accept', () => {
   it('trains in the background with live progress until a new active version appears', async () => {
     await page.getByTestId('train-epochs').fill('3');
     await page.getByTestId('train-batch').fill('4');
+    // Adapters in the last block of the depth-3 backbone: blocks 0..1 are computed once and cached.
+    await page.getByTestId('train-last-layers').fill('1');
+    expect(await page.getByTestId('train-prefix-cache').isChecked()).toBe(true);
     await page.getByTestId('train-start').click();
     await page.getByTestId('train-progress').waitFor();
     const result = page.getByTestId('train-result');
@@ -60,7 +63,21 @@ describe('train, watch progress, version, predict, suggest, accept', () => {
     expect(await page.locator('[data-testid="loss-chart"] polyline').count()).toBe(1);
     await expect.poll(() => page.getByTestId('version-row').count()).toBe(1);
     expect(await page.getByTestId('run-row').first().textContent()).toMatch(/done.*dvpt.*wasm|done.*dvpt.*cpu/s);
+    await page.locator('[data-testid="train-card"] details summary').click();
+    const log = await page.getByTestId('run-log').textContent();
+    expect(log).toMatch(/preparing: prefix cache on: frozen blocks 0\.\.1 run once per image/);
+    expect(log).toMatch(/preparing: prefix cache built in [\d.]+ s .*; epochs compute blocks 2\.\.2/);
+    expect(log).toMatch(/computing on /);
+    // Per-image cache counters update one line instead of filling the log.
+    expect(log!.match(/caching frozen blocks/g)?.length ?? 0).toBeLessThanOrEqual(1);
     await screenshot(page, '20-training');
+    // Augmentation changes the pixels every epoch: the cache box turns off and says why.
+    await page.getByTestId('train-augmentation').selectOption('fundus');
+    expect(await page.getByTestId('train-prefix-cache').isDisabled()).toBe(true);
+    expect(await page.getByTestId('train-prefix-cache').isChecked()).toBe(false);
+    expect(await page.getByTestId('train-prefix-cache-hint').textContent()).toMatch(/augmented images change every epoch/);
+    await page.getByTestId('train-augmentation').selectOption('none');
+    expect(await page.getByTestId('train-prefix-cache').isChecked()).toBe(true);
   });
 
   it('exports the active version into the workspace exports/ folder typed in the path field', async () => {

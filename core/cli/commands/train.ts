@@ -7,7 +7,7 @@ import { describeBackend, initBackend } from '../../model/backend';
 import { loadBackboneFile } from '../../model/checkpoint';
 import { Workspace, type LabelTask } from '../../store';
 import { AUGMENTATION_PRESETS } from '../../train/augment';
-import { parseTrainJob } from '../../train/job';
+import { parseTrainJob, resolveAdapterChoice, type TrainJob } from '../../train/job';
 import { exportVersion } from '../../train/export-version';
 import { executePrediction } from '../../train/predict-run';
 import { executeTrainingRun, type RunEvent } from '../../train/training-run';
@@ -85,11 +85,46 @@ function printRunEvent(e: RunEvent): void {
     if (process.stderr.isTTY) process.stderr.write(`\r${pct} epoch ${e.epoch}/${e.epochs} step ${e.step}/${e.totalSteps} loss ${e.loss?.toFixed(4)}${formatEta(e.etaSeconds)}   `);
   } else if (e.phase === 'validating') {
     process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}${pct} epoch ${e.epoch}/${e.epochs} val loss ${e.loss?.toFixed(4)} ${e.metric?.name} ${e.metric?.value?.toFixed(4) ?? 'n/a'}\n`);
-  } else if (e.phase === 'preparing' && e.message?.startsWith('preparing images')) {
+  } else if (e.phase === 'preparing' && e.message && /^(preparing images|caching frozen blocks)/.test(e.message)) {
     if (process.stderr.isTTY) process.stderr.write(`\r${pct} ${e.message}   `);
   } else if (e.message) {
     process.stderr.write(`${pct} ${e.phase}: ${e.message}\n`);
   }
+}
+
+interface AdapterOptions {
+  method: 'dvpt' | 'ept' | 'linear';
+  promptLength?: number;
+  bottleneck?: number;
+  prompts?: number;
+  share?: number;
+  lastLayers?: number;
+  startLayer?: number;
+}
+
+/** The job's adapter choice from `medtune train` options; options of another method are refused rather than ignored. */
+function adapterFromOptions(opts: AdapterOptions): Record<string, unknown> {
+  const given = <T>(key: string, value: T | undefined) => (value !== undefined ? { [key]: value } : {});
+  if (opts.method === 'linear' && opts.lastLayers !== undefined) throw new CliError('--last-layers applies to EPT and DVPT, not to a linear probe', 2);
+  if (opts.method !== 'dvpt' && opts.startLayer !== undefined) throw new CliError(`--start-layer applies to DVPT only${opts.method === 'ept' ? ' (for EPT use --last-layers)' : ''}`, 2);
+  if (opts.method === 'ept') return { method: 'ept', ...given('promptLength', opts.promptLength), ...given('lastLayers', opts.lastLayers) };
+  if (opts.method === 'dvpt') {
+    return {
+      method: 'dvpt',
+      ...given('bottleneck', opts.bottleneck),
+      ...given('numPrompts', opts.prompts),
+      ...given('share', opts.share),
+      ...given('startLayer', opts.startLayer),
+      ...given('lastLayers', opts.lastLayers),
+    };
+  }
+  return { method: 'linear' };
+}
+
+/** Refuses, before a run is recorded, adapter layers the chosen backbone does not have (the trainer would fail later). */
+function checkAdapterLayers(ws: Workspace, job: TrainJob): void {
+  const depth = (ws.versions.backbone(job.backboneId).config as { depth?: unknown }).depth;
+  if (typeof depth === 'number') resolveAdapterChoice(job.adapter, depth);
 }
 
 /** `medtune backbone`, `train` (and `train export`), `predict`, `suggest`, `versions`, `promote`, `rollback`. */
@@ -142,6 +177,14 @@ export function registerTrainCommands(program: Command): void {
     .option('--bottleneck <n>', 'DVPT bottleneck width r', int('bottleneck'))
     .option('--prompts <n>', 'DVPT prompt count M', int('prompts'))
     .option('--share <n>', 'DVPT layers sharing one module', int('share'))
+    .option('--last-layers <n>', 'EPT/DVPT: adapters only in the last n blocks (default: all blocks)', int('last layers'))
+    .option('--start-layer <k>', 'DVPT: first adapted block (0 = all; or use --last-layers)', int('start layer'))
+    .option(
+      '--prefix-cache <mode>',
+      'auto: run the frozen blocks before the first adapted one once per image (not with --augment); off: every epoch',
+      oneOf('prefix cache', ['auto', 'off'] as const),
+      'auto',
+    )
     .option('--fresh', 'do not warm-start from the active version')
     .option('--fundus-fov', 'crop fundus photographs to their field of view')
     .option('--promote <when>', 'if-better, never or always', oneOf('promote', ['if-better', 'never', 'always'] as const), 'if-better')
@@ -153,17 +196,13 @@ export function registerTrainCommands(program: Command): void {
       process.stderr.write(`backend: ${describeBackend(backend)}\n`);
       await withCancellableWorkspace(opts.workspace, async (ws, signal) => {
         const task = findTask(ws, opts.task);
-        const adapter =
-          opts.method === 'ept'
-            ? { method: 'ept', ...(opts.promptLength ? { promptLength: opts.promptLength } : {}) }
-            : opts.method === 'dvpt'
-              ? { method: 'dvpt', ...(opts.bottleneck ? { bottleneck: opts.bottleneck } : {}), ...(opts.prompts ? { numPrompts: opts.prompts } : {}), ...(opts.share ? { share: opts.share } : {}) }
-              : { method: 'linear' };
-        let job;
+        const adapter = adapterFromOptions(opts);
+        const backboneId = findBackbone(ws, opts.backbone);
+        let job: TrainJob;
         try {
           job = parseTrainJob({
             taskId: task.id,
-            backboneId: findBackbone(ws, opts.backbone),
+            backboneId,
             adapter,
             warmStart: opts.fresh ? 'none' : 'active',
             epochs: opts.epochs,
@@ -176,7 +215,9 @@ export function registerTrainCommands(program: Command): void {
             fundusFov: Boolean(opts.fundusFov),
             promote: opts.promote,
             seed: opts.seed,
+            prefixCache: opts.prefixCache,
           });
+          checkAdapterLayers(ws, job);
         } catch (err) {
           throw new CliError((err as Error).message, 2);
         }

@@ -11,7 +11,14 @@ export interface TrainSettings {
   lr: number;
   augmentation: 'none' | 'fundus' | 'radiograph' | 'ct-mr';
   fresh: boolean;
+  /** EPT/DVPT: adapters only in the last n blocks; '' (an empty number field) = all blocks. */
+  lastLayers: number | '';
+  /** Cache the frozen blocks before the first adapted one (the job's prefixCache 'auto'; false = 'off'). */
+  prefixCache: boolean;
 }
+
+/** Counter messages (images prepared, prefix tokens cached) replace their previous line in the run log. */
+const COUNTER_MESSAGE = /^(preparing images|caching frozen blocks)/;
 
 /** Backbones, training runs with live progress, adapter versions, prediction and suggestions. */
 export const useTrainingStore = defineStore('training', () => {
@@ -23,12 +30,14 @@ export const useTrainingStore = defineStore('training', () => {
   const lossCurve = ref<{ step: number; loss: number }[]>([]);
   const metricCurve = ref<{ epoch: number; value: number | null; name: string }[]>([]);
   const log = ref<string[]>([]);
+  /** The newest message of the watched run (cache decision, replicas, result), shown under the progress bar. */
+  const lastMessage = ref<string | null>(null);
   const predictStatus = ref<string | null>(null);
   const suggestStatus = ref<string | null>(null);
   /** Where the last export went (shown under the versions table). */
   const exportStatus = ref<string | null>(null);
   const { busy, error, guard } = useGuardedActions();
-  const settings = ref<TrainSettings>({ method: 'dvpt', epochs: 20, batchSize: 16, lr: 1e-3, augmentation: 'none', fresh: false });
+  const settings = ref<TrainSettings>({ method: 'dvpt', epochs: 20, batchSize: 16, lr: 1e-3, augmentation: 'none', fresh: false, lastLayers: '', prefixCache: true });
   let subscribed = false;
 
   const running = computed(() => runs.value.find((r) => r.status === 'running' || r.status === 'queued') ?? null);
@@ -38,11 +47,19 @@ export const useTrainingStore = defineStore('training', () => {
       lossCurve.value = [];
       metricCurve.value = [];
       log.value = [];
+      lastMessage.value = null;
     }
     live.value = e;
     if (e.phase === 'training' && e.step !== undefined && e.loss !== undefined) lossCurve.value.push({ step: e.step, loss: e.loss });
     if (e.phase === 'validating' && e.epoch !== undefined && e.metric) metricCurve.value.push({ epoch: e.epoch, value: e.metric.value, name: e.metric.name });
-    if (e.message) log.value.push(`${new Date().toLocaleTimeString()}  ${e.phase}: ${e.message}`);
+    if (e.message) {
+      const line = `${new Date().toLocaleTimeString()}  ${e.phase}: ${e.message}`;
+      const previous = log.value[log.value.length - 1];
+      const counter = e.message.match(COUNTER_MESSAGE)?.[1];
+      if (counter && previous?.includes(`${e.phase}: ${counter}`)) log.value[log.value.length - 1] = line;
+      else log.value.push(line);
+      lastMessage.value = e.message;
+    }
     if (e.error) log.value.push(`${new Date().toLocaleTimeString()}  failed: ${e.error}`);
     if (e.status !== 'running') void refresh();
   }
@@ -75,11 +92,22 @@ export const useTrainingStore = defineStore('training', () => {
   const start = () =>
     guard(async () => {
       const s = settings.value;
-      const run = await call('train.start', { method: s.method, epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, augmentation: s.augmentation, fresh: s.fresh });
+      const lastLayers = s.method !== 'linear' && typeof s.lastLayers === 'number' && s.lastLayers > 0 ? { lastLayers: s.lastLayers } : {};
+      const run = await call('train.start', {
+        method: s.method,
+        epochs: s.epochs,
+        batchSize: s.batchSize,
+        lr: s.lr,
+        augmentation: s.augmentation,
+        fresh: s.fresh,
+        prefixCache: s.prefixCache ? 'auto' : 'off',
+        ...lastLayers,
+      });
       live.value = { runId: run.id, taskId: run.taskId, status: 'running', phase: 'preparing', fraction: 0, message: 'queued' };
       lossCurve.value = [];
       metricCurve.value = [];
       log.value = [];
+      lastMessage.value = null;
       runs.value = [run, ...runs.value];
     });
 
@@ -151,13 +179,14 @@ export const useTrainingStore = defineStore('training', () => {
     lossCurve.value = [];
     metricCurve.value = [];
     log.value = [];
+    lastMessage.value = null;
     predictStatus.value = null;
     suggestStatus.value = null;
     exportStatus.value = null;
   }
 
   return {
-    backbones, runs, versions, live, lossCurve, metricCurve, log, predictStatus, suggestStatus, exportStatus, busy, error, settings, running,
+    backbones, runs, versions, live, lossCurve, metricCurve, log, lastMessage, predictStatus, suggestStatus, exportStatus, busy, error, settings, running,
     canChooseFolder, defaultExportDir,
     refresh, importBackbone, start, cancel, promote, rollback, exportVersion, chooseFolderAndExport, predict, suggest, reset,
   };

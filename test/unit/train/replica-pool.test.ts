@@ -9,7 +9,7 @@ import { loadBackboneFile } from '../../../core/model/checkpoint';
 import { AdaptedViT } from '../../../core/model/model';
 import { relativeError } from '../../../core/model/ops';
 import { ViTBackbone } from '../../../core/model/vit';
-import { ReplicaPool } from '../../../core/train/replica-pool';
+import { ReplicaPool, replicasThatFit } from '../../../core/train/replica-pool';
 import { batchTensor, DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, trainingLoss, type Sample } from '../../../core/train/trainer';
 import { PARITY_DIR } from '../../helpers/paths';
 
@@ -127,6 +127,14 @@ describe('data-parallel replicas', () => {
       single.dispose();
       parallel.dispose();
     }
+  });
+
+  it('starts no more replicas than half the memory holds, and at most 8', () => {
+    const m = model('linear');
+    expect(replicasThatFit(m, 64 * 2 ** 30)).toBe(8);
+    expect(replicasThatFit(m, 5 * 2 ** 30)).toBe(2); // 2.5 GiB over ≈ 1 GiB per replica of this tiny backbone
+    expect(replicasThatFit(m, 2 ** 30)).toBe(1);
+    m.dispose();
   });
 
   it('refuses work once closed', async () => {

@@ -14,6 +14,17 @@ afterAll(() => f?.dispose());
 const job = () => ({ taskId: f.taskId, backboneId: f.backboneId, adapter: { method: 'linear' as const }, epochs: 2, batchSize: 4 });
 
 describe('TrainingService (real worker thread)', () => {
+  it('refuses adapter layers the backbone does not have when the run is queued, not later in the trainer', async () => {
+    const service = new TrainingService(f.ws);
+    try {
+      const before = f.ws.runs.list(undefined, 1000).length;
+      expect(() => service.enqueueTraining({ ...job(), adapter: { method: 'dvpt', lastLayers: 99 } })).toThrow(/lastLayers 99 exceeds the backbone's \d+ blocks/);
+      expect(f.ws.runs.list(undefined, 1000)).toHaveLength(before);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('runs one job at a time in the trainer thread, queues the rest, and cancels a queued run', async () => {
     const events: RunEvent[] = [];
     const service = new TrainingService(f.ws, { onRunEvent: (e) => events.push(e) });
