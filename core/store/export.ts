@@ -1,6 +1,4 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { csvLine } from './csv';
 import { WorkspaceError } from './errors';
 import type { LabelValue } from './labels';
@@ -131,70 +129,6 @@ export function exportLabels(ws: Workspace, opts: LabelExportOptions): string {
   return out;
 }
 
-export interface AdapterExportManifest {
-  format: 'medtune-adapter-export';
-  formatVersion: 1;
-  versionId: number;
-  task: { name: string; kind: string; classes: { name: string; color: string; hotkey?: string }[] };
-  method: string;
-  config: Record<string, unknown>;
-  backbone?: { name: string; arch: string; config: Record<string, unknown>; weightsSha256?: string };
-  parentId?: number;
-  status: string;
-  metrics: Record<string, unknown>;
-  labelSnapshot: Record<string, unknown>;
-  weightsFile: string;
-  weightsSha256: string;
-  weightsBytes: number;
-  createdAt: string;
-  exportedAt: string;
-}
-
-/**
- * Writes an adapter version as files: its stored weights (as they were saved, the model's adapter
- * file format) and `manifest.json`. The folder must be empty or absent.
- */
-export function exportAdapter(
-  ws: Workspace,
-  versionId: number,
-  outDir: string,
-  opts: { weightsFileName?: string } = {},
-): { dir: string; weightsPath: string; manifestPath: string; manifest: AdapterExportManifest } {
-  const v = ws.versions.get(versionId);
-  const task = ws.tasks.get(v.taskId);
-  const weights = ws.versions.weights(versionId);
-  const dir = path.resolve(outDir);
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new WorkspaceError('not-empty', `${dir} is not empty`);
-  fs.mkdirSync(dir, { recursive: true });
-  const weightsFile = opts.weightsFileName ?? 'adapter_model.safetensors';
-  if (weightsFile.includes('/') || weightsFile.includes('\\')) throw new WorkspaceError('invalid', `Bad weights file name '${weightsFile}'`);
-  const backbone = v.backboneId !== undefined ? ws.versions.backbone(v.backboneId) : undefined;
-  const manifest: AdapterExportManifest = {
-    format: 'medtune-adapter-export',
-    formatVersion: 1,
-    versionId: v.id,
-    task: { name: task.name, kind: task.kind, classes: task.classes },
-    method: v.method,
-    config: v.config,
-    ...(backbone
-      ? { backbone: { name: backbone.name, arch: backbone.arch, config: backbone.config, ...(backbone.weightsSha256 ? { weightsSha256: backbone.weightsSha256 } : {}) } }
-      : {}),
-    ...(v.parentId !== undefined ? { parentId: v.parentId } : {}),
-    status: v.status,
-    metrics: v.metrics,
-    labelSnapshot: v.labelSnapshot as Record<string, unknown>,
-    weightsFile,
-    weightsSha256: v.weightsSha256,
-    weightsBytes: weights.byteLength,
-    createdAt: v.createdAt,
-    exportedAt: new Date().toISOString(),
-  };
-  const weightsPath = path.join(dir, weightsFile);
-  const manifestPath = path.join(dir, 'manifest.json');
-  fs.writeFileSync(weightsPath, weights);
-  fs.writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { dir, weightsPath, manifestPath, manifest };
-}
 
 /** The workspace's de-identification key, made on first use and kept in `meta`. */
 function deidKey(ws: Workspace, secret?: string): string {

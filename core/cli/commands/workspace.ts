@@ -6,12 +6,12 @@ import {
   TASK_KINDS,
   Workspace,
   WorkspaceError,
-  exportAdapter,
   exportLabels,
   importLabelCsv,
   type ImportProgress,
   type TaskKind,
 } from '../../store';
+import { exportVersion } from '../../train/export-version';
 import { CliError } from '../cli-error';
 
 /** `medtune workspace init|info`, `medtune import`, `medtune label`, `medtune export labels|adapter`. */
@@ -121,13 +121,14 @@ export function registerWorkspaceCommands(program: Command): void {
     );
   exp
     .command('adapter')
-    .description('Write an adapter version (weights + manifest.json) to a folder')
+    .description('Write the active (or a given) adapter version to <out>/medtune-<task>-v<id>/ (adapter_model.safetensors, adapter_config.json, medtune_version.json)')
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
     .option('--task <name>', 'export the active version of this task')
     .option('--id <id>', 'adapter version id', parseId)
-    .requiredOption('-o, --out <dir>', 'output folder (empty or absent)')
-    .action((opts: { workspace: string; task?: string; id?: number; out: string }) =>
-      withWorkspace(opts.workspace, (ws) => {
+    .requiredOption('-o, --out <dir>', 'folder to write medtune-<task>-v<id>/ into (as `medtune train export`)')
+    .action(async (opts: { workspace: string; task?: string; id?: number; out: string }) => {
+      const ws = withWorkspaceErrors(() => Workspace.open(opts.workspace));
+      try {
         let versionId = opts.id;
         if (versionId === undefined) {
           if (!opts.task) throw new CliError('give --id <id> or --task <name>', 2);
@@ -137,10 +138,17 @@ export function registerWorkspaceCommands(program: Command): void {
           if (!active) throw new CliError(`Task '${opts.task}' has no adapter version yet`);
           versionId = active.id;
         }
-        const r = exportAdapter(ws, versionId, opts.out);
-        process.stdout.write(`wrote ${r.weightsPath}\nwrote ${r.manifestPath}\n`);
-      }),
-    );
+        let result;
+        try {
+          result = await exportVersion(ws, versionId, opts.out);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+        for (const f of result.files) process.stdout.write(`wrote ${path.join(result.dir, f.name)}\n`);
+      } finally {
+        ws.close();
+      }
+    });
 }
 
 /** Progress on stderr: one updating line on a terminal, a line every ~5 % otherwise. */

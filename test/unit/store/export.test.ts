@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Workspace, exportAdapter, exportLabels, importLabelCsv, parseCsv, WorkspaceError } from '../../../core/store';
+import { Workspace, exportLabels, importLabelCsv, parseCsv, WorkspaceError } from '../../../core/store';
 import { tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
 let ws: Workspace;
@@ -108,31 +107,5 @@ describe('label export', () => {
     const json = exportLabels(ws, { taskId: 1, format: 'json', deidentify: true, deidSecret: 'shared-key' });
     expect(json).not.toContain('PID0000');
     expect(JSON.parse(json).labels[0].sop_instance_uid).not.toBe(col('sop_instance_uid')[0]);
-  });
-});
-
-describe('adapter export', () => {
-  it('writes the stored weights and a manifest', () => {
-    const t = ws.tasks.create({ name: 'g', kind: 'multiclass', classes: ['a', 'b'] });
-    const bb = ws.versions.addBackbone({ name: 'vit-tiny', arch: 'vit', config: { depth: 12 } });
-    const weights = new Uint8Array([5, 4, 3, 2, 1]);
-    const v = ws.versions.add({ taskId: t.id, backboneId: bb.id, method: 'dvpt', config: { bottleneck: 8 }, weights, metrics: { kappa: 0.7 } });
-    const out = path.join(root, 'export');
-    const r = exportAdapter(ws, v.id, out);
-    expect([...fs.readFileSync(r.weightsPath)]).toEqual([5, 4, 3, 2, 1]);
-    const manifest = JSON.parse(fs.readFileSync(r.manifestPath, 'utf8'));
-    expect(manifest).toMatchObject({
-      versionId: v.id,
-      method: 'dvpt',
-      config: { bottleneck: 8 },
-      metrics: { kappa: 0.7 },
-      weightsSha256: v.weightsSha256,
-      backbone: { name: 'vit-tiny' },
-      task: { name: 'g', classes: [{ name: 'a' }, { name: 'b' }] },
-    });
-    expect(() => exportAdapter(ws, v.id, out)).toThrow(/not empty/);
-    // A damaged weights blob is refused rather than exported.
-    fs.writeFileSync(ws.blobs.pathFor(v.weightsSha256), 'tampered');
-    expect(() => exportAdapter(ws, v.id, path.join(root, 'export2'))).toThrow(/damaged|changed/);
   });
 });

@@ -172,6 +172,19 @@ describe('exportVersion', () => {
     expect(listing(parent)).toEqual([]);
   });
 
+  it('refuses damaged stored weights (SHA-256 mismatch) instead of exporting them', async () => {
+    const blob = ws.blobs.pathFor(ws.versions.get(versionId).weightsSha256);
+    const original = fs.readFileSync(blob);
+    const parent = freshParent();
+    try {
+      fs.writeFileSync(blob, 'tampered');
+      await expect(exportVersion(ws, versionId, parent)).rejects.toThrow(/damaged/);
+      expect(listing(parent)).toEqual([]);
+    } finally {
+      fs.writeFileSync(blob, original);
+    }
+  });
+
   it('names the folder after the task in a file-system-safe way', () => {
     expect(exportFolderName('Diabetic Retinopathy (grade) — Ünïcode/../x', 7)).toBe('medtune-diabetic-retinopathy-grade-unicode-x-v7');
     expect(exportFolderName('***', 2)).toBe('medtune-task-v2');
@@ -230,6 +243,17 @@ describe('medtune train export', () => {
     const again = await run(['train', '-w', wsDir, 'export', String(versionId), parent]);
     expect(again.code).toBe(1);
     expect(again.err).toContain(`${target} already exists`);
+  });
+
+  it("'medtune export adapter --task' writes the task's active version the same way", async () => {
+    const parent = freshParent();
+    const active = ws.versions.active(ws.versions.get(versionId).taskId)!;
+    const task = ws.tasks.get(active.taskId);
+    const r = await run(['export', 'adapter', '-w', wsDir, '--task', task.name, '--out', parent]);
+    expect(r.code).toBe(0);
+    const target = path.join(parent, exportFolderName(task.name, active.id));
+    expect(r.out).toContain(path.join(target, 'adapter_model.safetensors'));
+    expect(listing(target)).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'medtune_version.json']);
   });
 
   it('says what is missing or wrong', async () => {
