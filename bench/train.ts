@@ -26,6 +26,7 @@ import { randomBackboneWeights } from '../core/model/random-weights';
 import { ViTBackbone } from '../core/model/vit';
 import { AdapterOptimizer, GradientAccumulator } from '../core/train/optimizer';
 import { defaultReplicaCount, ReplicaPool } from '../core/train/replica-pool';
+import type { ReplicaInput } from '../core/train/replica-protocol';
 import { trainingLoss } from '../core/train/trainer';
 
 const args = process.argv.slice(2);
@@ -88,6 +89,37 @@ interface Side {
   backend?: string;
 }
 
+/** One optimiser step in this thread: micro-batches (`logitsOf(start, n)`) accumulated to the batch. */
+async function inThreadStep(
+  m: AdaptedViT,
+  optimizer: AdapterOptimizer,
+  accumulator: GradientAccumulator,
+  labels: tf.Tensor1D,
+  logitsOf: (start: number, n: number) => tf.Tensor2D,
+): Promise<void> {
+  for (let s = 0; s < BATCH; s += MICRO) {
+    const n = Math.min(MICRO, BATCH - s);
+    const y = tf.slice(labels, [s], [n]);
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => trainingLoss('multiclass', logitsOf(s, n), y)), m.trainableVariables());
+    const named = new Map<string, tf.Tensor>();
+    for (const [name, v] of m.variables) if (grads[v.name]) named.set(name, grads[v.name]);
+    accumulator.add(named, n / BATCH);
+    await value.data();
+    tf.dispose([y, value]);
+  }
+  const summed = accumulator.take();
+  optimizer.apply(summed, 1e-3);
+  tf.dispose([...summed.values()]);
+}
+
+/** One optimiser step with the batch's gradient summed over the replicas. */
+async function replicaStep(pool: ReplicaPool, input: ReplicaInput, labels: Float32Array, optimizer: AdapterOptimizer): Promise<void> {
+  const { grads } = await pool.gradients(input, labels, { microBatch: MICRO });
+  const tensors = new Map([...grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
+  optimizer.apply(tensors, 1e-3);
+  tf.dispose([...tensors.values()]);
+}
+
 async function medtune(model: string, method: string, replicaCount: number): Promise<Side> {
   const config = vitConfig(model);
   const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
@@ -99,31 +131,11 @@ async function medtune(model: string, method: string, replicaCount: number): Pro
   let pool = null as ReplicaPool | null;
   const replicaImages = { kind: 'images' as const, data: images.dataSync() as Float32Array, count: BATCH, size: SIZE };
   const replicaLabels = Float32Array.from(labels.dataSync());
-  const parallelStep = async () => {
-    const { grads } = await pool!.gradients(replicaImages, replicaLabels, { microBatch: MICRO });
-    const tensors = new Map([...grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
-    optimizer.apply(tensors, 1e-3);
-    tf.dispose([...tensors.values()]);
-  };
+  const parallelStep = () => replicaStep(pool!, replicaImages, replicaLabels, optimizer);
   const parallelInfer = async () => {
     await pool!.predict(replicaImages, MICRO);
   };
-  const step = async () => {
-    for (let s = 0; s < BATCH; s += MICRO) {
-      const n = Math.min(MICRO, BATCH - s);
-      const x = tf.slice(images, [s, 0, 0, 0], [n, -1, -1, -1]);
-      const y = tf.slice(labels, [s], [n]);
-      const { value, grads } = tf.variableGrads(() => tf.tidy(() => trainingLoss('multiclass', m.forward(x, { layout: 'NCHW' }).logits, y)), m.trainableVariables());
-      const named = new Map<string, tf.Tensor>();
-      for (const [name, v] of m.variables) if (grads[v.name]) named.set(name, grads[v.name]);
-      accumulator.add(named, n / BATCH);
-      await value.data();
-      tf.dispose([x, y, value]);
-    }
-    const summed = accumulator.take();
-    optimizer.apply(summed, 1e-3);
-    tf.dispose([...summed.values()]);
-  };
+  const step = () => inThreadStep(m, optimizer, accumulator, labels, (s, n) => m.forward(tf.slice(images, [s, 0, 0, 0], [n, -1, -1, -1]), { layout: 'NCHW' }).logits);
   const infer = async () => {
     for (let s = 0; s < BATCH; s += MICRO) {
       const n = Math.min(MICRO, BATCH - s);
@@ -177,39 +189,19 @@ async function medtuneCachedPrefix(model: string, method: string, startLayer: nu
   const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 5), 'int32');
   let tokens: tf.Tensor2D | undefined;
   let pool = null as ReplicaPool | null;
-  const inThreadStep = async () => {
-    for (let s = 0; s < BATCH; s += MICRO) {
-      const n = Math.min(MICRO, BATCH - s);
-      const x = tf.slice(tokens!, [s * rows, 0], [n * rows, -1]);
-      const y = tf.slice(labels, [s], [n]);
-      const { value, grads } = tf.variableGrads(() => tf.tidy(() => trainingLoss('multiclass', m.forwardFromTokens(x, n).logits, y)), m.trainableVariables());
-      const named = new Map<string, tf.Tensor>();
-      for (const [name, v] of m.variables) if (grads[v.name]) named.set(name, grads[v.name]);
-      accumulator.add(named, n / BATCH);
-      await value.data();
-      tf.dispose([x, y, value]);
-    }
-    const summed = accumulator.take();
-    optimizer.apply(summed, 1e-3);
-    tf.dispose([...summed.values()]);
-  };
+  const cachedStep = () => inThreadStep(m, optimizer, accumulator, labels, (s, n) => m.forwardFromTokens(tf.slice(tokens!, [s * rows, 0], [n * rows, -1]), n).logits);
   try {
     const { value, peakMb } = await withPeakRss(async () => {
       const t0 = performance.now();
       tokens = tf.tidy(() => m.prefixTokens(tf.randomNormal([BATCH, 3, SIZE, SIZE]) as tf.Tensor4D, 'NCHW'));
       const tokenData = (await tokens.data()) as Float32Array;
       const prefixMs = performance.now() - t0;
-      let step = inThreadStep;
+      let step: () => Promise<void> = cachedStep;
       if (replicaCount > 0) {
         pool = await ReplicaPool.start(m, { replicas: replicaCount, task: 'multiclass', numClasses: 5, backend: activeBackend()?.name });
         const input = { kind: 'tokens' as const, data: tokenData, count: BATCH, startLayer };
         const replicaLabels = Float32Array.from(labels.dataSync());
-        step = async () => {
-          const { grads } = await pool!.gradients(input, replicaLabels, { microBatch: MICRO });
-          const tensors = new Map([...grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
-          optimizer.apply(tensors, 1e-3);
-          tf.dispose([...tensors.values()]);
-        };
+        step = () => replicaStep(pool!, input, replicaLabels, optimizer);
       }
       for (let i = 0; i < WARMUP; i++) await step();
       const samples: number[] = [];

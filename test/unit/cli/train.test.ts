@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../core/cli/main';
 import { Workspace } from '../../../core/store';
 import { releaseBackbones, versionManifest } from '../../../core/train/model-loader';
+import { runCli } from '../../helpers/cli';
 import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
 
 // `medtune train` on a real workspace: 20 DRIVE photos and the depth-3 parity ViT (test/helpers/train-fixture).
@@ -26,24 +26,7 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const cli = runCli;
 
 function inWorkspace<T>(fn: (ws: Workspace) => T): T {
   const ws = Workspace.open(wsDir);

@@ -6,7 +6,6 @@ import type { RequestOf, ResponseOf } from '../../../core/api/contract';
 import type { ChannelName } from '../../../core/api/names';
 import { createHandlers } from '../../../core/app/handlers';
 import { AppSession } from '../../../core/app/session';
-import { main } from '../../../core/cli/main';
 import { initBackend } from '../../../core/model/backend';
 import { loadAdapterVersion, readAdapterManifest } from '../../../core/model/adapter-file';
 import { vitConfigSchema } from '../../../core/model/config';
@@ -16,6 +15,7 @@ import { exportFolderName, exportVersion, VersionExportError } from '../../../co
 import { parseTrainJob } from '../../../core/train/job';
 import { releaseBackbones } from '../../../core/train/model-loader';
 import { executeTrainingRun } from '../../../core/train/training-run';
+import { runCli } from '../../helpers/cli';
 import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
 
 let fixture: TrainFixture;
@@ -217,21 +217,8 @@ describe('medtune train export', () => {
     process.exitCode = undefined;
   });
 
-  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
-    const code = await main(args);
-    vi.restoreAllMocks();
-    return { code, out, err };
-  }
+  const run = runCli;
+
 
   it('exports a version and refuses to overwrite it', async () => {
     const parent = freshParent();

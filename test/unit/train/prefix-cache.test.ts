@@ -1,7 +1,6 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../core/active/prng';
 import { HALF_NORMALIZATION } from '../../../core/imaging/model-input';
 import { parseAdapterConfig } from '../../../core/model/adapter-config';
 import { initBackend } from '../../../core/model/backend';
@@ -21,21 +20,13 @@ import {
   type TrainProgress,
 } from '../../../core/train/trainer';
 import { PARITY_DIR } from '../../helpers/paths';
+import { colourSamples as colourSamplesOf } from '../../helpers/samples';
 
 // The fixture ViT (depth 3, 32², 17 tokens × 48) on colour-coded samples, as in trainer.test.ts.
 const S = 32;
 let backbone: ViTBackbone;
 
-function colourSamples(n: number, seed: string): Sample[] {
-  const random = seededRandom(seed);
-  return Array.from({ length: n }, (_, i) => {
-    const label = i % 3;
-    const input = new Uint8Array(S * S * 3);
-    for (let p = 0; p < S * S; p++)
-      for (let c = 0; c < 3; c++) input[p * 3 + c] = Math.round(random() * 120 + (c === label ? 110 : 0));
-    return { input, label };
-  });
-}
+const colourSamples = (n: number, seed: string): Sample[] => colourSamplesOf(n, seed, S);
 
 const options = { task: 'multiclass' as const, numClasses: 3, size: S, normalization: HALF_NORMALIZATION };
 const train = colourSamples(24, 'train');
