@@ -310,7 +310,6 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
   const classWeightArray = weights ? (weights.dataSync() as Float32Array).slice() : undefined;
   if (options.replicas && options.extraVariables?.size) throw new Error('data-parallel replicas train adapters on a frozen backbone only (extraVariables given)');
   const replicas = options.replicas ?? null;
-  let replicaGrads: Map<string, tf.Tensor> | null = null;
   const history: EpochRecord[] = [];
   let best: { epoch: number; value: number; metrics?: MetricsSummary; tensors: Map<string, NamedTensorData> } | null = null;
   let sinceBest = 0;
@@ -319,6 +318,39 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
   const evalBatchSize = config.evalBatchSize ?? Math.max(micro, 8);
   const prefixReport: TrainResult['prefixCache'] = { used: false, reason: '', startLayer: model.startLayer, seconds: 0, megabytes: 0 };
   let prefix: PrefixCache | null = null;
+
+  /**
+   * Loss and gradient of one effective batch: split over the replicas when there are any, else
+   * micro-batches in this thread accumulated with each weighted by its share of the batch.
+   */
+  const batchGradients = async (batch: Sample[]): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> => {
+    if (replicas) {
+      throwIfAborted(signal);
+      const input = replicaInput(model, batch, prefix, () => batchData(batch, size, normalization, config.augmentation, random), size);
+      const out = await replicas.gradients(input, labelData(batch, task, numClasses), { microBatch: micro, classWeights: classWeightArray });
+      return { loss: out.loss, grads: new Map([...out.grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)])) };
+    }
+    let loss = 0;
+    for (let m = 0; m < batch.length; m += micro) {
+      throwIfAborted(signal);
+      const part = batch.slice(m, m + micro);
+      const labels = labelTensor(part, task, numClasses);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.tidy(() =>
+            trainingLoss(task, forwardMicroBatch(model, part, prefix, () => batchTensor(part, size, normalization, config.augmentation, random)).logits, labels, weights),
+          ),
+        [...variables.values()],
+      );
+      const named = new Map<string, tf.Tensor>();
+      for (const [name, v] of variables) if (grads[v.name]) named.set(name, grads[v.name]);
+      accumulator.add(named, part.length / batch.length);
+      loss += (await value.data())[0] * (part.length / batch.length);
+      tf.dispose([labels, value]);
+      await tick();
+    }
+    return { loss, grads: accumulator.take() };
+  };
 
   try {
     // Frozen prefix once per image (exact: no trainable tensor acts before model.startLayer).
@@ -354,35 +386,8 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
       let lossSum = 0;
       for (let b = 0; b < stepsPerEpoch; b++) {
         const batch = order.slice(b * config.batchSize, (b + 1) * config.batchSize).map((i) => train[i]);
-        let batchLoss = 0;
-        if (replicas) {
-          throwIfAborted(signal);
-          const input = replicaInput(model, batch, prefix, () => batchData(batch, size, normalization, config.augmentation, random), size);
-          const out = await replicas.gradients(input, labelData(batch, task, numClasses), { microBatch: micro, classWeights: classWeightArray });
-          batchLoss = out.loss;
-          replicaGrads = new Map([...out.grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
-        }
-        for (let m = 0; m < (replicas ? 0 : batch.length); m += micro) {
-          throwIfAborted(signal);
-          const part = batch.slice(m, m + micro);
-          const labels = labelTensor(part, task, numClasses);
-          const { value, grads } = tf.variableGrads(
-            () =>
-              tf.tidy(() =>
-                trainingLoss(task, forwardMicroBatch(model, part, prefix, () => batchTensor(part, size, normalization, config.augmentation, random)).logits, labels, weights),
-              ),
-            [...variables.values()],
-          );
-          const named = new Map<string, tf.Tensor>();
-          for (const [name, v] of variables) if (grads[v.name]) named.set(name, grads[v.name]);
-          accumulator.add(named, part.length / batch.length);
-          batchLoss += (await value.data())[0] * (part.length / batch.length);
-          tf.dispose([labels, value]);
-          await tick();
-        }
+        const { loss: batchLoss, grads: summed } = await batchGradients(batch);
         const lr = schedule(step);
-        const summed = replicaGrads ?? accumulator.take();
-        replicaGrads = null;
         optimizer.apply(summed, lr);
         tf.dispose([...summed.values()]);
         step++;
