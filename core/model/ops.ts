@@ -79,6 +79,19 @@ export function dense(x: tf.Tensor2D, weightInOut: tf.Tensor2D, bias?: tf.Tensor
   });
 }
 
+/**
+ * x·W + b for a frozen W and b: the only gradient is dx = dy·Wᵀ, computed from a transposed copy of
+ * W that `transposed()` makes once and keeps (tfjs's own gradient would transpose W on every
+ * backward pass, and XNNPACK would re-pack the new tensor each time: 25 % of a ViT-B dense backward).
+ */
+export function frozenDense(x: tf.Tensor2D, weightInOut: tf.Tensor2D, bias: tf.Tensor1D | undefined, transposed: () => tf.Tensor2D): tf.Tensor2D {
+  const op = withGradient(([input]) => ({
+    value: dense(input as tf.Tensor2D, weightInOut, bias),
+    gradFunc: (dy) => tf.matMul(dy, transposed()),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
 /** Relative error ‖a − b‖ / ‖b‖ (‖a‖ when the reference is all zeros), in float64. */
 export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
   if (actual.length !== reference.length) return Infinity;

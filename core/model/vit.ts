@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { numTokens, type ViTConfig } from './config';
 import type { BackboneWeights } from './checkpoint';
-import { dense, geluErf, layerNorm, withGradient } from './ops';
+import { dense, frozenDense, geluErf, layerNorm, withGradient } from './ops';
 import { randomBackboneWeights } from './random-weights';
 
 /** Frozen weights of one block, linear layers stored pre-transposed as [in, out]. */
@@ -78,6 +78,8 @@ export class ViTBackbone {
   private readonly blocks: BlockWeights[];
   private readonly norm?: [tf.Tensor1D, tf.Tensor1D];
   private disposed = false;
+  /** Transposed copies of frozen linear weights, made by the first backward pass through them. */
+  private readonly transposedWeights = new Map<tf.Tensor2D, tf.Tensor2D>();
 
   /** Set only for a trainable backbone: its variables under timm names (in this class's layouts). */
   private readonly variableMap?: Map<string, tf.Variable>;
@@ -214,7 +216,7 @@ export class ViTBackbone {
       const { embedDim: D, numHeads: H } = this.config;
       const N = this.tokens;
       const d = D / H;
-      const qkv = dense(h, w.qkvW, w.qkvB); // [B·N, 3D], columns q | k | v, head-major inside each
+      const qkv = this.linear(h, w.qkvW, w.qkvB); // [B·N, 3D], columns q | k | v, head-major inside each
       const heads = tf.transpose(tf.reshape(qkv, [batch, N, 3 * H, d]), [0, 2, 1, 3]); // [B, 3H, N, d]
       const [q, k, v] = tf.split(heads, 3, 1) as tf.Tensor4D[];
       // The transpose flag costs nothing extra on wasm too: wasm-kernels.ts turns it into one explicit transpose.
@@ -222,7 +224,23 @@ export class ViTBackbone {
       const weights = (prompt ? promptedSoftmax(logits, prompt) : tf.softmax(logits)) as tf.Tensor4D;
       const out = tf.matMul(weights, v); // [B, H, N, d]
       const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [batch * N, D]) as tf.Tensor2D;
-      return dense(merged, w.projW, w.projB);
+      return this.linear(merged, w.projW, w.projB);
+    });
+  }
+
+  /**
+   * A block's linear layer. Frozen weights get a gradient through a transposed copy made on the first
+   * backward pass and kept (inference never makes one); a trainable backbone uses tfjs's own gradient.
+   */
+  private linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+    if (this.variableMap) return dense(x, weight, bias);
+    return frozenDense(x, weight, bias, () => {
+      let t = this.transposedWeights.get(weight);
+      if (!t) {
+        t = tf.keep(tf.tidy(() => tf.transpose(weight) as tf.Tensor2D));
+        this.transposedWeights.set(weight, t);
+      }
+      return t;
     });
   }
 
@@ -233,8 +251,8 @@ export class ViTBackbone {
       const eps = this.config.layerNormEps;
       const prompt = adapter?.attentionPrompt?.(layer);
       const a = tf.add(x, this.attention(layerNorm(x, ...w.norm1, eps), layer, batch, prompt)) as tf.Tensor2D;
-      const hidden = geluErf(dense(layerNorm(a, ...w.norm2, eps), w.fc1W, w.fc1B)) as tf.Tensor2D;
-      let out = tf.add(a, dense(hidden, w.fc2W, w.fc2B)) as tf.Tensor2D;
+      const hidden = geluErf(this.linear(layerNorm(a, ...w.norm2, eps), w.fc1W, w.fc1B)) as tf.Tensor2D;
+      let out = tf.add(a, this.linear(hidden, w.fc2W, w.fc2B)) as tf.Tensor2D;
       const extra = adapter?.residualTerm?.(layer, a, batch, this.tokens);
       if (extra) out = tf.add(out, extra);
       return out;
@@ -326,6 +344,11 @@ export class ViTBackbone {
     }
   }
 
+  /** Tensors the backbone keeps for backward passes (transposed frozen weights), e.g. for leak checks. */
+  gradientCacheTensors(): number {
+    return this.transposedWeights.size;
+  }
+
   /** Number of frozen parameters held. */
   parameterCount(): number {
     return this.allTensors().reduce((n, t) => n + t.size, 0);
@@ -345,5 +368,7 @@ export class ViTBackbone {
     if (this.disposed) return;
     this.disposed = true;
     for (const t of this.allTensors()) t.dispose();
+    for (const t of this.transposedWeights.values()) t.dispose();
+    this.transposedWeights.clear();
   }
 }

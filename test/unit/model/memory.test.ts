@@ -34,7 +34,9 @@ describe('memory during training on the fixture model (wasm)', () => {
     { method: 'ept', promptLength: 6 },
     { method: 'linear' },
   ])('50 adam steps of $method keep tensors and bytes flat', (hyper) => {
-    const before = tf.memory().numTensors;
+    // Tensors owned by the model's users, not the backbone's kept transposed weights (made on the first backward pass).
+    const live = () => tf.memory().numTensors - backbone.gradientCacheTensors();
+    const before = live();
     const model = AdaptedViT.initialise(backbone, parseAdapterConfig({ ...hyper, numClasses: 5 }, 'test'), 3);
     const optimizer = tf.train.adam(1e-2);
     const losses: number[] = [];
@@ -48,13 +50,34 @@ describe('memory during training on the fixture model (wasm)', () => {
       losses.push(model.trainStep(optimizer, halves, 'NCHW'));
       tf.dispose(halves.flatMap((h) => [h.images, h.labels]));
       const { numTensors, numBytes } = tf.memory();
-      snapshots.push({ numTensors, numBytes });
+      snapshots.push({ numTensors: numTensors - backbone.gradientCacheTensors(), numBytes });
     }
     // Adam creates its moment variables on the first step; from then on nothing may grow.
     for (const s of snapshots.slice(2)) expect(s).toEqual(snapshots[1]);
     expect(losses[49]).toBeLessThan(losses[0]);
     optimizer.dispose();
     model.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    expect(live()).toBe(before);
+  });
+
+  it('makes each frozen weight\'s transposed copy once, on the first backward pass, never for inference', async () => {
+    const loaded = await loadBackboneFile(path.join(PARITY_DIR, 'backbone-timm.safetensors'));
+    const fresh = new ViTBackbone(loaded.config, loaded.weights);
+    const model = AdaptedViT.initialise(fresh, parseAdapterConfig({ method: 'ept', promptLength: 4, numClasses: 5 }, 'test'), 1);
+    tf.tidy(() => model.forward(images, { layout: 'NCHW' }).logits.dataSync());
+    expect(fresh.gradientCacheTensors()).toBe(0);
+    const step = () => {
+      const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(labels, 'int32'), 5), model.forward(images, { layout: 'NCHW' }).logits)) as tf.Scalar, model.trainableVariables());
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    // qkv, proj, fc1, fc2 of every block the gradient passes through — except block 0's qkv: its
+    // input is the patch embedding, which no trainable tensor feeds (EPT's prompt enters after it).
+    const expected = 4 * loaded.config.depth - 1;
+    expect(fresh.gradientCacheTensors()).toBe(expected);
+    step();
+    expect(fresh.gradientCacheTensors()).toBe(expected);
+    model.dispose();
+    fresh.dispose();
   });
 });
