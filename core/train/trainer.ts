@@ -130,6 +130,29 @@ function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new TrainingCancelled();
 }
 
+/**
+ * Work on the replicas, given up at once when the signal aborts (the owner then closes the pool,
+ * which stops the busy threads): a replica cannot read a cancel message in the middle of a step.
+ */
+function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new TrainingCancelled());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(signal.aborted ? new TrainingCancelled() : e);
+      },
+    );
+  });
+}
+
 /** Yields to the event loop so cancellation messages and progress get through between steps. */
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -230,7 +253,10 @@ export async function predictSamples(
     throwIfAborted(options.signal);
     const chunk = inputs.slice(start, start + batchSize).map((input, i) => ({ input, label: options.labels?.[start + i] ?? 0 }));
     const fromReplicas = replicas
-      ? await replicas.predict(replicaInput(model, chunk, options.prefixCache ?? null, () => batchData(chunk, options.size, options.normalization, null), options.size), perReplica)
+      ? await unlessAborted(
+          replicas.predict(replicaInput(model, chunk, options.prefixCache ?? null, () => batchData(chunk, options.size, options.normalization, null), options.size), perReplica),
+          options.signal,
+        )
       : null;
     const [probs, feats, loss] = tf.tidy(() => {
       const out = fromReplicas
@@ -327,7 +353,7 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
     if (replicas) {
       throwIfAborted(signal);
       const input = replicaInput(model, batch, prefix, () => batchData(batch, size, normalization, config.augmentation, random), size);
-      const out = await replicas.gradients(input, labelData(batch, task, numClasses), { microBatch: micro, classWeights: classWeightArray });
+      const out = await unlessAborted(replicas.gradients(input, labelData(batch, task, numClasses), { microBatch: micro, classWeights: classWeightArray }), signal);
       return { loss: out.loss, grads: new Map([...out.grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)])) };
     }
     let loss = 0;

@@ -10,7 +10,7 @@ import { AdaptedViT } from '../../../core/model/model';
 import { relativeError } from '../../../core/model/ops';
 import { ViTBackbone } from '../../../core/model/vit';
 import { ReplicaPool, replicasThatFit } from '../../../core/train/replica-pool';
-import { batchTensor, DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, trainingLoss, type Sample } from '../../../core/train/trainer';
+import { batchTensor, DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, TrainingCancelled, trainingLoss, type Sample } from '../../../core/train/trainer';
 import { PARITY_DIR } from '../../helpers/paths';
 
 let backbone: ViTBackbone;
@@ -135,6 +135,40 @@ describe('data-parallel replicas', () => {
     expect(replicasThatFit(m, 5 * 2 ** 30)).toBe(2); // 2.5 GiB over ≈ 1 GiB per replica of this tiny backbone
     expect(replicasThatFit(m, 2 ** 30)).toBe(1);
     m.dispose();
+  });
+
+  it('cancels while the replicas are busy with a step, without waiting for it', async () => {
+    const m = model('ept');
+    const pool = await ReplicaPool.start(m, { replicas: 2, ...options() });
+    const controller = new AbortController();
+    let gradientsStarted = false;
+    let stepSettled = false;
+    const gradients = pool.gradients.bind(pool);
+    pool.gradients = (...args) => {
+      gradientsStarted = true;
+      // The abort arrives while this step is still running on the replicas (16 images, one at a time).
+      setImmediate(() => controller.abort());
+      const step = gradients(...args);
+      step.then(
+        () => (stepSettled = true),
+        () => (stepSettled = true),
+      );
+      return step;
+    };
+    try {
+      const run = trainAdapter(m, samples(32, 'cancel'), [], { ...DEFAULT_TRAIN_CONFIG, epochs: 50, batchSize: 16, microBatchSize: 1, patience: 0 }, {
+        ...options(),
+        replicas: pool,
+        signal: controller.signal,
+      });
+      await expect(run).rejects.toBeInstanceOf(TrainingCancelled);
+      expect(gradientsStarted).toBe(true);
+      // Given up at once, not after the step finished.
+      expect(stepSettled).toBe(false);
+    } finally {
+      await pool.close();
+      m.dispose();
+    }
   });
 
   it('refuses work once closed', async () => {
