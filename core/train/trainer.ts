@@ -335,7 +335,8 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
   const weights = classWeightTensor(config, train, task, numClasses);
   const classWeightArray = weights ? (weights.dataSync() as Float32Array).slice() : undefined;
   if (options.replicas && options.extraVariables?.size) throw new Error('data-parallel replicas train adapters on a frozen backbone only (extraVariables given)');
-  const replicas = options.replicas ?? null;
+  // Dropped (to one thread) if a replica fails mid-run; the caller still owns and closes the pool.
+  let replicas = options.replicas ?? null;
   const history: EpochRecord[] = [];
   let best: { epoch: number; value: number; metrics?: MetricsSummary; tensors: Map<string, NamedTensorData> } | null = null;
   let sinceBest = 0;
@@ -353,8 +354,15 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
     if (replicas) {
       throwIfAborted(signal);
       const input = replicaInput(model, batch, prefix, () => batchData(batch, size, normalization, config.augmentation, random), size);
-      const out = await unlessAborted(replicas.gradients(input, labelData(batch, task, numClasses), { microBatch: micro, classWeights: classWeightArray }), signal);
-      return { loss: out.loss, grads: new Map([...out.grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)])) };
+      try {
+        const out = await unlessAborted(replicas.gradients(input, labelData(batch, task, numClasses), { microBatch: micro, classWeights: classWeightArray }), signal);
+        return { loss: out.loss, grads: new Map([...out.grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)])) };
+      } catch (err) {
+        if (err instanceof TrainingCancelled) throw err;
+        // A replica died (e.g. out of memory): this thread holds the same model, so the run goes on here.
+        replicas = null;
+        options.onProgress?.({ phase: 'training', epoch: 0, epochs: config.epochs, step, totalSteps, message: `${(err as Error).message}; continuing in one thread` });
+      }
     }
     let loss = 0;
     for (let m = 0; m < batch.length; m += micro) {

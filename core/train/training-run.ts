@@ -117,7 +117,7 @@ export async function executeTrainingRun(
     options.onEvent?.(event);
     // The run log keeps phase changes, epochs and at most one step entry per 5 s.
     const now = Date.now();
-    if (event.status === 'running' && (event.phase !== 'training' || now - lastLogged > 5000)) {
+    if (event.status === 'running' && (event.phase !== 'training' || event.message || now - lastLogged > 5000)) {
       lastLogged = now;
       const { runId: _r, taskId: _t, status: _s, ...entry } = event;
       ws.runs.progress(runId, entry);
@@ -209,6 +209,7 @@ export async function executeTrainingRun(
             lr: p.lr,
             etaSeconds: p.etaSeconds,
             metric: p.metrics ? { name: p.metrics.selection.name, value: finiteOrNull(p.metrics.selection.value) } : undefined,
+            message: p.message,
           });
         },
       },

@@ -171,6 +171,29 @@ describe('data-parallel replicas', () => {
     }
   });
 
+  it('goes on in one thread when a replica dies mid-run, with the same result', async () => {
+    const train = samples(12, 'train-crash');
+    const config = { ...DEFAULT_TRAIN_CONFIG, epochs: 2, batchSize: 6, microBatchSize: 2, lr: 1e-2, patience: 0 };
+    const single = model('dvpt');
+    const parallel = model('dvpt');
+    const pool = await ReplicaPool.start(parallel, { replicas: 2, ...options() });
+    let calls = 0;
+    const gradients = pool.gradients.bind(pool);
+    pool.gradients = (...args) => (++calls === 1 ? gradients(...args) : Promise.reject(new Error('a training replica crashed: out of memory')));
+    const messages: string[] = [];
+    try {
+      const a = await trainAdapter(single, train, [], config, options());
+      const b = await trainAdapter(parallel, train, [], config, { ...options(), replicas: pool, onProgress: (p) => p.message && messages.push(p.message) });
+      expect(calls).toBe(2);
+      expect(messages).toContain('a training replica crashed: out of memory; continuing in one thread');
+      for (const [name, t] of a.bestTensors) expect(relativeError(b.bestTensors.get(name)!.data, t.data), name).toBeLessThan(1e-3);
+    } finally {
+      await pool.close();
+      single.dispose();
+      parallel.dispose();
+    }
+  });
+
   it('refuses work once closed', async () => {
     const m = model('linear');
     const pool = await ReplicaPool.start(m, { replicas: 1, ...options() });
