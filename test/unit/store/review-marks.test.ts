@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, SCHEMA_VERSION, Workspace, WorkspaceError } from '../../../core/store';
-import { tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
+import { MIGRATIONS, SCHEMA_VERSION, Workspace } from '../../../core/store';
+import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
 async function workspaceWithCases(count: number, opts: { migrations?: typeof MIGRATIONS } = {}) {
   const root = tempDir();
@@ -14,15 +14,7 @@ async function workspaceWithCases(count: number, opts: { migrations?: typeof MIG
   return { dir, ws, caseIds };
 }
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof WorkspaceError) return err.code;
-    throw err;
-  }
-  return 'no error';
-};
+const code = errorCode;
 
 describe('review marks', () => {
   it('survive closing and reopening the workspace, per task', async () => {

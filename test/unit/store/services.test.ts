@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Workspace, WorkspaceError } from '../../../core/store';
-import { tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
+import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
 let ws: Workspace;
 let caseIds: number[];
@@ -15,15 +15,7 @@ beforeEach(async () => {
   return () => ws.close();
 });
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof WorkspaceError) return err.code;
-    throw err;
-  }
-  return 'no error';
-};
+const code = errorCode;
 
 describe('tasks', () => {
   it('fills in colours and hotkeys, and validates classes', () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
+import { WorkspaceError } from '../../../../core/store';
 import { tinyDicomSet, writeTinyDicom, type TinyDicom } from './dicom-writer';
 
 const made: string[] = [];
@@ -28,3 +29,14 @@ export function writeDicomFiles(dir: string, items: TinyDicom[], name = (i: numb
 }
 
 export { tinyDicomSet, writeTinyDicom };
+
+/** The WorkspaceError code `fn` throws ('no error' when it does not; other errors propagate). */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof WorkspaceError) return err.code;
+    throw err;
+  }
+  return 'no error';
+}
