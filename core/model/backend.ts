@@ -45,8 +45,9 @@ export function activeBackend(): BackendChoice | null {
 
 /** Folder holding tfjs-backend-wasm's .wasm binaries (loaded from disk: no network). */
 export function wasmBinaryDir(): string {
-  const require = createRequire(import.meta.url);
-  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  // ESM (tsx, vitest) has no `require`; the CommonJS Electron bundles have one but an empty import.meta.
+  const resolver = typeof require === 'function' ? require : createRequire(import.meta.url);
+  return path.dirname(resolver.resolve('@tensorflow/tfjs-backend-wasm'));
 }
 
 async function tryBackend(name: BackendName): Promise<string | null> {
