@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecodePool } from '../../../core/imaging/decode-pool';
+import { decodeImageFile } from '../../../core/imaging/decode-file';
 import { TrainingService, workerThreadTrainer } from '../../../core/train/service';
+import { DICOM_DIR } from '../../helpers/paths';
 import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
 
 // Electron itself cannot run here, but the code it runs can: the trainer and replica bundles that
@@ -26,7 +29,7 @@ afterAll(() => {
   else process.env.MEDTUNE_TRAIN_REPLICAS = savedReplicas;
 });
 
-describe('the bundled desktop trainer', () => {
+describe('the bundled desktop workers', () => {
   it('trains a version on wasm with data-parallel replicas from dist/electron', async () => {
     const messages: string[] = [];
     const bundle = pathToFileURL(path.join(repo, 'dist/electron/trainer-worker.cjs'));
@@ -47,4 +50,19 @@ describe('the bundled desktop trainer', () => {
       await service.close();
     }
   }, 120_000);
+
+  it('decodes a compressed DICOM in the bundled decode-pool worker as in this thread', async () => {
+    const pool = new DecodePool({ size: 1, workerUrl: pathToFileURL(path.join(repo, 'dist/electron/decode-pool-worker.cjs')) });
+    try {
+      // JPEG 2000: the codec's wasm must be found from the bundle as well.
+      const file = path.join(DICOM_DIR, 'pydicom_debian/MR_small_jp2klossless.dcm');
+      const [bundled, direct] = await Promise.all([pool.decodeFile(file), decodeImageFile(file)]);
+      expect([bundled.columns, bundled.rows]).toEqual([direct.columns, direct.rows]);
+      expect(Buffer.from(bundled.frames[0].buffer, bundled.frames[0].byteOffset, bundled.frames[0].byteLength).equals(
+        Buffer.from(direct.frames[0].buffer, direct.frames[0].byteOffset, direct.frames[0].byteLength),
+      )).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
 });
