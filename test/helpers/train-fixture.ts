@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { initBackend } from '../../core/model/backend';
 import { Workspace } from '../../core/store';
+import { releaseBackbones } from '../../core/train/model-loader';
 import { FUNDUS_DIR, PARITY_DIR } from './paths';
 
 export interface TrainFixture {
@@ -40,4 +43,21 @@ export async function createTrainFixture(): Promise<TrainFixture> {
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Registers beforeAll/afterAll for a test file that trains in one shared fixture workspace: the backend
+ * is chosen, the fixture made and handed to `onReady`, and afterwards freed with the cached backbones.
+ */
+export function useTrainFixture(onReady: (fixture: TrainFixture) => void): void {
+  let fixture: TrainFixture | undefined;
+  beforeAll(async () => {
+    await initBackend();
+    fixture = await createTrainFixture();
+    onReady(fixture);
+  });
+  afterAll(() => {
+    fixture?.dispose();
+    releaseBackbones();
+  });
 }

@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Workspace } from '../../../core/store';
-import { initBackend } from '../../../core/model/backend';
 import { parseTrainJob } from '../../../core/train/job';
-import { releaseBackbones, versionManifest } from '../../../core/train/model-loader';
+import { versionManifest } from '../../../core/train/model-loader';
 import { executeTrainingRun } from '../../../core/train/training-run';
-import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
+import { useTrainFixture } from '../../helpers/train-fixture';
 
 // A real run in a workspace (20 DRIVE photos, the depth-3 fixture ViT) with adapters in the last block.
-let fixture: TrainFixture;
 let ws: Workspace;
 let taskId: number;
 let backboneId: number;
 
-beforeAll(async () => {
-  await initBackend();
-  fixture = await createTrainFixture();
-  ({ ws, taskId, backboneId } = fixture);
-});
-
-afterAll(() => {
-  fixture?.dispose();
-  releaseBackbones();
-});
+useTrainFixture((f) => ({ ws, taskId, backboneId } = f));
 
 const messages = (runId: number) => ws.runs.get(runId).progress.map((e) => (e as { message?: string }).message ?? '');
 

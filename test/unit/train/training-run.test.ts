@@ -1,28 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Workspace } from '../../../core/store';
 import { parseTrainJob } from '../../../core/train/job';
-import { releaseBackbones } from '../../../core/train/model-loader';
 import { executeTrainingRun, type RunEvent } from '../../../core/train/training-run';
 import { executePrediction } from '../../../core/train/predict-run';
 import { executeSuggest, headDropoutSamples } from '../../../core/active/suggest-run';
-import { initBackend } from '../../../core/model/backend';
-import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
+import { useTrainFixture } from '../../helpers/train-fixture';
 
-let fixture: TrainFixture;
 let ws: Workspace;
 let taskId: number;
 let backboneId: number;
 
-beforeAll(async () => {
-  await initBackend();
-  fixture = await createTrainFixture();
-  ({ ws, taskId, backboneId } = fixture);
-});
-
-afterAll(() => {
-  fixture?.dispose();
-  releaseBackbones();
-});
+useTrainFixture((f) => ({ ws, taskId, backboneId } = f));
 
 const job = (extra: Record<string, unknown> = {}) =>
   parseTrainJob({ taskId, backboneId, adapter: { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 2 }, epochs: 2, batchSize: 4, ...extra });
