@@ -7,9 +7,9 @@ import { AcquisitionInput, AcquisitionInputError, Matrix, NormalizedInput, norma
 import { kCenterGreedy } from './kcenter';
 import { seededSample } from './prng';
 import { baldScores, entropyScores, leastConfidenceScores, marginScores, meanOfSamples } from './uncertainty';
+import { STRATEGY_NAMES, type StrategyName } from '../vocabulary';
 
-export const STRATEGY_NAMES = ['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid'] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export { STRATEGY_NAMES, type StrategyName } from '../vocabulary';
 export type UncertaintyMeasure = 'least-confidence' | 'margin' | 'entropy' | 'bald';
 type InputPart = 'probabilities' | 'mcSamples' | 'embeddings';
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
+import { CASE_FILTERS, CASE_SORTS, TASK_KINDS } from '../vocabulary';
 
 /**
  * The one contract between the renderer and the application: every channel with its request and
@@ -27,8 +28,8 @@ export const WorkspaceInfo = z.object({
 
 const absoluteishPath = z.string().trim().min(1, 'a folder path is required').max(4096);
 
-export const CaseFilter = z.enum(['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined']);
-export const CaseSort = z.enum(['imported', 'rank', 'uncertainty']);
+export const CaseFilter = z.enum(CASE_FILTERS);
+export const CaseSort = z.enum(CASE_SORTS);
 
 export const CaseSummary = z.object({
   id: z.number().int(),
@@ -66,7 +67,7 @@ const Id = z.number().int().positive();
 
 // ---- label tasks -------------------------------------------------------------------------------
 
-export const TaskKind = z.enum(['multiclass', 'ordinal', 'multilabel', 'segmentation']);
+export const TaskKind = z.enum(TASK_KINDS);
 const hexColour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #rrggbb');
 export const TaskClass = z.object({ name: z.string(), color: z.string(), hotkey: z.string().optional() });
 export const LabelTask = z.object({

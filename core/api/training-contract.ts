@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ADAPTER_METHODS, AUGMENTATIONS, DEFAULT_STRATEGY, PREFIX_CACHE_MODES, STRATEGY_NAMES, TRAINING_DEFAULTS } from '../vocabulary';
 
 /** The training half of the contract: backbones, runs, versions, prediction and suggestions. */
 
@@ -73,7 +74,7 @@ export const PredictProgressEvent = z.object({
   error: z.string().optional(),
 });
 
-const StrategyName = z.enum(['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid']);
+const StrategyName = z.enum(STRATEGY_NAMES);
 
 export const trainingContract = {
   'backbones.list': { request: Empty, response: z.array(BackboneInfo) },
@@ -90,12 +91,12 @@ export const trainingContract = {
     request: z.object({
       taskId: Id.optional(),
       backboneId: Id.optional(),
-      method: z.enum(['dvpt', 'ept', 'linear']).default('dvpt'),
-      epochs: z.number().int().positive().max(1000).default(20),
-      batchSize: z.number().int().positive().max(1024).default(16),
+      method: z.enum(ADAPTER_METHODS).default(TRAINING_DEFAULTS.method),
+      epochs: z.number().int().positive().max(1000).default(TRAINING_DEFAULTS.epochs),
+      batchSize: z.number().int().positive().max(1024).default(TRAINING_DEFAULTS.batchSize),
       microBatchSize: z.number().int().positive().max(1024).optional(),
-      lr: z.number().positive().max(1).default(1e-3),
-      augmentation: z.enum(['none', 'fundus', 'radiograph', 'ct-mr']).default('none'),
+      lr: z.number().positive().max(1).default(TRAINING_DEFAULTS.lr),
+      augmentation: z.enum(AUGMENTATIONS).default(TRAINING_DEFAULTS.augmentation),
       fresh: z.boolean().default(false),
       promptLength: z.number().int().positive().max(1000).optional(),
       bottleneck: z.number().int().positive().max(1024).optional(),
@@ -104,7 +105,7 @@ export const trainingContract = {
       /** EPT/DVPT: adapters only in the last n blocks (the job's adapter.lastLayers). */
       lastLayers: z.number().int().positive().optional(),
       /** 'auto': frozen blocks before the first adapted one run once per image when nothing augments. */
-      prefixCache: z.enum(['auto', 'off']).default('auto'),
+      prefixCache: z.enum(PREFIX_CACHE_MODES).default(TRAINING_DEFAULTS.prefixCache),
     }),
     response: RunInfo,
   },
@@ -126,7 +127,7 @@ export const trainingContract = {
     response: z.object({ versionId: Id, predicted: z.number().int(), seconds: z.number() }),
   },
   'suggest.run': {
-    request: z.object({ taskId: Id.optional(), strategy: StrategyName.default('hybrid'), count: z.number().int().positive().max(1000).default(20) }),
+    request: z.object({ taskId: Id.optional(), strategy: StrategyName.default(DEFAULT_STRATEGY), count: z.number().int().positive().max(1000).default(20) }),
     response: z.object({
       strategy: StrategyName,
       versionId: Id.optional(),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { numTokens, type ViTConfig } from './config';
+import { CLASSIFICATION_KINDS } from '../vocabulary';
 
 /** Multi-class and ordinal grading use softmax CE; multi-label uses sigmoid BCE. */
-export const taskKindSchema = z.enum(['multiclass', 'ordinal', 'multilabel']);
+export const taskKindSchema = z.enum(CLASSIFICATION_KINDS);
 export type TaskKind = z.infer<typeof taskKindSchema>;
 
 const common = {

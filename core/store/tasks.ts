@@ -1,8 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
+import { TASK_KINDS, type TaskKind } from '../vocabulary';
 
-export type TaskKind = 'multiclass' | 'ordinal' | 'multilabel' | 'segmentation';
-export const TASK_KINDS: readonly TaskKind[] = ['multiclass', 'ordinal', 'multilabel', 'segmentation'];
+export { TASK_KINDS, type TaskKind } from '../vocabulary';
 
 export interface TaskClass {
   name: string;
@@ -48,7 +48,7 @@ export class TaskService {
   create(input: NewTask): LabelTask {
     const name = input.name?.trim();
     if (!name) throw new WorkspaceError('invalid', 'A label task needs a name');
-    if (!TASK_KINDS.includes(input.kind)) {
+    if (!(TASK_KINDS as readonly string[]).includes(input.kind)) {
       throw new WorkspaceError('invalid', `Unknown task kind '${String(input.kind)}' (expected ${TASK_KINDS.join(', ')})`);
     }
     const classes = normaliseClasses(input.classes ?? [], input.kind);

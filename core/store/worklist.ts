@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
+import { CASE_FILTERS, type CaseFilter } from '../vocabulary';
 
-export type WorklistFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'flagged' | 'skipped' | 'quarantined';
+export type WorklistFilter = CaseFilter;
 export type WorklistSort = 'imported' | 'rank' | 'uncertainty';
 
 export interface WorklistQuery {
@@ -41,7 +42,7 @@ export interface CaseSummary {
 
 export const MAX_PAGE = 1000;
 
-const FILTERS: readonly WorklistFilter[] = ['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined'];
+const FILTERS: readonly WorklistFilter[] = CASE_FILTERS;
 const SORTS: readonly WorklistSort[] = ['imported', 'rank', 'uncertainty'];
 
 /** The worklist: one page of cases plus the filtered total, in two indexed queries. */

@@ -4,6 +4,7 @@
  * map sampled bilinearly in a single pass, so augmentation costs about as much as normalisation.
  */
 import { normalizeToChw, type Normalization } from '../imaging/model-input';
+import type { AugmentationName } from '../vocabulary';
 
 export interface AugmentationConfig {
   /** Random resized crop: fraction of the image area kept, [min, max] (1,1 = off). */
@@ -33,7 +34,7 @@ export const NO_AUGMENTATION: AugmentationConfig = {
 };
 
 /** Defaults per modality: what is anatomically valid to vary. */
-export const AUGMENTATION_PRESETS: Record<'fundus' | 'radiograph' | 'ct-mr' | 'none', AugmentationConfig> = {
+export const AUGMENTATION_PRESETS: Record<AugmentationName, AugmentationConfig> = {
   fundus: { cropScale: [0.8, 1], cropRatio: [0.9, 1.1], hflip: true, vflip: true, rotateDegrees: 15, brightness: 0.1, contrast: 0.1 },
   radiograph: { cropScale: [0.85, 1], cropRatio: [0.9, 1.1], hflip: false, vflip: false, rotateDegrees: 5, brightness: 0.05, contrast: 0.1 },
   'ct-mr': { cropScale: [0.85, 1], cropRatio: [0.9, 1.1], hflip: false, vflip: false, rotateDegrees: 5, brightness: 0.05, contrast: 0.05 },

@@ -3,7 +3,7 @@
  * given takes the defaults below, which suit a few hundred labels on a workstation CPU.
  */
 import { z } from 'zod';
-import { AUGMENTATION_PRESETS } from './augment';
+import { AUGMENTATIONS, CLASS_WEIGHTINGS, OPTIMIZERS, PREFIX_CACHE_MODES, TRAINING_DEFAULTS as D } from '../vocabulary';
 
 export const adapterChoiceSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('linear') }),
@@ -32,20 +32,20 @@ export const trainJobSchema = z.object({
   adapter: adapterChoiceSchema.default({ method: 'dvpt', bottleneck: 64, numPrompts: 10, share: 3 }),
   /** 'active': continue from the task's active version when it has the same method and shape. */
   warmStart: z.union([z.literal('active'), z.literal('none'), z.number().int().positive()]).default('active'),
-  epochs: z.number().int().positive().max(1000).default(20),
-  batchSize: z.number().int().positive().max(1024).default(16),
+  epochs: z.number().int().positive().max(1000).default(D.epochs),
+  batchSize: z.number().int().positive().max(1024).default(D.batchSize),
   microBatchSize: z.number().int().positive().max(1024).optional(),
-  lr: z.number().positive().max(1).default(1e-3),
-  weightDecay: z.number().nonnegative().max(1).default(1e-4),
-  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
-  patience: z.number().int().nonnegative().default(5),
-  classWeighting: z.enum(['none', 'inverse', 'effective']).default('inverse'),
-  augmentation: z.enum(Object.keys(AUGMENTATION_PRESETS) as [keyof typeof AUGMENTATION_PRESETS, ...(keyof typeof AUGMENTATION_PRESETS)[]]).default('none'),
+  lr: z.number().positive().max(1).default(D.lr),
+  weightDecay: z.number().nonnegative().max(1).default(D.weightDecay),
+  optimizer: z.enum(OPTIMIZERS).default(D.optimizer),
+  patience: z.number().int().nonnegative().default(D.patience),
+  classWeighting: z.enum(CLASS_WEIGHTINGS).default(D.classWeighting),
+  augmentation: z.enum(AUGMENTATIONS).default(D.augmentation),
   aspect: z.enum(['letterbox', 'crop']).default('letterbox'),
   fundusFov: z.boolean().default(false),
-  seed: z.number().int().default(0),
+  seed: z.number().int().default(D.seed),
   /** 'auto': cache the frozen blocks before the adapter's first layer when nothing augments the images. */
-  prefixCache: z.enum(['auto', 'off']).default('auto'),
+  prefixCache: z.enum(PREFIX_CACHE_MODES).default(D.prefixCache),
   /** Promote the new version when it beats the active one on the validation cases (default), or never. */
   promote: z.enum(['if-better', 'never', 'always']).default('if-better'),
 });

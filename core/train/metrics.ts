@@ -12,6 +12,7 @@
  * - a metric that is undefined for the data (AUC with one class present, kappa when chance
  *   agreement is total) is NaN, never a made-up number.
  */
+import type { ClassificationKind } from '../vocabulary';
 
 export class MetricsInputError extends Error {
   constructor(message: string) {
@@ -30,7 +31,7 @@ export interface DenseMatrix {
   cols: number;
 }
 
-export type TaskKind = 'multiclass' | 'ordinal' | 'multilabel';
+export type TaskKind = ClassificationKind;
 export type KappaWeighting = 'none' | 'linear' | 'quadratic';
 
 /**

@@ -15,8 +15,9 @@ import { decidePrefixCache, PrefixCache, type PrefixCacheMode } from './prefix-c
 import type { ReplicaPool } from './replica-pool';
 import type { ReplicaInput } from './replica-protocol';
 import { effectiveNumberWeights, inverseFrequencyWeights, classCounts, makeWarmupCosineSchedule } from './schedule';
+import { TRAINING_DEFAULTS, type ClassificationKind, type ClassWeighting } from '../vocabulary';
 
-export type TrainTaskKind = 'multiclass' | 'ordinal' | 'multilabel';
+export type TrainTaskKind = ClassificationKind;
 
 export interface Sample {
   /** Cached model input, Uint8 [S, S, 3]. */
@@ -39,7 +40,7 @@ export interface TrainConfig {
   weightDecay: number;
   /** Epochs without improvement of the validation metric before stopping (0 = never stop early). */
   patience: number;
-  classWeighting: 'none' | 'inverse' | 'effective';
+  classWeighting: ClassWeighting;
   augmentation: AugmentationConfig | null;
   seed: number;
   evalBatchSize?: number;
@@ -51,17 +52,17 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  epochs: 20,
-  batchSize: 16,
-  lr: 1e-3,
-  minLr: 1e-5,
-  warmupFraction: 0.1,
-  optimizer: 'adamw',
-  weightDecay: 1e-4,
-  patience: 5,
-  classWeighting: 'inverse',
+  epochs: TRAINING_DEFAULTS.epochs,
+  batchSize: TRAINING_DEFAULTS.batchSize,
+  lr: TRAINING_DEFAULTS.lr,
+  minLr: TRAINING_DEFAULTS.minLr,
+  warmupFraction: TRAINING_DEFAULTS.warmupFraction,
+  optimizer: TRAINING_DEFAULTS.optimizer,
+  weightDecay: TRAINING_DEFAULTS.weightDecay,
+  patience: TRAINING_DEFAULTS.patience,
+  classWeighting: TRAINING_DEFAULTS.classWeighting,
   augmentation: null,
-  seed: 0,
+  seed: TRAINING_DEFAULTS.seed,
 };
 
 export interface TrainProgress {

@@ -3,8 +3,10 @@ import { computed, ref, shallowReactive } from 'vue';
 import type { CaseSummaryT } from '../../../core/api/contract';
 import { call, friendlyMessage } from './api';
 
-export type CaseFilter = 'all' | 'unlabeled' | 'labeled' | 'suggested' | 'disagree' | 'flagged' | 'skipped' | 'quarantined';
-export type CaseSort = 'imported' | 'rank' | 'uncertainty';
+export type { CaseFilter } from '../../../core/vocabulary';
+import type { CaseFilter } from '../../../core/vocabulary';
+export type { CaseSort } from '../../../core/vocabulary';
+import type { CaseSort } from '../../../core/vocabulary';
 
 /** Rows fetched per cases.list call; the worklist only ever asks for the pages it shows. */
 export const PAGE_SIZE = 100;

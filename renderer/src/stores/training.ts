@@ -2,14 +2,15 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { BackboneInfoT, RunEventT, RunInfoT, VersionInfoT } from '../../../core/api/training-contract';
 import { call, useGuardedActions } from './api';
+import { TRAINING_DEFAULTS, type AdapterMethod, type AugmentationName, type StrategyName } from '../../../core/vocabulary';
 import { useWorkspaceStore } from './workspace';
 
 export interface TrainSettings {
-  method: 'dvpt' | 'ept' | 'linear';
+  method: AdapterMethod;
   epochs: number;
   batchSize: number;
   lr: number;
-  augmentation: 'none' | 'fundus' | 'radiograph' | 'ct-mr';
+  augmentation: AugmentationName;
   fresh: boolean;
   /** EPT/DVPT: adapters only in the last n blocks; '' (an empty number field) = all blocks. */
   lastLayers: number | '';
@@ -37,7 +38,16 @@ export const useTrainingStore = defineStore('training', () => {
   /** Where the last export went (shown under the versions table). */
   const exportStatus = ref<string | null>(null);
   const { busy, error, guard } = useGuardedActions();
-  const settings = ref<TrainSettings>({ method: 'dvpt', epochs: 20, batchSize: 16, lr: 1e-3, augmentation: 'none', fresh: false, lastLayers: '', prefixCache: true });
+  const settings = ref<TrainSettings>({
+    method: TRAINING_DEFAULTS.method,
+    epochs: TRAINING_DEFAULTS.epochs,
+    batchSize: TRAINING_DEFAULTS.batchSize,
+    lr: TRAINING_DEFAULTS.lr,
+    augmentation: TRAINING_DEFAULTS.augmentation,
+    fresh: false,
+    lastLayers: '',
+    prefixCache: true,
+  });
   let subscribed = false;
 
   const running = computed(() => runs.value.find((r) => r.status === 'running' || r.status === 'queued') ?? null);
@@ -163,7 +173,7 @@ export const useTrainingStore = defineStore('training', () => {
       predictStatus.value = `Version ${r.versionId} predicted ${r.predicted} cases in ${r.seconds.toFixed(1)} s.`;
     });
 
-  const suggest = (strategy: 'random' | 'least-confidence' | 'margin' | 'entropy' | 'bald' | 'kcenter' | 'hybrid', count: number) =>
+  const suggest = (strategy: StrategyName, count: number) =>
     guard(async () => {
       const r = await call('suggest.run', { strategy, count });
       suggestStatus.value = r.suggested.length

@@ -1,0 +1,95 @@
+/**
+ * MedTune's vocabulary, declared once: task kinds, case filters and sorts, acquisition strategies,
+ * adapter methods and the training defaults. Dependency-free, so every layer (store, model, train,
+ * api, cli) and the renderer derive their enums, menus and help texts from these lists.
+ */
+
+/** What a label task asks. Classification kinds train a head; segmentation paints masks. */
+export const TASK_KINDS = ['multiclass', 'ordinal', 'multilabel', 'segmentation'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+/** The task kinds a classification head is trained for (softmax CE, or sigmoid BCE for multilabel). */
+export const CLASSIFICATION_KINDS = ['multiclass', 'ordinal', 'multilabel'] as const;
+export type ClassificationKind = (typeof CLASSIFICATION_KINDS)[number];
+
+export const TASK_KIND_TITLES: Readonly<Record<TaskKind, string>> = {
+  multiclass: 'One class per case',
+  ordinal: 'Ordered grade',
+  multilabel: 'Several classes per case',
+  segmentation: 'Segmentation (masks)',
+};
+
+/** Worklist filters. */
+export const CASE_FILTERS = ['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined'] as const;
+export type CaseFilter = (typeof CASE_FILTERS)[number];
+
+export const CASE_FILTER_TITLES: Readonly<Record<CaseFilter, string>> = {
+  all: 'All',
+  unlabeled: 'Unlabeled',
+  labeled: 'Labeled',
+  suggested: 'Suggested',
+  disagree: 'Disagrees',
+  flagged: 'Flagged',
+  skipped: 'Skipped',
+  quarantined: 'Quarantine',
+};
+
+/** Worklist orders. */
+export const CASE_SORTS = ['imported', 'rank', 'uncertainty'] as const;
+export type CaseSort = (typeof CASE_SORTS)[number];
+
+export const CASE_SORT_TITLES: Readonly<Record<CaseSort, string>> = { imported: 'Import order', rank: 'Suggestion rank', uncertainty: 'Uncertainty' };
+
+/** Acquisition strategies (formulas: docs/active-learning.md). */
+export const STRATEGY_NAMES = ['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export const DEFAULT_STRATEGY: StrategyName = 'hybrid';
+
+export const STRATEGY_TITLES: Readonly<Record<StrategyName, string>> = {
+  hybrid: 'hybrid (uncertain, then diverse)',
+  entropy: 'entropy',
+  margin: 'margin',
+  'least-confidence': 'least confidence',
+  bald: 'BALD (MC dropout)',
+  kcenter: 'k-center core-set',
+  random: 'random',
+};
+
+/** Parameter-efficient adapter methods; each has a plug-in folder under core/model/adapters/. */
+export const ADAPTER_METHODS = ['linear', 'ept', 'dvpt'] as const;
+export type AdapterMethod = (typeof ADAPTER_METHODS)[number];
+export const DEFAULT_ADAPTER_METHOD: AdapterMethod = 'dvpt';
+
+export const ADAPTER_METHOD_TITLES: Readonly<Record<AdapterMethod, string>> = {
+  dvpt: 'DVPT (default)',
+  ept: 'EPT',
+  linear: 'Linear probe',
+};
+
+export const OPTIMIZERS = ['adamw', 'sgd'] as const;
+export const CLASS_WEIGHTINGS = ['none', 'inverse', 'effective'] as const;
+export type ClassWeighting = (typeof CLASS_WEIGHTINGS)[number];
+export const AUGMENTATIONS = ['none', 'fundus', 'radiograph', 'ct-mr'] as const;
+export type AugmentationName = (typeof AUGMENTATIONS)[number];
+export const AUGMENTATION_TITLES: Readonly<Record<AugmentationName, string>> = { none: 'none', fundus: 'fundus', radiograph: 'radiograph', 'ct-mr': 'CT / MR' };
+export const PREFIX_CACHE_MODES = ['auto', 'off'] as const;
+
+/** Training defaults: suit a few hundred labels on a workstation CPU. */
+export const TRAINING_DEFAULTS = {
+  method: DEFAULT_ADAPTER_METHOD,
+  epochs: 20,
+  batchSize: 16,
+  lr: 1e-3,
+  minLr: 1e-5,
+  warmupFraction: 0.1,
+  optimizer: 'adamw' as (typeof OPTIMIZERS)[number],
+  weightDecay: 1e-4,
+  patience: 5,
+  classWeighting: 'inverse' as ClassWeighting,
+  augmentation: 'none' as AugmentationName,
+  seed: 0,
+  prefixCache: 'auto' as (typeof PREFIX_CACHE_MODES)[number],
+} as const;
+
+/** `[a, b, …]` typed for z.enum / commander choices. */
+export type NonEmpty<T> = readonly [T, ...T[]];
