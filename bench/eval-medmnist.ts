@@ -28,7 +28,7 @@ import { describeBackend, initBackend } from '../core/model/backend';
 import type { ViTConfig } from '../core/model/config';
 import { AdaptedViT } from '../core/model/model';
 import { ViTBackbone } from '../core/model/vit';
-import { seededSample } from '../core/active/prng';
+import { seededSample } from '../core/util/prng';
 import { AUGMENTATION_PRESETS } from '../core/train/augment';
 import { readMedMnist, type MedMnistSplit } from '../core/train/medmnist';
 import { DEFAULT_TRAIN_CONFIG, evaluateSamples, predictSamples, trainAdapter, type Sample, type TrainConfig } from '../core/train/trainer';

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { insertImportRecords, Workspace, type ImportRecord, type WorklistQuery } from '../core/store';
+import { Workspace, type ImportRecord, type WorklistQuery } from '../core/store';
 import { writeTinyDicom } from '../test/unit/store/helpers/dicom-writer';
 
 const i = process.argv.indexOf('--cases');
@@ -53,12 +53,12 @@ try {
         columns: 512,
       });
     }
-    insertImportRecords(ws, records);
+    ws.insertImportRecords(records);
   }
   const insertMs = performance.now() - t;
 
   const task = ws.tasks.create({ name: 'DR grade', kind: 'ordinal', classes });
-  const ids = (ws.db.prepare('SELECT id FROM cases ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+  const ids = ws.worklistIds('all', task.id);
   const labelled = Math.floor(count * 0.6);
   t = performance.now();
   for (let s = 0; s < labelled; s += 1000) {

@@ -5,7 +5,7 @@
  */
 import { AcquisitionInput, AcquisitionInputError, Matrix, NormalizedInput, normalizeInput } from './input';
 import { kCenterGreedy } from './kcenter';
-import { seededSample } from './prng';
+import { seededSample } from '../util/prng';
 import { baldScores, entropyScores, leastConfidenceScores, marginScores, meanOfSamples } from './uncertainty';
 import { STRATEGY_NAMES, type StrategyName } from '../vocabulary';
 

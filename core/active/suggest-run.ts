@@ -5,8 +5,7 @@
  */
 import { parseSafetensors } from '../model/safetensors';
 import type { Workspace } from '../store';
-import { worklistIds } from '../train/predict-run';
-import { seededRandom } from './prng';
+import { seededRandom } from '../util/prng';
 import { STRATEGY_NAMES, suggest, type StrategyName } from './strategies';
 
 export interface SuggestRequest {
@@ -72,7 +71,7 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
   if (!(STRATEGY_NAMES as readonly string[]).includes(request.strategy)) {
     throw Object.assign(new Error(`unknown strategy "${request.strategy}"; choose one of ${STRATEGY_NAMES.join(', ')}`), { code: 'invalid-request' });
   }
-  const unlabeled = worklistIds(ws, 'unlabeled', request.taskId);
+  const unlabeled = ws.worklistIds('unlabeled', request.taskId);
   const version = request.versionId !== undefined ? ws.versions.get(request.versionId) : ws.versions.active(request.taskId);
   const needsModel = request.strategy !== 'random';
   if (needsModel && !version) throw Object.assign(new Error('this strategy needs a trained version: train one first, or use random'), { code: 'not-found' });
@@ -90,7 +89,7 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
     if (['kcenter', 'hybrid', 'bald'].includes(request.strategy)) {
       const embedding = (id: number) => ws.predictions.embedding(version.id, id);
       embeddings = pool.map((id) => embedding(id) ?? new Float32Array(0));
-      const labeled = worklistIds(ws, 'labeled', request.taskId);
+      const labeled = ws.worklistIds('labeled', request.taskId);
       labeledEmbeddings = labeled.map(embedding).filter((e): e is Float32Array => e !== undefined && e.length > 0);
     }
   }

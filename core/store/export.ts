@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { csvLine } from './csv';
 import { WorkspaceError } from './errors';
 import type { LabelValue } from './labels';
-import type { Workspace } from './workspace';
+import { databaseOf, type Workspace } from './workspace';
 
 export interface LabelExportOptions {
   taskId: number;
@@ -57,7 +57,7 @@ export function labelExportRows(ws: Workspace, opts: Omit<LabelExportOptions, 'f
        FROM label_events e WHERE e.task_id = ? ORDER BY e.case_id, e.id`
     : `SELECT cl.case_id, cl.value, cl.value_text, cl.author, cl.source, cl.updated_at AS created_at
        FROM current_labels cl WHERE cl.task_id = ? ORDER BY cl.case_id`;
-  const labels = ws.db.prepare(sql).all(opts.taskId) as {
+  const labels = databaseOf(ws).prepare(sql).all(opts.taskId) as {
     case_id: number;
     value: string | null;
     value_text: string | null;
@@ -133,11 +133,11 @@ export function exportLabels(ws: Workspace, opts: LabelExportOptions): string {
 /** The workspace's de-identification key, made on first use and kept in `meta`. */
 function deidKey(ws: Workspace, secret?: string): string {
   if (secret) return secret;
-  const row = ws.db.prepare(`SELECT value FROM meta WHERE key = 'deid_secret'`).get() as { value: string } | undefined;
+  const row = databaseOf(ws).prepare(`SELECT value FROM meta WHERE key = 'deid_secret'`).get() as { value: string } | undefined;
   if (row) return row.value;
   const fresh = randomBytes(32).toString('hex');
-  ws.db.prepare(`INSERT INTO meta (key, value) VALUES ('deid_secret', ?) ON CONFLICT (key) DO NOTHING`).run(fresh);
-  return (ws.db.prepare(`SELECT value FROM meta WHERE key = 'deid_secret'`).get() as { value: string }).value;
+  databaseOf(ws).prepare(`INSERT INTO meta (key, value) VALUES ('deid_secret', ?) ON CONFLICT (key) DO NOTHING`).run(fresh);
+  return (databaseOf(ws).prepare(`SELECT value FROM meta WHERE key = 'deid_secret'`).get() as { value: string }).value;
 }
 
 /** A replacement UID under 2.25 from a keyed hash: consistent, not reversible without the key. */

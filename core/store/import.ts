@@ -5,7 +5,14 @@ import { decodePhoto, detectPhotoFormat, ImagingError, isDicom, readDicomHeader 
 import { sha256Hex } from './blobs';
 import { WorkspaceError } from './errors';
 import { listImportInputs, type ImportCandidate } from './import-sources';
-import type { Workspace } from './workspace';
+import type { BlobStore } from './blobs';
+
+/** What the importer writes into: a workspace's folder, connection and blob store. */
+export interface ImportTarget {
+  readonly dir: string;
+  readonly db: Database;
+  readonly blobs: BlobStore;
+}
 
 export interface ImportProgress {
   done: number;
@@ -78,7 +85,7 @@ type Outcome =
  * cannot be read. Batches of files commit as one transaction, after their blobs are durable, so an
  * interrupted import leaves only whole cases; running it again completes it.
  */
-export async function importFiles(ws: Workspace, inputs: string[], opts: ImportOptions = {}): Promise<ImportReport> {
+export async function importFiles(ws: ImportTarget, inputs: string[], opts: ImportOptions = {}): Promise<ImportReport> {
   const listing = await listImportInputs(inputs);
   const report: ImportReport = {
     total: listing.candidates.length + listing.problems.length,
@@ -233,7 +240,7 @@ class ImportWriter {
   private readonly pendingSops = new Set<string>();
   private readonly stmts;
 
-  constructor(private readonly ws: Workspace) {
+  constructor(private readonly ws: ImportTarget) {
     this.db = ws.db;
     const db = this.db;
     this.stmts = {
@@ -299,7 +306,7 @@ class ImportWriter {
   }
 
   /** Waits for the batch's blob files to be durable, then commits its rows; returns the new case ids. */
-  async flush(ws: Workspace): Promise<number[]> {
+  async flush(ws: ImportTarget): Promise<number[]> {
     if (this.pendingCount === 0) return [];
     const writes = this.pendingWrites;
     this.pendingWrites = [];
@@ -368,11 +375,8 @@ class ImportWriter {
   }
 }
 
-/**
- * Writes case rows for records whose blob files are already durable (or referenced), in one
- * transaction. For tools and benchmarks that synthesise cases; files go through `importFiles`.
- */
-export function insertImportRecords(ws: Workspace, records: ImportRecord[]): number[] {
+/** Writes case rows for records whose blob files are already durable (Workspace.insertImportRecords). */
+export function insertImportRecords(ws: ImportTarget, records: ImportRecord[]): number[] {
   return new ImportWriter(ws).commit(records);
 }
 

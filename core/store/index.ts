@@ -15,7 +15,7 @@ export type { TrainRun, RunStatus } from './runs';
 export type { Prediction, NewPrediction } from './predictions';
 export type { Suggestion, NewSuggestions } from './suggestions';
 export { MAX_NOTE_LENGTH, type ReviewMark, type ReviewMarkChange } from './review-marks';
-export { importFiles, insertImportRecords, splitFor, uidFromText, type ImportRecord, type ImportOptions, type ImportProgress, type ImportReport, type ImportFailure } from './import';
+export { splitFor, uidFromText, type ImportRecord, type ImportOptions, type ImportProgress, type ImportReport, type ImportFailure } from './import';
 export { exportLabels, labelExportRows, hashUid, type LabelExportOptions, type LabelExportRow } from './export';
 export { importLabelCsv, type LabelCsvOptions, type LabelCsvReport } from './label-csv';
 export { parseCsv, csvLine, csvField, CsvError, type CsvTable } from './csv';

@@ -3,7 +3,7 @@ import { CsvError, parseCsv } from './csv';
 import { WorkspaceError } from './errors';
 import type { LabelValue, SetLabel } from './labels';
 import type { TaskKind } from './tasks';
-import type { Workspace } from './workspace';
+import { databaseOf, type Workspace } from './workspace';
 
 export interface LabelCsvOptions {
   /** Task name; created when missing and `classes` is given. */
@@ -108,12 +108,12 @@ function resolveCase(ws: Workspace, column: (typeof CASE_COLUMNS)[number], key: 
   if (!key) return missing;
   if (column === 'case_id') {
     const id = Number(key);
-    return Number.isInteger(id) && ws.db.prepare('SELECT id FROM cases WHERE id = ?').get(id) ? id : missing;
+    return Number.isInteger(id) && databaseOf(ws).prepare('SELECT id FROM cases WHERE id = ?').get(id) ? id : missing;
   }
   if (column === 'sop_instance_uid') return ws.cases.idBySopInstanceUid(key) ?? missing;
   // A full path (as given, or relative to the working folder) wins; else a file name that is unique.
   for (const candidate of [key, path.resolve(key)]) {
-    const exact = ws.db
+    const exact = databaseOf(ws)
       .prepare('SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE i.source_path = ?')
       .get(candidate) as { id: number } | undefined;
     if (exact) return exact.id;

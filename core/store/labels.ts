@@ -145,6 +145,11 @@ export class LabelService {
     return rows.map((r) => ({ ...r, value: JSON.parse(r.value) as LabelValue }));
   }
 
+  /** Label events (set, change, clear) of a task newer than event `afterId`: events are append-only with increasing ids. */
+  countEventsAfter(taskId: number, afterId: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM label_events WHERE task_id = ? AND id > ?').get(taskId, afterId) as { n: number }).n;
+  }
+
   /** Number of labelled cases per class name (multilabel: per class present), and the total labelled. */
   counts(taskId: number): { total: number; byClass: Record<string, number> } {
     const byClass: Record<string, number> = {};

@@ -6,7 +6,7 @@ import { WorkspaceError } from './errors';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema';
 import { listCases, type CaseSummary, type WorklistQuery } from './worklist';
 import { CaseService } from './cases';
-import { importFiles, type ImportOptions, type ImportReport } from './import';
+import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord, type ImportReport } from './import';
 import { LabelService } from './labels';
 import { PredictionService } from './predictions';
 import { ReviewMarkService } from './review-marks';
@@ -54,9 +54,10 @@ export class Workspace {
 
   private constructor(
     readonly dir: string,
-    readonly db: Database,
+    private readonly db: Database,
     migrationBackup?: string,
   ) {
+    databases.set(this, db);
     this.blobs = new BlobStore(dir, db);
     this.cases = new CaseService(db, this.blobs);
     this.tasks = new TaskService(db);
@@ -162,9 +163,27 @@ export class Workspace {
     return listCases(this.db, q);
   }
 
+  /** Every case id a worklist filter selects for a task, in worklist order (paged internally). */
+  worklistIds(filter: 'all' | 'unlabeled' | 'labeled', taskId: number): number[] {
+    const ids: number[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = this.listCases({ filter, taskId, offset, limit: 1000 });
+      ids.push(...page.items.map((c) => c.id));
+      if (page.items.length < 1000) return ids;
+    }
+  }
+
   /** Imports files, folders, zips and DICOMDIRs (see core/store/import.ts). */
   import(inputs: string[], opts?: ImportOptions): Promise<ImportReport> {
-    return importFiles(this, inputs, opts);
+    return importFiles({ dir: this.dir, db: this.db, blobs: this.blobs }, inputs, opts);
+  }
+
+  /**
+   * Writes case rows for records whose blob files are already durable (or referenced), in one
+   * transaction. For tools and benchmarks that synthesise cases; files go through `import`.
+   */
+  insertImportRecords(records: ImportRecord[]): number[] {
+    return insertImportRecords({ dir: this.dir, db: this.db, blobs: this.blobs }, records);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). */
@@ -175,6 +194,20 @@ export class Workspace {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Each open workspace's connection, for the store's own modules (see databaseOf). */
+const databases = new WeakMap<Workspace, Database>();
+
+/**
+ * The SQLite connection of a workspace. Store-internal: modules of core/store (and their white-box
+ * tests) use it; every other layer calls the services' methods (enforced by .dependency-cruiser.cjs,
+ * which lets only core/store/index.ts be imported from outside the store).
+ */
+export function databaseOf(ws: Workspace): Database {
+  const db = databases.get(ws);
+  if (!db) throw new Error('not an open workspace');
+  return db;
 }
 
 function openDatabase(file: string, readonly: boolean): Database {

@@ -32,16 +32,6 @@ export interface PredictOutcome {
   seconds: number;
 }
 
-/** Ids of the worklist's cases for a filter, paged through the store's query. */
-export function worklistIds(ws: Workspace, filter: 'all' | 'unlabeled' | 'labeled', taskId: number): number[] {
-  const ids: number[] = [];
-  for (let offset = 0; ; offset += 1000) {
-    const page = ws.listCases({ filter, taskId, offset, limit: 1000 });
-    ids.push(...page.items.map((c) => c.id));
-    if (page.items.length < 1000) return ids;
-  }
-}
-
 function entropy(p: Float32Array): number {
   let h = 0;
   for (const v of p) if (v > 0) h -= v * Math.log(v);
@@ -62,7 +52,7 @@ export async function executePrediction(
   const model = loadVersionModel(ws, version, backbone);
   let replicas: ReplicaPool | null = null;
   try {
-    const ids = worklistIds(ws, request.scope ?? 'all', request.taskId);
+    const ids = ws.worklistIds(request.scope ?? 'all', request.taskId);
     const cases = ws.cases.all(ids);
     const cache = new InputCache(ws.dir, manifest.preprocessing);
     const ensured = await ensureInputs(cache, cases, {

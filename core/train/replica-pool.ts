@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AdaptedViT } from '../model/model';
 import { packTensors, unpackTensors, type PackedTensors, type ReplicaInput, type ReplicaMessage, type ReplicaRequest } from './replica-protocol';
-import type { TrainTaskKind } from './trainer';
+import type { TrainTaskKind } from './types';
 
 export interface ReplicaPoolOptions {
   replicas: number;

@@ -5,7 +5,7 @@
  */
 import type { AdapterConfig } from '../model/adapter-config';
 import type { ViTConfig } from '../model/config';
-import type { TrainTaskKind } from './trainer';
+import type { TrainTaskKind } from './types';
 
 /** What a replica runs its forward pass on: preprocessed images, or cached tokens after the frozen prefix. */
 export type ReplicaInput =

@@ -227,7 +227,5 @@ export function autoTrainDue(ws: Workspace, taskId: number, everyNewLabels: numb
   const lastSeen = versions.reduce((m, v) => Math.max(m, (v.labelSnapshot as { lastLabelEventId?: number }).lastLabelEventId ?? 0), 0);
   const current = ws.versions.snapshot(taskId);
   if (current.labelCount === 0) return false;
-  // Label events are append-only with increasing ids, so "newer than the snapshot" is an id range.
-  const row = ws.db.prepare('SELECT count(*) AS n FROM label_events WHERE task_id = ? AND id > ?').get(taskId, lastSeen) as { n: number };
-  return row.n >= everyNewLabels;
+  return ws.labels.countEventsAfter(taskId, lastSeen) >= everyNewLabels;
 }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Normalization } from '../imaging/model-input';
 import type { AdaptedViT, ForwardResult } from '../model/model';
 import type { NamedTensorData } from '../model/safetensors';
-import { seededRandom } from '../active/prng';
+import { seededRandom } from '../util/prng';
 import { augmentToChw, type AugmentationConfig } from './augment';
 import { summarizeMetrics, type MetricsSummary } from './metrics';
 import { AdapterOptimizer, GradientAccumulator } from './optimizer';
@@ -15,16 +15,10 @@ import { decidePrefixCache, PrefixCache, type PrefixCacheMode } from './prefix-c
 import type { ReplicaPool } from './replica-pool';
 import type { ReplicaInput } from './replica-protocol';
 import { effectiveNumberWeights, inverseFrequencyWeights, classCounts, makeWarmupCosineSchedule } from './schedule';
-import { TRAINING_DEFAULTS, type ClassificationKind, type ClassWeighting } from '../vocabulary';
+import { TRAINING_DEFAULTS, type ClassWeighting } from '../vocabulary';
+import type { Sample, TrainTaskKind } from './types';
 
-export type TrainTaskKind = ClassificationKind;
-
-export interface Sample {
-  /** Cached model input, Uint8 [S, S, 3]. */
-  input: Uint8Array;
-  /** Class id (multiclass/ordinal) or 0/1 per class (multilabel). */
-  label: number | number[];
-}
+export type { Sample, TrainTaskKind } from './types';
 
 export interface TrainConfig {
   epochs: number;

@@ -17,7 +17,8 @@ import { resolveAdapterChoice, type TrainJob } from './job';
 import type { MetricsSummary } from './metrics';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest, type VersionManifest } from './model-loader';
 import { startReplicasFor, type ReplicaPool } from './replica-pool';
-import { evaluateSamples, predictSamples, trainAdapter, TrainingCancelled, type Sample, type TrainTaskKind } from './trainer';
+import { evaluateSamples, predictSamples, trainAdapter, TrainingCancelled } from './trainer';
+import type { Sample, TrainTaskKind } from './types';
 
 export type RunPhase = 'preparing' | 'training' | 'validating' | 'saving' | 'comparing' | 'finished';
 

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../core/active/prng';
+import { seededRandom } from '../../core/util/prng';
 import type { Sample } from '../../core/train/trainer';
 
 /** n S×S RGB samples in three classes told apart by which colour channel dominates, under seeded noise. */

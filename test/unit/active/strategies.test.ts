@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AcquisitionInputError,
-  kCenterGreedy,
-  nearestCentreSquaredDistances,
-  seededRandom,
-  STRATEGIES,
-  STRATEGY_NAMES,
-  suggest,
-} from '../../../core/active';
+import { AcquisitionInputError } from '../../../core/active/input';
+import { kCenterGreedy, nearestCentreSquaredDistances } from '../../../core/active/kcenter';
+import { STRATEGIES, STRATEGY_NAMES, suggest } from '../../../core/active/strategies';
+import { seededRandom } from '../../../core/util/prng';
 
 // 5 unlabeled cases, 3 classes; hand-checkable uncertainty order.
 const PROBS = [

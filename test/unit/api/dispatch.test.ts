@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiFailure, dispatch, EventBus, type Handlers } from '../../../core/api';
+import { dispatch, EventBus, type Handlers } from '../../../core/api/dispatch';
+import { ApiFailure } from '../../../core/api/errors';
 import { CHANNEL_NAMES } from '../../../core/api/names';
 import { contract, events } from '../../../core/api/contract';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch, type Handlers } from '../../../core/api';
+import { dispatch, type Handlers } from '../../../core/api/dispatch';
 import type { ChannelName } from '../../../core/api/names';
 import type { EventPayload, RequestOf, ResponseOf } from '../../../core/api/contract';
 import { createHandlers } from '../../../core/app/handlers';

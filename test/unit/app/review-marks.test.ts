@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dispatch, type Handlers } from '../../../core/api';
+import { dispatch, type Handlers } from '../../../core/api/dispatch';
 import type { ChannelName } from '../../../core/api/names';
 import type { RequestOf, ResponseOf } from '../../../core/api/contract';
 import { createHandlers } from '../../../core/app/handlers';

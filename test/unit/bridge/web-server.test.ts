@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { EventBus, type Handlers } from '../../../core/api';
+import { EventBus, type Handlers } from '../../../core/api/dispatch';
 import { decodeMessage, encodeMessage } from '../../../core/bridge/codec';
 import { BRIDGE_PATH, type ServerMessage } from '../../../core/bridge/protocol';
 import { startWebServer, type WebServer } from '../../../core/bridge/web-server';

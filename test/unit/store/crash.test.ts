@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Workspace } from '../../../core/store';
 import { REPO_ROOT } from '../../helpers/paths';
 import { tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
+import { databaseOf } from '../../../core/store/workspace';
 
 const SCRIPT = path.join(REPO_ROOT, 'test', 'unit', 'store', 'helpers', 'slow-import.ts');
 
@@ -38,8 +39,8 @@ describe('an import killed part-way', () => {
     expect(seen).toBeLessThan(240);
 
     const ws = Workspace.open(wsDir);
-    expect(ws.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(ws.db.pragma('foreign_key_check')).toEqual([]);
+    expect(databaseOf(ws).pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(databaseOf(ws).pragma('foreign_key_check')).toEqual([]);
     const cases = ws.cases.all();
     // Whole batches only: every case has its instance and a complete blob file.
     expect(cases.length).toBeGreaterThan(0);
@@ -48,13 +49,13 @@ describe('an import killed part-way', () => {
       expect(fs.existsSync(c.blobPath)).toBe(true);
       expect(ws.cases.bytes(c.id).length).toBeGreaterThan(132);
     }
-    const instances = (ws.db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
+    const instances = (databaseOf(ws).prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
     expect(instances).toBe(cases.length);
 
     const rest = await ws.import([input]);
     expect(rest).toMatchObject({ imported: 240 - cases.length, duplicates: cases.length, failed: 0 });
     expect(ws.info().caseCount).toBe(240);
-    expect(ws.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(databaseOf(ws).pragma('integrity_check', { simple: true })).toBe('ok');
     ws.close();
   });
 });

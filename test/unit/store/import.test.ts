@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Workspace, WorkspaceError, type ImportProgress } from '../../../core/store';
 import { DICOM_DIR, FUNDUS_DIR, SHARED_DIR } from '../../helpers/paths';
 import { tempDir, tinyDicomSet, writeDicomFiles, writeTinyDicom } from './helpers/fixtures';
+import { databaseOf } from '../../../core/store/workspace';
 
 function blobFiles(ws: Workspace): string[] {
   const root = path.join(ws.dir, 'blobs');
@@ -26,7 +27,7 @@ describe('import', () => {
     expect(progress.at(-1)).toMatchObject({ done: 12, total: 12 });
     expect(progress.map((p) => p.done)).toEqual([...Array(12).keys()].map((i) => i + 1));
 
-    const count = (table: string) => (ws.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const count = (table: string) => (databaseOf(ws).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     expect([count('patients'), count('studies'), count('series'), count('instances'), count('cases')]).toEqual([2, 2, 2, 10, 10]);
     const detail = ws.cases.get(report.caseIds[0]);
     expect(detail).toMatchObject({ kind: 'dicom', sopInstanceUid: '1.2.826.0.1.3680043.10.999.3.1', rows: 8, columns: 8, frameCount: 1 });
@@ -156,7 +157,7 @@ describe('import', () => {
     const ws = Workspace.create(path.join(tempDir(), 'ws'));
     const report = await ws.import([path.join(SHARED_DIR, 'data')]);
     expect(report.total).toBe(report.imported + report.duplicates + report.skipped + report.failed);
-    const kinds = ws.db.prepare('SELECT kind, count(*) AS n FROM cases GROUP BY kind ORDER BY kind').all() as { kind: string; n: number }[];
+    const kinds = databaseOf(ws).prepare('SELECT kind, count(*) AS n FROM cases GROUP BY kind ORDER BY kind').all() as { kind: string; n: number }[];
     expect(kinds.map((k) => k.kind)).toEqual(['dicom', 'photo']);
     const photos = kinds.find((k) => k.kind === 'photo')?.n ?? 0;
     expect(photos).toBeGreaterThanOrEqual(40); // DRIVE images, masks and the skimage retina
@@ -177,7 +178,7 @@ describe('import', () => {
     const again = await ws.import([path.join(SHARED_DIR, 'data')]);
     expect(again.imported).toBe(0);
     expect(again.duplicates).toBe(report.imported + report.duplicates);
-    expect(ws.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(databaseOf(ws).pragma('integrity_check', { simple: true })).toBe('ok');
     ws.close();
   });
 });

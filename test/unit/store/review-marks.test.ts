@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION, Workspace } from '../../../core/store';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
+import { databaseOf } from '../../../core/store/workspace';
 
 async function workspaceWithCases(count: number, opts: { migrations?: typeof MIGRATIONS } = {}) {
   const root = tempDir();
@@ -48,7 +49,7 @@ describe('review marks', () => {
     expect(ws.reviewMarks.update(t.id, c, { flagged: false }, 'bob')).toMatchObject({ flagged: false, skipped: true, note: 'odd contrast', author: 'bob' });
     ws.reviewMarks.update(t.id, c, { skipped: false, note: '' }, 'bob');
     expect(ws.reviewMarks.get(t.id, c)).toEqual({ flagged: false, skipped: false });
-    expect((ws.db.prepare('SELECT count(*) AS n FROM review_marks').get() as { n: number }).n).toBe(0);
+    expect((databaseOf(ws).prepare('SELECT count(*) AS n FROM review_marks').get() as { n: number }).n).toBe(0);
     ws.close();
   });
 
@@ -96,7 +97,7 @@ describe('schema v2 migration', () => {
     expect(ws.info().schemaVersion).toBe(1);
     const t = ws.tasks.create({ name: 'grade', kind: 'multiclass', classes: ['a', 'b'] });
     ws.labels.set({ caseId: caseIds[0], taskId: t.id, value: 'b', author: 'ann' });
-    expect(ws.db.prepare(`SELECT name FROM sqlite_master WHERE name = 'review_marks'`).get()).toBeUndefined();
+    expect(databaseOf(ws).prepare(`SELECT name FROM sqlite_master WHERE name = 'review_marks'`).get()).toBeUndefined();
     ws.close();
 
     const migrated = Workspace.open(dir);
@@ -113,7 +114,7 @@ describe('schema v2 migration', () => {
     expect(reopened.listCases({ taskId: t.id, filter: 'flagged' }).items.map((c) => c.id)).toEqual([caseIds[2]]);
     // Foreign keys hold like the labels table's: a mark cannot point at a case that does not exist.
     expect(() =>
-      reopened.db.prepare(`INSERT INTO review_marks (task_id, case_id, flagged, author, updated_at) VALUES (?, 999999, 1, 'x', 'now')`).run(t.id),
+      databaseOf(reopened).prepare(`INSERT INTO review_marks (task_id, case_id, flagged, author, updated_at) VALUES (?, 999999, 1, 'x', 'now')`).run(t.id),
     ).toThrow(/FOREIGN KEY/);
     reopened.close();
   });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Workspace, WorkspaceError } from '../../../core/store';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
+import { databaseOf } from '../../../core/store/workspace';
 
 let ws: Workspace;
 let caseIds: number[];
@@ -59,8 +60,8 @@ describe('labels', () => {
     const history = ws.labels.history(c, task.id);
     expect(history.map((e) => e.value)).toEqual(['normal', 'nodule', 'mass', 'nodule', 'normal', null, 'nodule', null]);
     expect(history.filter((e) => e.undoOf !== undefined)).toHaveLength(4);
-    expect(() => ws.db.prepare('UPDATE label_events SET author = ?').run('mallory')).toThrow(/append-only/);
-    expect(() => ws.db.prepare('DELETE FROM label_events').run()).toThrow(/append-only/);
+    expect(() => databaseOf(ws).prepare('UPDATE label_events SET author = ?').run('mallory')).toThrow(/append-only/);
+    expect(() => databaseOf(ws).prepare('DELETE FROM label_events').run()).toThrow(/append-only/);
   });
 
   it('validates values per task kind and orders multilabel values', () => {
@@ -123,7 +124,7 @@ describe('adapter versions', () => {
     expect(ws.versions.archive(v2.id).status).toBe('archived');
     expect([...ws.versions.weights(v3.id)]).toEqual([3]);
     // The database itself refuses a second active version.
-    expect(() => ws.db.prepare(`UPDATE adapter_versions SET status = 'active' WHERE id = ?`).run(v2.id)).toThrow(/UNIQUE/);
+    expect(() => databaseOf(ws).prepare(`UPDATE adapter_versions SET status = 'active' WHERE id = ?`).run(v2.id)).toThrow(/UNIQUE/);
   });
 });
 

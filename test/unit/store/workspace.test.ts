@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DB_FILE, MIGRATIONS, SCHEMA_VERSION, Workspace, WorkspaceError } from '../../../core/store';
 import { tempDir } from './helpers/fixtures';
+import { databaseOf } from '../../../core/store/workspace';
 
 function errorOf(fn: () => unknown): WorkspaceError {
   try {
@@ -22,8 +23,8 @@ describe('Workspace.create / open', () => {
     const info = ws.info();
     expect(info).toMatchObject({ dir, name: 'Chest study', schemaVersion: SCHEMA_VERSION, caseCount: 0 });
     expect(Number.isNaN(Date.parse(info.createdAt))).toBe(false);
-    expect(ws.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(ws.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(databaseOf(ws).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(databaseOf(ws).pragma('foreign_keys', { simple: true })).toBe(1);
     ws.close();
 
     const again = Workspace.open(dir);
@@ -85,7 +86,7 @@ describe('Workspace.create / open', () => {
     const addNotes = (db: BetterSqlite3.Database) => db.exec('ALTER TABLE tasks ADD COLUMN notes TEXT');
     const migrated = Workspace.open(dir, { migrations: [...MIGRATIONS, addNotes] });
     expect(migrated.info().schemaVersion).toBe(SCHEMA_VERSION + 1);
-    const columns = (migrated.db.pragma('table_info(tasks)') as { name: string }[]).map((c) => c.name);
+    const columns = (databaseOf(migrated).pragma('table_info(tasks)') as { name: string }[]).map((c) => c.name);
     expect(columns).toContain('notes');
     const backup = migrated.migrationBackup;
     expect(backup).toBeDefined();
@@ -109,7 +110,7 @@ describe('Workspace.create / open', () => {
     expect(() => Workspace.open(dir, { migrations: [...MIGRATIONS, broken] })).toThrow('boom');
     const ws = Workspace.open(dir);
     expect(ws.info().schemaVersion).toBe(SCHEMA_VERSION);
-    expect((ws.db.pragma('table_info(tasks)') as { name: string }[]).map((c) => c.name)).not.toContain('half');
+    expect((databaseOf(ws).pragma('table_info(tasks)') as { name: string }[]).map((c) => c.name)).not.toContain('half');
     ws.close();
   });
 });

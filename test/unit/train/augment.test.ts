@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../core/active/prng';
+import { seededRandom } from '../../../core/util/prng';
 import { HALF_NORMALIZATION } from '../../../core/imaging/model-input';
 import {
   AUGMENTATION_PRESETS,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dispatch, type Handlers } from '../../../core/api';
+import { dispatch, type Handlers } from '../../../core/api/dispatch';
 import type { RequestOf, ResponseOf } from '../../../core/api/contract';
 import type { ChannelName } from '../../../core/api/names';
 import { createHandlers } from '../../../core/app/handlers';

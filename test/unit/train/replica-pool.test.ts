@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../core/active/prng';
+import { seededRandom } from '../../../core/util/prng';
 import { HALF_NORMALIZATION } from '../../../core/imaging/model-input';
 import { parseAdapterConfig } from '../../../core/model/adapter-config';
 import { initBackend } from '../../../core/model/backend';

@@ -1,5 +1,0 @@
-export * from './names';
-export * from './errors';
-export * from './contract';
-export * from './dispatch';
-export * from './training-contract';
