@@ -13,9 +13,11 @@ import { serializeSafetensors } from '../model/safetensors';
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { AUGMENTATION_PRESETS } from './augment';
 import { ensureInputs, InputCache, type Preprocessing } from './input-cache';
+import { bootstrapMetrics, majorityAccuracy, pairedSelectionDifference, type Interval, type MetricLabels } from './bootstrap';
 import { resolveAdapterChoice, type TrainJob } from './job';
 import type { MetricsSummary } from './metrics';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest, type VersionManifest } from './model-loader';
+import { decidePromotion, versionWarnings } from './promotion';
 import { startReplicasFor, type ReplicaPool } from './replica-pool';
 import { evaluateSamples, predictSamples, trainAdapter, TrainingCancelled } from './trainer';
 import type { Sample, TrainTaskKind } from './types';
@@ -48,6 +50,8 @@ export interface RunOutcome {
   status: 'done' | 'failed' | 'cancelled';
   versionId?: number;
   promoted?: boolean;
+  /** Why the version was (not) promoted: the sentence the run log and the versions table show. */
+  reason?: string;
   metrics?: MetricsSummary;
   error?: string;
 }
@@ -216,16 +220,21 @@ export async function executeTrainingRun(
       },
     );
 
-    // Compare with the active version on exactly the same validation cases, before anything is written.
+    // Score the kept epoch and the active version on exactly the same validation cases, before anything is written.
     emit({ phase: 'comparing', fraction: 0.92 });
+    const valLabels: MetricLabels = kind === 'multilabel' ? val.map((s) => s.label as number[]) : val.map((s) => s.label as number);
+    const scoreVal = async (m: AdaptedViT) => (await predictSamples(m, val.map((s) => s.input), { task: kind, size, normalization, signal })).probabilities;
+    const candidateProbs = val.length > 0 ? await scoreVal(model) : null;
     const active = ws.versions.active(job.taskId);
     let activeMetrics: MetricsSummary | undefined;
-    if (active && val.length > 0) {
+    let difference: Interval | undefined;
+    if (active && candidateProbs) {
       try {
         const activeModel = loadVersionModel(ws, active, backbone);
         try {
-          const pred = await predictSamples(activeModel, val.map((s) => s.input), { task: kind, size, normalization, signal });
-          activeMetrics = evaluateSamples(kind, pred.probabilities, val, task.classes.length);
+          const activeProbs = await scoreVal(activeModel);
+          activeMetrics = evaluateSamples(kind, activeProbs, val, task.classes.length);
+          difference = pairedSelectionDifference(kind, candidateProbs, activeProbs, valLabels, task.classes.length);
         } finally {
           activeModel.dispose();
         }
@@ -234,10 +243,33 @@ export async function executeTrainingRun(
         // A version on another backbone cannot be re-scored here; its stored metric is used below.
       }
     }
+    const intervals = candidateProbs ? bootstrapMetrics(kind, candidateProbs, valLabels, task.classes.length) : {};
+    const selectionName = result.bestMetrics?.selection.name ?? (kind === 'ordinal' ? 'kappaQuadratic' : kind === 'multilabel' ? 'mAP' : 'macroAuc');
     const newValue = result.bestMetrics?.selection.value ?? NaN;
     const activeValue = activeMetrics?.selection.value ?? storedSelection(active);
-    const better = !active || Number.isNaN(activeValue) || (!Number.isNaN(newValue) && newValue > activeValue);
-    const promote = job.promote === 'always' || (job.promote === 'if-better' && better);
+    const singleLabel = kind !== 'multilabel';
+    const majority = singleLabel && val.length > 0 ? majorityAccuracy(valLabels as number[], task.classes.length) : undefined;
+    const accuracy = result.bestMetrics?.kind !== 'multilabel' ? result.bestMetrics?.accuracy : undefined;
+    const snapshot = ws.versions.snapshot(job.taskId);
+    const decision = decidePromotion({
+      policy: job.promote,
+      metric: selectionName,
+      candidate: intervals[selectionName] ?? { value: newValue, lo: NaN, hi: NaN, n: val.length, level: 0.95 },
+      candidateLabels: snapshot.labelCount,
+      accuracy,
+      majorityAccuracy: majority,
+      active: active
+        ? { versionId: active.id, labels: (active.labelSnapshot as { labelCount?: number }).labelCount ?? 0, selection: activeValue, difference }
+        : undefined,
+    });
+    const valClasses = new Set(singleLabel ? (valLabels as number[]) : []);
+    const warnings = versionWarnings({
+      valCount: val.length,
+      missingClasses: singleLabel ? task.classes.filter((_, i) => !valClasses.has(i)).map((c) => c.name) : [],
+      accuracy,
+      majorityAccuracy: majority,
+    });
+    const promote = decision.promote;
 
     if (signal?.aborted) throw new TrainingCancelled();
     emit({ phase: 'saving', fraction: 0.96 });
@@ -269,7 +301,13 @@ export async function executeTrainingRun(
         prefixCache: result.prefixCache,
         backend: backend.name,
         trainableParameters: model.trainableParameterCount(),
-        comparedWith: active ? { versionId: active.id, selection: finiteOrNull(activeValue), rescored: activeMetrics !== undefined } : null,
+        comparedWith: active
+          ? { versionId: active.id, selection: finiteOrNull(activeValue), rescored: activeMetrics !== undefined, difference: difference ?? null }
+          : null,
+        intervals,
+        majorityAccuracy: majority ?? null,
+        promotion: { promoted: promote, atChance: decision.atChance, reason: decision.reason },
+        warnings,
       },
       trainRunId: runId,
       status: promote ? 'active' : 'candidate',
@@ -283,9 +321,11 @@ export async function executeTrainingRun(
       versionId: version.id,
       promoted,
       metric: { name: result.bestMetrics?.selection.name ?? 'loss', value: finiteOrNull(newValue) },
-      message: promoted ? `version ${version.id} is now active` : `version ${version.id} kept as a candidate (the active version scores higher)`,
+      message:
+        `${epochSummary(result.history.length, result.bestEpoch, result.stoppedEarly, job.patience)}; ` +
+        `version ${version.id} ${promoted ? 'is now active' : 'is a candidate'}: ${decision.reason}${warnings.length ? `. Warnings: ${warnings.join('; ')}` : ''}`,
     });
-    return { status: 'done', versionId: version.id, promoted, metrics: result.bestMetrics };
+    return { status: 'done', versionId: version.id, promoted, reason: decision.reason, metrics: result.bestMetrics };
   } catch (err) {
     const cancelled = err instanceof TrainingCancelled || (err as Error)?.name === 'AbortError' || signal?.aborted;
     const message = cancelled ? 'cancelled' : err instanceof Error ? err.message : String(err);
@@ -299,6 +339,12 @@ export async function executeTrainingRun(
     await replicas?.close();
     model?.dispose();
   }
+}
+
+/** "trained 12 of 20 epochs, stopped early (no improvement for 5 epochs); kept epoch 7". */
+export function epochSummary(ran: number, bestEpoch: number, stoppedEarly: boolean, patience: number): string {
+  const early = stoppedEarly ? `, stopped early (no improvement for ${patience} epochs)` : '';
+  return `trained ${ran} epoch${ran === 1 ? '' : 's'}${early}; kept epoch ${bestEpoch}`;
 }
 
 function finiteOrNull(v: number): number | null {
