@@ -19,6 +19,10 @@ export const TASK_KIND_TITLES: Readonly<Record<TaskKind, string>> = {
   segmentation: 'Segmentation (masks)',
 };
 
+/** Where a labelled case serves: training, validation (model selection, version comparison) or held-out test. */
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
 /** Worklist filters. */
 export const CASE_FILTERS = ['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined'] as const;
 export type CaseFilter = (typeof CASE_FILTERS)[number];

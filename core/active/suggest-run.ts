@@ -71,7 +71,9 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
   if (!(STRATEGY_NAMES as readonly string[]).includes(request.strategy)) {
     throw Object.assign(new Error(`unknown strategy "${request.strategy}"; choose one of ${STRATEGY_NAMES.join(', ')}`), { code: 'invalid-request' });
   }
-  const unlabeled = ws.worklistIds('unlabeled', request.taskId);
+  // Cases held out for testing are never suggested (they are labelled for the final word on a version, not to train it).
+  const heldOut = new Set(ws.splits.caseIds(request.taskId, 'test'));
+  const unlabeled = ws.worklistIds('unlabeled', request.taskId).filter((id) => !heldOut.has(id));
   const version = request.versionId !== undefined ? ws.versions.get(request.versionId) : ws.versions.active(request.taskId);
   const needsModel = request.strategy !== 'random';
   if (needsModel && !version) throw Object.assign(new Error('this strategy needs a trained version: train one first, or use random'), { code: 'not-found' });

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
+import { SplitService } from './splits';
 import { TaskService, type LabelTask } from './tasks';
 
 /**
@@ -69,8 +70,11 @@ interface EventRow {
 export class LabelService {
   private readonly tasks: TaskService;
 
+  private readonly splits: SplitService;
+
   constructor(private readonly db: Database) {
     this.tasks = new TaskService(db);
+    this.splits = new SplitService(db);
   }
 
   /** Sets (or with value null, clears) a label. Returns the new event. */
@@ -175,7 +179,7 @@ export class LabelService {
     const value = input.value === null ? null : validateValue(input.value, task);
     const current = this.latest(input.caseId, input.taskId);
     const prevState = current ? (current.undo_of !== null ? current.state_event_id : current.id) : null;
-    return this.insert({
+    const event = this.insert({
       caseId: input.caseId,
       taskId: input.taskId,
       valueJson: value === null ? null : JSON.stringify(value),
@@ -186,6 +190,9 @@ export class LabelService {
       stateEventId: null,
       prevStateEventId: prevState,
     });
+    // A case joins a split when it is first labelled, stratified by its (first) class.
+    if (value !== null) this.splits.assignOnLabel(task.id, input.caseId, stratumOf(value), task.settings.splitFractions);
+    return event;
   }
 
   private insert(e: {
@@ -264,6 +271,11 @@ export function validateValue(value: LabelValue, task: LabelTask): LabelValue {
       return { maskSha256: v.maskSha256, rows: v.rows as number, columns: v.columns as number };
     }
   }
+}
+
+/** The class a case is stratified on: the label itself, or the first class of a multi-label value (none: ''). */
+function stratumOf(value: LabelValue): string {
+  return typeof value === 'string' ? value : Array.isArray(value) ? ([...value].sort()[0] ?? '') : '';
 }
 
 export function displayText(value: LabelValue): string {

@@ -263,7 +263,28 @@ CREATE INDEX review_marks_flagged ON review_marks(task_id, case_id) WHERE flagge
 CREATE INDEX review_marks_skipped ON review_marks(task_id, case_id) WHERE skipped = 1;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2)];
+/**
+ * V3: per-task train / validation / test splits, assigned when a case is first labelled (stratified by
+ * class, fixed once assigned) or by the user; and per-task settings (split fractions, the learning
+ * loop). Cases labelled before keep the split they had (the import-time hash), so nothing moves.
+ */
+const V3 = `
+CREATE TABLE task_splits (
+  task_id     INTEGER NOT NULL REFERENCES tasks(id),
+  case_id     INTEGER NOT NULL REFERENCES cases(id),
+  split       TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+  source      TEXT NOT NULL CHECK (source IN ('auto', 'user', 'import')),
+  stratum     TEXT,
+  assigned_at TEXT NOT NULL,
+  PRIMARY KEY (task_id, case_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX task_splits_split ON task_splits(task_id, split, stratum);
+INSERT INTO task_splits (task_id, case_id, split, source, stratum, assigned_at)
+  SELECT cl.task_id, cl.case_id, c.split, 'import', cl.value_text, cl.updated_at FROM current_labels cl JOIN cases c ON c.id = cl.case_id;
+ALTER TABLE tasks ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3)];
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
+import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from './splits';
 import { TASK_KINDS, type TaskKind } from '../vocabulary';
 
 export { TASK_KINDS, type TaskKind } from '../vocabulary';
@@ -12,6 +13,14 @@ export interface TaskClass {
   hotkey?: string;
 }
 
+/** Per-task settings; every field has a default, so `{}` is a valid value. */
+export interface TaskSettings {
+  /** Shares of newly labelled cases put into validation and held-out test (stratified by class). */
+  splitFractions: SplitFractions;
+}
+
+export const DEFAULT_TASK_SETTINGS: TaskSettings = { splitFractions: DEFAULT_SPLIT_FRACTIONS };
+
 export interface LabelTask {
   id: number;
   name: string;
@@ -19,6 +28,7 @@ export interface LabelTask {
   /** In order; for ordinal tasks the order is the scale (lowest first). */
   classes: TaskClass[];
   description?: string;
+  settings: TaskSettings;
   createdAt: string;
 }
 
@@ -39,6 +49,7 @@ interface TaskRow {
   kind: TaskKind;
   classes: string;
   description: string | null;
+  settings: string;
   created_at: string;
 }
 
@@ -75,6 +86,18 @@ export class TaskService {
 
   list(): LabelTask[] {
     return (this.db.prepare('SELECT * FROM tasks ORDER BY id').all() as TaskRow[]).map(toTask);
+  }
+
+  /** Changes some settings of a task; the others keep their values. */
+  updateSettings(id: number, change: Partial<TaskSettings>): LabelTask {
+    const task = this.get(id);
+    const next: TaskSettings = { ...task.settings, ...change };
+    const { val, test } = next.splitFractions;
+    if (!(val >= 0 && test >= 0 && val + test < 1)) {
+      throw new WorkspaceError('invalid', `Split fractions must be ≥ 0 and leave cases for training (validation ${val}, test ${test})`);
+    }
+    this.db.prepare('UPDATE tasks SET settings = ? WHERE id = ?').run(JSON.stringify(next), id);
+    return this.get(id);
   }
 
   /** Appends classes (existing labels stay valid; classes are never removed or reordered). */
@@ -118,6 +141,7 @@ function toTask(row: TaskRow): LabelTask {
     name: row.name,
     kind: row.kind,
     classes: JSON.parse(row.classes) as TaskClass[],
+    settings: { ...DEFAULT_TASK_SETTINGS, ...(JSON.parse(row.settings ?? '{}') as Partial<TaskSettings>) },
     createdAt: row.created_at,
   };
   if (row.description) t.description = row.description;

@@ -11,6 +11,7 @@ import { LabelService } from './labels';
 import { PredictionService } from './predictions';
 import { ReviewMarkService } from './review-marks';
 import { RunService } from './runs';
+import { SplitService } from './splits';
 import { SuggestionService } from './suggestions';
 import { TaskService } from './tasks';
 import { VersionService } from './versions';
@@ -49,6 +50,8 @@ export class Workspace {
   readonly suggestions: SuggestionService;
   /** Skip and flag-for-review marks per (task, case). */
   readonly reviewMarks: ReviewMarkService;
+  /** Per-task train / validation / test assignment of labelled cases. */
+  readonly splits: SplitService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -67,6 +70,7 @@ export class Workspace {
     this.predictions = new PredictionService(db, this.blobs);
     this.suggestions = new SuggestionService(db);
     this.reviewMarks = new ReviewMarkService(db);
+    this.splits = new SplitService(db);
     this.migrationBackup = migrationBackup;
   }
 

@@ -151,8 +151,13 @@ export async function executeTrainingRun(
       const input = ensured.inputs.get(id);
       return input ? { input, label: targets.get(id)! } : null;
     };
-    const train = cases.filter((c) => c.split === 'train').map((c) => toSample(c.id)).filter((s): s is Sample => s !== null);
-    const val = cases.filter((c) => c.split === 'val').map((c) => toSample(c.id)).filter((s): s is Sample => s !== null);
+    // The task's own splits (assigned when each case was first labelled); test cases are never trained on.
+    const splits = ws.splits.forTask(task.id);
+    const inSplit = (split: 'train' | 'val' | 'test') =>
+      cases.filter((c) => (splits.get(c.id)?.split ?? c.split) === split).map((c) => toSample(c.id)).filter((s): s is Sample => s !== null);
+    const train = inSplit('train');
+    const val = inSplit('val');
+    const test = inSplit('test');
     if (train.length === 0) throw Object.assign(new Error('no labelled cases in the training split yet'), { code: 'invalid-request' });
 
     const parent = warmStartVersion(ws, job, adapter, backbone.sha256);
@@ -160,7 +165,7 @@ export async function executeTrainingRun(
     emit({
       phase: 'training',
       fraction: 0.1,
-      message: `${train.length} training / ${val.length} validation cases (${ensured.decoded} decoded, ${ensured.fromCache} from cache); ${parent ? `warm start from version ${parent.id}` : 'fresh adapter'}; ${model.trainableParameterCount()} trainable parameters` +
+      message: `${train.length} training / ${val.length} validation${test.length ? ` / ${test.length} held-out test` : ''} cases (${ensured.decoded} decoded, ${ensured.fromCache} from cache); ${parent ? `warm start from version ${parent.id}` : 'fresh adapter'}; ${model.trainableParameterCount()} trainable parameters` +
         (ensured.failures.length ? `; ${ensured.failures.length} cases could not be read and were left out` : ''),
     });
 
@@ -270,6 +275,17 @@ export async function executeTrainingRun(
       majorityAccuracy: majority,
     });
     const promote = decision.promote;
+    // The held-out test split: scored once per version, never used for any choice.
+    let testMetrics: { n: number; summary: MetricsSummary; intervals: Record<string, Interval> } | undefined;
+    if (test.length > 0) {
+      const testProbs = (await predictSamples(model, test.map((s) => s.input), { task: kind, size, normalization, signal })).probabilities;
+      const testLabels: MetricLabels = kind === 'multilabel' ? test.map((s) => s.label as number[]) : test.map((s) => s.label as number);
+      testMetrics = {
+        n: test.length,
+        summary: evaluateSamples(kind, testProbs, test, task.classes.length),
+        intervals: bootstrapMetrics(kind, testProbs, testLabels, task.classes.length, { seed: 'test-bootstrap' }),
+      };
+    }
 
     if (signal?.aborted) throw new TrainingCancelled();
     emit({ phase: 'saving', fraction: 0.96 });
@@ -294,6 +310,8 @@ export async function executeTrainingRun(
         ...(result.bestMetrics ?? {}),
         trainCount: train.length,
         valCount: val.length,
+        testCount: test.length,
+        test: testMetrics ?? null,
         bestEpoch: result.bestEpoch,
         stoppedEarly: result.stoppedEarly,
         history: result.history,

@@ -96,7 +96,13 @@ describe('schema v2 migration', () => {
     const { dir, ws, caseIds } = await workspaceWithCases(4, { migrations: MIGRATIONS.slice(0, 1) });
     expect(ws.info().schemaVersion).toBe(1);
     const t = ws.tasks.create({ name: 'grade', kind: 'multiclass', classes: ['a', 'b'] });
-    ws.labels.set({ caseId: caseIds[0], taskId: t.id, value: 'b', author: 'ann' });
+    // Written as a version-1 MedTune wrote labels (today's service also assigns a split, a later table).
+    databaseOf(ws)
+      .prepare(
+        `INSERT INTO label_events (case_id, task_id, value, value_text, author, source, state_event_id, prev_state_event_id, created_at)
+         VALUES (?, ?, '"b"', 'b', 'ann', 'human', NULL, NULL, ?)`,
+      )
+      .run(caseIds[0], t.id, new Date().toISOString());
     expect(databaseOf(ws).prepare(`SELECT name FROM sqlite_master WHERE name = 'review_marks'`).get()).toBeUndefined();
     ws.close();
 
@@ -106,6 +112,8 @@ describe('schema v2 migration', () => {
     expect(migrated.migrationBackup && fs.existsSync(migrated.migrationBackup)).toBe(true);
     expect(migrated.labels.current(caseIds[0], t.id)).toMatchObject({ value: 'b', author: 'ann' });
     expect(migrated.listCases({ taskId: t.id, filter: 'labeled' }).items.map((c) => c.id)).toEqual([caseIds[0]]);
+    // V3: the label written before keeps the split the case had at import.
+    expect(migrated.splits.get(t.id, caseIds[0])).toMatchObject({ source: 'import', stratum: 'b' });
 
     migrated.reviewMarks.update(t.id, caseIds[2], { flagged: true }, 'ann');
     migrated.close();
