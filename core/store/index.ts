@@ -19,3 +19,4 @@ export { importFiles, insertImportRecords, splitFor, uidFromText, type ImportRec
 export { exportLabels, labelExportRows, hashUid, type LabelExportOptions, type LabelExportRow } from './export';
 export { importLabelCsv, type LabelCsvOptions, type LabelCsvReport } from './label-csv';
 export { parseCsv, csvLine, csvField, CsvError, type CsvTable } from './csv';
+export { resolveUserPath, type UserPathOptions } from './user-path';
