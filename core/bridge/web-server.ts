@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { dispatch, toApiError, type Handlers } from '../api/dispatch';
 import type { EventBus } from '../api/dispatch';
@@ -36,6 +37,12 @@ function tokensMatch(given: string | null, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
+/** Answers `status` and closes the socket without waiting for the client to close its side. */
+function refuse(socket: Duplex, status: string): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+}
+
 /** The path and token of an upgrade request's URL; null when the URL does not parse. */
 function bridgeRequest(requestUrl: string | undefined): { pathname: string; token: string | null } | null {
   try {
@@ -66,10 +73,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       res.end();
     }
   });
-  // Unparseable HTTP (bad request line, oversized headers): answer 400 on that socket only.
+  // Unparseable HTTP (bad request line, oversized headers): answer on that socket only, as Node would.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code !== 'ECONNRESET' && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    refuse(socket, err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request');
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   let origin = '';
@@ -81,8 +88,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const allowed =
       target !== null && target.pathname === BRIDGE_PATH && tokensMatch(target.token, token) && req.headers.origin === origin;
     if (!allowed) {
-      socket.once('finish', () => socket.destroy()); // do not wait for the client to close its side
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      refuse(socket, '403 Forbidden');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
