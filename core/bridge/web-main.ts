@@ -16,6 +16,8 @@ const STOP_GRACE_MS = 5000;
  * MEDTUNE_RENDERER_DIR serves another build of the renderer (tests use a stand-in page).
  */
 async function run(): Promise<void> {
+  // A closed terminal or a dead npm parent makes writes fail with EPIPE; a log line must not stop the server.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   const staticDir = process.env.MEDTUNE_RENDERER_DIR ? path.resolve(process.env.MEDTUNE_RENDERER_DIR) : path.join(root, 'dist', 'renderer');
   if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
