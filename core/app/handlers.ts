@@ -3,7 +3,7 @@ import type { Handlers } from '../api/dispatch';
 import type { LabelChangeT } from '../api/contract';
 import { ApiFailure } from '../api/errors';
 import { APP_NAME, APP_VERSION } from '../app-info';
-import type { LabelEvent, Workspace } from '../store';
+import { resolveUserPath, type LabelEvent, type Workspace } from '../store';
 import { caseRecord, describeEvents } from './case-record';
 import type { AppSession } from './session';
 import { createTrainingHandlers } from './training-handlers';
@@ -32,8 +32,8 @@ export function createHandlers(session: AppSession): Handlers {
       platform: `${os.platform()}-${os.arch()}`,
       node: process.versions.node,
     }),
-    'workspace.create': (req) => session.createWorkspace(req.dir, req.name),
-    'workspace.open': (req) => session.openWorkspace(req.dir),
+    'workspace.create': (req) => session.createWorkspace(resolveUserPath(req.dir), req.name),
+    'workspace.open': (req) => session.openWorkspace(resolveUserPath(req.dir)),
     'workspace.current': () => session.current?.info() ?? null,
     'workspace.close': () => {
       session.closeWorkspace();

@@ -25,8 +25,8 @@ type AnyTyped = InstanceType<(typeof TYPED_KINDS)[TypedKind]>;
 
 function typedKind(value: unknown): TypedKind | null {
   if (!ArrayBuffer.isView(value) || value instanceof DataView) return null;
-  const name = value.constructor.name as TypedKind;
-  return name in TYPED_KINDS ? name : null;
+  const name = value.constructor.name;
+  return Object.hasOwn(TYPED_KINDS, name) ? (name as TypedKind) : null;
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -53,43 +53,35 @@ export function encodeMessage(message: unknown): Uint8Array {
   return out;
 }
 
+const isIndex = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * Decodes a message from an untrusted peer in one pass (linear in its size). Placeholders do not
+ * nest, so JSON.parse's reviver meets them in the order encodeMessage numbered them; each one is
+ * replaced as it is met by the next binary section. Only own properties are trusted.
+ */
 export function decodeMessage(bytes: Uint8Array): unknown {
+  if (bytes.byteLength < 4) throw new Error('bridge message: shorter than its header');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const jsonLength = view.getUint32(0, true);
-  const json = new TextDecoder().decode(bytes.subarray(4, 4 + jsonLength));
-  // Sections are laid out in order, so their offsets follow from the lengths in the JSON.
-  const placeholders: { kind: TypedKind; i: number; n: number }[] = [];
-  const parsed = JSON.parse(json, (_key, value: unknown) => {
-    if (value && typeof value === 'object' && '$typed' in value) {
-      const v = value as { $typed: TypedKind; $i: number; $n: number };
-      if (!(v.$typed in TYPED_KINDS)) throw new Error(`bridge message: unknown typed array kind ${String(v.$typed)}`);
-      const holder = { kind: v.$typed, i: v.$i, n: v.$n, array: null as AnyTyped | null };
-      placeholders.push(holder);
-      return holder;
-    }
-    return value;
-  }) as unknown;
-  placeholders.sort((a, b) => a.i - b.i);
+  if (4 + jsonLength > bytes.byteLength) throw new Error('bridge message: truncated JSON');
+  const json = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(4, 4 + jsonLength));
   let at = align8(4 + jsonLength);
-  const arrays = new Map<number, AnyTyped>();
-  for (const p of placeholders) {
-    const Ctor = TYPED_KINDS[p.kind];
-    const byteLength = p.n * Ctor.BYTES_PER_ELEMENT;
+  let next = 0;
+  return JSON.parse(json, (_key, value: unknown) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, '$typed')) return value;
+    const { $typed: kind, $i: index, $n: length } = value as Record<string, unknown>;
+    if (typeof kind !== 'string' || !Object.hasOwn(TYPED_KINDS, kind)) {
+      throw new Error(`bridge message: unknown typed array kind ${JSON.stringify(kind)}`);
+    }
+    if (index !== next || !isIndex(length)) throw new Error('bridge message: malformed typed array placeholder');
+    const Ctor = TYPED_KINDS[kind as TypedKind];
+    const byteLength = length * Ctor.BYTES_PER_ELEMENT;
     if (at + byteLength > bytes.byteLength) throw new Error('bridge message: truncated binary section');
     // Copy into a fresh, aligned buffer: the receiver owns it and alignment is guaranteed.
     const copy = bytes.slice(at, at + byteLength);
-    arrays.set(p.i, new Ctor(copy.buffer, 0, p.n) as AnyTyped);
     at = align8(at + byteLength);
-  }
-  const restore = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(restore);
-    if (value && typeof value === 'object') {
-      if ('kind' in value && 'array' in value && 'i' in value && placeholders.includes(value as never)) {
-        return arrays.get((value as { i: number }).i);
-      }
-      for (const [k, v] of Object.entries(value)) (value as Record<string, unknown>)[k] = restore(v);
-    }
-    return value;
-  };
-  return restore(parsed);
+    next += 1;
+    return new Ctor(copy.buffer, 0, length);
+  }) as unknown;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTENT_SECURITY_POLICY } from '../app/csp';
 
-const CONTENT_TYPES: Record<string, string> = {
+const CONTENT_TYPES = new Map<string, string>(Object.entries({
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -14,7 +14,28 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
-};
+}));
+
+/**
+ * The file a request path names inside `root`, or why not: 400 for a path that is not a valid
+ * percent-encoding, holds a NUL byte or is not origin-form; 404 for one that leaves `root`.
+ */
+export function resolveStaticPath(root: string, requestUrl: string): { file: string } | { status: 400 | 404 } {
+  if (!requestUrl.startsWith('/')) return { status: 400 };
+  const rawPath = requestUrl.split(/[?#]/, 1)[0];
+  let rel: string;
+  try {
+    rel = decodeURIComponent(rawPath);
+  } catch {
+    return { status: 400 }; // URIError: a malformed %-sequence
+  }
+  if (rel.includes('\0')) return { status: 400 }; // fs would throw ERR_INVALID_ARG_VALUE
+  if (rel.endsWith('/')) rel += 'index.html';
+  const base = path.resolve(root);
+  const file = path.resolve(base, '.' + rel);
+  if (!file.startsWith(base + path.sep)) return { status: 404 };
+  return { file };
+}
 
 /** Serves the built renderer read-only from `root`; anything outside it is a 404. */
 export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
@@ -22,27 +43,31 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     res.writeHead(405).end();
     return;
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  let rel = decodeURIComponent(url.pathname);
-  if (rel.endsWith('/')) rel += 'index.html';
-  const file = path.resolve(root, '.' + rel);
-  if (!file.startsWith(path.resolve(root) + path.sep)) {
-    res.writeHead(404).end();
+  const target = resolveStaticPath(root, req.url ?? '/');
+  if ('status' in target) {
+    res.writeHead(target.status, { 'content-type': 'text/plain' }).end(target.status === 400 ? 'bad request' : 'not found');
     return;
   }
+  const { file } = target;
   fs.stat(file, (err, stat) => {
     if (err || !stat.isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
     res.writeHead(200, {
-      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': CONTENT_TYPES.get(path.extname(file)) ?? 'application/octet-stream',
       'content-length': stat.size,
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',
     });
-    if (req.method === 'HEAD') res.end();
-    else fs.createReadStream(file).pipe(res);
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    // A file that vanishes or becomes unreadable after stat ends this response only.
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   });
 }

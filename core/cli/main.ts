@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../app-info';
+import { resolveUserPath } from '../store';
 import { registerDicomCommands } from './commands/dicom';
 import { registerModelCommands } from './commands/model';
 import { registerTrainCommands } from './commands/train';
@@ -17,6 +18,13 @@ export function buildProgram(): Command {
   registerDicomCommands(program);
   registerModelCommands(program);
   registerTrainCommands(program);
+  // `-w '~/ws'` (quoted, or from a script): expand ~ as the shell would; relative paths keep meaning the cwd.
+  program.hook('preAction', (_root, action) => {
+    for (let cmd: Command | null = action; cmd; cmd = cmd.parent) {
+      const dir: unknown = cmd.getOptionValue('workspace');
+      if (typeof dir === 'string') cmd.setOptionValue('workspace', resolveUserPath(dir, { base: process.cwd() }));
+    }
+  });
   return program;
 }
 

@@ -20,3 +20,4 @@ export { splitFor, uidFromText, type ImportRecord, type ImportOptions, type Impo
 export { exportLabels, labelExportRows, hashUid, type LabelExportOptions, type LabelExportRow } from './export';
 export { importLabelCsv, type LabelCsvOptions, type LabelCsvReport } from './label-csv';
 export { parseCsv, csvLine, csvField, CsvError, type CsvTable } from './csv';
+export { resolveUserPath, type UserPathOptions } from './user-path';

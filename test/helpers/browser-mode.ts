@@ -9,10 +9,19 @@ export const CHROMIUM_PATH = process.env.MEDTUNE_CHROMIUM ?? '/usr/bin/chromium'
 /** The real `npm run web` server process (without its build step), and the URL it printed. */
 export interface RunningApp {
   url: string;
+  port: number;
+  token: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Sends `signal` (SIGTERM by default) and resolves with the exit code once the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Starts core/bridge/web-main.ts exactly as the "web" script runs it (one process, `node --import tsx`).
+ * `env` adds variables, e.g. MEDTUNE_RENDERER_DIR for a stand-in renderer or HOME for `~` expansion.
+ */
 export async function startBrowserMode(env: Record<string, string> = {}): Promise<RunningApp> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'core/bridge/web-main.ts'], {
     cwd: REPO_ROOT,
@@ -20,32 +29,39 @@ export async function startBrowserMode(env: Record<string, string> = {}): Promis
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`browser mode did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
+    const poll = setInterval(() => {
       const match = output.match(/http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/);
       if (match) {
         clearTimeout(timer);
+        clearInterval(poll);
         resolve(match[0]);
       }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
+    }, 50);
+    void exited.then((code) => {
       clearTimeout(timer);
+      clearInterval(poll);
       reject(new Error(`browser mode exited with ${code}:\n${output}`));
     });
   });
+  const parsed = new URL(url);
   return {
     url,
+    port: Number(parsed.port),
+    token: parsed.searchParams.get('token')!,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    output: () => output,
+    stop: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
   };
 }
 
