@@ -116,14 +116,24 @@ export interface DecodedImage {
   voi: VoiTransform;
   palette?: Palette;
   metadata: ImageMetadata;
+  /**
+   * The pixel data ends early: `frames` holds only the frames that were complete (`numberOfFrames` counts those;
+   * `declaredFrames` is what the header promised). Absent for complete files.
+   */
+  truncated?: { declaredFrames: number; reason: string };
+  /** Non-fatal problems found while reading (e.g. a damaged trailing element). */
+  warnings?: string[];
 }
+
+/** Why a file could not be read; `too-large` is a decompression that would exceed the size the header allows. */
+export type ImagingErrorCode = 'unreadable' | 'no-pixel-data' | 'unsupported' | 'truncated' | 'corrupt' | 'too-large';
 
 /** A file that cannot be read, with the file and the reason; never thrown for programming errors. */
 export class ImagingError extends Error {
   constructor(
     readonly file: string,
     readonly reason: string,
-    readonly code: 'unreadable' | 'no-pixel-data' | 'unsupported' | 'truncated' | 'corrupt' = 'unreadable',
+    readonly code: ImagingErrorCode = 'unreadable',
   ) {
     super(`${file}: ${reason}`);
     this.name = 'ImagingError';

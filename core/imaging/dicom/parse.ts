@@ -2,9 +2,9 @@
  * Turns bytes into a dicom-parser DataSet: Part 10 files, files whose meta header lacks a transfer syntax,
  * and raw data sets without preamble or meta (ACR-NEMA style), whose encoding is inferred from the first element.
  */
-import { inflateRawSync } from 'node:zlib';
 import { dicomParser, type DataSet, type ParseDicomOptions } from './dicom-parser-lib';
 import { ImagingError } from '../types';
+import { inflateDataSet } from './inflate';
 import {
   DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
   EXPLICIT_VR_BIG_ENDIAN,
@@ -104,16 +104,13 @@ export function isDicom(bytes: Uint8Array): boolean {
   return inferTransferSyntax(bytes) !== undefined;
 }
 
-function inflateDataSet(bytes: Uint8Array, position: number, source: string): Uint8Array {
-  try {
-    const inflated = inflateRawSync(bytes.subarray(position));
-    const full = new Uint8Array(position + inflated.length);
-    full.set(bytes.subarray(0, position), 0);
-    full.set(inflated, position);
-    return full;
-  } catch (err) {
-    throw new ImagingError(source, `deflated data set cannot be inflated: ${(err as Error).message}`, 'corrupt');
-  }
+/** The bytes before `position` (preamble and meta) followed by the inflated data set, inflated under a size cap. */
+function withInflatedDataSet(bytes: Uint8Array, position: number, source: string): Uint8Array {
+  const inflated = inflateDataSet(bytes.subarray(position), source);
+  const full = new Uint8Array(position + inflated.length);
+  full.set(bytes.subarray(0, position), 0);
+  full.set(inflated, position);
+  return full;
 }
 
 /** dicom-parser throws strings, Errors, or `{ exception, dataSet }` with what it read before failing. */
@@ -149,7 +146,7 @@ export function parseDicomBytes(bytes: Uint8Array, source: string): ParsedDicom 
   if (preamble && meta.transferSyntaxUid) {
     input = bytes;
     options = {
-      inflater: (arr: Uint8Array, position: number) => inflateDataSet(arr, position, source),
+      inflater: (arr: Uint8Array, position: number) => withInflatedDataSet(arr, position, source),
     } as ParseDicomOptions;
   } else {
     // No usable meta header: parse the data set that follows it (or the whole file) with a known or guessed syntax.
@@ -163,7 +160,7 @@ export function parseDicomBytes(bytes: Uint8Array, source: string): ParsedDicom 
     }
     input = bytes.subarray(meta.end);
     if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
-      input = inflateDataSet(input, 0, source);
+      input = inflateDataSet(input, source);
       syntax = EXPLICIT_VR_LITTLE_ENDIAN;
     }
     options = { TransferSyntaxUID: syntax };
