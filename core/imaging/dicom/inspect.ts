@@ -31,6 +31,8 @@ function headerFields(header: DicomHeader, ds: DataSet): Record<string, unknown>
     // The data set's own SOP Class (the meta header's Media Storage SOP Class is not reported here).
     sopClassUid: ds.string('x00080016') || null,
     modality: header.metadata.modality ?? null,
+    // Decoded with the file's Specific Character Set.
+    patientName: header.metadata.patientName ?? null,
     rows: header.rows ?? null,
     columns: header.columns ?? null,
     numberOfFrames: header.numberOfFramesAttribute ?? null,
