@@ -139,3 +139,15 @@ export class ImagingError extends Error {
     this.name = 'ImagingError';
   }
 }
+
+/**
+ * A readable message for anything thrown: libraries throw strings, numbers (Emscripten), `{ exception }` objects
+ * (dicom-parser) or Errors with empty messages; none of these may surface as "undefined".
+ */
+export function describeThrown(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name || 'unknown error';
+  if (typeof err === 'string') return err || 'unknown error';
+  if (err && typeof err === 'object' && 'exception' in err) return describeThrown((err as { exception: unknown }).exception);
+  if (err === undefined || err === null) return 'unknown error (nothing was thrown)';
+  return String(err);
+}

@@ -1,5 +1,5 @@
 /** decodeDicom: bytes to stored values per frame plus the transforms and metadata the viewer needs. */
-import { ImagingError, type DecodedImage, type Photometric, type PixelArray } from '../types';
+import { describeThrown, ImagingError, type DecodedImage, type Photometric, type PixelArray } from '../types';
 import { decodeJpeg8Frame, jpegPrecision } from './codecs/jpeg-baseline';
 import { decodeJpeg12Frame } from './codecs/jpeg12';
 import { decodeJpegLosslessFrame } from './codecs/jpeg-lossless';
@@ -285,8 +285,7 @@ async function encapsulatedFrameSet(
       }
     } catch (err) {
       if (err instanceof ImagingError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new ImagingError(source, `${ts.name} frame ${f + 1} cannot be decoded: ${message}`, 'corrupt');
+      throw new ImagingError(source, `${ts.name} frame ${f + 1} cannot be decoded: ${describeThrown(err)}`, 'corrupt');
     }
     frames.push(frame);
   }
@@ -357,6 +356,6 @@ export async function decodeDicom(bytes: Uint8Array, source: string): Promise<De
   } catch (err) {
     if (err instanceof ImagingError) throw err;
     // A library or decoder bug must still name the file rather than escape as a TypeError.
-    throw new ImagingError(source, `cannot decode: ${err instanceof Error ? err.message : String(err)}`, 'corrupt');
+    throw new ImagingError(source, `cannot decode: ${describeThrown(err)}`, 'corrupt');
   }
 }
