@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeDicom, imageStats, inspectDicomFile } from '../../../../core/imaging/dicom';
+import { decodeDicom, imageStats, inspectDicomFile, readDicomHeader } from '../../../../core/imaging/dicom';
 import { ImagingError } from '../../../../core/imaging/types';
 import { DICOM_DIR, REPO_ROOT } from '../../../helpers/paths';
 import { runCli } from '../../../helpers/cli';
@@ -248,6 +248,58 @@ describe('Specific Character Set', () => {
     const parsed = JSON.parse(out) as Record<string, { patientName: string | null }>;
     expect(parsed['chrRuss.dcm'].patientName).toBe(expected![path.join(folder, 'chrRuss.dcm')]);
     expect(parsed['chrH32.dcm'].patientName).toBe(expected![path.join(folder, 'chrH32.dcm')]);
+  });
+});
+
+/** Sets and names pydicom writes (ISO 2022 escapes for Korean, JIS X 0212, mixed Latin/Cyrillic; single-byte sets; GBK). */
+const WRITTEN_BY_PYDICOM: Record<string, [string | string[], string]> = {
+  korean: [['', 'ISO 2022 IR 149'], 'Hong^Gildong=\u6d2a^\u5409\u6d1e=\ud64d^\uae38\ub3d9'],
+  jisX0212: [['', 'ISO 2022 IR 87', 'ISO 2022 IR 159'], 'Yamada^Tarou=\u4e02^\u5c71\u7530'],
+  latin1Cyrillic: [['ISO 2022 IR 100', 'ISO 2022 IR 144'], 'M\u00fcller^\u041b\u044e\u043a'],
+  latin2: ['ISO_IR 101', 'Dvo\u0159\u00e1k^Anton\u00edn'],
+  thai: ['ISO_IR 166', '\u0e2a\u0e21\u0e0a\u0e32\u0e22^\u0e43\u0e08\u0e14\u0e35'],
+  turkish: ['ISO_IR 148', '\u015eahin^A\u011fa'],
+  gbk: ['GBK', 'Wang^XiaoDong=\u738b^\u5c0f\u4e1c'],
+};
+
+/** Writes one file per case with pydicom and returns pydicom's own reading of PatientName and StudyDescription. */
+function writeWithPydicom(folder: string): Record<string, { patientName: string; studyDescription: string }> | undefined {
+  const script = [
+    'import sys, json, pydicom',
+    'from pydicom.dataset import Dataset, FileMetaDataset',
+    'cases = json.loads(sys.argv[2])',
+    'out = {}',
+    'for name, (charset, pn) in cases.items():',
+    '    ds = Dataset(); ds.file_meta = FileMetaDataset()',
+    "    ds.file_meta.TransferSyntaxUID = '1.2.840.10008.1.2.1'",
+    "    ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'",
+    "    ds.file_meta.MediaStorageSOPInstanceUID = '1.2.3.4'",
+    '    ds.is_little_endian = True; ds.is_implicit_VR = False',
+    "    ds.SpecificCharacterSet = charset; ds.PatientName = pn; ds.StudyDescription = pn.split('=')[-1].replace('^', ' ')",
+    "    f = sys.argv[1] + '/' + name + '.dcm'",
+    '    ds.save_as(f, write_like_original=False)',
+    '    back = pydicom.dcmread(f)',
+    "    out[name] = {'patientName': str(back.PatientName), 'studyDescription': back.StudyDescription}",
+    'print(json.dumps(out))',
+  ].join('\n');
+  try {
+    const output = execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, folder, JSON.stringify(WRITTEN_BY_PYDICOM)], { encoding: 'utf8' });
+    return JSON.parse(output) as Record<string, { patientName: string; studyDescription: string }>;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('Specific Character Set of files written by pydicom', () => {
+  const folder = mkdtempSync(path.join(work, 'charsets-'));
+  const expected = writeWithPydicom(folder);
+
+  it.skipIf(!expected)(`reads every name and description as pydicom does${expected ? '' : ' [skipped: /usr/bin/python3 with pydicom not found]'}`, () => {
+    expect(Object.keys(expected!)).toHaveLength(Object.keys(WRITTEN_BY_PYDICOM).length);
+    for (const [name, values] of Object.entries(expected!)) {
+      const { metadata } = readDicomHeader(new Uint8Array(readFileSync(path.join(folder, `${name}.dcm`))), name);
+      expect({ name, patientName: metadata.patientName, studyDescription: metadata.studyDescription }).toEqual({ name, ...values });
+    }
   });
 });
 
