@@ -1,7 +1,7 @@
 import { readImageBytes } from './read-bytes';
 import { detectPhotoFormat } from './photo/format';
 import { decodePhoto } from './photo/decode-photo';
-import { ImagingError, type DecodedImage } from './types';
+import { describeThrown, ImagingError, type DecodedImage } from './types';
 
 export type ImageFileKind = 'dicom' | 'photo';
 
@@ -38,7 +38,7 @@ export async function decodeImageBytes(bytes: Uint8Array, source: string): Promi
   } catch (err) {
     if (err instanceof ImagingError) throw err;
     // A decoder bug or an unexpected library error still has to say which file it was.
-    throw new ImagingError(source, `cannot decode: ${err instanceof Error ? err.message : String(err)}`, 'corrupt');
+    throw new ImagingError(source, `cannot decode: ${describeThrown(err)}`, 'corrupt');
   }
   throw new ImagingError(source, 'neither DICOM nor a JPEG, PNG, TIFF or GIF photo', 'unsupported');
 }

@@ -116,16 +116,38 @@ export interface DecodedImage {
   voi: VoiTransform;
   palette?: Palette;
   metadata: ImageMetadata;
+  /**
+   * The pixel data ends early: `frames` holds only the frames that were complete (`numberOfFrames` counts those;
+   * `declaredFrames` is what the header promised). Absent for complete files.
+   */
+  truncated?: { declaredFrames: number; reason: string };
+  /** Non-fatal problems found while reading (e.g. a damaged trailing element). */
+  warnings?: string[];
 }
+
+/** Why a file could not be read; `too-large` is a decompression that would exceed the size the header allows. */
+export type ImagingErrorCode = 'unreadable' | 'no-pixel-data' | 'unsupported' | 'truncated' | 'corrupt' | 'too-large';
 
 /** A file that cannot be read, with the file and the reason; never thrown for programming errors. */
 export class ImagingError extends Error {
   constructor(
     readonly file: string,
     readonly reason: string,
-    readonly code: 'unreadable' | 'no-pixel-data' | 'unsupported' | 'truncated' | 'corrupt' = 'unreadable',
+    readonly code: ImagingErrorCode = 'unreadable',
   ) {
     super(`${file}: ${reason}`);
     this.name = 'ImagingError';
   }
+}
+
+/**
+ * A readable message for anything thrown: libraries throw strings, numbers (Emscripten), `{ exception }` objects
+ * (dicom-parser) or Errors with empty messages; none of these may surface as "undefined".
+ */
+export function describeThrown(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name || 'unknown error';
+  if (typeof err === 'string') return err || 'unknown error';
+  if (err && typeof err === 'object' && 'exception' in err) return describeThrown((err as { exception: unknown }).exception);
+  if (err === undefined || err === null) return 'unknown error (nothing was thrown)';
+  return String(err);
 }

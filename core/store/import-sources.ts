@@ -34,6 +34,17 @@ const dicomParser: DicomParserApi =
     : ((dicomParserModule as unknown as { default: DicomParserApi }).default);
 
 const MAX_ZIP_ENTRY_BYTES = 2 * 1024 ** 3;
+/**
+ * A zip entry may inflate to at most this many times its compressed size (real DICOM and photos stay far below;
+ * a 1 MB entry of zeros that inflates to 1 GiB does not), except that entries up to ZIP_RATIO_FREE_BYTES always may.
+ */
+export const MAX_ZIP_ENTRY_RATIO = 200;
+export const ZIP_RATIO_FREE_BYTES = 64 * 1024 ** 2;
+
+/** The most bytes an entry may inflate to: its declared size, within the ratio and absolute limits. */
+export function zipEntryCap(compressedSize: number): number {
+  return Math.min(MAX_ZIP_ENTRY_BYTES, Math.max(ZIP_RATIO_FREE_BYTES, compressedSize * MAX_ZIP_ENTRY_RATIO));
+}
 
 /**
  * Expands folders (recursively, sorted), zip archives (entries read on demand), DICOMDIRs given
@@ -155,15 +166,32 @@ class ZipArchive {
     });
   }
 
+  /**
+   * The entry's bytes, never more than zipEntryCap: an entry that declares or produces more is refused with a
+   * `too-large` WorkspaceError as soon as the stream passes the cap (nothing beyond it is buffered).
+   */
   read(entry: yauzl.Entry): Promise<Buffer> {
-    if (entry.uncompressedSize > MAX_ZIP_ENTRY_BYTES) {
-      return Promise.reject(new Error(`zip entry is larger than ${MAX_ZIP_ENTRY_BYTES} bytes`));
-    }
+    const cap = zipEntryCap(entry.compressedSize);
+    const tooLarge = (what: string) =>
+      new WorkspaceError(
+        'too-large',
+        `zip entry ${entry.fileName} ${what} more than ${cap} bytes from ${entry.compressedSize} compressed (refused as a likely decompression bomb)`,
+      );
+    if (entry.uncompressedSize > cap) return Promise.reject(tooLarge(`declares ${entry.uncompressedSize} bytes,`));
     return new Promise((resolve, reject) => {
       this.zip.openReadStream(entry, (err, stream) => {
         if (err || !stream) return reject(err ?? new Error('cannot read entry'));
         const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
+        let total = 0;
+        stream.on('data', (c: Buffer) => {
+          total += c.length;
+          if (total > cap) {
+            stream.destroy();
+            reject(tooLarge('inflates to'));
+            return;
+          }
+          chunks.push(c);
+        });
         stream.on('error', reject);
         stream.on('end', () => resolve(Buffer.concat(chunks)));
       });

@@ -29,13 +29,14 @@ function formatStats(stats: unknown): string {
 }
 
 function formatLine(name: string, r: DicomInspection): string {
-  if (!r.readable) return `${name}: unreadable: ${r.error}`;
+  if (!r.readable) return `unreadable: ${String(r.error)}`;
   const ts = r.transferSyntaxName ?? `(no file meta, read as ${String(r.transferSyntaxInferred)})`;
   if (!r.pixelData) return `${name}: ${ts}, ${String(r.modality ?? '-')}, no pixel data`;
   const geometry = `${String(r.rows)}x${String(r.columns)}${r.numberOfFrames ? `x${String(r.numberOfFrames)}f` : ''}`;
   const head = `${name}: ${ts}, ${String(r.modality ?? '-')}, ${geometry}, ${String(r.photometricInterpretation)}, ${String(r.bitsAllocated)}/${String(r.bitsStored)} bits`;
-  if (!r.decodable) return `${head}: cannot decode: ${r.error}`;
-  return `${head} -> ${String(r.decoderOutputPhotometric)} ${formatStats(r.stored)}`;
+  if (!r.decodable) return `${head}: cannot decode: ${String(r.error)}`;
+  const cut = r.truncated ? ` (TRUNCATED: ${String(r.truncation)})` : '';
+  return `${head} -> ${String(r.decoderOutputPhotometric)} ${formatStats(r.stored)}${cut}`;
 }
 
 /** `medtune dicom inspect <file-or-folder> [--json]`. */
@@ -59,7 +60,10 @@ export function registerDicomCommands(program: Command): void {
       const results: Record<string, DicomInspection> = {};
       for (const file of files) {
         const name = isFolder ? path.relative(target, file).split(path.sep).join('/') : path.basename(file);
-        const result = await inspectDicomFile(file, name);
+        // inspectDicomFile reports failures in its result; the guard keeps one file from ever ending a folder scan.
+        const result = await inspectDicomFile(file, name).catch(
+          (err: unknown): DicomInspection => ({ readable: false, pixelData: false, error: `${name}: cannot be inspected (${String(err)})` }),
+        );
         results[name] = result;
         if (!opts.json) process.stdout.write(`${formatLine(name, result)}\n`);
       }

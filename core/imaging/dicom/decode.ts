@@ -1,11 +1,12 @@
 /** decodeDicom: bytes to stored values per frame plus the transforms and metadata the viewer needs. */
-import { ImagingError, type DecodedImage, type Photometric, type PixelArray } from '../types';
+import { describeThrown, ImagingError, type DecodedImage, type Photometric, type PixelArray } from '../types';
 import { decodeJpeg8Frame, jpegPrecision } from './codecs/jpeg-baseline';
 import { decodeJpeg12Frame } from './codecs/jpeg12';
 import { decodeJpegLosslessFrame } from './codecs/jpeg-lossless';
 import { decodeRleFrame } from './codecs/rle';
 import { decodeWithWasm, type WasmDecodeResult } from './codecs/wasm-codecs';
 import { encapsulatedFrames, TruncatedFragmentError } from './fragments';
+import { inflateRawCapped } from './inflate';
 import { findPixelDataElement, headerFromParsed, type DicomHeader } from './header';
 import { parseDicomBytes, type ParsedDicom } from './parse';
 import {
@@ -13,6 +14,7 @@ import {
   expandYbr422,
   pixelDtype,
   planarToInterleaved,
+  signExtend,
   swapBytes,
   typedFromLittleEndian,
   unpackBits,
@@ -100,45 +102,66 @@ interface FrameSet {
   photometric: Photometric;
   /** A codec reported lossy coding (J2K irreversible, JPEG-LS near > 0), or the syntax is lossy-only. */
   lossyCodec: boolean;
+  /** Set when the pixel data ends early and only the complete frames were decoded. */
+  truncatedReason?: string;
+}
+
+/** One frame of native (uncompressed) little-endian sample bytes into stored values, interleaved, full resolution. */
+function nativeFrame(bytes: Uint8Array, layout: PixelLayout): PixelArray {
+  if (layout.bitsAllocated === 1) return unpackBits(bytes, layout.rows * layout.columns * layout.samplesPerPixel);
+  const frame = typedFromLittleEndian(bytes, layout.dtype);
+  if (layout.photometric === 'YBR_FULL_422' && layout.samplesPerPixel === 3) return expandYbr422(frame, layout.rows, layout.columns);
+  if (layout.planar) return planarToInterleaved(frame, layout.samplesPerPixel);
+  return frame;
+}
+
+/** Bytes of one native frame as stored (1-bit data packed; YBR_FULL_422 two samples per pixel). */
+function nativeFrameBytes(layout: PixelLayout): number {
+  const pixels = layout.rows * layout.columns;
+  if (layout.bitsAllocated === 1) return Math.ceil((pixels * layout.samplesPerPixel) / 8);
+  const subsampled = layout.photometric === 'YBR_FULL_422' && layout.samplesPerPixel === 3;
+  return (subsampled ? pixels * 2 : pixels * layout.samplesPerPixel) * bytesPerElement(layout.dtype);
 }
 
 function nativeFrames(parsed: ParsedDicom, layout: PixelLayout, ts: TransferSyntaxInfo, source: string): FrameSet {
   const { element } = findPixelDataElement(parsed.dataSet)!;
-  const all = (parsed.dataSet.byteArray as Uint8Array).subarray(element.dataOffset, element.dataOffset + element.length);
-  const pixelsPerFrame = layout.rows * layout.columns;
-  const samplesPerFrame = pixelsPerFrame * layout.samplesPerPixel;
+  const byteArray = parsed.dataSet.byteArray as Uint8Array;
+  const all = byteArray.subarray(element.dataOffset, element.dataOffset + element.length);
+  const samplesPerFrame = layout.rows * layout.columns * layout.samplesPerPixel;
   const frames: PixelArray[] = [];
 
   if (layout.bitsAllocated === 1) {
+    // Bits run across frame boundaries, so frames are cut from one unpacked run.
     const needed = Math.ceil((samplesPerFrame * layout.frames) / 8);
-    if (all.length < needed) throw truncated(source, all.length, needed);
-    const bits = unpackBits(all, samplesPerFrame * layout.frames);
-    for (let f = 0; f < layout.frames; f++) frames.push(bits.slice(f * samplesPerFrame, (f + 1) * samplesPerFrame));
-    return { frames, photometric: layout.photometric as Photometric, lossyCodec: false };
+    const complete = Math.min(layout.frames, Math.floor((all.length * 8) / samplesPerFrame));
+    if (complete === 0) throw truncated(source, all.length, needed);
+    const bits = unpackBits(all, samplesPerFrame * complete);
+    for (let f = 0; f < complete; f++) frames.push(bits.slice(f * samplesPerFrame, (f + 1) * samplesPerFrame));
+    const truncatedReason = complete < layout.frames ? truncatedMessage(all.length, needed, complete, layout.frames) : undefined;
+    return { frames, photometric: layout.photometric as Photometric, lossyCodec: false, truncatedReason };
   }
 
   const width = bytesPerElement(layout.dtype);
-  const subsampled = layout.photometric === 'YBR_FULL_422' && layout.samplesPerPixel === 3;
-  const storedSamples = subsampled ? pixelsPerFrame * 2 : samplesPerFrame;
-  const frameBytes = storedSamples * width;
+  const frameBytes = nativeFrameBytes(layout);
   const needed = frameBytes * layout.frames;
-  if (all.length < needed) throw truncated(source, all.length, needed);
-  const data = all.slice(0, needed);
+  const complete = Math.min(layout.frames, Math.floor(all.length / frameBytes));
+  if (complete === 0) throw truncated(source, all.length, needed);
+  const data = all.slice(0, complete * frameBytes);
   if (ts.bigEndian) {
     // 8-bit data in an OW element is still byte-swapped as 16-bit words.
     swapBytes(data, width === 1 && element.vr === 'OW' ? 2 : width);
   }
-  for (let f = 0; f < layout.frames; f++) {
-    let frame = typedFromLittleEndian(data.subarray(f * frameBytes, (f + 1) * frameBytes), layout.dtype);
-    if (subsampled) frame = expandYbr422(frame, layout.rows, layout.columns);
-    else if (layout.planar) frame = planarToInterleaved(frame, layout.samplesPerPixel);
-    frames.push(frame);
-  }
-  return { frames, photometric: layout.photometric as Photometric, lossyCodec: false };
+  for (let f = 0; f < complete; f++) frames.push(nativeFrame(data.subarray(f * frameBytes, (f + 1) * frameBytes), layout));
+  const truncatedReason = complete < layout.frames ? truncatedMessage(all.length, needed, complete, layout.frames) : undefined;
+  return { frames, photometric: layout.photometric as Photometric, lossyCodec: false, truncatedReason };
+}
+
+function truncatedMessage(have: number, need: number, complete: number, declared: number): string {
+  return `pixel data is truncated: ${have} bytes, expected ${need}; decoded the ${complete} complete frame(s) of ${declared}`;
 }
 
 function truncated(source: string, have: number, need: number): ImagingError {
-  return new ImagingError(source, `pixel data is truncated: ${have} bytes, expected ${need}`, 'truncated');
+  return new ImagingError(source, `pixel data is truncated: ${have} bytes, expected ${need} (not even one complete frame)`, 'truncated');
 }
 
 /** Codec output (8- or 16-bit samples, signed or not) into the file's stored dtype, interleaved. */
@@ -173,24 +196,43 @@ async function encapsulatedFrameSet(
     throw new ImagingError(source, `${ts.name} pixel data is not encapsulated (no fragments)`, 'corrupt');
   }
   let encoded: Uint8Array[];
+  let truncatedReason: string | undefined;
   try {
-    encoded = encapsulatedFrames(parsed.dataSet, element, layout.frames);
+    const found = encapsulatedFrames(parsed.dataSet, element, layout.frames);
+    encoded = found.frames;
+    if (found.truncatedBy) {
+      if (encoded.length === 0) throw found.truncatedBy;
+      truncatedReason = `pixel data is truncated: ${found.truncatedBy.message}; decoded the ${encoded.length} complete frame(s) of ${layout.frames}`;
+    }
   } catch (err) {
-    if (err instanceof TruncatedFragmentError) throw new ImagingError(source, `pixel data is truncated: ${err.message}`, 'truncated');
+    if (err instanceof TruncatedFragmentError) {
+      throw new ImagingError(source, `pixel data is truncated: ${err.message} (not even one complete frame)`, 'truncated');
+    }
     throw err;
   }
-  if (encoded.length < layout.frames) {
-    throw new ImagingError(source, `pixel data holds ${encoded.length} frame(s), Number of Frames says ${layout.frames}`, 'truncated');
+  if (encoded.length < layout.frames && !truncatedReason) {
+    if (encoded.length === 0) throw new ImagingError(source, `pixel data holds no frame, Number of Frames says ${layout.frames}`, 'truncated');
+    truncatedReason = `pixel data holds ${encoded.length} frame(s), Number of Frames says ${layout.frames}; decoded those`;
   }
   const isYbr = layout.photometric.startsWith('YBR');
   let photometric = layout.photometric as Photometric;
   let lossyCodec = false;
   const frames: PixelArray[] = [];
-  for (let f = 0; f < layout.frames; f++) {
+  for (let f = 0; f < encoded.length; f++) {
     const stream = encoded[f];
     let frame: PixelArray;
     try {
       switch (ts.encoding) {
+        case 'deflate': {
+          // Each frame is a raw deflate stream of native little-endian samples; it may not inflate past one frame.
+          const frameBytes = nativeFrameBytes(layout);
+          const inflated = inflateRawCapped(stream, frameBytes + 1, source, `deflated frame ${f + 1}`);
+          if (inflated.length < frameBytes) {
+            throw new ImagingError(source, `deflated frame ${f + 1} holds ${inflated.length} bytes, expected ${frameBytes}`, 'corrupt');
+          }
+          frame = nativeFrame(inflated.subarray(0, frameBytes), layout);
+          break;
+        }
         case 'rle': {
           const bytes = decodeRleFrame(stream, layout.rows, layout.columns, layout.samplesPerPixel, layout.bitsAllocated);
           frame = typedFromLittleEndian(bytes, layout.dtype);
@@ -227,6 +269,11 @@ async function encapsulatedFrameSet(
         case 'htj2k': {
           const result = await decodeJ2k(stream, ts.encoding === 'htj2k');
           frame = toStoredFrame(result, layout, source);
+          if (layout.signed && !result.info.isSigned) {
+            // The header is authoritative (as in pydicom and GDCM): unsigned codestream samples become two's
+            // complement of the codestream precision (the Bits Stored of a consistent file).
+            signExtend(frame as Int8Array | Int16Array | Int32Array, result.info.bitsPerSample || layout.bitsStored);
+          }
           if (layout.samplesPerPixel === 3 && (ts.encoding === 'htj2k' || !isYbr || layout.photometric === 'YBR_RCT' || layout.photometric === 'YBR_ICT')) {
             photometric = 'RGB';
           }
@@ -238,15 +285,14 @@ async function encapsulatedFrameSet(
       }
     } catch (err) {
       if (err instanceof ImagingError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new ImagingError(source, `${ts.name} frame ${f + 1} cannot be decoded: ${message}`, 'corrupt');
+      throw new ImagingError(source, `${ts.name} frame ${f + 1} cannot be decoded: ${describeThrown(err)}`, 'corrupt');
     }
     frames.push(frame);
   }
   if (photometric === 'YBR_PARTIAL_420' as string || photometric === 'YBR_PARTIAL_422' as string || photometric === 'YBR_RCT' as string || photometric === 'YBR_ICT' as string) {
     throw new ImagingError(source, `${layout.photometric} with ${ts.name} is not supported`, 'unsupported');
   }
-  return { frames, photometric, lossyCodec };
+  return { frames, photometric, lossyCodec, truncatedReason };
 }
 
 /**
@@ -293,6 +339,12 @@ export async function decodeParsed(parsed: ParsedDicom, header: DicomHeader): Pr
     voi: readVoiTransform(parsed.dataSet, layout.signed),
     ...(palette ? { palette } : {}),
     metadata: header.metadata,
+    ...(frameSet.truncatedReason
+      ? { truncated: { declaredFrames: layout.frames, reason: frameSet.truncatedReason }, numberOfFrames: frameSet.frames.length }
+      : {}),
+    ...(header.warnings.length > 0 || frameSet.truncatedReason
+      ? { warnings: [...header.warnings, ...(frameSet.truncatedReason ? [frameSet.truncatedReason] : [])] }
+      : {}),
   };
 }
 
@@ -304,6 +356,6 @@ export async function decodeDicom(bytes: Uint8Array, source: string): Promise<De
   } catch (err) {
     if (err instanceof ImagingError) throw err;
     // A library or decoder bug must still name the file rather than escape as a TypeError.
-    throw new ImagingError(source, `cannot decode: ${err instanceof Error ? err.message : String(err)}`, 'corrupt');
+    throw new ImagingError(source, `cannot decode: ${describeThrown(err)}`, 'corrupt');
   }
 }

@@ -1,6 +1,7 @@
 /** Header-only reading: identity, study/series facts and Image Pixel attributes, without decoding pixels. */
 import type { ImageMetadata } from '../types';
 import type { DataSet, Element } from './dicom-parser-lib';
+import { characterSets, readText } from './charset';
 import { parseDicomBytes, type ParsedDicom } from './parse';
 import { finiteFloat, floatList } from './transforms';
 import { describeTransferSyntax } from './transfer-syntax';
@@ -74,26 +75,29 @@ const ushort = (ds: DataSet, tag: string): number | undefined => {
 
 export function readMetadata(ds: DataSet, transferSyntaxUid: string): ImageMetadata {
   const spacing = floatList(ds, 'x00280030');
+  // Names and descriptions follow Specific Character Set (0008,0005); codes and UIDs are plain ASCII.
+  const codecs = characterSets(ds);
+  const short = (tag: string) => readText(ds, tag, codecs, 'short');
   const metadata: ImageMetadata = {
     sopClassUid: text(ds, 'x00080016') ?? text(ds, 'x00020002'),
     sopInstanceUid: text(ds, 'x00080018') ?? text(ds, 'x00020003'),
     studyInstanceUid: text(ds, 'x0020000d'),
     seriesInstanceUid: text(ds, 'x0020000e'),
-    patientId: text(ds, 'x00100020'),
-    patientName: text(ds, 'x00100010'),
+    patientId: short('x00100020'),
+    patientName: readText(ds, 'x00100010', codecs, 'PN'),
     patientBirthDate: text(ds, 'x00100030'),
     patientSex: text(ds, 'x00100040'),
     studyDate: text(ds, 'x00080020'),
     studyTime: text(ds, 'x00080030'),
-    studyDescription: text(ds, 'x00081030'),
-    seriesDescription: text(ds, 'x0008103e'),
+    studyDescription: short('x00081030'),
+    seriesDescription: short('x0008103e'),
     seriesNumber: intValue(ds, 'x00200011'),
     instanceNumber: intValue(ds, 'x00200013'),
-    accessionNumber: text(ds, 'x00080050'),
+    accessionNumber: short('x00080050'),
     modality: text(ds, 'x00080060'),
     bodyPart: text(ds, 'x00180015'),
-    institutionName: text(ds, 'x00080080'),
-    manufacturer: text(ds, 'x00080070'),
+    institutionName: short('x00080080'),
+    manufacturer: short('x00080070'),
     transferSyntaxUid,
     pixelSpacing: spacing.length >= 2 ? [spacing[0], spacing[1]] : undefined,
     sliceThickness: finiteFloat(ds, 'x00180050'),

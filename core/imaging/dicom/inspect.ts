@@ -3,7 +3,7 @@ import { readImageBytes } from '../read-bytes';
  * One file's facts and decoded-pixel statistics with the field names and conventions of
  * shared/data/dicom/reference.json, so `medtune dicom inspect --json` output can be diffed against it.
  */
-import { ImagingError, type DecodedImage } from '../types';
+import { describeThrown, ImagingError, type DecodedImage } from '../types';
 import { decodeParsed } from './decode';
 import type { DataSet } from './dicom-parser-lib';
 import { headerFromParsed, type DicomHeader } from './header';
@@ -31,6 +31,8 @@ function headerFields(header: DicomHeader, ds: DataSet): Record<string, unknown>
     // The data set's own SOP Class (the meta header's Media Storage SOP Class is not reported here).
     sopClassUid: ds.string('x00080016') || null,
     modality: header.metadata.modality ?? null,
+    // Decoded with the file's Specific Character Set.
+    patientName: header.metadata.patientName ?? null,
     rows: header.rows ?? null,
     columns: header.columns ?? null,
     numberOfFrames: header.numberOfFramesAttribute ?? null,
@@ -99,6 +101,12 @@ function storedColorSpace(image: DecodedImage, header: DicomHeader): string {
   return `RGB (DICOM PI ${pi})`;
 }
 
+/** "<file>: <reason>" for any failure, so a folder listing says which file failed and why. */
+function failureSentence(err: unknown, source: string): string {
+  if (err instanceof ImagingError) return err.message;
+  return `${source}: cannot be inspected (${describeThrown(err)})`;
+}
+
 async function inspectParsed(parsed: ParsedDicom, source: string): Promise<DicomInspection> {
   const header = headerFromParsed(parsed, source);
   const fields = headerFields(header, parsed.dataSet);
@@ -116,21 +124,28 @@ async function inspectParsed(parsed: ParsedDicom, source: string): Promise<Dicom
       frame0,
       modalityStats: modalityStats(image, stored, parsed.dataSet),
       storedColorSpace: storedColorSpace(image, header),
+      ...(image.truncated ? { truncated: true, truncation: image.truncated.reason } : {}),
+      ...(image.warnings ? { warnings: image.warnings } : {}),
     };
   } catch (err) {
-    const message = err instanceof ImagingError ? err.reason : err instanceof Error ? err.message : String(err);
-    return { ...fields, readable: true, decodable: false, stored: null, frame0: null, decoder: null, error: message };
+    return { ...fields, readable: true, decodable: false, stored: null, frame0: null, decoder: null, error: failureSentence(err, source) };
   }
 }
 
+/** Never throws: a file that cannot be read gives `{ readable: false, error }` with a sentence naming it. */
 export async function inspectDicomBytes(bytes: Uint8Array, source: string): Promise<DicomInspection> {
   let parsed: ParsedDicom;
   try {
     parsed = parseDicomBytes(bytes, source);
   } catch (err) {
-    return { readable: false, pixelData: false, error: err instanceof ImagingError ? err.reason : String(err) };
+    return { readable: false, pixelData: false, error: failureSentence(err, source) };
   }
-  return inspectParsed(parsed, source);
+  try {
+    return await inspectParsed(parsed, source);
+  } catch (err) {
+    // A header value that still defeats the parser: report it rather than abort a folder scan.
+    return { readable: false, pixelData: false, error: failureSentence(err, source) };
+  }
 }
 
 export async function inspectDicomFile(filePath: string, source = filePath): Promise<DicomInspection> {
@@ -138,7 +153,7 @@ export async function inspectDicomFile(filePath: string, source = filePath): Pro
   try {
     bytes = await readImageBytes(filePath);
   } catch (err) {
-    return { readable: false, pixelData: false, error: (err as ImagingError).reason };
+    return { readable: false, pixelData: false, error: failureSentence(err, source) };
   }
   return inspectDicomBytes(bytes, source);
 }

@@ -2,9 +2,9 @@
  * Turns bytes into a dicom-parser DataSet: Part 10 files, files whose meta header lacks a transfer syntax,
  * and raw data sets without preamble or meta (ACR-NEMA style), whose encoding is inferred from the first element.
  */
-import { inflateRawSync } from 'node:zlib';
 import { dicomParser, type DataSet, type ParseDicomOptions } from './dicom-parser-lib';
-import { ImagingError } from '../types';
+import { describeThrown, ImagingError } from '../types';
+import { inflateDataSet } from './inflate';
 import {
   DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
   EXPLICIT_VR_BIG_ENDIAN,
@@ -104,28 +104,43 @@ export function isDicom(bytes: Uint8Array): boolean {
   return inferTransferSyntax(bytes) !== undefined;
 }
 
-function inflateDataSet(bytes: Uint8Array, position: number, source: string): Uint8Array {
-  try {
-    const inflated = inflateRawSync(bytes.subarray(position));
-    const full = new Uint8Array(position + inflated.length);
-    full.set(bytes.subarray(0, position), 0);
-    full.set(inflated, position);
-    return full;
-  } catch (err) {
-    throw new ImagingError(source, `deflated data set cannot be inflated: ${(err as Error).message}`, 'corrupt');
-  }
+/** The bytes before `position` (preamble and meta) followed by the inflated data set, inflated under a size cap. */
+function withInflatedDataSet(bytes: Uint8Array, position: number, source: string): Uint8Array {
+  const inflated = inflateDataSet(bytes.subarray(position), source);
+  const full = new Uint8Array(position + inflated.length);
+  full.set(bytes.subarray(0, position), 0);
+  full.set(inflated, position);
+  return full;
 }
 
 /** dicom-parser throws strings, Errors, or `{ exception, dataSet }` with what it read before failing. */
 function describeParserError(err: unknown): { message: string; partial?: DataSet } {
-  if (typeof err === 'string') return { message: err };
-  if (err instanceof Error) return { message: err.message };
-  if (err && typeof err === 'object' && 'exception' in err) {
-    const inner = describeParserError((err as { exception: unknown }).exception);
-    const partial = (err as { dataSet?: DataSet }).dataSet;
-    return { message: inner.message, partial };
+  const partial = err && typeof err === 'object' && 'exception' in err ? (err as { dataSet?: DataSet }).dataSet : undefined;
+  // dicom-parser prefixes its messages with the function name ("dicomParser.readFixedString: ...").
+  const message = describeThrown(err).replace(/^dicomParser\.\w+: /, '');
+  return { message, partial };
+}
+
+/** The ImagingError thrown inside a dicom-parser callback (the inflater), if that is what failed. */
+function innerImagingError(err: unknown): ImagingError | undefined {
+  if (err instanceof ImagingError) return err;
+  if (err && typeof err === 'object' && 'exception' in err) return innerImagingError((err as { exception: unknown }).exception);
+  return undefined;
+}
+
+/**
+ * Drops top-level elements whose value runs past the end of the bytes (a cut or damaged file), so later reads
+ * cannot fail; pixel data stays, as decoding reports how much of it is there.
+ */
+function dropCutElements(dataSet: DataSet, warnings: string[]): void {
+  const length = (dataSet.byteArray as Uint8Array).length;
+  for (const [tag, element] of Object.entries(dataSet.elements)) {
+    if (tag.startsWith('x7fe0')) continue;
+    if (element.dataOffset + element.length > length || element.dataOffset > length) {
+      delete dataSet.elements[tag];
+      warnings.push(`element (${tag.slice(1, 5)},${tag.slice(5)}) runs past the end of the file and was ignored`);
+    }
   }
-  return { message: String(err) };
 }
 
 function countTopLevel(dataSet: DataSet): number {
@@ -149,7 +164,7 @@ export function parseDicomBytes(bytes: Uint8Array, source: string): ParsedDicom 
   if (preamble && meta.transferSyntaxUid) {
     input = bytes;
     options = {
-      inflater: (arr: Uint8Array, position: number) => inflateDataSet(arr, position, source),
+      inflater: (arr: Uint8Array, position: number) => withInflatedDataSet(arr, position, source),
     } as ParseDicomOptions;
   } else {
     // No usable meta header: parse the data set that follows it (or the whole file) with a known or guessed syntax.
@@ -163,7 +178,7 @@ export function parseDicomBytes(bytes: Uint8Array, source: string): ParsedDicom 
     }
     input = bytes.subarray(meta.end);
     if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
-      input = inflateDataSet(input, 0, source);
+      input = inflateDataSet(input, source);
       syntax = EXPLICIT_VR_LITTLE_ENDIAN;
     }
     options = { TransferSyntaxUID: syntax };
@@ -173,15 +188,17 @@ export function parseDicomBytes(bytes: Uint8Array, source: string): ParsedDicom 
   try {
     dataSet = dicomParser.parseDicom(input, options);
   } catch (err) {
+    const inner = innerImagingError(err);
+    if (inner) throw inner;
     const { message, partial } = describeParserError(err);
-    if (err instanceof ImagingError) throw err;
     if (!partial || countTopLevel(partial) === 0) {
-      throw new ImagingError(source, `not readable as DICOM: ${message}`, 'unreadable');
+      throw new ImagingError(source, `not readable as DICOM (${message})`, 'unreadable');
     }
     // Keep what was read: a damaged trailing element (typically truncated pixel data) still leaves usable metadata.
-    warnings.push(`parsing stopped early: ${message}`);
+    warnings.push(`parsing stopped early (${message}); the elements before that point were kept`);
     dataSet = partial;
   }
+  dropCutElements(dataSet, warnings);
   if (countTopLevel(dataSet) === 0) {
     throw new ImagingError(source, 'no DICOM data elements found', 'unreadable');
   }

@@ -97,3 +97,24 @@ export function expandYbr422<T extends PixelArray>(packed: T, rows: number, colu
   }
   return out;
 }
+
+/**
+ * Reinterprets unsigned `bits`-bit samples as two's complement in place (e.g. 12-bit 4095 -> -1), for codestreams
+ * that say unsigned where the DICOM header says signed. Bits above `bits` are ignored.
+ */
+export function signExtend(values: Int8Array | Int16Array | Int32Array, bits: number): void {
+  const shift = values.BYTES_PER_ELEMENT * 8 - bits;
+  if (shift <= 0) return;
+  // Shift left into the sign bit of the container, then arithmetically right again.
+  if (values instanceof Int32Array) {
+    for (let i = 0; i < values.length; i++) values[i] = (values[i] << shift) >> shift;
+    return;
+  }
+  const mask = (1 << bits) - 1;
+  const signBit = 1 << (bits - 1);
+  const wrap = 1 << bits;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] & mask;
+    values[i] = v & signBit ? v - wrap : v;
+  }
+}

@@ -8,7 +8,9 @@ export type PixelEncoding =
   | 'jpeg-lossless'
   | 'jpeg-ls'
   | 'jpeg-2000'
-  | 'htj2k';
+  | 'htj2k'
+  /** Deflated Image Frame Compression: one raw deflate stream of native samples per frame. */
+  | 'deflate';
 
 export interface TransferSyntaxInfo {
   uid: string;
@@ -24,6 +26,7 @@ export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const EXPLICIT_VR_BIG_ENDIAN = '1.2.840.10008.1.2.2';
 export const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
+export const DEFLATED_IMAGE_FRAME_COMPRESSION = '1.2.840.10008.1.2.8.1';
 
 const SYNTAXES: TransferSyntaxInfo[] = [
   { uid: IMPLICIT_VR_LITTLE_ENDIAN, name: 'Implicit VR Little Endian', encoding: 'native', lossy: false },
@@ -37,6 +40,7 @@ const SYNTAXES: TransferSyntaxInfo[] = [
   },
   { uid: EXPLICIT_VR_BIG_ENDIAN, name: 'Explicit VR Big Endian', encoding: 'native', lossy: false, bigEndian: true },
   { uid: '1.2.840.10008.1.2.5', name: 'RLE Lossless', encoding: 'rle', lossy: false },
+  { uid: DEFLATED_IMAGE_FRAME_COMPRESSION, name: 'Deflated Image Frame Compression', encoding: 'deflate', lossy: false },
   { uid: '1.2.840.10008.1.2.4.50', name: 'JPEG Baseline (Process 1)', encoding: 'jpeg-baseline', lossy: true },
   { uid: '1.2.840.10008.1.2.4.51', name: 'JPEG Extended (Process 2 & 4)', encoding: 'jpeg-extended', lossy: true },
   { uid: '1.2.840.10008.1.2.4.57', name: 'JPEG Lossless, Non-Hierarchical (Process 14)', encoding: 'jpeg-lossless', lossy: false },
