@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 
-// The renderer is a static bundle: loaded from file:// by Electron and from 127.0.0.1 in browser mode.
+// The renderer is a static bundle: served as app://medtune/ by Electron and from 127.0.0.1 in browser mode.
 export default defineConfig({
   root: 'renderer',
   base: './',

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session as electronSession, shell } from 'electron';
 import { APP_NAME, APP_VERSION } from '../core/app-info';
 import { createHandlers } from '../core/app/handlers';
 import { AppSession } from '../core/app/session';
@@ -8,12 +7,12 @@ import { choosePaths } from './dialogs';
 import { forwardEvents, registerIpcHandlers } from './ipc';
 import { aboutDetail, installApplicationMenu } from './menu';
 import { utilityProcessTrainer } from './trainer-process';
-import { ELECTRON_CSP, isAppUrl, secureWebPreferences } from './security';
+import { APP_INDEX_URL, isAppUrl, registerAppScheme, serveAppProtocol } from './app-protocol';
+import { openExternalLink } from './external-links';
+import { ELECTRON_CSP, isAllowedRequest, secureWebPreferences } from './security';
 
-// Built by scripts/build-electron.mjs into dist/electron/; the renderer into dist/renderer/.
-const distDir = path.resolve(__dirname, '..');
-const rendererIndex = path.join(distDir, 'renderer', 'index.html');
-const rendererUrl = pathToFileURL(rendererIndex).href;
+// Built by scripts/build-electron.mjs into dist/electron/; the renderer into dist/renderer/, served as app://medtune/.
+const rendererDir = path.join(path.resolve(__dirname, '..'), 'renderer');
 
 let mainWindow: BrowserWindow | null = null;
 // The trainer runs in an Electron utility process, never in the main process. Native dialogs open over the window.
@@ -44,12 +43,13 @@ export function createMainWindow(): BrowserWindow {
     title: 'MedTune',
     webPreferences: secureWebPreferences(path.join(__dirname, 'preload.cjs')),
   });
-  // No remote content: block navigation and new windows; open external links in the OS browser only if https.
+  // No remote content: navigation stays on app://medtune; new windows are refused, and only
+  // allow-listed https links go to the OS browser.
   win.webContents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, rendererUrl)) event.preventDefault();
+    if (!isAppUrl(url)) event.preventDefault();
   });
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    openExternalLink(shell, url);
     return { action: 'deny' };
   });
   win.once('ready-to-show', () => win.show());
@@ -58,7 +58,7 @@ export function createMainWindow(): BrowserWindow {
     stopEvents();
     if (mainWindow === win) mainWindow = null;
   });
-  void win.loadFile(rendererIndex);
+  void win.loadURL(APP_INDEX_URL);
   return win;
 }
 
@@ -68,14 +68,15 @@ function hardenSession(): void {
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [ELECTRON_CSP] } });
   });
-  // Nothing leaves the workstation: refuse every request that is not the app's own files or devtools.
+  // Nothing leaves the workstation and no file: URL is read: only app://medtune, devtools and data: pass.
   ses.webRequest.onBeforeRequest((details, callback) => {
-    const allowed = details.url.startsWith('file://') || details.url.startsWith('devtools://') || details.url.startsWith('data:');
-    callback({ cancel: !allowed });
+    callback({ cancel: !isAllowedRequest(details.url) });
   });
 }
 
 export function bootstrap(): void {
+  // Privileged schemes can only be registered before 'ready'.
+  registerAppScheme(protocol);
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return;
@@ -94,6 +95,7 @@ export function bootstrap(): void {
     app.quit();
   });
   void app.whenReady().then(() => {
+    serveAppProtocol(protocol, rendererDir);
     hardenSession();
     // Menu commands travel like every other event: the session's bus, forwarded to the window.
     installApplicationMenu(Menu, {
@@ -102,7 +104,7 @@ export function bootstrap(): void {
       send: (command) => appSession.events.emit('desktop.command', { command }),
       showAbout,
     });
-    registerIpcHandlers(ipcMain, createHandlers(appSession), (event) => isAppUrl(event.senderFrame?.url ?? '', rendererUrl));
+    registerIpcHandlers(ipcMain, createHandlers(appSession), (event) => isAppUrl(event.senderFrame?.url ?? ''));
     mainWindow = createMainWindow();
   });
 }

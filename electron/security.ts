@@ -1,5 +1,6 @@
 import { CONTENT_SECURITY_POLICY } from '../core/app/csp';
 import type { BrowserWindowConstructorOptions } from 'electron';
+import { isAppUrl } from './app-protocol';
 
 /** Web preferences every MedTune window uses: the renderer gets the contract and nothing of Node. */
 export function secureWebPreferences(preloadPath: string): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
@@ -20,13 +21,12 @@ export function secureWebPreferences(preloadPath: string): NonNullable<BrowserWi
 /** The app's CSP, also sent as a header by the Electron session. */
 export const ELECTRON_CSP = CONTENT_SECURITY_POLICY;
 
-/** Only the app's own files may be shown; everything else (http, https, other files) is refused. */
-export function isAppUrl(url: string, rendererIndexUrl: string): boolean {
-  try {
-    const target = new URL(url);
-    const base = new URL(rendererIndexUrl);
-    return target.protocol === base.protocol && target.pathname.startsWith(base.pathname.replace(/[^/]*$/, ''));
-  } catch {
-    return false;
-  }
+/**
+ * The session's request filter: nothing leaves the workstation and nothing outside the renderer
+ * folder is read. Only the app's own origin, the developer tools and inline data: URLs pass;
+ * file: (local or a network share), http(s), ws and every other scheme are cancelled.
+ */
+export function isAllowedRequest(url: string): boolean {
+  if (isAppUrl(url)) return true;
+  return url.startsWith('devtools://') || url.startsWith('data:');
 }

@@ -20,6 +20,11 @@ const state = vi.hoisted(() => ({
   permissionHook: undefined as undefined | ((wc: unknown, p: string, cb: (ok: boolean) => void) => void),
   quit: 0,
   isPackaged: false,
+  /** Order of protocol registration and readiness: privileged schemes must come before 'ready'. */
+  timeline: [] as string[],
+  privilegedSchemes: undefined as undefined | Array<{ scheme: string; privileges: Record<string, boolean> }>,
+  protocolHandlers: new Map<string, (request: Request) => Promise<Response>>(),
+  openExternal: vi.fn(),
   menuTemplate: undefined as undefined | Array<Record<string, unknown>>,
   appMenu: undefined as unknown,
   openDialog: vi.fn(),
@@ -50,8 +55,8 @@ vi.mock('electron', () => {
     once() {}
     on() {}
     show() {}
-    loadFile(file: string) {
-      (this as unknown as { _entry: { loaded?: string } })._entry.loaded = file;
+    loadURL(url: string) {
+      (this as unknown as { _entry: { loaded?: string } })._entry.loaded = url;
       return Promise.resolve();
     }
   }
@@ -60,7 +65,10 @@ vi.mock('electron', () => {
       requestSingleInstanceLock: () => state.lock,
       quit: () => state.quit++,
       on: (name: string, fn: Listener) => (state.appListeners[name] = fn),
-      whenReady: () => Promise.resolve(),
+      whenReady: () => {
+        state.timeline.push('whenReady');
+        return Promise.resolve().then(() => state.timeline.push('ready'));
+      },
       get isPackaged() {
         return state.isPackaged;
       },
@@ -78,6 +86,16 @@ vi.mock('electron', () => {
       showMessageBox: (...args: unknown[]) => state.messageBox(...args),
     },
     BrowserWindow,
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: never) => {
+        state.timeline.push('registerSchemesAsPrivileged');
+        state.privilegedSchemes = schemes;
+      },
+      handle: (scheme: string, fn: (request: Request) => Promise<Response>) => {
+        state.timeline.push(`handle:${scheme}`);
+        state.protocolHandlers.set(scheme, fn);
+      },
+    },
     ipcMain: { handle: (name: string, fn: (...args: unknown[]) => unknown) => state.handlers.set(name, fn) },
     session: {
       defaultSession: {
@@ -88,7 +106,7 @@ vi.mock('electron', () => {
         },
       },
     },
-    shell: { openExternal: vi.fn() },
+    shell: { openExternal: (...args: unknown[]) => state.openExternal(...args) },
   };
 });
 
@@ -99,6 +117,10 @@ async function loadMain() {
   state.quit = 0;
   state.menuTemplate = undefined;
   state.appMenu = undefined;
+  state.timeline.length = 0;
+  state.privilegedSchemes = undefined;
+  state.protocolHandlers.clear();
+  state.openExternal.mockReset();
   await import('../../../electron/main');
   await new Promise((r) => setTimeout(r, 0));
 }
@@ -114,7 +136,32 @@ describe('electron/main', () => {
     const prefs = state.windows[0].options.webPreferences as Record<string, unknown>;
     expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
     expect(path.basename(String(prefs.preload))).toBe('preload.cjs');
-    expect(path.basename(String(state.windows[0].loaded))).toBe('index.html');
+    // The renderer comes from the app:// origin, never from file://.
+    expect(state.windows[0].loaded).toBe('app://medtune/index.html');
+  });
+
+  it('registers app:// as a privileged standard secure scheme before ready, and serves it only after', async () => {
+    await loadMain();
+    expect(state.privilegedSchemes).toEqual([
+      { scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) },
+    ]);
+    const order = state.timeline;
+    expect(order.indexOf('registerSchemesAsPrivileged')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('registerSchemesAsPrivileged')).toBeLessThan(order.indexOf('ready'));
+    expect(order.indexOf('handle:app')).toBeGreaterThan(order.indexOf('ready'));
+  });
+
+  it('serves the renderer folder beside dist/electron through app:// and nothing outside it', async () => {
+    await loadMain();
+    const handler = state.protocolHandlers.get('app')!;
+    // Under vitest main.ts sits in electron/, so its renderer folder is the repository's renderer/ sources.
+    const index = await handler(new Request('app://medtune/index.html'));
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await index.text()).toContain('<div id="app"></div>');
+    expect((await handler(new Request('app://medtune/%2e%2e/package.json'))).status).toBe(404);
+    expect((await handler(new Request('app://medtune/..%2fpackage.json'))).status).toBe(404);
   });
 
   it('registers an IPC handler for every contract channel and nothing else', async () => {
@@ -125,10 +172,17 @@ describe('electron/main', () => {
   it('answers contract calls from the app page and refuses other frames', async () => {
     await loadMain();
     const appInfo = state.handlers.get('medtune:app.info')!;
-    const loaded = String(state.windows[0].loaded);
-    const trusted = { senderFrame: { url: `file://${loaded}` } };
+    const trusted = { senderFrame: { url: String(state.windows[0].loaded) } };
     await expect(appInfo(trusted, {})).resolves.toMatchObject({ ok: true, value: { transport: 'electron', name: 'MedTune' } });
-    await expect(appInfo({ senderFrame: { url: 'https://example.com/' } }, {})).resolves.toMatchObject({ ok: false });
+    for (const url of [
+      'https://example.com/',
+      'file:///opt/MedTune/resources/app/dist/renderer/index.html',
+      'file://attacker-host/share/index.html',
+      'app://other/index.html',
+      'app://medtune.evil/index.html',
+    ]) {
+      await expect(appInfo({ senderFrame: { url } }, {})).resolves.toMatchObject({ ok: false, error: { code: 'unsupported' } });
+    }
     const list = state.handlers.get('medtune:cases.list')!;
     await expect(list(trusted, {})).resolves.toMatchObject({ ok: false, error: { code: 'no-workspace' } });
   });
@@ -138,8 +192,15 @@ describe('electron/main', () => {
     const win = state.windows[0];
     const prevent = vi.fn();
     win.contentsListeners['will-navigate']({ preventDefault: prevent }, 'https://example.com/');
-    expect(prevent).toHaveBeenCalled();
+    expect(prevent).toHaveBeenCalledTimes(1);
+    win.contentsListeners['will-navigate']({ preventDefault: prevent }, 'file://attacker-host/share/evil.html');
+    expect(prevent).toHaveBeenCalledTimes(2);
+    win.contentsListeners['will-navigate']({ preventDefault: prevent }, 'app://medtune/index.html#/training');
+    expect(prevent).toHaveBeenCalledTimes(2);
+    // window.open goes through the external-link allow-list, which holds nothing: nothing opens.
     expect(win.openHandler!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+    expect(win.openHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
+    expect(state.openExternal).not.toHaveBeenCalled();
 
     const permission = vi.fn();
     state.permissionHook!({}, 'media', permission);
@@ -148,8 +209,12 @@ describe('electron/main', () => {
     const requestResult = vi.fn();
     state.requestHook!({ url: 'https://example.com/model.bin' }, requestResult);
     expect(requestResult).toHaveBeenCalledWith({ cancel: true });
-    state.requestHook!({ url: 'file:///app/index.html' }, requestResult);
+    state.requestHook!({ url: 'app://medtune/assets/index.js' }, requestResult);
     expect(requestResult).toHaveBeenLastCalledWith({ cancel: false });
+    state.requestHook!({ url: 'file:///app/index.html' }, requestResult);
+    expect(requestResult).toHaveBeenLastCalledWith({ cancel: true });
+    state.requestHook!({ url: 'file://attacker-host/share/x.js' }, requestResult);
+    expect(requestResult).toHaveBeenLastCalledWith({ cancel: true });
 
     const headers = vi.fn();
     state.headersHook!({ responseHeaders: {} }, headers);
@@ -172,7 +237,7 @@ describe('electron/main', () => {
   it('shows native dialogs for desktop.choosePaths and answers with the chosen paths', async () => {
     await loadMain();
     const choose = state.handlers.get('medtune:desktop.choosePaths')!;
-    const trusted = { senderFrame: { url: `file://${String(state.windows[0].loaded)}` } };
+    const trusted = { senderFrame: { url: String(state.windows[0].loaded) } };
     state.openDialog.mockResolvedValueOnce({ canceled: false, filePaths: ['/data/ws'] });
     await expect(choose(trusted, { purpose: 'workspace-open' })).resolves.toEqual({ ok: true, value: { paths: ['/data/ws'] } });
     expect(state.openDialog.mock.calls[0][1]).toMatchObject({ properties: ['openDirectory'] });
