@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CustomScheme, Protocol } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../core/app/csp';
+import { contentTypeOf } from '../core/util/content-type';
 
 /**
  * The renderer is served from `app://medtune/`, never from `file://`: a custom standard scheme gives
@@ -31,30 +32,6 @@ export function isAppUrl(url: string): boolean {
     return false;
   }
   return target.protocol === `${APP_SCHEME}:` && target.host === APP_HOST && target.username === '' && target.password === '';
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-export function contentTypeFor(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
 /**
@@ -100,7 +77,7 @@ export function createAppProtocolHandler(rendererDir: string): (request: Request
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
       status: 200,
       headers: {
-        'Content-Type': contentTypeFor(file),
+        'Content-Type': contentTypeOf(file),
         'Content-Security-Policy': CONTENT_SECURITY_POLICY,
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'no-cache',

@@ -2,19 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTENT_SECURITY_POLICY } from '../app/csp';
+import { contentTypeOf } from '../util/content-type';
 
-const CONTENT_TYPES = new Map<string, string>(Object.entries({
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-}));
 
 /**
  * The file a request path names inside `root`, or why not: 400 for a path that is not a valid
@@ -55,7 +44,7 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
       return;
     }
     res.writeHead(200, {
-      'content-type': CONTENT_TYPES.get(path.extname(file)) ?? 'application/octet-stream',
+      'content-type': contentTypeOf(file),
       'content-length': stat.size,
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'x-content-type-options': 'nosniff',
