@@ -95,5 +95,21 @@ export const TRAINING_DEFAULTS = {
   prefixCache: 'auto' as (typeof PREFIX_CACHE_MODES)[number],
 } as const;
 
+/**
+ * The learning loop's defaults, per task (task settings override them): the first run starts once
+ * `firstRunAt` cases are labelled in at least two classes; later runs after max(minEvery,
+ * fraction × labelled) new label changes, so a run keeps pace with a growing task without running
+ * after every few labels; each round scores at most `maxScoredPerRound` unlabelled cases.
+ */
+export const LOOP_DEFAULTS = {
+  enabled: true,
+  firstRunAt: 20,
+  minEvery: 10,
+  fraction: 0.1,
+  maxScoredPerRound: 2000,
+  suggestCount: 20,
+  strategy: DEFAULT_STRATEGY,
+} as const;
+
 /** `[a, b, …]` typed for z.enum / commander choices. */
 export type NonEmpty<T> = readonly [T, ...T[]];

@@ -16,6 +16,8 @@ export interface PredictRequest {
   versionId?: number;
   /** Which cases: all (default) or only unlabeled ones. */
   scope?: 'all' | 'unlabeled';
+  /** Exactly these cases instead of a scope (the learning loop's bounded round). */
+  caseIds?: number[];
   batchSize?: number;
 }
 
@@ -52,7 +54,7 @@ export async function executePrediction(
   const model = loadVersionModel(ws, version, backbone);
   let replicas: ReplicaPool | null = null;
   try {
-    const ids = ws.worklistIds(request.scope ?? 'all', request.taskId);
+    const ids = request.caseIds ?? ws.worklistIds(request.scope ?? 'all', request.taskId);
     const cases = ws.cases.all(ids);
     const cache = new InputCache(ws.dir, manifest.preprocessing);
     const ensured = await ensureInputs(cache, cases, {
