@@ -12,12 +12,14 @@ import { AdaptedViT } from '../model/model';
 import { serializeSafetensors } from '../model/safetensors';
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { AUGMENTATION_PRESETS } from './augment';
+import { TrainingCancelled } from './cancellation';
+import { evaluateSamples, predictSamples } from './evaluation';
 import { ensureInputs, InputCache, type Preprocessing } from './input-cache';
 import { resolveAdapterChoice, type TrainJob } from './job';
 import type { MetricsSummary } from './metrics';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest, type VersionManifest } from './model-loader';
 import { startReplicasFor, type ReplicaPool } from './replica-pool';
-import { evaluateSamples, predictSamples, trainAdapter, TrainingCancelled } from './trainer';
+import { trainAdapter } from './trainer';
 import type { Sample, TrainTaskKind } from './types';
 
 export type RunPhase = 'preparing' | 'training' | 'validating' | 'saving' | 'comparing' | 'finished';
