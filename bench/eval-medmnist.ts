@@ -31,7 +31,9 @@ import { ViTBackbone } from '../core/model/vit';
 import { seededSample } from '../core/util/prng';
 import { AUGMENTATION_PRESETS } from '../core/train/augment';
 import { readMedMnist, type MedMnistSplit } from '../core/train/medmnist';
-import { DEFAULT_TRAIN_CONFIG, evaluateSamples, predictSamples, trainAdapter, type Sample, type TrainConfig } from '../core/train/trainer';
+import { evaluateSamples, predictSamples } from '../core/train/evaluation';
+import { DEFAULT_TRAIN_CONFIG, trainAdapter, type TrainConfig } from '../core/train/trainer';
+import type { Sample } from '../core/train/types';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);

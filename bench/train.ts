@@ -12,22 +12,27 @@
  * --start-layer k: adds a MedTune row per model and method with the adapter in blocks k..L−1 only, timing
  * a training step from cached frozen-prefix tokens (as in epochs ≥ 2; computing the prefix is excluded),
  * with the same replicas. PyTorch stays at full depth: the comparison issue #8 asks for.
+ * MedTune's timed step is the trainer's own (core/train/step.ts): 8-bit inputs to NCHW floats, the
+ * micro-batches' (or replicas') gradients of the whole batch, and the AdamW update.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { HALF_NORMALIZATION } from '../core/imaging/model-input';
 import { parseAdapterConfig, type AdapterConfig } from '../core/model/adapter-config';
 import { activeBackend, describeBackend, initBackend } from '../core/model/backend';
 import type { ViTConfig } from '../core/model/config';
 import { AdaptedViT } from '../core/model/model';
 import { randomBackboneWeights } from '../core/model/random-weights';
 import { ViTBackbone } from '../core/model/vit';
-import { AdapterOptimizer, GradientAccumulator } from '../core/train/optimizer';
+import { seededRandom } from '../core/util/prng';
+import { batchTensor } from '../core/train/batches';
+import { PrefixCache } from '../core/train/prefix-cache';
 import { defaultReplicaCount, ReplicaPool } from '../core/train/replica-pool';
-import type { ReplicaInput } from '../core/train/replica-protocol';
-import { trainingLoss } from '../core/train/trainer';
+import { TrainingStep } from '../core/train/step';
+import type { Sample } from '../core/train/types';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -89,53 +94,41 @@ interface Side {
   backend?: string;
 }
 
-/** One optimiser step in this thread: micro-batches (`logitsOf(start, n)`) accumulated to the batch. */
-async function inThreadStep(
-  m: AdaptedViT,
-  optimizer: AdapterOptimizer,
-  accumulator: GradientAccumulator,
-  labels: tf.Tensor1D,
-  logitsOf: (start: number, n: number) => tf.Tensor2D,
-): Promise<void> {
-  for (let s = 0; s < BATCH; s += MICRO) {
-    const n = Math.min(MICRO, BATCH - s);
-    const y = tf.slice(labels, [s], [n]);
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => trainingLoss('multiclass', logitsOf(s, n), y)), m.trainableVariables());
-    const named = new Map<string, tf.Tensor>();
-    for (const [name, v] of m.variables) if (grads[v.name]) named.set(name, grads[v.name]);
-    accumulator.add(named, n / BATCH);
-    await value.data();
-    tf.dispose([y, value]);
-  }
-  const summed = accumulator.take();
-  optimizer.apply(summed, 1e-3);
-  tf.dispose([...summed.values()]);
+/** BATCH random 8-bit images at the model's size (what the input cache holds), labels cycling over 5 classes. */
+function benchSamples(): Sample[] {
+  const random = seededRandom('bench:train');
+  return Array.from({ length: BATCH }, (_, i) => ({ input: Uint8Array.from({ length: SIZE * SIZE * 3 }, () => Math.floor(random() * 256)), label: i % 5 }));
 }
 
-/** One optimiser step with the batch's gradient summed over the replicas. */
-async function replicaStep(pool: ReplicaPool, input: ReplicaInput, labels: Float32Array, optimizer: AdapterOptimizer): Promise<void> {
-  const { grads } = await pool.gradients(input, labels, { microBatch: MICRO });
-  const tensors = new Map([...grads].map(([name, g]) => [name, tf.tensor(g.data, g.shape)]));
-  optimizer.apply(tensors, 1e-3);
-  tf.dispose([...tensors.values()]);
+/** The trainer's own step (core/train/step.ts): micro-batches of MICRO in this thread, or split over the replicas. */
+function benchStep(m: AdaptedViT, pool: ReplicaPool | null): TrainingStep {
+  return new TrainingStep(m, {
+    task: 'multiclass',
+    numClasses: 5,
+    size: SIZE,
+    normalization: HALF_NORMALIZATION,
+    microBatchSize: MICRO,
+    optimizer: { kind: 'adamw', weightDecay: 1e-4 },
+    augmentation: null,
+    replicas: pool,
+  });
 }
 
 async function medtune(model: string, method: string, replicaCount: number): Promise<Side> {
   const config = vitConfig(model);
   const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
   const m = AdaptedViT.initialise(backbone, adapterConfig(method), 0);
-  const optimizer = new AdapterOptimizer(m.variables, { kind: 'adamw', weightDecay: 1e-4 });
-  const accumulator = new GradientAccumulator();
-  const images = tf.randomNormal([BATCH, 3, SIZE, SIZE]) as tf.Tensor4D;
-  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 5), 'int32');
+  const samples = benchSamples();
+  const images = batchTensor(samples, SIZE, HALF_NORMALIZATION, null);
   let pool = null as ReplicaPool | null;
+  let trainer: TrainingStep | undefined;
   const replicaImages = { kind: 'images' as const, data: images.dataSync() as Float32Array, count: BATCH, size: SIZE };
-  const replicaLabels = Float32Array.from(labels.dataSync());
-  const parallelStep = () => replicaStep(pool!, replicaImages, replicaLabels, optimizer);
+  const step = async () => {
+    await trainer!.run(samples, 1e-3);
+  };
   const parallelInfer = async () => {
     await pool!.predict(replicaImages, MICRO);
   };
-  const step = () => inThreadStep(m, optimizer, accumulator, labels, (s, n) => m.forward(tf.slice(images, [s, 0, 0, 0], [n, -1, -1, -1]), { layout: 'NCHW' }).logits);
   const infer = async () => {
     for (let s = 0; s < BATCH; s += MICRO) {
       const n = Math.min(MICRO, BATCH - s);
@@ -157,16 +150,16 @@ async function medtune(model: string, method: string, replicaCount: number): Pro
   try {
     const { value, peakMb } = await withPeakRss(async () => {
       if (replicaCount > 0) pool = await ReplicaPool.start(m, { replicas: replicaCount, task: 'multiclass', numClasses: 5, backend: activeBackend()?.name });
-      return pool ? { train: await time(parallelStep), infer: await time(parallelInfer) } : { train: await time(step), infer: await time(infer) };
+      trainer = benchStep(m, pool);
+      return { train: await time(step), infer: await time(pool ? parallelInfer : infer) };
     });
     return { trainMs: value.train, trainImagesPerSec: (BATCH * 1000) / value.train, inferMs: value.infer, inferImagesPerSec: (BATCH * 1000) / value.infer, peakMb };
   } catch (err) {
     return { error: (err as Error).message.split('\n')[0] };
   } finally {
     await pool?.close();
-    tf.dispose([images, labels]);
-    optimizer.dispose();
-    accumulator.reset();
+    images.dispose();
+    trainer?.dispose();
     m.dispose();
     backbone.dispose();
   }
@@ -183,43 +176,35 @@ async function medtuneCachedPrefix(model: string, method: string, startLayer: nu
   if (method === 'dvpt') late.startLayer = startLayer;
   const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
   const m = AdaptedViT.initialise(backbone, parseAdapterConfig(late, 'bench'), 0);
-  const optimizer = new AdapterOptimizer(m.variables, { kind: 'adamw', weightDecay: 1e-4 });
-  const accumulator = new GradientAccumulator();
-  const rows = m.prefixRowsPerImage;
-  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 5), 'int32');
-  let tokens: tf.Tensor2D | undefined;
+  const samples = benchSamples();
   let pool = null as ReplicaPool | null;
-  const cachedStep = () => inThreadStep(m, optimizer, accumulator, labels, (s, n) => m.forwardFromTokens(tf.slice(tokens!, [s * rows, 0], [n * rows, -1]), n).logits);
+  let trainer: TrainingStep | undefined;
+  let cache: PrefixCache | undefined;
   try {
     const { value, peakMb } = await withPeakRss(async () => {
       const t0 = performance.now();
-      tokens = tf.tidy(() => m.prefixTokens(tf.randomNormal([BATCH, 3, SIZE, SIZE]) as tf.Tensor4D, 'NCHW'));
-      const tokenData = (await tokens.data()) as Float32Array;
+      cache = await PrefixCache.build(m, samples.map((s) => s.input), { size: SIZE, normalization: HALF_NORMALIZATION, batchSize: MICRO });
       const prefixMs = performance.now() - t0;
-      let step: () => Promise<void> = cachedStep;
-      if (replicaCount > 0) {
-        pool = await ReplicaPool.start(m, { replicas: replicaCount, task: 'multiclass', numClasses: 5, backend: activeBackend()?.name });
-        const input = { kind: 'tokens' as const, data: tokenData, count: BATCH, startLayer };
-        const replicaLabels = Float32Array.from(labels.dataSync());
-        step = () => replicaStep(pool!, input, replicaLabels, optimizer);
-      }
+      if (replicaCount > 0) pool = await ReplicaPool.start(m, { replicas: replicaCount, task: 'multiclass', numClasses: 5, backend: activeBackend()?.name });
+      trainer = benchStep(m, pool);
+      trainer.prefixCache = cache;
+      const step = () => trainer!.run(samples, 1e-3);
       for (let i = 0; i < WARMUP; i++) await step();
-      const samples: number[] = [];
+      const times: number[] = [];
       for (let i = 0; i < STEPS; i++) {
         const t = performance.now();
         await step();
-        samples.push(performance.now() - t);
+        times.push(performance.now() - t);
       }
-      return { train: median(samples), prefixMs };
+      return { train: median(times), prefixMs };
     });
     return { trainMs: value.train, trainImagesPerSec: (BATCH * 1000) / value.train, prefixMs: value.prefixMs, peakMb };
   } catch (err) {
     return { error: (err as Error).message.split('\n')[0] };
   } finally {
     await pool?.close();
-    tf.dispose([labels, ...(tokens ? [tokens] : [])]);
-    optimizer.dispose();
-    accumulator.reset();
+    cache?.clear();
+    trainer?.dispose();
     m.dispose();
     backbone.dispose();
   }

@@ -5,10 +5,11 @@
  */
 import { activeBackend } from '../model/backend';
 import type { Workspace } from '../store';
+import { TrainingCancelled } from './cancellation';
+import { predictSamples } from './evaluation';
 import { ensureInputs, InputCache } from './input-cache';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest } from './model-loader';
 import { startReplicasFor, type ReplicaPool } from './replica-pool';
-import { predictSamples, TrainingCancelled } from './trainer';
 
 export interface PredictRequest {
   taskId: number;

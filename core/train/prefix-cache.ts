@@ -10,6 +10,7 @@ import type { Normalization } from '../imaging/model-input';
 import type { AdaptedViT } from '../model/model';
 import type { ReplicaPool } from './replica-pool';
 import { augmentToChw } from './augment';
+import { tick } from './cancellation';
 
 export const DEFAULT_PREFIX_CACHE_MB = 3072;
 export type PrefixCacheMode = 'auto' | 'off';
@@ -109,7 +110,7 @@ export class PrefixCache {
       // One copy per image: a backend may reuse the buffer it handed out.
       chunk.forEach((input, i) => cache.entries.set(input, data.slice(i * perImage, (i + 1) * perImage)));
       options.onProgress?.(Math.min(start + batchSize, distinct.length), distinct.length);
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await tick();
     }
     cache.seconds = (performance.now() - started) / 1000;
     return cache;

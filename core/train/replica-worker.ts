@@ -9,7 +9,7 @@ import { initBackend } from '../model/backend';
 import { AdaptedViT } from '../model/model';
 import { ViTBackbone } from '../model/vit';
 import { packTensors, unpackTensors, type PackedTensors, type ReplicaInput, type ReplicaMessage, type ReplicaRequest } from './replica-protocol';
-import { trainingLoss } from './trainer';
+import { trainingLoss } from './step';
 import type { TrainTaskKind } from './types';
 
 if (!parentPort) throw new Error('replica-worker must run in a worker thread');

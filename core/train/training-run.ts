@@ -12,6 +12,8 @@ import { AdaptedViT } from '../model/model';
 import { serializeSafetensors } from '../model/safetensors';
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { AUGMENTATION_PRESETS } from './augment';
+import { TrainingCancelled } from './cancellation';
+import { evaluateSamples, predictSamples } from './evaluation';
 import { ensureInputs, InputCache, type Preprocessing } from './input-cache';
 import { bootstrapMetrics, majorityAccuracy, pairedSelectionDifference, type Interval, type MetricLabels } from './bootstrap';
 import { resolveAdapterChoice, type TrainJob } from './job';
@@ -19,7 +21,7 @@ import type { MetricsSummary } from './metrics';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest, type VersionManifest } from './model-loader';
 import { decidePromotion, versionWarnings } from './promotion';
 import { startReplicasFor, type ReplicaPool } from './replica-pool';
-import { evaluateSamples, predictSamples, trainAdapter, TrainingCancelled } from './trainer';
+import { trainAdapter } from './trainer';
 import type { Sample, TrainTaskKind } from './types';
 
 export type RunPhase = 'preparing' | 'training' | 'validating' | 'saving' | 'comparing' | 'finished';

@@ -6,6 +6,8 @@ import { vitConfigSchema } from '../../../core/model/config';
 import { AdaptedViT } from '../../../core/model/model';
 import { randomBackboneWeights } from '../../../core/model/random-weights';
 import { ViTBackbone } from '../../../core/model/vit';
+import { HALF_NORMALIZATION } from '../../../core/imaging/model-input';
+import { TrainingStep } from '../../../core/train/step';
 
 // HEAVY: a real-size ViT-B/16 at 224 (85.8M random weights, ~343 MB) on wasm: one forward and one
 // DVPT training step (two micro-batches of one image, gradients accumulated) must fit in wasm
@@ -19,23 +21,32 @@ describe.skipIf(process.env.MEDTUNE_SKIP_HEAVY === '1')('ViT-B/16 at 224 on wasm
     const model = AdaptedViT.initialise(backbone, parseAdapterConfig({ method: 'dvpt', numClasses: 5 }, 'test'));
     expect(model.trainableParameterCount()).toBe(4 * 99_777 + 5 * 768 + 5);
 
-    const images = [0, 1].map((i) => tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', i) as tf.Tensor4D);
-    const labels = [tf.tensor1d([1]), tf.tensor1d([3])];
-    const { features, logits } = model.forward(images[0]);
+    const image = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 0) as tf.Tensor4D;
+    const { features, logits } = model.forward(image);
     expect(features.shape).toEqual([1, 768]);
     expect(Array.from(await logits.data()).every(Number.isFinite)).toBe(true);
     tf.dispose([features, logits]);
 
     const before = await model.exportTensors();
-    const optimizer = tf.train.adam(1e-3);
-    const loss = model.trainStep(optimizer, [0, 1].map((i) => ({ images: images[i], labels: labels[i] })));
+    // The trainer's own step (core/train/step.ts) on two 8-bit images of class 1 and 3, one per micro-batch.
+    const step = new TrainingStep(model, {
+      task: 'multiclass',
+      numClasses: 5,
+      size: 224,
+      normalization: HALF_NORMALIZATION,
+      microBatchSize: 1,
+      optimizer: { kind: 'adamw', weightDecay: 1e-4 },
+      augmentation: null,
+    });
+    const samples = [1, 3].map((label, i) => ({ input: Uint8Array.from({ length: 224 * 224 * 3 }, (_, p) => (p * (i + 7)) % 251), label }));
+    const loss = await step.run(samples, 1e-3);
     expect(Number.isFinite(loss)).toBe(true);
     const after = await model.exportTensors();
     // The gate starts at 0 and must have moved: the step really updated the adapter.
     expect(after.get('dvpt.modules.0.gate')!.data[0]).not.toBe(before.get('dvpt.modules.0.gate')!.data[0]);
 
-    optimizer.dispose();
-    tf.dispose([...images, ...labels]);
+    step.dispose();
+    image.dispose();
     model.dispose();
     backbone.dispose();
   });

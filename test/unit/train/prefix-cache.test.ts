@@ -10,15 +10,10 @@ import { ViTBackbone } from '../../../core/model/vit';
 import { AUGMENTATION_PRESETS } from '../../../core/train/augment';
 import { parseTrainJob, resolveAdapterChoice } from '../../../core/train/job';
 import { decidePrefixCache, PrefixCache, prefixCacheBudgetBytes, prefixCacheBytes } from '../../../core/train/prefix-cache';
-import {
-  DEFAULT_TRAIN_CONFIG,
-  predictSamples,
-  trainAdapter,
-  TrainingCancelled,
-  type Sample,
-  type TrainConfig,
-  type TrainProgress,
-} from '../../../core/train/trainer';
+import { TrainingCancelled } from '../../../core/train/cancellation';
+import { predictSamples } from '../../../core/train/evaluation';
+import { DEFAULT_TRAIN_CONFIG, trainAdapter, type TrainConfig, type TrainProgress } from '../../../core/train/trainer';
+import type { Sample } from '../../../core/train/types';
 import { PARITY_DIR } from '../../helpers/paths';
 import { colourSamples as colourSamplesOf } from '../../helpers/samples';
 

@@ -8,7 +8,8 @@ import { initBackend } from '../../../core/model/backend';
 import { loadBackboneFile } from '../../../core/model/checkpoint';
 import { AdaptedViT } from '../../../core/model/model';
 import { ViTBackbone } from '../../../core/model/vit';
-import { DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter } from '../../../core/train/trainer';
+import { predictSamples } from '../../../core/train/evaluation';
+import { DEFAULT_TRAIN_CONFIG, trainAdapter } from '../../../core/train/trainer';
 import { PARITY_DIR } from '../../helpers/paths';
 import type { ViTConfig } from '../../../core/model/config';
 

@@ -10,7 +10,12 @@ import { AdaptedViT } from '../../../core/model/model';
 import { relativeError } from '../../../core/model/ops';
 import { ViTBackbone } from '../../../core/model/vit';
 import { ReplicaPool, replicasThatFit } from '../../../core/train/replica-pool';
-import { batchTensor, DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, TrainingCancelled, trainingLoss, type Sample } from '../../../core/train/trainer';
+import { batchTensor } from '../../../core/train/batches';
+import { TrainingCancelled } from '../../../core/train/cancellation';
+import { predictSamples } from '../../../core/train/evaluation';
+import { trainingLoss } from '../../../core/train/step';
+import { DEFAULT_TRAIN_CONFIG, trainAdapter } from '../../../core/train/trainer';
+import type { Sample } from '../../../core/train/types';
 import { PARITY_DIR } from '../../helpers/paths';
 
 let backbone: ViTBackbone;

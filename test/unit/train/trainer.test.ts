@@ -7,7 +7,10 @@ import { loadBackboneFile } from '../../../core/model/checkpoint';
 import { AdaptedViT } from '../../../core/model/model';
 import { ViTBackbone } from '../../../core/model/vit';
 import { parseAdapterConfig } from '../../../core/model/adapter-config';
-import { DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, TrainingCancelled, type Sample } from '../../../core/train/trainer';
+import { TrainingCancelled } from '../../../core/train/cancellation';
+import { predictSamples } from '../../../core/train/evaluation';
+import { DEFAULT_TRAIN_CONFIG, trainAdapter, type TrainProgress } from '../../../core/train/trainer';
+import type { Sample } from '../../../core/train/types';
 import { AUGMENTATION_PRESETS } from '../../../core/train/augment';
 import { PARITY_DIR } from '../../helpers/paths';
 import { colourSamples as colourSamplesOf } from '../../helpers/samples';
@@ -65,6 +68,33 @@ describe('trainAdapter', () => {
     expect(result.stoppedEarly).toBe(true);
     expect(result.history.length).toBeLessThan(30);
     expect(result.history.length - result.bestEpoch).toBe(2);
+    m.dispose();
+  });
+
+  it('says on its last progress event that it stopped early, after how long without improvement, and which epoch it keeps', async () => {
+    const m = model('linear');
+    const events: TrainProgress[] = [];
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 30, batchSize: 16, lr: 5e-2, patience: 2 }, { ...options, onProgress: (p) => events.push(p) });
+    expect(result.stoppedEarly).toBe(true);
+    const last = events.at(-1)!;
+    expect(last.phase).toBe('validating');
+    expect(last.epoch).toBe(result.history.length);
+    expect(last.message).toBe(`stopped early at epoch ${result.history.length} (no improvement for 2 epochs); keeping epoch ${result.bestEpoch}`);
+    // Only that event says so.
+    expect(events.filter((e) => e.message?.startsWith('stopped early'))).toHaveLength(1);
+    m.dispose();
+  });
+
+  it('says so without validation cases too (early stopping on the training loss)', async () => {
+    const m = model('linear');
+    const events: TrainProgress[] = [];
+    // A learning rate this high makes the training loss bounce, so it stops improving within a few epochs.
+    const result = await trainAdapter(m, train, [], { ...DEFAULT_TRAIN_CONFIG, epochs: 40, batchSize: 48, lr: 5, optimizer: 'sgd', warmupFraction: 0, patience: 1 }, {
+      ...options,
+      onProgress: (p) => events.push(p),
+    });
+    expect(result.stoppedEarly).toBe(true);
+    expect(events.at(-1)!.message).toBe(`stopped early at epoch ${result.history.length} (no improvement for 1 epoch); keeping epoch ${result.bestEpoch}`);
     m.dispose();
   });
 
