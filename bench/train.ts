@@ -27,7 +27,7 @@ import { ViTBackbone } from '../core/model/vit';
 import { AdapterOptimizer, GradientAccumulator } from '../core/train/optimizer';
 import { defaultReplicaCount, ReplicaPool } from '../core/train/replica-pool';
 import type { ReplicaInput } from '../core/train/replica-protocol';
-import { trainingLoss } from '../core/train/trainer';
+import { taskLoss } from '../core/model/heads';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -100,7 +100,7 @@ async function inThreadStep(
   for (let s = 0; s < BATCH; s += MICRO) {
     const n = Math.min(MICRO, BATCH - s);
     const y = tf.slice(labels, [s], [n]);
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => trainingLoss('multiclass', logitsOf(s, n), y)), m.trainableVariables());
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => taskLoss('multiclass', logitsOf(s, n), y)), m.trainableVariables());
     const named = new Map<string, tf.Tensor>();
     for (const [name, v] of m.variables) if (grads[v.name]) named.set(name, grads[v.name]);
     accumulator.add(named, n / BATCH);

@@ -195,43 +195,6 @@ export class AdaptedViT {
     return { loss: value, grads: named };
   }
 
-  /**
-   * One optimiser step: gradients are averaged over the micro-batches (gradient accumulation,
-   * so a large effective batch fits in memory), then applied. Returns the mean loss.
-   */
-  trainStep(optimizer: tf.Optimizer, microBatches: Array<{ images: tf.Tensor4D; labels: tf.Tensor }>, layout?: ImageLayout): number {
-    if (microBatches.length === 0) throw new Error('trainStep needs at least one micro-batch');
-    const variables = this.trainableVariables();
-    let sums: Record<string, tf.Tensor> | null = null;
-    let lossSum = 0;
-    for (const { images, labels } of microBatches) {
-      const { value, grads } = tf.variableGrads(() => this.loss(images, labels, layout), variables);
-      lossSum += value.dataSync()[0];
-      value.dispose();
-      if (!sums) {
-        sums = grads;
-      } else {
-        const previous: Record<string, tf.Tensor> = sums;
-        sums = {};
-        for (const name of Object.keys(grads)) {
-          sums[name] = tf.add(previous[name], grads[name]);
-          previous[name].dispose();
-          grads[name].dispose();
-        }
-      }
-    }
-    const scale = 1 / microBatches.length;
-    const averaged = tf.tidy(() => {
-      const out: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(sums!)) out[name] = scale === 1 ? g.clone() : tf.mul(g, scale);
-      return out;
-    });
-    tf.dispose(Object.values(sums!));
-    optimizer.applyGradients(averaged);
-    tf.dispose(Object.values(averaged));
-    return lossSum / microBatches.length;
-  }
-
   /** Current trainable values, for saving. */
   async exportTensors(): Promise<Map<string, NamedTensorData>> {
     const out = new Map<string, NamedTensorData>();

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Normalization } from '../imaging/model-input';
+import { taskLoss } from '../model/heads';
 import type { AdaptedViT, ForwardResult } from '../model/model';
 import type { NamedTensorData } from '../model/safetensors';
 import { seededRandom } from '../active/prng';
@@ -202,22 +203,6 @@ function labelTensor(samples: Sample[], task: TrainTaskKind, numClasses: number)
   return tf.tensor1d(samples.map((s) => s.label as number), 'int32');
 }
 
-/** Cross-entropy with optional per-class weights (weighted mean, as PyTorch's CrossEntropyLoss(weight=…)). */
-export function trainingLoss(task: TrainTaskKind, logits: tf.Tensor2D, labels: tf.Tensor, classWeights?: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    if (task === 'multilabel') {
-      const z = tf.cast(labels, 'float32');
-      const perElement = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, z)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-      return tf.mean(perElement) as tf.Scalar;
-    }
-    const ids = tf.cast(labels, 'int32') as tf.Tensor1D;
-    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(ids, logits.shape[1]), tf.logSoftmax(logits)), 1));
-    if (!classWeights) return tf.mean(nll) as tf.Scalar;
-    const w = tf.gather(classWeights, ids);
-    return tf.div(tf.sum(tf.mul(w, nll)), tf.sum(w)) as tf.Scalar;
-  });
-}
-
 export interface Predictions {
   /** [n × C] probabilities (softmax, or sigmoid for multilabel). */
   probabilities: Float32Array;
@@ -264,7 +249,7 @@ export async function predictSamples(
         ? { logits: tf.tensor2d(fromReplicas.logits, [chunk.length, C]), features: tf.tensor2d(fromReplicas.features, [chunk.length, D]) }
         : forwardMicroBatch(model, chunk, options.prefixCache ?? null, () => batchTensor(chunk, options.size, options.normalization, null));
       const p = options.task === 'multilabel' ? tf.sigmoid(out.logits) : tf.softmax(out.logits);
-      const l = options.labels ? trainingLoss(options.task, out.logits, labelTensor(chunk, options.task, C)) : tf.scalar(0);
+      const l = options.labels ? taskLoss(options.task, out.logits, labelTensor(chunk, options.task, C)) : tf.scalar(0);
       return [p, out.features, l];
     });
     probabilities.set(await probs.data(), start * C);
@@ -373,7 +358,7 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
       const { value, grads } = tf.variableGrads(
         () =>
           tf.tidy(() =>
-            trainingLoss(task, forwardMicroBatch(model, part, prefix, () => batchTensor(part, size, normalization, config.augmentation, random)).logits, labels, weights),
+            taskLoss(task, forwardMicroBatch(model, part, prefix, () => batchTensor(part, size, normalization, config.augmentation, random)).logits, labels, weights),
           ),
         [...variables.values()],
       );

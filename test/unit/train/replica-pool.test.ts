@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../core/active/prng';
 import { HALF_NORMALIZATION } from '../../../core/imaging/model-input';
 import { parseAdapterConfig } from '../../../core/model/adapter-config';
+import { taskLoss } from '../../../core/model/heads';
 import { initBackend } from '../../../core/model/backend';
 import { loadBackboneFile } from '../../../core/model/checkpoint';
 import { AdaptedViT } from '../../../core/model/model';
 import { relativeError } from '../../../core/model/ops';
 import { ViTBackbone } from '../../../core/model/vit';
 import { ReplicaPool, replicasThatFit } from '../../../core/train/replica-pool';
-import { batchTensor, DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, TrainingCancelled, trainingLoss, type Sample } from '../../../core/train/trainer';
+import { batchTensor, DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter, TrainingCancelled, type Sample } from '../../../core/train/trainer';
 import { PARITY_DIR } from '../../helpers/paths';
 
 let backbone: ViTBackbone;
@@ -53,7 +54,7 @@ describe('data-parallel replicas', () => {
       const fromReplicas = await pool.gradients(input, Float32Array.from(batch.map((s) => s.label as number)), { microBatch: 2 });
       const images = batchTensor(batch, S, HALF_NORMALIZATION, null);
       const labels = tf.tensor1d(batch.map((s) => s.label as number), 'int32');
-      const { value, grads } = tf.variableGrads(() => trainingLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels), m.trainableVariables());
+      const { value, grads } = tf.variableGrads(() => taskLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels), m.trainableVariables());
       expect(fromReplicas.loss).toBeCloseTo(value.dataSync()[0], 4);
       expect([...fromReplicas.grads.keys()].sort()).toEqual([...m.variables.keys()].sort());
       for (const [name, v] of m.variables) {
