@@ -3,6 +3,7 @@ import { ADAPTER_METHODS, type AdapterMethod } from '../../vocabulary';
 import { dvptPlugin } from './dvpt';
 import { eptPlugin } from './ept';
 import { linearPlugin } from './linear';
+import { loraPlugin } from './lora';
 import { commonConfigFields, type AdapterPlugin, type AnyAdapterPlugin, type CommonConfig } from './plugin';
 
 /**
@@ -14,6 +15,7 @@ export const ADAPTER_PLUGINS = {
   linear: linearPlugin,
   ept: eptPlugin,
   dvpt: dvptPlugin,
+  lora: loraPlugin,
 } as const satisfies { [M in AdapterMethod]: AnyAdapterPlugin<M> };
 
 type Plugins = typeof ADAPTER_PLUGINS;
