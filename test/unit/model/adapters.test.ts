@@ -10,9 +10,12 @@ import { loadBackboneFile, type LoadedBackbone } from '../../../core/model/check
 import { vitConfigSchema } from '../../../core/model/config';
 import { AdaptedViT } from '../../../core/model/model';
 import { ViTBackbone } from '../../../core/model/vit';
+import { HALF_NORMALIZATION } from '../../../core/imaging/model-input';
 import { parseTrainJob, resolveAdapterChoice } from '../../../core/train/job';
+import { DEFAULT_TRAIN_CONFIG, predictSamples, trainAdapter } from '../../../core/train/trainer';
 import { ADAPTER_METHODS } from '../../../core/vocabulary';
 import { PARITY_DIR, TEST_OUTPUT_DIR } from '../../helpers/paths';
+import { colourSamples } from '../../helpers/samples';
 
 const vitB16 = vitConfigSchema.parse({ imageSize: 224, patchSize: 16, embedDim: 768, depth: 12, numHeads: 12 });
 
@@ -123,5 +126,21 @@ describe('LoRA on the qkv projection', () => {
     expect(reloaded.trainableParameterCount()).toBe(model.trainableParameterCount());
     reloaded.dispose();
     model.dispose();
+  });
+
+  it('trains through the trainer (from the cached prefix before its first block) and the validation loss falls', async () => {
+    const options = { task: 'multiclass' as const, numClasses: 3, size: 32, normalization: HALF_NORMALIZATION };
+    const train = colourSamples(24, 'lora-train', 32);
+    const val = colourSamples(12, 'lora-val', 32);
+    const m = AdaptedViT.initialise(backbone, parseAdapterConfig({ method: 'lora', rank: 4, layers: [1, 2], numClasses: 3 }, 'test'), 2);
+    const labels = val.map((s) => s.label);
+    const before = await predictSamples(m, val.map((s) => s.input), { ...options, labels });
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 4, batchSize: 8, microBatchSize: 4, lr: 1e-2, patience: 0 }, options);
+    expect(result.prefixCache).toMatchObject({ used: true, startLayer: 1 });
+    const after = await predictSamples(m, val.map((s) => s.input), { ...options, labels });
+    expect(after.loss!).toBeLessThan(before.loss!);
+    // B has moved away from zero: the LoRA update itself was trained, not only the head.
+    expect(m.variables.get('lora.blocks.2.qkv.B')!.dataSync().some((v) => v !== 0)).toBe(true);
+    m.dispose();
   });
 });
