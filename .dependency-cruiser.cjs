@@ -69,7 +69,7 @@ module.exports = {
       name: 'no-unused-index',
       comment: 'An index module that nothing in the product imports is dead code: import the modules themselves.',
       severity: 'error',
-      module: { path: '/index\\.ts$', pathNot: '^core/model/index\\.ts$', numberOfDependentsLessThan: 1 },
+      module: { path: '/index\\.ts$', numberOfDependentsLessThan: 1 },
       from: {},
     },
     {

@@ -60,7 +60,7 @@ export const STRATEGY_TITLES: Readonly<Record<StrategyName, string>> = {
 };
 
 /** Parameter-efficient adapter methods; each has a plug-in folder under core/model/adapters/. */
-export const ADAPTER_METHODS = ['linear', 'ept', 'dvpt'] as const;
+export const ADAPTER_METHODS = ['linear', 'ept', 'dvpt', 'lora'] as const;
 export type AdapterMethod = (typeof ADAPTER_METHODS)[number];
 export const DEFAULT_ADAPTER_METHOD: AdapterMethod = 'dvpt';
 
@@ -68,6 +68,7 @@ export const ADAPTER_METHOD_TITLES: Readonly<Record<AdapterMethod, string>> = {
   dvpt: 'DVPT (default)',
   ept: 'EPT',
   linear: 'Linear probe',
+  lora: 'LoRA (baseline)',
 };
 
 export const OPTIMIZERS = ['adamw', 'sgd'] as const;

@@ -1,15 +1,19 @@
 #!/usr/bin/python3
-"""PyTorch reference for MedTune's frozen ViT with EPT / DVPT adapters.
+"""PyTorch reference for MedTune's frozen ViT with EPT / DVPT / LoRA adapters.
 
-Two jobs, one model definition (so the timed model is provably the checked one):
+Three jobs, one model definition (so the timed model is provably the checked one):
 
   check-fixtures DIR   reproduce the parity fixtures (features, logits, loss, block outputs,
                        gradients of every trainable tensor) and exit non-zero on a mismatch.
+  make-expected DIR    write expected-<method>.safetensors for a fixture folder that has the
+                       backbone and adapter-<method>.{json,safetensors} (seeded random inputs,
+                       computed in float64): new methods get their parity fixture this way.
   bench ...            time a training step and inference on random weights; one JSON object
                        on stdout. `npm run bench:train` runs this beside MedTune's own trainer.
 
 The maths follows /work/shared/docs/METHODS.md and tensor names are exactly the checkpoint names
-there (timm naming for the backbone, `ept.layers.{l}.prompt`, `dvpt.modules.{m}.*`, `head.*`).
+there (timm naming for the backbone, `ept.layers.{l}.prompt`, `dvpt.modules.{m}.*`, `head.*`);
+LoRA's are `lora.blocks.{i}.qkv.A` [r, D] and `lora.blocks.{i}.qkv.B` [3D, r] (docs/model.md).
 Only torch and the standard library are used: no timm, no downloads. Run it with Debian's
 interpreter (`/usr/bin/python3`, packages python3-torch + libopenblas0-pthread).
 """
@@ -195,9 +199,23 @@ def adapter_shapes(spec: dict, cfg: dict) -> dict[str, list[int]]:
             p = f"dvpt.modules.{module}."
             shapes.update({p + "down.weight": [r, d], p + "down.bias": [r], p + "prompts": [m, r],
                            p + "up.weight": [d, r], p + "up.bias": [d], p + "gate": [1]})
+    elif method == "lora":
+        r = spec.get("rank", 8)
+        for layer in lora_layers(spec, cfg):
+            shapes[f"lora.blocks.{layer}.qkv.A"] = [r, d]
+            shapes[f"lora.blocks.{layer}.qkv.B"] = [3 * d, r]
     elif method != "linear":
-        raise InputError(f"adapter method {method!r} is not one of linear | ept | dvpt")
+        raise InputError(f"adapter method {method!r} is not one of {' | '.join(METHODS)}")
     return shapes
+
+
+def lora_layers(spec: dict, cfg: dict) -> list[int]:
+    # Like EPT's `layers`: all blocks when omitted.
+    layers = sorted(set(spec.get("layers", range(cfg["depth"]))))
+    for layer in layers:
+        if layer >= cfg["depth"]:
+            raise InputError(f"LoRA layer {layer} does not exist in a backbone of depth {cfg['depth']}")
+    return layers
 
 
 def dvpt_layers(spec: dict, cfg: dict) -> list[int]:
@@ -222,6 +240,9 @@ class VitWithAdapter:
         self.heads = cfg["numHeads"]
         self.ept_layers = set(spec.get("layers", [])) if spec["method"] == "ept" else set()
         self.dvpt_layers = set(dvpt_layers(spec, cfg)) if spec["method"] == "dvpt" else set()
+        self.lora_layers = set(lora_layers(spec, cfg)) if spec["method"] == "lora" else set()
+        # LoRA (Hu et al. 2021): qkv += (alpha / r) * (h A^T) B^T
+        self.lora_scale = spec.get("alpha", 16) / spec.get("rank", 8) if spec["method"] == "lora" else 0.0
 
     def trainable(self) -> list[torch.Tensor]:
         return list(self.a.values())
@@ -239,6 +260,9 @@ class VitWithAdapter:
         heads, hd = self.heads, d // self.heads
         p = f"blocks.{i}.attn."
         qkv = F.linear(h, self.w[p + "qkv.weight"], self.w[p + "qkv.bias"])
+        if i in self.lora_layers:
+            lora = f"lora.blocks.{i}.qkv."
+            qkv = qkv + self.lora_scale * F.linear(F.linear(h, self.a[lora + "A"]), self.a[lora + "B"])
         q, k, v = qkv.reshape(b, n, 3, heads, hd).permute(2, 0, 3, 1, 4)  # each [B, H, N, d]
         logits = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
         if i in self.ept_layers:
@@ -295,6 +319,7 @@ class VitWithAdapter:
 # check-fixtures
 
 OUTPUT_TOL, GRAD_TOL = 1e-4, 1e-3
+METHODS = ("linear", "ept", "dvpt", "lora")
 
 
 def relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
@@ -302,6 +327,69 @@ def relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
     ref_norm = ref.norm().item()
     diff = (out - ref).norm().item()
     return diff / ref_norm if ref_norm > 0 else diff
+
+
+def forward_and_backward(cfg: dict, backbone: dict, spec: dict, adapter: dict, images: torch.Tensor,
+                         labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The fixture outputs of one batch; the adapter tensors' .grad hold the loss gradients after."""
+    model = VitWithAdapter(cfg, backbone, spec, adapter)
+    kept: dict[int, torch.Tensor] = {}
+    x = model.blocks(model.embed(images), 0, cfg["depth"], kept)
+    features, logits = model.head(x)
+    loss = F.cross_entropy(logits, labels.long())
+    loss.backward()
+    return {"features": features, "logits": logits, "loss": loss.reshape(1),
+            "block0_output": kept[0], "last_block_output": kept[cfg["depth"] - 1]}
+
+
+def write_safetensors(path: str, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """float32 little-endian, names sorted; written to a temporary file and renamed."""
+    header: dict = {"__metadata__": metadata}
+    chunks, offset = [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().to(torch.float32).contiguous().reshape(-1)
+        raw = struct.pack(f"<{t.numel()}f", *t.tolist())
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    head = json.dumps(header).encode("utf-8")
+    head += b" " * (-len(head) % 8)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(struct.pack("<Q", len(head)) + head + b"".join(chunks))
+    os.replace(tmp, path)
+
+
+def make_expected(fixture_dir: str, method: str, batch: int, seed: int) -> int:
+    """expected-<method>.safetensors for the folder's backbone and adapter, computed in float64."""
+    join = os.path.join
+    cfg = read_json(join(fixture_dir, "backbone.json"))
+    timm_path = join(fixture_dir, "backbone-timm.safetensors")
+    backbone, _ = read_safetensors(timm_path)
+    check_shapes(timm_path, backbone, backbone_shapes(cfg))
+    spec = read_json(join(fixture_dir, f"adapter-{method}.json"))
+    if spec.get("method") != method:
+        raise InputError(f"{join(fixture_dir, f'adapter-{method}.json')}: method is {spec.get('method')!r}, not {method!r}")
+    adapter_path = join(fixture_dir, f"adapter-{method}.safetensors")
+    adapter, _ = read_safetensors(adapter_path)
+    check_shapes(adapter_path, adapter, adapter_shapes(spec, cfg))
+    unknown = sorted(set(adapter) - set(adapter_shapes(spec, cfg)))
+    if unknown:
+        raise InputError(f"{adapter_path}: unknown tensor '{unknown[0]}' for a {method} adapter")
+    gen = torch.Generator().manual_seed(seed)
+    size = cfg["imageSize"]
+    images = torch.randn(batch, 3, size, size, generator=gen, dtype=torch.float64)
+    labels = torch.randint(0, spec["numClasses"], (batch,), generator=gen)
+    backbone = {k: v.double() for k, v in backbone.items()}
+    adapter = {k: v.double().requires_grad_(True) for k, v in adapter.items()}
+    produced = forward_and_backward(cfg, backbone, spec, adapter, images, labels)
+    out = {"input.images_nchw": images, "input.labels": labels.double(), **produced}
+    out.update({f"grad.{name}": t.grad for name, t in adapter.items()})
+    path = join(fixture_dir, f"expected-{method}.safetensors")
+    write_safetensors(path, out, {"dtype": "computed in float64", "loss": "mean softmax cross-entropy over the batch",
+                                  "generator": f"vit_adapters.py make-expected --batch {batch} --seed {seed}"})
+    print(f"wrote {path}: {len(out)} tensors")
+    return 0
 
 
 def check_fixtures(fixture_dir: str, dtype: torch.dtype) -> int:
@@ -326,7 +414,7 @@ def check_fixtures(fixture_dir: str, dtype: torch.dtype) -> int:
                max(relative_error(hf[k], backbone[k]) for k in backbone_shapes(cfg)), 0.0)
 
     backbone = {k: v.to(dtype) for k, v in backbone.items()}
-    for method in ("linear", "ept", "dvpt"):
+    for method in METHODS:
         spec_path = join(fixture_dir, f"adapter-{method}.json")
         if not os.path.exists(spec_path):
             lines.append(f"{method}: no {os.path.basename(spec_path)}, skipped")
@@ -339,14 +427,8 @@ def check_fixtures(fixture_dir: str, dtype: torch.dtype) -> int:
         expected_path = join(fixture_dir, f"expected-{method}.safetensors")
         expected, _ = read_safetensors(expected_path)
 
-        model = VitWithAdapter(cfg, backbone, spec, adapter)
-        kept: dict[int, torch.Tensor] = {}
-        x = model.blocks(model.embed(expected["input.images_nchw"].to(dtype)), 0, cfg["depth"], kept)
-        features, logits = model.head(x)
-        loss = F.cross_entropy(logits, expected["input.labels"].long())
-        loss.backward()
-        produced = {"features": features, "logits": logits, "loss": loss.reshape(1),
-                    "block0_output": kept[0], "last_block_output": kept[cfg["depth"] - 1]}
+        produced = forward_and_backward(cfg, backbone, spec, adapter,
+                                        expected["input.images_nchw"].to(dtype), expected["input.labels"])
         for name, ref in expected.items():
             if name.startswith("input."):
                 continue
@@ -396,8 +478,8 @@ def random_adapter(spec: dict, cfg: dict, gen: torch.Generator) -> dict[str, tor
             value = torch.randn(shape, generator=gen)  # DVPT prompts: N(0, 1)
         elif name.endswith("gate"):
             value = torch.zeros(shape)  # DVPT starts at the pretrained function
-        elif name.endswith(".bias"):
-            value = torch.zeros(shape)
+        elif name.endswith(".bias") or name.endswith(".qkv.B"):
+            value = torch.zeros(shape)  # LoRA's B starts at zero: the pretrained function
         else:
             value = torch.randn(shape, generator=gen) * 0.02
         adapter[name] = value.requires_grad_(True)
@@ -450,6 +532,8 @@ def bench(args: argparse.Namespace) -> dict:
         spec.update(promptLength=args.prompt_length, layers=adapted)
     elif args.method == "dvpt":
         spec.update(bottleneck=args.bottleneck, numPrompts=args.num_prompts, share=args.share, layers=adapted)
+    elif args.method == "lora":
+        spec.update(rank=args.rank, alpha=args.alpha, layers=adapted)
 
     load_before = os.getloadavg()[0]  # other processes on the machine skew the timings: record it
     gen = torch.Generator().manual_seed(0)
@@ -532,9 +616,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     check = sub.add_parser("check-fixtures", help="reproduce the parity fixtures; non-zero exit on mismatch")
     check.add_argument("dir", help="fixture directory (backbone.json, backbone-timm.safetensors, ...)")
     check.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    make = sub.add_parser("make-expected", help="write expected-<method>.safetensors for a fixture folder")
+    make.add_argument("dir", help="folder with backbone.json, backbone-timm.safetensors, adapter-<method>.*")
+    make.add_argument("--method", choices=METHODS, required=True)
+    make.add_argument("--batch", type=int, default=4)
+    make.add_argument("--seed", type=int, default=0)
     b = sub.add_parser("bench", help="time a training step and inference on random weights")
     b.add_argument("--model", choices=sorted(MODELS), default="vit-tiny")
-    b.add_argument("--method", choices=("ept", "dvpt", "linear"), default="ept")
+    b.add_argument("--method", choices=("ept", "dvpt", "lora", "linear"), default="ept")
     b.add_argument("--batch", type=int, default=8)
     b.add_argument("--image-size", type=int, default=224)
     b.add_argument("--steps", type=int, default=5, help="timed iterations per phase")
@@ -548,14 +637,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     b.add_argument("--bottleneck", type=int, default=64, help="DVPT r")
     b.add_argument("--num-prompts", type=int, default=10, help="DVPT M")
     b.add_argument("--share", type=int, default=3, help="DVPT layers per module")
+    b.add_argument("--rank", type=int, default=8, help="LoRA r")
+    b.add_argument("--alpha", type=float, default=16.0, help="LoRA alpha (scale alpha / r)")
     b.add_argument("--prefix-cache", type=int, default=None, metavar="K",
                    help="adapters only in layers >= K; layers < K are computed once under no_grad "
                         "and the training step starts from that cached activation")
     b.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args(argv)
+    if args.command == "make-expected" and args.batch < 1:
+        parser.error("--batch must be at least 1")
     if args.command == "bench":
         for name in ("batch", "image_size", "steps", "threads", "classes", "prompt_length",
-                     "bottleneck", "num_prompts", "share"):
+                     "bottleneck", "num_prompts", "share", "rank"):
             if getattr(args, name) < 1:
                 parser.error(f"--{name.replace('_', '-')} must be at least 1")
         if args.blas_threads is not None and args.blas_threads < 1:
@@ -572,6 +665,8 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "check-fixtures":
             return check_fixtures(args.dir, torch.float64 if args.dtype == "float64" else torch.float32)
+        if args.command == "make-expected":
+            return make_expected(args.dir, args.method, args.batch, args.seed)
         result = bench(args)
         print(json.dumps(result) if args.json else format_text(result))
         return 0

@@ -4,8 +4,10 @@ import { executeSuggest } from '../active/suggest-run';
 import type { Handlers } from '../api/dispatch';
 import { ApiFailure } from '../api/errors';
 import type { RunInfoT, VersionInfoT } from '../api/training-contract';
+import { adapterChoiceFromFields } from '../model/adapters/registry';
 import { loadBackboneFile } from '../model/checkpoint';
 import { exportVersion } from '../train/export-version';
+import type { TrainJobInput } from '../train/job';
 import type { AdapterVersion, Backbone, TrainRun, Workspace } from '../store';
 import type { AppSession } from './session';
 
@@ -67,13 +69,8 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
     'train.start': (req) => {
       const w = ws();
       const taskId = session.requireTask(req.taskId);
-      const lastLayers = req.lastLayers ? { lastLayers: req.lastLayers } : {};
-      const adapter =
-        req.method === 'ept'
-          ? { method: 'ept' as const, ...(req.promptLength ? { promptLength: req.promptLength } : {}), ...lastLayers }
-          : req.method === 'dvpt'
-            ? { method: 'dvpt' as const, ...(req.bottleneck ? { bottleneck: req.bottleneck } : {}), ...(req.numPrompts ? { numPrompts: req.numPrompts } : {}), ...(req.share ? { share: req.share } : {}), ...lastLayers }
-            : { method: 'linear' as const };
+      // The method's own options (its plug-in's descriptor list) that the request sets; the job schema checks them.
+      const adapter = adapterChoiceFromFields(req.method, req) as TrainJobInput['adapter'];
       const run = session.training.for(w).enqueueTraining({
         taskId,
         backboneId: req.backboneId ?? newestBackbone(w),

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { APP_VERSION } from '../app-info';
+import { ADAPTER_METHODS } from '../vocabulary';
 import { adapterConfigSchema, taskKindSchema, type AdapterConfig } from './adapter-config';
 import { numTokens, vitConfigSchema, type ViTConfig } from './config';
 import { validateAdapterTensors } from './model';
@@ -21,7 +22,7 @@ export const adapterManifestSchema = z.object({
   /** This version's id and the version it was trained from (null for a first version). */
   versionId: z.string().min(1),
   parentVersionId: z.string().min(1).nullable(),
-  method: z.enum(['linear', 'ept', 'dvpt']),
+  method: z.enum(ADAPTER_METHODS),
   /** The full adapter config: method, hyper-parameters, task and class count. */
   adapter: adapterConfigSchema,
   labelSchema: z.object({

@@ -7,10 +7,13 @@ export function headLogits(features: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.
 }
 
 /**
- * Training loss, a scalar. Multi-class / ordinal: mean softmax cross-entropy, labels are class ids [B].
- * Multi-label: sigmoid binary cross-entropy averaged over batch and classes, labels are 0/1 [B, C].
+ * The training loss, a scalar: the one loss of model, trainer and replicas.
+ * Multi-class / ordinal: softmax cross-entropy, labels are class ids [B]; the mean over the batch,
+ * or with `classWeights` [C] the weighted mean Σ w_y·nll / Σ w_y (PyTorch's CrossEntropyLoss(weight=…)).
+ * Multi-label: sigmoid binary cross-entropy averaged over batch and classes, labels are 0/1 [B, C]
+ * (class weights do not apply).
  */
-export function taskLoss(task: TaskKind, logits: tf.Tensor2D, labels: tf.Tensor): tf.Scalar {
+export function taskLoss(task: TaskKind, logits: tf.Tensor2D, labels: tf.Tensor, classWeights?: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {
     const [batch, classes] = logits.shape;
     if (task === 'multilabel') {
@@ -25,7 +28,13 @@ export function taskLoss(task: TaskKind, logits: tf.Tensor2D, labels: tf.Tensor)
     if (labels.rank !== 1 || labels.shape[0] !== batch) {
       throw new Error(`class-id targets must be [${batch}], got [${labels.shape.join(', ')}]`);
     }
-    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), classes);
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+    if (classWeights && (classWeights.rank !== 1 || classWeights.shape[0] !== classes)) {
+      throw new Error(`class weights must be [${classes}], got [${classWeights.shape.join(', ')}]`);
+    }
+    const ids = tf.cast(labels, 'int32') as tf.Tensor1D;
+    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(ids, classes), tf.logSoftmax(logits)), 1));
+    if (!classWeights) return tf.mean(nll) as tf.Scalar;
+    const w = tf.gather(classWeights, ids);
+    return tf.div(tf.sum(tf.mul(w, nll)), tf.sum(w)) as tf.Scalar;
   });
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AdapterConfigError, adapterStartLayer, dvptStartLayer, eptLayers, trainableShapes, type AdapterConfig } from './adapter-config';
-import { dvptBlockAdapter } from './dvpt';
-import { eptBlockAdapter } from './ept';
+import { AdapterConfigError, adapterStartLayer, trainableShapes, type AdapterConfig } from './adapter-config';
+import { adapterPlugin } from './adapters/registry';
+import type { InitRandom } from './adapters/plugin';
 import { headLogits, taskLoss } from './heads';
 import type { ViTConfig } from './config';
 import type { NamedTensorData } from './safetensors';
@@ -28,27 +28,23 @@ export class AdapterTensorError extends Error {
 }
 
 /**
- * Initial values of the trainable tensors: head and DVPT down/up like a PyTorch Linear
- * (U(±1/√fan_in)), DVPT prompts N(0, 1), gates 0 (so DVPT starts at the pretrained function),
- * EPT prompts N(0, std) or zero.
+ * Initial values of the trainable tensors: the adapter's as its plug-in says, the head like a
+ * PyTorch Linear (U(±1/√fan_in)). Each random tensor gets the next seed, in tensor order.
  */
 export function initialTrainableTensors(backbone: ViTBackbone, adapter: AdapterConfig, seed = 0): Map<string, tf.Tensor> {
   const out = new Map<string, tf.Tensor>();
   let s = seed;
   const nextSeed = () => ++s * 7919 + seed;
-  const fanInUniform = (shape: number[], fanIn: number) => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', nextSeed());
+  const random: InitRandom = {
+    fanInUniform: (shape, fanIn) => tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', nextSeed()),
+    normal: (shape, std) => tf.randomNormal(shape, 0, std, 'float32', nextSeed()),
+    zeros: (shape) => tf.zeros(shape),
+  };
+  const plugin = adapterPlugin(adapter.method);
   const D = backbone.config.embedDim;
   for (const [name, shape] of trainableShapes(backbone.config, adapter)) {
-    let value: tf.Tensor;
-    if (name.endsWith('.prompt')) {
-      const ept = adapter as Extract<AdapterConfig, { method: 'ept' }>;
-      value = ept.promptInit === 'zero' ? tf.zeros(shape) : tf.randomNormal(shape, 0, ept.promptInitStd, 'float32', nextSeed());
-    } else if (name.endsWith('.prompts')) value = tf.randomNormal(shape, 0, 1, 'float32', nextSeed());
-    else if (name.endsWith('.gate')) value = tf.zeros(shape);
-    else if (name.startsWith('dvpt.') && name.includes('.down.')) value = fanInUniform(shape, D);
-    else if (name.startsWith('dvpt.') && name.includes('.up.')) value = fanInUniform(shape, (adapter as { bottleneck: number }).bottleneck);
-    else value = fanInUniform(shape, D); // head.*
-    out.set(name, value);
+    const isHead = name === 'head.weight' || name === 'head.bias';
+    out.set(name, isHead ? random.fanInUniform(shape, D) : plugin.initialTensor(name, shape, adapter, backbone.config, random));
   }
   return out;
 }
@@ -92,8 +88,7 @@ export class AdaptedViT {
     readonly adapter: AdapterConfig,
     initial: Map<string, tf.Tensor>,
   ) {
-    if (adapter.method === 'ept') eptLayers(adapter, backbone.config); // validates layer indices
-    this.firstAdaptedLayer = adapterStartLayer(adapter, backbone.config); // validates DVPT's startLayer
+    this.firstAdaptedLayer = adapterStartLayer(adapter, backbone.config); // validates the adapter's layers
     this.variables = new Map();
     for (const [name, value] of initial) {
       // Unnamed: tfjs variable names are global, and several models may coexist.
@@ -101,8 +96,7 @@ export class AdaptedViT {
       this.variables.set(name, v);
       this.variableNames.set(v.name, name);
     }
-    if (adapter.method === 'ept') this.blockAdapter = eptBlockAdapter(this.variables);
-    if (adapter.method === 'dvpt') this.blockAdapter = dvptBlockAdapter(this.variables, adapter.share, dvptStartLayer(adapter, backbone.config));
+    this.blockAdapter = adapterPlugin(adapter.method).blockAdapter(adapter, backbone.config, this.variables);
   }
 
   /** A fresh adapter with initial values (seeded). */
@@ -199,43 +193,6 @@ export class AdaptedViT {
     const named = new Map<string, tf.Tensor>();
     for (const [variableName, grad] of Object.entries(grads)) named.set(this.variableNames.get(variableName)!, grad);
     return { loss: value, grads: named };
-  }
-
-  /**
-   * One optimiser step: gradients are averaged over the micro-batches (gradient accumulation,
-   * so a large effective batch fits in memory), then applied. Returns the mean loss.
-   */
-  trainStep(optimizer: tf.Optimizer, microBatches: Array<{ images: tf.Tensor4D; labels: tf.Tensor }>, layout?: ImageLayout): number {
-    if (microBatches.length === 0) throw new Error('trainStep needs at least one micro-batch');
-    const variables = this.trainableVariables();
-    let sums: Record<string, tf.Tensor> | null = null;
-    let lossSum = 0;
-    for (const { images, labels } of microBatches) {
-      const { value, grads } = tf.variableGrads(() => this.loss(images, labels, layout), variables);
-      lossSum += value.dataSync()[0];
-      value.dispose();
-      if (!sums) {
-        sums = grads;
-      } else {
-        const previous: Record<string, tf.Tensor> = sums;
-        sums = {};
-        for (const name of Object.keys(grads)) {
-          sums[name] = tf.add(previous[name], grads[name]);
-          previous[name].dispose();
-          grads[name].dispose();
-        }
-      }
-    }
-    const scale = 1 / microBatches.length;
-    const averaged = tf.tidy(() => {
-      const out: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(sums!)) out[name] = scale === 1 ? g.clone() : tf.mul(g, scale);
-      return out;
-    });
-    tf.dispose(Object.values(sums!));
-    optimizer.applyGradients(averaged);
-    tf.dispose(Object.values(averaged));
-    return lossSum / microBatches.length;
   }
 
   /** Current trainable values, for saving. */

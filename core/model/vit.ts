@@ -24,6 +24,8 @@ export interface BlockAdapter {
   attentionPrompt?(layer: number): tf.Tensor2D | undefined;
   /** DVPT: an extra residual term computed from the attention residual output `a`. */
   residualTerm?(layer: number, a: tf.Tensor2D, batch: number, tokens: number): tf.Tensor2D | undefined;
+  /** LoRA-style: a [B·N, 3D] term added to the qkv projection of h = LN1(x) (columns q | k | v). */
+  qkvDelta?(layer: number, h: tf.Tensor2D): tf.Tensor2D | undefined;
 }
 
 export interface BackboneOutput {
@@ -209,14 +211,17 @@ export class ViTBackbone {
     });
   }
 
-  /** Multi-head self-attention of block `layer` on h = LN1(x), optionally with EPT prompt logits. */
-  attention(h: tf.Tensor2D, layer: number, batch: number, prompt?: tf.Tensor2D): tf.Tensor2D {
+  /** Multi-head self-attention of block `layer` on h = LN1(x), with the adapter's prompt logits or qkv term if any. */
+  attention(h: tf.Tensor2D, layer: number, batch: number, adapter?: BlockAdapter): tf.Tensor2D {
     return tf.tidy(() => {
       const w = this.blocks[layer];
       const { embedDim: D, numHeads: H } = this.config;
       const N = this.tokens;
       const d = D / H;
-      const qkv = this.linear(h, w.qkvW, w.qkvB); // [B·N, 3D], columns q | k | v, head-major inside each
+      const prompt = adapter?.attentionPrompt?.(layer);
+      const delta = adapter?.qkvDelta?.(layer, h);
+      const frozenQkv = this.linear(h, w.qkvW, w.qkvB);
+      const qkv = delta ? tf.add(frozenQkv, delta) : frozenQkv; // [B·N, 3D], columns q | k | v, head-major inside each
       const heads = tf.transpose(tf.reshape(qkv, [batch, N, 3 * H, d]), [0, 2, 1, 3]); // [B, 3H, N, d]
       const [q, k, v] = tf.split(heads, 3, 1) as tf.Tensor4D[];
       // The transpose flag costs nothing extra on wasm too: wasm-kernels.ts turns it into one explicit transpose.
@@ -249,8 +254,7 @@ export class ViTBackbone {
     return tf.tidy(() => {
       const w = this.blocks[layer];
       const eps = this.config.layerNormEps;
-      const prompt = adapter?.attentionPrompt?.(layer);
-      const a = tf.add(x, this.attention(layerNorm(x, ...w.norm1, eps), layer, batch, prompt)) as tf.Tensor2D;
+      const a = tf.add(x, this.attention(layerNorm(x, ...w.norm1, eps), layer, batch, adapter)) as tf.Tensor2D;
       const hidden = geluErf(this.linear(layerNorm(a, ...w.norm2, eps), w.fc1W, w.fc1B)) as tf.Tensor2D;
       let out = tf.add(a, this.linear(hidden, w.fc2W, w.fc2B)) as tf.Tensor2D;
       const extra = adapter?.residualTerm?.(layer, a, batch, this.tokens);

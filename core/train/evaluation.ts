@@ -11,7 +11,7 @@ import { throwIfAborted, tick, unlessAborted } from './cancellation';
 import { summarizeMetrics, type MetricsSummary } from './metrics';
 import type { PrefixCache } from './prefix-cache';
 import type { ReplicaPool } from './replica-pool';
-import { trainingLoss } from './step';
+import { taskLoss } from '../model/heads';
 import type { Sample, TrainTaskKind } from './types';
 
 export interface Predictions {
@@ -62,7 +62,7 @@ export async function predictSamples(model: AdaptedViT, inputs: Uint8Array[], op
         ? { logits: tf.tensor2d(fromReplicas.logits, [chunk.length, C]), features: tf.tensor2d(fromReplicas.features, [chunk.length, D]) }
         : forwardMicroBatch(model, chunk, options.prefixCache ?? null, () => batchTensor(chunk, options.size, options.normalization, null));
       const p = options.task === 'multilabel' ? tf.sigmoid(out.logits) : tf.softmax(out.logits);
-      const l = options.labels ? trainingLoss(options.task, out.logits, labelTensor(chunk, options.task, C)) : tf.scalar(0);
+      const l = options.labels ? taskLoss(options.task, out.logits, labelTensor(chunk, options.task, C)) : tf.scalar(0);
       return [p, out.features, l];
     });
     probabilities.set(await probs.data(), start * C);

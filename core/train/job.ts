@@ -3,33 +3,17 @@
  * given takes the defaults below, which suit a few hundred labels on a workstation CPU.
  */
 import { z } from 'zod';
+import { AdapterConfigError } from '../model/adapter-config';
+import { adapterChoiceSchema as registryChoiceSchema, adapterPlugin, type AdapterChoice } from '../model/adapters/registry';
 import { AUGMENTATIONS, CLASS_WEIGHTINGS, OPTIMIZERS, PREFIX_CACHE_MODES, TRAINING_DEFAULTS as D } from '../vocabulary';
 
-export const adapterChoiceSchema = z.discriminatedUnion('method', [
-  z.object({ method: z.literal('linear') }),
-  z.object({
-    method: z.literal('ept'),
-    promptLength: z.number().int().positive().max(1000).default(100),
-    layers: z.array(z.number().int().nonnegative()).optional(),
-    /** Prompt only the last n blocks (layers depth−n..depth−1); the frozen blocks before them are cached. */
-    lastLayers: z.number().int().positive().optional(),
-  }),
-  z.object({
-    method: z.literal('dvpt'),
-    bottleneck: z.number().int().positive().max(1024).default(64),
-    numPrompts: z.number().int().positive().max(256).default(10),
-    share: z.number().int().positive().default(3),
-    /** First adapted block (0 = all blocks). */
-    startLayer: z.number().int().nonnegative().optional(),
-    /** Adapt only the last n blocks (startLayer = depth − n). */
-    lastLayers: z.number().int().positive().optional(),
-  }),
-]);
+/** A job's adapter: `method` plus that method's options (each plug-in's jobSchema, core/model/adapters). */
+export const adapterChoiceSchema = registryChoiceSchema;
 
 export const trainJobSchema = z.object({
   taskId: z.number().int().positive(),
   backboneId: z.number().int().positive(),
-  adapter: adapterChoiceSchema.default({ method: 'dvpt', bottleneck: 64, numPrompts: 10, share: 3 }),
+  adapter: adapterChoiceSchema.default(() => adapterChoiceSchema.parse({ method: D.method })),
   /** 'active': continue from the task's active version when it has the same method and shape. */
   warmStart: z.union([z.literal('active'), z.literal('none'), z.number().int().positive()]).default('active'),
   epochs: z.number().int().positive().max(1000).default(D.epochs),
@@ -62,7 +46,7 @@ export function parseTrainJob(input: unknown): TrainJob {
   return parsed.data;
 }
 
-export type AdapterChoice = z.output<typeof adapterChoiceSchema>;
+export type { AdapterChoice };
 
 /**
  * The adapter fields of a job for a backbone of `depth` blocks, with `lastLayers` turned into what
@@ -70,18 +54,10 @@ export type AdapterChoice = z.output<typeof adapterChoiceSchema>;
  * config equals one written before the option existed (warm starts compare configs).
  */
 export function resolveAdapterChoice(choice: AdapterChoice, depth: number): Record<string, unknown> {
-  const invalid = (message: string) => Object.assign(new Error(`invalid training job: adapter: ${message}`), { code: 'invalid-request' });
-  if (choice.method === 'linear') return { ...choice };
-  const { lastLayers, ...rest } = choice;
-  if (lastLayers !== undefined && lastLayers > depth) throw invalid(`lastLayers ${lastLayers} exceeds the backbone's ${depth} blocks`);
-  if (rest.method === 'ept') {
-    if (lastLayers === undefined) return rest;
-    if (rest.layers) throw invalid('give either layers or lastLayers, not both');
-    return { ...rest, layers: Array.from({ length: lastLayers }, (_, i) => depth - lastLayers + i) };
+  try {
+    return adapterPlugin(choice.method).resolveChoice(choice, depth);
+  } catch (err) {
+    if (!(err instanceof AdapterConfigError)) throw err;
+    throw Object.assign(new Error(`invalid training job: adapter: ${err.message}`), { code: 'invalid-request' });
   }
-  if (lastLayers !== undefined && rest.startLayer !== undefined) throw invalid('give either startLayer or lastLayers, not both');
-  const start = lastLayers !== undefined ? depth - lastLayers : (rest.startLayer ?? 0);
-  if (start >= depth) throw invalid(`startLayer ${start} does not exist in a backbone of depth ${depth}`);
-  const { startLayer: _s, ...withoutStart } = rest;
-  return start > 0 ? { ...withoutStart, startLayer: start } : withoutStart;
 }

@@ -6,10 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../model/backend';
+import { taskLoss } from '../model/heads';
 import { AdaptedViT } from '../model/model';
 import { ViTBackbone } from '../model/vit';
 import { packTensors, unpackTensors, type PackedTensors, type ReplicaInput, type ReplicaMessage, type ReplicaRequest } from './replica-protocol';
-import { trainingLoss } from './step';
 import type { TrainTaskKind } from './types';
 
 if (!parentPort) throw new Error('replica-worker must run in a worker thread');
@@ -61,7 +61,7 @@ function gradients(req: Extract<ReplicaRequest, { type: 'gradients' }>): void {
       const x = inputSlice(req.input, start, n);
       const y = labelSlice(req.labels, start, n);
       const { value, grads } = tf.variableGrads(
-        () => tf.tidy(() => trainingLoss(task, forward(req.input, x, n).logits, y, weights)),
+        () => tf.tidy(() => taskLoss(task, forward(req.input, x, n).logits, y, weights)),
         variables.map(([, v]) => v),
       );
       loss += value.dataSync()[0] * share;

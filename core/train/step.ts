@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Normalization } from '../imaging/model-input';
+import { taskLoss } from '../model/heads';
 import type { AdaptedViT } from '../model/model';
 import type { AugmentationConfig } from './augment';
 import { batchData, batchTensor, forwardMicroBatch, labelData, labelTensor, replicaInput } from './batches';
@@ -14,22 +15,6 @@ import { AdapterOptimizer, GradientAccumulator, type OptimizerConfig } from './o
 import type { PrefixCache } from './prefix-cache';
 import type { ReplicaPool } from './replica-pool';
 import type { Sample, TrainTaskKind } from './types';
-
-/** Cross-entropy with optional per-class weights (weighted mean, as PyTorch's CrossEntropyLoss(weight=…)). */
-export function trainingLoss(task: TrainTaskKind, logits: tf.Tensor2D, labels: tf.Tensor, classWeights?: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    if (task === 'multilabel') {
-      const z = tf.cast(labels, 'float32');
-      const perElement = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, z)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-      return tf.mean(perElement) as tf.Scalar;
-    }
-    const ids = tf.cast(labels, 'int32') as tf.Tensor1D;
-    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(ids, logits.shape[1]), tf.logSoftmax(logits)), 1));
-    if (!classWeights) return tf.mean(nll) as tf.Scalar;
-    const w = tf.gather(classWeights, ids);
-    return tf.div(tf.sum(tf.mul(w, nll)), tf.sum(w)) as tf.Scalar;
-  });
-}
 
 export interface TrainingStepOptions {
   task: TrainTaskKind;
@@ -150,7 +135,7 @@ export class TrainingStep {
       const { value, grads } = tf.variableGrads(
         () =>
           tf.tidy(() =>
-            trainingLoss(task, forwardMicroBatch(this.model, part, this.prefixCache, () => batchTensor(part, size, normalization, augmentation, random)).logits, labels, this.weights),
+            taskLoss(task, forwardMicroBatch(this.model, part, this.prefixCache, () => batchTensor(part, size, normalization, augmentation, random)).logits, labels, this.weights),
           ),
         [...this.variables.values()],
       );

@@ -50,6 +50,6 @@ describe('trainable parameter counts (METHODS.md)', () => {
 
   it('rejects a bad adapter config with the offending key', () => {
     expect(() => parseAdapterConfig({ method: 'ept', numClasses: 0 }, 'cfg.json')).toThrow(/cfg\.json.*numClasses/);
-    expect(() => parseAdapterConfig({ method: 'lora', numClasses: 2 }, 'cfg.json')).toThrow(/cfg\.json/);
+    expect(() => parseAdapterConfig({ method: 'ia3', numClasses: 2 }, 'cfg.json')).toThrow(/cfg\.json.*method/);
   });
 });

@@ -28,7 +28,7 @@ function relativeError(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.norm(tf.sub(a, b)).dataSync()[0] / Math.max(1e-12, tf.norm(b).dataSync()[0]));
 }
 
-/** A model whose every trainable tensor matters: DVPT gates non-zero, EPT prompts std 1. */
+/** A model whose every trainable tensor matters: DVPT gates non-zero, EPT prompts std 1, LoRA B non-zero. */
 function model(config: Record<string, unknown>, seed = 3): AdaptedViT {
   const adapter = parseAdapterConfig({ numClasses: 4, task: 'multiclass', ...config }, 'test');
   const m = AdaptedViT.initialise(backbone, adapter, seed);
@@ -36,6 +36,7 @@ function model(config: Record<string, unknown>, seed = 3): AdaptedViT {
     for (const [name, v] of m.variables) {
       if (name.endsWith('.gate')) v.assign(tf.fill(v.shape, 0.7));
       if (name.endsWith('.prompt')) v.assign(tf.randomNormal(v.shape, 0, 1, 'float32', seed));
+      if (name.endsWith('.qkv.B')) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', seed)); // LoRA's B starts at 0
     }
   });
   return m;
@@ -65,6 +66,7 @@ describe('forward from cached prefix tokens equals the full forward', () => {
     ['DVPT from layer 1 (share 1)', { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 1, startLayer: 1 }, 1],
     ['DVPT from layer 1 (share 2)', { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 2, startLayer: 1 }, 1],
     ['DVPT in the last layer', { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 3, startLayer: 2 }, 2],
+    ['LoRA in layers 1 and 2', { method: 'lora', rank: 4, layers: [2, 1] }, 1],
     ['a linear probe (the whole backbone is the prefix)', { method: 'linear' }, 3],
   ];
 

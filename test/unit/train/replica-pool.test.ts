@@ -13,7 +13,7 @@ import { ReplicaPool, replicasThatFit } from '../../../core/train/replica-pool';
 import { batchTensor } from '../../../core/train/batches';
 import { TrainingCancelled } from '../../../core/train/cancellation';
 import { predictSamples } from '../../../core/train/evaluation';
-import { trainingLoss } from '../../../core/train/step';
+import { taskLoss } from '../../../core/model/heads';
 import { DEFAULT_TRAIN_CONFIG, trainAdapter } from '../../../core/train/trainer';
 import type { Sample } from '../../../core/train/types';
 import { PARITY_DIR } from '../../helpers/paths';
@@ -58,7 +58,7 @@ describe('data-parallel replicas', () => {
       const fromReplicas = await pool.gradients(input, Float32Array.from(batch.map((s) => s.label as number)), { microBatch: 2 });
       const images = batchTensor(batch, S, HALF_NORMALIZATION, null);
       const labels = tf.tensor1d(batch.map((s) => s.label as number), 'int32');
-      const { value, grads } = tf.variableGrads(() => trainingLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels), m.trainableVariables());
+      const { value, grads } = tf.variableGrads(() => taskLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels), m.trainableVariables());
       expect(fromReplicas.loss).toBeCloseTo(value.dataSync()[0], 4);
       expect([...fromReplicas.grads.keys()].sort()).toEqual([...m.variables.keys()].sort());
       for (const [name, v] of m.variables) {

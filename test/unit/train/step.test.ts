@@ -12,7 +12,8 @@ import { batchTensor, labelTensor } from '../../../core/train/batches';
 import { TrainingCancelled } from '../../../core/train/cancellation';
 import { PrefixCache } from '../../../core/train/prefix-cache';
 import { ReplicaPool } from '../../../core/train/replica-pool';
-import { TrainingStep, trainingLoss, type TrainingStepOptions } from '../../../core/train/step';
+import { taskLoss } from '../../../core/model/heads';
+import { TrainingStep, type TrainingStepOptions } from '../../../core/train/step';
 import type { Sample } from '../../../core/train/types';
 import { PARITY_DIR } from '../../helpers/paths';
 import { colourSamples } from '../../helpers/samples';
@@ -43,7 +44,7 @@ const stepOptions = (over: Partial<TrainingStepOptions> = {}): TrainingStepOptio
 function fullBatchGradient(m: AdaptedViT, batch: Sample[]): { loss: number; grads: Map<string, Float32Array> } {
   const images = batchTensor(batch, S, HALF_NORMALIZATION, null);
   const labels = labelTensor(batch, 'multiclass', 3);
-  const { value, grads } = tf.variableGrads(() => trainingLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels), m.trainableVariables());
+  const { value, grads } = tf.variableGrads(() => taskLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels), m.trainableVariables());
   const named = new Map<string, Float32Array>();
   for (const [name, v] of m.variables) named.set(name, grads[v.name].dataSync() as Float32Array);
   const loss = value.dataSync()[0];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { geluErf } from './ops';
-import type { BlockAdapter } from './vit';
+import { geluErf } from '../../ops';
+import type { BlockAdapter } from '../../vit';
 
 export const dvptTensorName = (module: number, part: 'down.weight' | 'down.bias' | 'prompts' | 'up.weight' | 'up.bias' | 'gate') =>
   `dvpt.modules.${module}.${part}`;

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { BlockAdapter } from './vit';
+import type { BlockAdapter } from '../../vit';
 
 /** Name of the EPT prompt of layer l, as in adapter files and the fixtures. */
 export const eptPromptName = (layer: number) => `ept.layers.${layer}.prompt`;
