@@ -263,7 +263,25 @@ CREATE INDEX review_marks_flagged ON review_marks(task_id, case_id) WHERE flagge
 CREATE INDEX review_marks_skipped ON review_marks(task_id, case_id) WHERE skipped = 1;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2)];
+/**
+ * V3: every other path a case's file was imported under (a byte-identical copy, or the same SOP
+ * Instance UID under another name), so a CSV or a search can name the case by any of them.
+ */
+const V3 = `
+CREATE TABLE case_aliases (
+  id          INTEGER PRIMARY KEY,
+  case_id     INTEGER NOT NULL REFERENCES cases(id),
+  source_path TEXT NOT NULL,                  -- as imported: a path, or archive.zip!/entry
+  base_name   TEXT NOT NULL,                  -- its file name, for lookups by name
+  sha256      TEXT NOT NULL,                  -- the bytes seen under this path (may differ for a SOP duplicate)
+  imported_at TEXT NOT NULL,
+  UNIQUE (case_id, source_path)
+) STRICT;
+CREATE INDEX case_aliases_path ON case_aliases(source_path);
+CREATE INDEX case_aliases_name ON case_aliases(base_name);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3)];
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
