@@ -138,22 +138,23 @@ async function verifyDicom(bytes: Uint8Array, source: string): Promise<ImageChec
     ...(header.columns ? { columns: header.columns } : {}),
     frameCount: header.numberOfFrames,
   };
-  const stoppedEarly = header.warnings.find((w) => w.startsWith('parsing stopped early'));
+  const dataSet = reparse(bytes, header);
   if (!header.hasPixelData) {
+    const damage = damageOf(header, dataSet);
     const sopClass = header.metadata.sopClassUid;
     const hasSize = header.rows !== undefined || header.columns !== undefined;
-    // A complete object of an image class without pixels is a stub (test sets ship such); one that stopped early, or
-    // that gives an image size, lost its pixels.
-    if (!hasSize && !(stoppedEarly && isImageSopClass(sopClass))) {
+    // A complete, sound object without a size is not an image (SR, RT plan, DICOMDIR, and the stubs test sets ship);
+    // one that is damaged, or that gives an image size, lost its pixels.
+    if (!damage && !hasSize) {
       return { status: 'not-image', kind: 'dicom', reason: `DICOM object without pixel data (SOP class ${sopClass ?? 'unknown'})` };
     }
-    const what = hasSize ? `${header.rows ?? '?'}×${header.columns ?? '?'} image` : `image (SOP class ${sopClass})`;
-    const reason = stoppedEarly
-      ? `the file stops early (${stoppedEarly.replace(/^parsing stopped early: /, '')}) before its pixel data, although its header describes an ${what}`
+    const what = hasSize ? `${header.rows ?? '?'}×${header.columns ?? '?'} image` : isImageSopClass(sopClass) ? `image (SOP class ${sopClass})` : undefined;
+    const reason = damage
+      ? `${damage} and there is no pixel data${what ? `, although the header describes an ${what}` : ''}`
       : `there is no pixel data, although the header describes an ${what}`;
-    return { status: 'broken', ...facts, reason, code: stoppedEarly ? 'truncated' : 'no-pixel-data' };
+    return { status: 'broken', ...facts, reason, code: damage ? 'truncated' : 'no-pixel-data' };
   }
-  const lengthProblem = pixelDataLengthProblem(bytes, header);
+  const lengthProblem = dataSet ? pixelDataLengthProblem(dataSet, header) : undefined;
   if (lengthProblem) return { status: 'broken', ...facts, reason: lengthProblem, code: 'truncated' };
   let image: DecodedImage;
   try {
@@ -200,8 +201,8 @@ interface PixelElement {
  * × frames (YBR_FULL_422 stores two samples per pixel); for encapsulated ones a fragment per frame, each inside the
  * file. Undefined when it fits, or when the file cannot be re-read here (deflated data sets: the decoder checks those).
  */
-export function pixelDataLengthProblem(bytes: Uint8Array, header: DicomHeader): string | undefined {
-  const element = pixelElement(bytes, header);
+export function pixelDataLengthProblem(dataSet: ReparsedDataSet, header: DicomHeader): string | undefined {
+  const element = pixelElement(dataSet);
   if (!element) return undefined;
   const { data, byteArray } = element;
   const available = Math.max(0, byteArray.length - data.dataOffset);
@@ -237,19 +238,42 @@ export function pixelDataLengthProblem(bytes: Uint8Array, header: DicomHeader): 
   return undefined;
 }
 
-/** The Pixel Data element as dicom-parser sees it (also from a data set whose parsing stopped early). */
-function pixelElement(bytes: Uint8Array, header: DicomHeader): { data: PixelElement; byteArray: Uint8Array } | undefined {
+interface ReparsedDataSet {
+  elements: Record<string, PixelElement>;
+  byteArray: Uint8Array;
+}
+
+/**
+ * The data set as dicom-parser reads it (also when parsing stopped early), for the checks that need element offsets
+ * the decoder's header does not give; undefined for deflated data sets (the decoder inflates and checks those).
+ */
+function reparse(bytes: Uint8Array, header: DicomHeader): ReparsedDataSet | undefined {
   if (header.transferSyntaxUid === '1.2.840.10008.1.2.1.99') return undefined;
-  let dataSet: { elements: Record<string, unknown>; byteArray: Uint8Array } | undefined;
   try {
     const options = header.preamble && header.fileMeta ? {} : { TransferSyntaxUID: header.transferSyntaxUid };
-    dataSet = dicomParser.parseDicom(bytes, options) as unknown as typeof dataSet;
+    return dicomParser.parseDicom(bytes, options) as unknown as ReparsedDataSet;
   } catch (err) {
-    dataSet = (err as { dataSet?: typeof dataSet } | undefined)?.dataSet;
+    return (err as { dataSet?: ReparsedDataSet } | undefined)?.dataSet;
   }
-  if (!dataSet) return undefined;
+}
+
+/** How a data set without pixel data shows damage: parsing stopped early, a length past the end, a broken meta header. */
+function damageOf(header: DicomHeader, dataSet: ReparsedDataSet | undefined): string | undefined {
+  const early = header.warnings.find((w) => /stopped early|eof|overrun|past end|truncat/i.test(w));
+  if (early) return `the file stops early (${early.replace(/^parsing stopped early: /, '')})`;
+  for (const [tag, e] of Object.entries(dataSet?.elements ?? {})) {
+    if (e.length !== 0xffffffff && e.dataOffset + e.length > dataSet!.byteArray.length) {
+      return `element (${tag.slice(1, 5)},${tag.slice(5)}) claims ${e.length} bytes, more than the file holds,`;
+    }
+  }
+  if (header.preamble && !header.fileMeta) return 'the file meta information is damaged (no transfer syntax can be read),';
+  return undefined;
+}
+
+/** The Pixel Data element, if the data set has one. */
+function pixelElement(dataSet: ReparsedDataSet): { data: PixelElement; byteArray: Uint8Array } | undefined {
   for (const tag of PIXEL_TAGS) {
-    const data = dataSet.elements[tag] as PixelElement | undefined;
+    const data = dataSet.elements[tag];
     if (data) return { data, byteArray: dataSet.byteArray };
   }
   return undefined;

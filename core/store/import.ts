@@ -137,6 +137,8 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
   const skippedShas = new Map<string, string>();
   /** The SOP Instance UID of a case the first file with these bytes duplicated, for later copies of it. */
   const sopDuplicateShas = new Map<string, string>();
+  /** Why the first file with these bytes was quarantined, for later copies of it. */
+  const quarantinedShas = new Map<string, { code: string; reason: string }>();
   let done = 0;
   const progress = (current: string) => opts.onProgress?.({ done: ++done, total: report.total, current });
   const fail = (failure: ImportFailure) => {
@@ -175,7 +177,14 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
       if (skippedAs !== undefined) return skip(source, skippedAs);
       const sop = sopDuplicateShas.get(sha256);
       writer.alias(sop !== undefined ? { source, sha256, bySop: sop } : { source, sha256, bySha: sha256 });
-      report.duplicates++;
+      // A copy of a quarantined file is reported as quarantined too (its path is kept as an alias of that case).
+      const quarantined = quarantinedShas.get(sha256) ?? writer.storedQuarantine(sha256);
+      if (quarantined) {
+        report.failed++;
+        report.failures.push({ file: source, ...quarantined });
+      } else {
+        report.duplicates++;
+      }
       return;
     }
     let check: ImageCheck;
@@ -205,6 +214,7 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
     writer.reserve(record);
     writer.add(record);
     if (record.quarantine) {
+      quarantinedShas.set(sha256, record.quarantine);
       report.failed++;
       report.failures.push({ file: source, ...record.quarantine });
     }
@@ -248,9 +258,8 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
     if (!opts.decodePool) await pool.close();
   }
   report.imported = report.caseIds.length;
-  const quarantinedBySource = writer.quarantinedCases;
   for (const f of report.failures) {
-    const caseId = quarantinedBySource.get(f.file);
+    const caseId = writer.quarantinedCases.get(f.file) ?? writer.aliasedCase(f.file);
     if (caseId !== undefined) f.caseId = caseId;
   }
   return report;
@@ -375,7 +384,11 @@ class ImportWriter {
          ON CONFLICT DO UPDATE SET case_id = ifnull(excluded.case_id, case_id), code = excluded.code, reason = excluded.reason,
            created_at = excluded.created_at`,
       ),
+      quarantineOfBytes: db.prepare(
+        `SELECT q.code, q.reason FROM quarantine q JOIN cases c ON c.id = q.case_id WHERE c.blob_sha256 = ? ORDER BY q.id DESC LIMIT 1`,
+      ),
       caseBySha: db.prepare('SELECT id FROM cases WHERE blob_sha256 = ? ORDER BY id LIMIT 1'),
+      aliasCase: db.prepare('SELECT case_id AS id FROM case_aliases WHERE source_path = ? ORDER BY id DESC LIMIT 1'),
       caseBySop: db.prepare('SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE i.sop_instance_uid = ?'),
       ownPath: db.prepare('SELECT 1 FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE c.id = ? AND i.source_path = ?'),
       alias: db.prepare(
@@ -393,6 +406,11 @@ class ImportWriter {
 
   knowsBytes(sha256: string): boolean {
     return this.pendingShas.has(sha256) || this.stmts.shaKnown.get(sha256) !== undefined;
+  }
+
+  /** Why the stored case holding these bytes is quarantined, if it is. */
+  storedQuarantine(sha256: string): { code: string; reason: string } | undefined {
+    return this.stmts.quarantineOfBytes.get(sha256) as { code: string; reason: string } | undefined;
   }
 
   knowsSop(uid: string): boolean {
@@ -466,6 +484,11 @@ class ImportWriter {
     this.pendingShas.clear();
     this.pendingSops.clear();
     return out;
+  }
+
+  /** The case a path was recorded as an alias of. */
+  aliasedCase(source: string): number | undefined {
+    return (this.stmts.aliasCase.get(source) as { id: number } | undefined)?.id;
   }
 
   private insertAlias(a: PendingAlias, now: string): void {

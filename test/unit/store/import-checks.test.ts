@@ -68,7 +68,9 @@ describe('import checks pixels', () => {
 
     // A second run: the bytes are known, nothing grows, and a good copy of a quarantined file's instance still comes in.
     const again = await ws.import([dir, MR_TRUNCATED]);
-    expect(again).toMatchObject({ imported: 0, failed: 0, duplicates: 7 });
+    // Copies of quarantined files (and of the case set aside) are reported as quarantined again, with the reason.
+    expect(again).toMatchObject({ imported: 0, failed: 6, duplicates: 1 });
+    expect(again.failures.find((f) => f.file === good[0])?.reason).toBe('pixels look wrong');
     expect(ws.listCases({ filter: 'quarantined' }).total).toBe(6); // the five files and the case set aside
     expect((await ws.import([CT])).imported).toBe(1);
     expect(fs.existsSync(good[0])).toBe(true);
