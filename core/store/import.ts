@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { DecodePool, describeFailure, type ImageCheck } from '../imaging';
 import { sha256Hex } from './blobs';
 import { WorkspaceError } from './errors';
@@ -137,6 +137,8 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
   const skippedShas = new Map<string, string>();
   /** The SOP Instance UID of a case the first file with these bytes duplicated, for later copies of it. */
   const sopDuplicateShas = new Map<string, string>();
+  /** Copies of quarantined files: reported as failures, recorded as aliases of the quarantined case. */
+  const aliasFailures = new Set<string>();
   /** Why the first file with these bytes was quarantined, for later copies of it. */
   const quarantinedShas = new Map<string, { code: string; reason: string }>();
   let done = 0;
@@ -180,6 +182,7 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
       // A copy of a quarantined file is reported as quarantined too (its path is kept as an alias of that case).
       const quarantined = quarantinedShas.get(sha256) ?? writer.storedQuarantine(sha256);
       if (quarantined) {
+        aliasFailures.add(source);
         report.failed++;
         report.failures.push({ file: source, ...quarantined });
       } else {
@@ -259,7 +262,7 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
   }
   report.imported = report.caseIds.length;
   for (const f of report.failures) {
-    const caseId = writer.quarantinedCases.get(f.file) ?? writer.aliasedCase(f.file);
+    const caseId = writer.quarantinedCases.get(f.file) ?? (aliasFailures.has(f.file) ? writer.aliasedCase(f.file) : undefined);
     if (caseId !== undefined) f.caseId = caseId;
   }
   return report;
@@ -388,13 +391,8 @@ class ImportWriter {
         `SELECT q.code, q.reason FROM quarantine q JOIN cases c ON c.id = q.case_id WHERE c.blob_sha256 = ? ORDER BY q.id DESC LIMIT 1`,
       ),
       caseBySha: db.prepare('SELECT id FROM cases WHERE blob_sha256 = ? ORDER BY id LIMIT 1'),
-      aliasCase: db.prepare('SELECT case_id AS id FROM case_aliases WHERE source_path = ? ORDER BY id DESC LIMIT 1'),
       caseBySop: db.prepare('SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE i.sop_instance_uid = ?'),
       ownPath: db.prepare('SELECT 1 FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE c.id = ? AND i.source_path = ?'),
-      alias: db.prepare(
-        `INSERT INTO case_aliases (case_id, source_path, base_name, sha256, imported_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (case_id, source_path) DO NOTHING`,
-      ),
       // The worklist search finds a case by every name its file came under.
       aliasSearch: db.prepare(`UPDATE cases SET search_text = search_text || ' ' || ? WHERE id = ?`),
     };
@@ -488,7 +486,20 @@ class ImportWriter {
 
   /** The case a path was recorded as an alias of. */
   aliasedCase(source: string): number | undefined {
-    return (this.stmts.aliasCase.get(source) as { id: number } | undefined)?.id;
+    return (this.aliasStmts.find.get(source) as { id: number } | undefined)?.id;
+  }
+
+  // Prepared on first use: tests build older-schema workspaces (without case_aliases) through this writer.
+  private aliasStatements?: { find: Statement; insert: Statement };
+  private get aliasStmts(): { find: Statement; insert: Statement } {
+    this.aliasStatements ??= {
+      find: this.db.prepare('SELECT case_id AS id FROM case_aliases WHERE source_path = ? ORDER BY id DESC LIMIT 1'),
+      insert: this.db.prepare(
+        `INSERT INTO case_aliases (case_id, source_path, base_name, sha256, imported_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (case_id, source_path) DO NOTHING`,
+      ),
+    };
+    return this.aliasStatements;
   }
 
   private insertAlias(a: PendingAlias, now: string): void {
@@ -496,7 +507,7 @@ class ImportWriter {
     // Re-importing a file under the path it already has is not an alias.
     if (!target || this.stmts.ownPath.get(target.id, a.source)) return;
     const base = baseName(a.source);
-    if (this.stmts.alias.run(target.id, a.source, base, a.sha256, now).changes > 0) {
+    if (this.aliasStmts.insert.run(target.id, a.source, base, a.sha256, now).changes > 0) {
       this.stmts.aliasSearch.run(`${base} ${a.source}`.toLowerCase(), target.id);
     }
   }
