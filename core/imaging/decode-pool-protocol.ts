@@ -1,9 +1,12 @@
 /** Messages between DecodePool and its workers (structured-cloned; image buffers are transferred). */
+import type { ImageCheck } from './decode-pool-verify';
 import type { DecodedImage, ImagingError } from './types';
 
 export type DecodeRequest =
   | { type: 'decode-file'; id: number; path: string }
   | { type: 'decode-bytes'; id: number; bytes: Uint8Array; source: string }
+  /** Import's check of one file: header facts and a decode whose pixels are not sent back. */
+  | { type: 'verify-bytes'; id: number; bytes: Uint8Array; source: string }
   | { type: 'cancel'; id: number };
 
 export interface SerializedImagingError {
@@ -14,5 +17,6 @@ export interface SerializedImagingError {
 
 export type DecodeResponse =
   | { id: number; ok: true; image: DecodedImage }
+  | { id: number; ok: true; check: ImageCheck }
   | { id: number; ok: false; error: SerializedImagingError }
   | { id: number; ok: false; cancelled: true };

@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { decodeImageBytes, decodeImageFile } from './decode-file';
 import type { DecodeRequest, DecodeResponse } from './decode-pool-protocol';
+import { verifyImageBytes } from './decode-pool-verify';
 import { ImagingError, type DecodedImage } from './types';
 
 if (!parentPort) throw new Error('decode-pool-worker must run as a worker thread');
@@ -29,6 +30,19 @@ function transferList(image: DecodedImage): ArrayBuffer[] {
 async function handle(request: Exclude<DecodeRequest, { type: 'cancel' }>): Promise<void> {
   let response: DecodeResponse;
   let transfer: ArrayBuffer[] = [];
+  if (request.type === 'verify-bytes') {
+    // verifyImageBytes answers every file (a broken one with its reason); it throws only on a bug, reported as such.
+    try {
+      const check = await verifyImageBytes(request.bytes, request.source);
+      response = cancelled.delete(request.id) ? { id: request.id, ok: false, cancelled: true } : { id: request.id, ok: true, check };
+    } catch (err) {
+      cancelled.delete(request.id);
+      const reason = `the check failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`;
+      response = { id: request.id, ok: false, error: { file: request.source, reason, code: 'corrupt' } };
+    }
+    port.postMessage(response);
+    return;
+  }
   try {
     const image =
       request.type === 'decode-file' ? await decodeImageFile(request.path) : await decodeImageBytes(request.bytes, request.source);

@@ -6,12 +6,15 @@
  *   discarded by the worker. Workers are never terminated mid-decode: libvips (sharp) can take the whole process
  *   down when a thread using it is killed (lovell/sharp#2263).
  * - Every failure is an ImagingError naming the file, including a worker that dies (it is replaced).
+ * - `verifyBytes` (the importer's check) may set a time limit: a worker that overruns it is replaced and the file
+ *   reported as undecodable, so one hostile file cannot stall an import.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DecodeRequest, DecodeResponse } from './decode-pool-protocol';
+import type { ImageCheck } from './decode-pool-verify';
 import { ImagingError, type DecodedImage } from './types';
 
 export interface DecodePoolOptions {
@@ -25,17 +28,24 @@ export interface DecodeRequestOptions {
   signal?: AbortSignal;
 }
 
+export interface VerifyRequestOptions extends DecodeRequestOptions {
+  /** Milliseconds a worker may spend on the file once it starts; past it the worker is replaced and the request rejected. */
+  timeoutMs?: number;
+}
+
 type Job = Exclude<DecodeRequest, { type: 'cancel' }>;
 
 interface Task {
   job: Job;
   source: string;
-  resolve: (image: DecodedImage) => void;
+  resolve: (result: never) => void;
   reject: (err: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
   worker?: PoolWorker;
   settled?: boolean;
+  timeoutMs?: number;
+  timer?: NodeJS.Timeout;
 }
 
 interface PoolWorker {
@@ -89,12 +99,20 @@ export class DecodePool {
   }
 
   decodeFile(path: string, options: DecodeRequestOptions = {}): Promise<DecodedImage> {
-    return this.submit({ type: 'decode-file', id: this.nextId++, path }, path, options.signal);
+    return this.submit<DecodedImage>({ type: 'decode-file', id: this.nextId++, path }, path, options.signal);
   }
 
   /** Decode bytes already in memory. The bytes are copied to the worker (the caller keeps its buffer). */
   decodeBytes(bytes: Uint8Array, source: string, options: DecodeRequestOptions = {}): Promise<DecodedImage> {
-    return this.submit({ type: 'decode-bytes', id: this.nextId++, bytes, source }, source, options.signal);
+    return this.submit<DecodedImage>({ type: 'decode-bytes', id: this.nextId++, bytes, source }, source, options.signal);
+  }
+
+  /**
+   * The importer's check of one file (see decode-pool-verify.ts): resolves with 'image', 'not-image' or 'broken'
+   * (with the reason); rejects only when the pool cannot answer (closed, aborted, worker died or ran out of time).
+   */
+  verifyBytes(bytes: Uint8Array, source: string, options: VerifyRequestOptions = {}): Promise<ImageCheck> {
+    return this.submit<ImageCheck>({ type: 'verify-bytes', id: this.nextId++, bytes, source }, source, options.signal, options.timeoutMs);
   }
 
   /** Reject queued requests, let running ones finish, then stop the workers. */
@@ -112,11 +130,11 @@ export class DecodePool {
     this.workers.length = 0;
   }
 
-  private submit(job: Job, source: string, signal?: AbortSignal): Promise<DecodedImage> {
+  private submit<T>(job: Job, source: string, signal?: AbortSignal, timeoutMs?: number): Promise<T> {
     if (this.closed) return Promise.reject(new ImagingError(source, 'decode pool closed', 'unreadable'));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<DecodedImage>((resolve, reject) => {
-      const task: Task = { job, source, resolve, reject, signal };
+    return new Promise<T>((resolve, reject) => {
+      const task: Task = { job, source, resolve: resolve as (result: never) => void, reject, signal, timeoutMs };
       if (signal) {
         task.onAbort = () => this.cancel(task);
         signal.addEventListener('abort', task.onAbort, { once: true });
@@ -154,7 +172,7 @@ export class DecodePool {
     worker.task = undefined;
     worker.thread.unref();
     if (task && task.job.id === response.id) {
-      if (response.ok) this.settle(task, () => task.resolve(response.image));
+      if (response.ok) this.settle(task, () => task.resolve(('check' in response ? response.check : response.image) as never));
       else if ('error' in response) {
         const { file, reason, code } = response.error;
         this.settle(task, () => task.reject(new ImagingError(file, reason, code)));
@@ -178,6 +196,14 @@ export class DecodePool {
     this.pump();
   }
 
+  /** A worker still busy past the task's limit: the task fails, and the worker is replaced (it may be stuck in a loop). */
+  private onTimeout(worker: PoolWorker, task: Task): void {
+    if (worker.task !== task || task.settled) return;
+    const seconds = Math.round((task.timeoutMs ?? 0) / 100) / 10;
+    this.settle(task, () => task.reject(new ImagingError(task.source, `decoding did not finish within ${seconds} s`, 'corrupt')));
+    this.onWorkerDeath(worker, 'timed out');
+  }
+
   private cancel(task: Task): void {
     const queued = this.queue.indexOf(task);
     if (queued >= 0) this.queue.splice(queued, 1);
@@ -189,6 +215,7 @@ export class DecodePool {
   private settle(task: Task, finish: () => void): void {
     if (task.settled) return;
     task.settled = true;
+    if (task.timer) clearTimeout(task.timer);
     if (task.signal && task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
     finish();
   }
@@ -201,6 +228,7 @@ export class DecodePool {
       worker.task = task;
       task.worker = worker;
       worker.thread.ref(); // a running decode keeps the process alive until it answers
+      if (task.timeoutMs !== undefined) task.timer = setTimeout(() => this.onTimeout(worker, task), task.timeoutMs);
       worker.thread.postMessage(task.job);
     }
   }

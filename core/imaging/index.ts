@@ -10,4 +10,5 @@ export * from './photo';
 export * from './decode-file';
 export * from './display';
 export * from './model-input';
-export { DecodePool, defaultPoolSize } from './decode-pool';
+export { DecodePool, defaultPoolSize, type VerifyRequestOptions } from './decode-pool';
+export { describeFailure, isImageSopClass, type ImageCheck } from './decode-pool-verify';

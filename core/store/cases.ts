@@ -97,16 +97,42 @@ export class CaseService {
     )?.id;
   }
 
-  /** Cases imported from this path (absolute, or as written in the import: also matched by file name). */
+  /**
+   * Cases imported from this path (absolute, or as written in the import: also matched by file name), including
+   * the paths of duplicates kept as aliases (a byte-identical copy under another name names the same case).
+   */
   idsByFile(file: string): number[] {
     return (
       this.db
         .prepare(
-          `SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref
-           WHERE i.source_path = ? OR c.display_name = ? ORDER BY (i.source_path = ?) DESC, c.id`,
+          `SELECT id, max(exact) AS exact FROM (
+             SELECT c.id, i.source_path = @file AS exact FROM cases c JOIN instances i ON i.id = c.instance_ref
+             WHERE i.source_path = @file OR c.display_name = @file
+             UNION ALL
+             SELECT case_id, source_path = @file FROM case_aliases WHERE source_path = @file OR base_name = @file)
+           GROUP BY id ORDER BY exact DESC, id`,
         )
-        .all(file, file, file) as { id: number }[]
+        .all({ file }) as { id: number }[]
     ).map((r) => r.id);
+  }
+
+  /** The case imported under exactly this path (its own path or an alias), if any. */
+  idByExactPath(file: string): number | undefined {
+    return (
+      this.db
+        .prepare(
+          `SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE i.source_path = @file
+           UNION ALL SELECT case_id FROM case_aliases WHERE source_path = @file LIMIT 1`,
+        )
+        .get({ file }) as { id: number } | undefined
+    )?.id;
+  }
+
+  /** Every other path the case's file was imported under (duplicates), oldest first. */
+  aliases(caseId: number): { sourcePath: string; sha256: string; importedAt: string }[] {
+    return this.db
+      .prepare('SELECT source_path AS sourcePath, sha256, imported_at AS importedAt FROM case_aliases WHERE case_id = ? ORDER BY id')
+      .all(caseId) as { sourcePath: string; sha256: string; importedAt: string }[];
   }
 
   /** The case's file bytes (verified against its SHA-256 when referenced in place). */
@@ -114,10 +140,13 @@ export class CaseService {
     return this.blobs.read(this.get(id).blobSha256);
   }
 
-  /** Cases per split (the fixed train/validation assignment). */
+  /** Cases per split (the fixed train/validation assignment); quarantined cases are in neither. */
   splitCounts(): { train: number; val: number } {
     const out = { train: 0, val: 0 };
-    for (const r of this.db.prepare('SELECT split, count(*) AS n FROM cases GROUP BY split').all() as { split: 'train' | 'val'; n: number }[]) {
+    const rows = this.db
+      .prepare('SELECT split, count(*) AS n FROM cases WHERE id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL) GROUP BY split')
+      .all();
+    for (const r of rows as { split: 'train' | 'val'; n: number }[]) {
       out[r.split] = r.n;
     }
     return out;

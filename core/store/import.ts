@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Database } from 'better-sqlite3';
-import { decodePhoto, detectPhotoFormat, ImagingError, isDicom, readDicomHeader } from '../imaging';
+import type { Database, Statement } from 'better-sqlite3';
+import { DecodePool, describeFailure, type ImageCheck } from '../imaging';
 import { sha256Hex } from './blobs';
 import { WorkspaceError } from './errors';
 import { listImportInputs, type ImportCandidate } from './import-sources';
@@ -29,31 +29,48 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Files per transaction (default 100). */
   batchSize?: number;
+  /** Where files are decoded to check their pixels; default: a pool made for this import and closed after it. */
+  decodePool?: DecodePool;
+  /** Milliseconds one file's check may take before it counts as undecodable (default 60 000). */
+  fileTimeoutMs?: number;
 }
 
 export interface ImportFailure {
+  /** The file as given to the import (a path, or `archive.zip!/entry`), never a blob path. */
   file: string;
+  /** A sentence saying why. */
   reason: string;
   code: string;
+  /** The quarantined case that keeps the file's bytes (absent when there were none to keep, e.g. a missing file). */
+  caseId?: number;
 }
 
 export interface ImportReport {
   /** Files considered (after expanding folders, archives and DICOMDIRs). */
   total: number;
   imported: number;
-  /** Same SOP Instance UID or same bytes as a case already in the workspace (or earlier in this import). */
+  /**
+   * Same SOP Instance UID (and decodable) or same bytes as a case already in the workspace (or earlier in this
+   * import); the file's path is kept as an alias of that case.
+   */
   duplicates: number;
   /** Not images (.json, .md, DICOMDIR, DICOM SR or other objects without pixel data). */
   skipped: number;
+  /** Files quarantined: undecodable (kept as quarantined cases) or unreadable. */
   failed: number;
   failures: ImportFailure[];
   skippedFiles: { file: string; reason: string }[];
+  /** The new decodable cases. */
   caseIds: number[];
+  /** The new quarantined cases (files that cannot be decoded; the Quarantine filter of the worklist lists them). */
+  quarantinedCaseIds: number[];
   cancelled: boolean;
 }
 
 /** Extensions that promise an image: a file with one that cannot be read is a failure, not a skip. */
 const IMAGE_EXTENSIONS = new Set(['.dcm', '.dicom', '.dic', '.ima', '.jpg', '.jpeg', '.png', '.tif', '.tiff', '.gif']);
+const DICOM_EXTENSIONS = new Set(['.dcm', '.dicom', '.dic', '.ima']);
+const DEFAULT_FILE_TIMEOUT_MS = 60_000;
 
 /** Everything the database needs to know about one importable file. */
 export interface ImportRecord {
@@ -71,19 +88,29 @@ export interface ImportRecord {
   frameCount: number;
   rows?: number;
   columns?: number;
+  /** Set for a file that cannot be decoded: the case is created quarantined, with this code and reason. */
+  quarantine?: { code: string; reason: string };
 }
 
-type Outcome =
-  | { kind: 'record'; record: ImportRecord }
-  | { kind: 'duplicate' }
-  | { kind: 'skipped'; reason: string }
-  | { kind: 'failed'; reason: string; code: string; sha256?: string };
+/** A file read and hashed, waiting for its check in the decode pool. */
+interface Staged {
+  candidate: ImportCandidate;
+  bytes?: Buffer;
+  sha256?: string;
+  /** Decided without a check: unreadable, or bytes already in the workspace. */
+  early?: { kind: 'failed'; reason: string; code: string } | { kind: 'duplicate-bytes' };
+  /** Same bytes as an earlier file of this import: that file's outcome decides this one's. */
+  sameAsEarlier?: boolean;
+  check?: Promise<ImageCheck>;
+}
 
 /**
- * Imports files into a workspace: copies (or references) them by SHA-256, builds the DICOM hierarchy
- * and one case per image, de-duplicates by SOP Instance UID and by bytes, and quarantines files that
- * cannot be read. Batches of files commit as one transaction, after their blobs are durable, so an
- * interrupted import leaves only whole cases; running it again completes it.
+ * Imports files into a workspace: copies (or references) them by SHA-256, builds the DICOM hierarchy and one case
+ * per image, de-duplicates by bytes and by SOP Instance UID (keeping each duplicate's path as an alias), and checks
+ * every image's pixels in the decode pool, several files at a time: a file that cannot be decoded becomes a
+ * quarantined case, named by its original path, with the reason. Files are settled in order; batches commit as one
+ * transaction after their blobs are durable, so an interrupted import leaves only whole cases and running it again
+ * completes it.
  */
 export async function importFiles(ws: ImportTarget, inputs: string[], opts: ImportOptions = {}): Promise<ImportReport> {
   const listing = await listImportInputs(inputs);
@@ -96,144 +123,233 @@ export async function importFiles(ws: ImportTarget, inputs: string[], opts: Impo
     failures: [],
     skippedFiles: [],
     caseIds: [],
+    quarantinedCaseIds: [],
     cancelled: false,
   };
   const writer = new ImportWriter(ws);
   const batchSize = Math.max(1, opts.batchSize ?? 100);
+  const timeoutMs = opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
+  const pool = opts.decodePool ?? new DecodePool();
+  // Enough files in flight to keep every worker busy while the next ones are read; bounded to cap memory.
+  const window = Math.max(2, pool.size * 2);
+  const seenShas = new Set<string>();
+  /** Why the first file with these bytes was skipped, for later copies of it. */
+  const skippedShas = new Map<string, string>();
+  /** The SOP Instance UID of a case the first file with these bytes duplicated, for later copies of it. */
+  const sopDuplicateShas = new Map<string, string>();
+  /** Copies of quarantined files: reported as failures, recorded as aliases of the quarantined case. */
+  const aliasFailures = new Set<string>();
+  /** Why the first file with these bytes was quarantined, for later copies of it. */
+  const quarantinedShas = new Map<string, { code: string; reason: string }>();
   let done = 0;
+  const progress = (current: string) => opts.onProgress?.({ done: ++done, total: report.total, current });
+  const fail = (failure: ImportFailure) => {
+    writer.fail(failure);
+    report.failed++;
+    report.failures.push(failure);
+  };
+  const skip = (file: string, reason: string) => {
+    report.skipped++;
+    report.skippedFiles.push({ file, reason });
+  };
+
+  const stage = async (candidate: ImportCandidate): Promise<Staged> => {
+    let bytes: Buffer;
+    try {
+      bytes = await candidate.read();
+    } catch (err) {
+      return { candidate, early: { kind: 'failed', reason: `cannot read the file: ${describeFailure(err)}`, code: 'unreadable' } };
+    }
+    const sha256 = sha256Hex(bytes);
+    if (writer.knowsBytes(sha256)) return { candidate, sha256, early: { kind: 'duplicate-bytes' } };
+    if (seenShas.has(sha256)) return { candidate, sha256, sameAsEarlier: true };
+    seenShas.add(sha256);
+    const check = pool.verifyBytes(bytes, candidate.source, { signal: opts.signal, timeoutMs });
+    check.catch(() => undefined); // observed in settle; avoids an unhandled rejection in between
+    return { candidate, bytes, sha256, check };
+  };
+
+  const settle = async (staged: Staged): Promise<void> => {
+    const { candidate } = staged;
+    const source = candidate.source;
+    if (staged.early?.kind === 'failed') return fail({ file: source, reason: staged.early.reason, code: staged.early.code });
+    const sha256 = staged.sha256!;
+    if (staged.early?.kind === 'duplicate-bytes' || staged.sameAsEarlier) {
+      const skippedAs = skippedShas.get(sha256);
+      if (skippedAs !== undefined) return skip(source, skippedAs);
+      const sop = sopDuplicateShas.get(sha256);
+      writer.alias(sop !== undefined ? { source, sha256, bySop: sop } : { source, sha256, bySha: sha256 });
+      // A copy of a quarantined file is reported as quarantined too (its path is kept as an alias of that case).
+      const quarantined = quarantinedShas.get(sha256) ?? writer.storedQuarantine(sha256);
+      if (quarantined) {
+        aliasFailures.add(source);
+        report.failed++;
+        report.failures.push({ file: source, ...quarantined });
+      } else {
+        report.duplicates++;
+      }
+      return;
+    }
+    let check: ImageCheck;
+    try {
+      check = await staged.check!;
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      check = { status: 'broken', reason: describeFailure(err), code: 'corrupt' };
+    }
+    const ext = path.extname(source).toLowerCase();
+    if (check.status === 'not-image') {
+      if (check.kind === 'dicom' || !IMAGE_EXTENSIONS.has(ext)) {
+        skippedShas.set(sha256, check.reason);
+        return skip(source, check.reason);
+      }
+      check = { status: 'broken', reason: `not a readable DICOM or image file despite its ${ext} extension`, code: 'unreadable' };
+    }
+    const record = recordFor(check, source, staged.bytes!.byteLength, sha256);
+    if (!record.quarantine && writer.knowsSop(record.instance.sopInstanceUid)) {
+      writer.alias({ source, sha256, bySop: record.instance.sopInstanceUid });
+      sopDuplicateShas.set(sha256, record.instance.sopInstanceUid);
+      report.duplicates++;
+      return;
+    }
+    if (opts.reference === true && candidate.filePath) record.externalPath = candidate.filePath;
+    else writer.writeBlob(staged.bytes!, sha256);
+    writer.reserve(record);
+    writer.add(record);
+    if (record.quarantine) {
+      quarantinedShas.set(sha256, record.quarantine);
+      report.failed++;
+      report.failures.push({ file: source, ...record.quarantine });
+    }
+  };
+
+  const inFlight: Promise<Staged>[] = [];
+  // Files are read one after another, in order, so the first of several identical files is the one checked.
+  let reading: Promise<unknown> = Promise.resolve();
+  /** Settles the oldest file in flight; false once the import is cancelled (that file is dropped). */
+  const settleOldest = async (): Promise<boolean> => {
+    const staged = await inFlight.shift()!;
+    if (opts.signal?.aborted) return false;
+    await settle(staged);
+    progress(staged.candidate.source);
+    if (writer.pendingCount >= batchSize) collect(report, await writer.flush(ws));
+    return true;
+  };
   try {
     for (const p of listing.problems) {
-      writer.fail({ file: p.source, reason: p.reason, code: 'missing' });
-      report.failed++;
-      report.failures.push({ file: p.source, reason: p.reason, code: 'missing' });
-      opts.onProgress?.({ done: ++done, total: report.total, current: p.source });
+      fail({ file: p.source, reason: p.reason, code: 'missing' });
+      progress(p.source);
     }
-    for (const candidate of listing.candidates) {
-      if (opts.signal?.aborted) {
-        report.cancelled = true;
-        break;
+    try {
+      for (const candidate of listing.candidates) {
+        if (opts.signal?.aborted) break;
+        const staged = reading.then(() => stage(candidate));
+        reading = staged;
+        inFlight.push(staged);
+        if (inFlight.length >= window && !(await settleOldest())) break;
       }
-      const outcome = await examine(candidate, writer, opts.reference === true);
-      switch (outcome.kind) {
-        case 'record':
-          writer.add(outcome.record);
-          break;
-        case 'duplicate':
-          report.duplicates++;
-          break;
-        case 'skipped':
-          report.skipped++;
-          report.skippedFiles.push({ file: candidate.source, reason: outcome.reason });
-          break;
-        case 'failed':
-          writer.fail({ file: candidate.source, reason: outcome.reason, code: outcome.code }, outcome.sha256);
-          report.failed++;
-          report.failures.push({ file: candidate.source, reason: outcome.reason, code: outcome.code });
-          break;
-      }
-      if (writer.pendingCount >= batchSize) report.caseIds.push(...(await writer.flush(ws)));
-      opts.onProgress?.({ done: ++done, total: report.total, current: candidate.source });
+      while (inFlight.length > 0 && (await settleOldest()));
+    } catch (err) {
+      if (!opts.signal?.aborted) throw err;
     }
-    report.caseIds.push(...(await writer.flush(ws)));
+    // Cancelling stops between files: what was settled before is committed, the files in flight are dropped.
+    report.cancelled = opts.signal?.aborted === true;
+    collect(report, await writer.flush(ws));
   } finally {
     listing.close();
+    await Promise.allSettled(inFlight);
+    if (!opts.decodePool) await pool.close();
   }
   report.imported = report.caseIds.length;
+  for (const f of report.failures) {
+    const caseId = writer.quarantinedCases.get(f.file) ?? (aliasFailures.has(f.file) ? writer.aliasedCase(f.file) : undefined);
+    if (caseId !== undefined) f.caseId = caseId;
+  }
   return report;
 }
 
-/** Reads and classifies one file; writes its blob file (not its rows) when it is new. */
-async function examine(candidate: ImportCandidate, writer: ImportWriter, reference: boolean): Promise<Outcome> {
-  const source = candidate.source;
-  let bytes: Buffer;
-  try {
-    bytes = await candidate.read();
-  } catch (err) {
-    return { kind: 'failed', reason: `cannot read file: ${(err as Error).message}`, code: 'unreadable' };
-  }
-  const sha256 = sha256Hex(bytes);
-  if (writer.knowsBytes(sha256)) return { kind: 'duplicate' };
-  const ext = path.extname(source).toLowerCase();
+function collect(report: ImportReport, ids: CommittedIds): void {
+  report.caseIds.push(...ids.caseIds);
+  report.quarantinedCaseIds.push(...ids.quarantinedCaseIds);
+}
 
-  let record: ImportRecord;
-  try {
-    if (isDicom(bytes)) {
-      const header = readDicomHeader(bytes, source);
-      if (!header.hasPixelData) {
-        return { kind: 'skipped', reason: `DICOM object without pixel data (SOP class ${header.metadata.sopClassUid ?? 'unknown'})` };
-      }
-      const m = header.metadata;
-      // Malformed files may lack UIDs: derive stable ones from the bytes so re-imports still de-duplicate.
-      const sop = m.sopInstanceUid || uidFromText(`sop:${sha256}`);
-      record = {
-        source,
-        sha256,
-        size: bytes.byteLength,
-        kind: 'dicom',
-        format: 'dicom',
-        displayName: baseName(source),
-        patient: { id: m.patientId, name: m.patientName, birthDate: m.patientBirthDate, sex: m.patientSex },
-        study: {
-          uid: m.studyInstanceUid || uidFromText(`study:${sop}`),
-          date: m.studyDate,
-          time: m.studyTime,
-          description: m.studyDescription,
-          accession: m.accessionNumber,
-          institution: m.institutionName,
-        },
-        series: {
-          uid: m.seriesInstanceUid || uidFromText(`series:${sop}`),
-          modality: m.modality,
-          number: m.seriesNumber,
-          description: m.seriesDescription,
-          bodyPart: m.bodyPart,
-        },
-        instance: { sopInstanceUid: sop, sopClassUid: m.sopClassUid, number: m.instanceNumber, transferSyntax: header.transferSyntaxUid },
-        frameCount: header.numberOfFrames,
-        rows: header.rows,
-        columns: header.columns,
-      };
-    } else if (detectPhotoFormat(bytes)) {
-      const image = await decodePhoto(bytes, source);
-      // Photos have no UIDs: generate them from content (instance) and folder (study/series), so a
-      // re-import finds the same UIDs and photos of one folder form one series.
-      const folder = path.dirname(source);
-      record = {
-        source,
-        sha256,
-        size: bytes.byteLength,
-        kind: 'photo',
-        format: image.metadata.photoFormat ?? detectPhotoFormat(bytes) ?? 'photo',
-        displayName: baseName(source),
-        patient: {},
-        study: { uid: uidFromText(`photo-study:${folder}`), description: path.basename(folder) },
-        series: { uid: uidFromText(`photo-series:${folder}`), modality: 'XC', description: path.basename(folder) },
-        instance: { sopInstanceUid: uidFromText(`photo:${sha256}`) },
-        frameCount: 1,
-        rows: image.rows,
-        columns: image.columns,
-      };
-    } else if (IMAGE_EXTENSIONS.has(ext)) {
-      return { kind: 'failed', reason: `not a readable DICOM or image file despite its ${ext} extension`, code: 'unreadable', sha256 };
-    } else {
-      return { kind: 'skipped', reason: 'not an image file' };
-    }
-  } catch (err) {
-    if (err instanceof ImagingError) return { kind: 'failed', reason: err.reason, code: err.code, sha256 };
-    return { kind: 'failed', reason: `cannot read: ${(err as Error).message}`, code: 'unreadable', sha256 };
+/** The rows for one checked file: a decodable case, or a quarantined one that keeps the file and says why. */
+function recordFor(check: Exclude<ImageCheck, { status: 'not-image' }>, source: string, size: number, sha256: string): ImportRecord {
+  const ext = path.extname(source).toLowerCase();
+  const kind = check.kind ?? (DICOM_EXTENSIONS.has(ext) ? 'dicom' : 'photo');
+  const m = check.metadata ?? {};
+  let sop: string;
+  let study: ImportRecord['study'];
+  let series: ImportRecord['series'];
+  if (kind === 'photo') {
+    // Photos have no UIDs: generate them from content (instance) and folder (study/series), so a
+    // re-import finds the same UIDs and photos of one folder form one series.
+    const folder = path.dirname(source);
+    sop = uidFromText(`photo:${sha256}`);
+    study = { uid: uidFromText(`photo-study:${folder}`), description: path.basename(folder) };
+    series = { uid: uidFromText(`photo-series:${folder}`), modality: 'XC', description: path.basename(folder) };
+  } else {
+    // Malformed files may lack UIDs: derive stable ones from the bytes so re-imports still de-duplicate.
+    sop = m.sopInstanceUid || uidFromText(`sop:${sha256}`);
+    study = {
+      uid: m.studyInstanceUid || uidFromText(`study:${sop}`),
+      date: m.studyDate,
+      time: m.studyTime,
+      description: m.studyDescription,
+      accession: m.accessionNumber,
+      institution: m.institutionName,
+    };
+    series = {
+      uid: m.seriesInstanceUid || uidFromText(`series:${sop}`),
+      modality: m.modality,
+      number: m.seriesNumber,
+      description: m.seriesDescription,
+      bodyPart: m.bodyPart,
+    };
   }
-  if (writer.knowsSop(record.instance.sopInstanceUid)) return { kind: 'duplicate' };
-  if (reference && candidate.filePath) record.externalPath = candidate.filePath;
-  else writer.writeBlob(bytes, sha256);
-  writer.reserve(record);
-  return { kind: 'record', record };
+  // A quarantined case never claims the SOP Instance UID: a good copy of the same instance can still come in.
+  const instanceUid = check.status === 'broken' ? uidFromText(`quarantined:${sha256}`) : sop;
+  return {
+    source,
+    sha256,
+    size,
+    kind,
+    format: check.format ?? (kind === 'dicom' ? 'dicom' : 'unknown'),
+    displayName: baseName(source),
+    patient: { id: m.patientId, name: m.patientName, birthDate: m.patientBirthDate, sex: m.patientSex },
+    study,
+    series,
+    instance: { sopInstanceUid: instanceUid, sopClassUid: m.sopClassUid, number: m.instanceNumber, transferSyntax: check.transferSyntaxUid },
+    frameCount: Math.max(1, check.frameCount ?? 1),
+    rows: check.rows,
+    columns: check.columns,
+    ...(check.status === 'broken' ? { quarantine: { code: check.code, reason: check.reason } } : {}),
+  };
+}
+
+/** Another path a case's file was imported under, resolved to the case when its batch commits. */
+interface PendingAlias {
+  source: string;
+  sha256: string;
+  /** The case is the one holding these bytes … */
+  bySha?: string;
+  /** … or the one with this SOP Instance UID. */
+  bySop?: string;
+}
+
+interface CommittedIds {
+  caseIds: number[];
+  quarantinedCaseIds: number[];
 }
 
 /** Buffers records and writes them in batches, each one transaction after its blob files are durable. */
 class ImportWriter {
   private readonly db: Database;
   private pending: ImportRecord[] = [];
-  private failures: { failure: ImportFailure; sha256?: string }[] = [];
+  private failures: ImportFailure[] = [];
+  private aliases: PendingAlias[] = [];
+  /** Quarantined cases made by this writer, by the file they came from. */
+  readonly quarantinedCases = new Map<string, number>();
   private readonly pendingDirs = new Set<string>();
   private pendingWrites: Promise<string>[] = [];
   private readonly pendingShas = new Set<string>();
@@ -267,18 +383,32 @@ class ImportWriter {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       quarantine: db.prepare(
-        `INSERT INTO quarantine (source_path, sha256, code, reason, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET code = excluded.code, reason = excluded.reason, created_at = excluded.created_at`,
+        `INSERT INTO quarantine (source_path, sha256, case_id, code, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET case_id = ifnull(excluded.case_id, case_id), code = excluded.code, reason = excluded.reason,
+           created_at = excluded.created_at`,
       ),
+      quarantineOfBytes: db.prepare(
+        `SELECT q.code, q.reason FROM quarantine q JOIN cases c ON c.id = q.case_id WHERE c.blob_sha256 = ? ORDER BY q.id DESC LIMIT 1`,
+      ),
+      caseBySha: db.prepare('SELECT id FROM cases WHERE blob_sha256 = ? ORDER BY id LIMIT 1'),
+      caseBySop: db.prepare('SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE i.sop_instance_uid = ?'),
+      ownPath: db.prepare('SELECT 1 FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE c.id = ? AND i.source_path = ?'),
+      // The worklist search finds a case by every name its file came under.
+      aliasSearch: db.prepare(`UPDATE cases SET search_text = search_text || ' ' || ? WHERE id = ?`),
     };
   }
 
   get pendingCount(): number {
-    return this.pending.length + this.failures.length;
+    return this.pending.length + this.failures.length + this.aliases.length;
   }
 
   knowsBytes(sha256: string): boolean {
     return this.pendingShas.has(sha256) || this.stmts.shaKnown.get(sha256) !== undefined;
+  }
+
+  /** Why the stored case holding these bytes is quarantined, if it is. */
+  storedQuarantine(sha256: string): { code: string; reason: string } | undefined {
+    return this.stmts.quarantineOfBytes.get(sha256) as { code: string; reason: string } | undefined;
   }
 
   knowsSop(uid: string): boolean {
@@ -301,13 +431,19 @@ class ImportWriter {
     this.pending.push(record);
   }
 
-  fail(failure: ImportFailure, sha256?: string): void {
-    this.failures.push({ failure, sha256 });
+  /** A file that left nothing to keep (missing, unreadable): a quarantine row without a case. */
+  fail(failure: ImportFailure): void {
+    this.failures.push(failure);
+  }
+
+  /** Another path of a case's file; written with the batch, once the case it names exists. */
+  alias(alias: PendingAlias): void {
+    this.aliases.push(alias);
   }
 
   /** Waits for the batch's blob files to be durable, then commits its rows; returns the new case ids. */
-  async flush(ws: ImportTarget): Promise<number[]> {
-    if (this.pendingCount === 0) return [];
+  async flush(ws: ImportTarget): Promise<CommittedIds> {
+    if (this.pendingCount === 0) return { caseIds: [], quarantinedCaseIds: [] };
     const writes = this.pendingWrites;
     this.pendingWrites = [];
     const results = await Promise.allSettled(writes);
@@ -319,23 +455,61 @@ class ImportWriter {
     return this.commit();
   }
 
-  /** Writes the pending rows (cases and quarantine entries) as one transaction. */
-  commit(records?: ImportRecord[]): number[] {
+  /** Writes the pending rows (cases, quarantine entries, aliases) as one transaction. */
+  commit(records?: ImportRecord[]): CommittedIds & { ids: number[] } {
     if (records) this.pending.push(...records);
     const now = new Date().toISOString();
-    const ids = this.db.transaction(() => {
-      const out: number[] = [];
-      for (const r of this.pending) out.push(this.insert(r, now));
-      for (const { failure, sha256 } of this.failures) {
-        this.stmts.quarantine.run(failure.file, sha256 ?? null, failure.code, failure.reason, now);
+    const out = this.db.transaction(() => {
+      const committed: CommittedIds & { ids: number[] } = { ids: [], caseIds: [], quarantinedCaseIds: [] };
+      for (const r of this.pending) {
+        const id = this.insert(r, now);
+        committed.ids.push(id);
+        if (r.quarantine) {
+          this.stmts.quarantine.run(r.source, r.sha256, id, r.quarantine.code, r.quarantine.reason, now);
+          committed.quarantinedCaseIds.push(id);
+          this.quarantinedCases.set(r.source, id);
+        } else {
+          committed.caseIds.push(id);
+        }
       }
-      return out;
+      for (const f of this.failures) this.stmts.quarantine.run(f.file, null, null, f.code, f.reason, now);
+      for (const a of this.aliases) this.insertAlias(a, now);
+      return committed;
     })();
     this.pending = [];
     this.failures = [];
+    this.aliases = [];
     this.pendingShas.clear();
     this.pendingSops.clear();
-    return ids;
+    return out;
+  }
+
+  /** The case a path was recorded as an alias of. */
+  aliasedCase(source: string): number | undefined {
+    return (this.aliasStmts.find.get(source) as { id: number } | undefined)?.id;
+  }
+
+  // Prepared on first use: tests build older-schema workspaces (without case_aliases) through this writer.
+  private aliasStatements?: { find: Statement; insert: Statement };
+  private get aliasStmts(): { find: Statement; insert: Statement } {
+    this.aliasStatements ??= {
+      find: this.db.prepare('SELECT case_id AS id FROM case_aliases WHERE source_path = ? ORDER BY id DESC LIMIT 1'),
+      insert: this.db.prepare(
+        `INSERT INTO case_aliases (case_id, source_path, base_name, sha256, imported_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (case_id, source_path) DO NOTHING`,
+      ),
+    };
+    return this.aliasStatements;
+  }
+
+  private insertAlias(a: PendingAlias, now: string): void {
+    const target = (a.bySop !== undefined ? this.stmts.caseBySop.get(a.bySop) : this.stmts.caseBySha.get(a.bySha)) as { id: number } | undefined;
+    // Re-importing a file under the path it already has is not an alias.
+    if (!target || this.stmts.ownPath.get(target.id, a.source)) return;
+    const base = baseName(a.source);
+    if (this.aliasStmts.insert.run(target.id, a.source, base, a.sha256, now).changes > 0) {
+      this.stmts.aliasSearch.run(`${base} ${a.source}`.toLowerCase(), target.id);
+    }
   }
 
   private insert(r: ImportRecord, now: string): number {
@@ -377,7 +551,7 @@ class ImportWriter {
 
 /** Writes case rows for records whose blob files are already durable (Workspace.insertImportRecords). */
 export function insertImportRecords(ws: ImportTarget, records: ImportRecord[]): number[] {
-  return new ImportWriter(ws).commit(records);
+  return new ImportWriter(ws).commit(records).ids;
 }
 
 /** Train/validation split fixed at import from a hash of the SOP Instance UID: 80 % train, 20 % val. */

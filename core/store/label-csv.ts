@@ -111,12 +111,11 @@ function resolveCase(ws: Workspace, column: (typeof CASE_COLUMNS)[number], key: 
     return Number.isInteger(id) && databaseOf(ws).prepare('SELECT id FROM cases WHERE id = ?').get(id) ? id : missing;
   }
   if (column === 'sop_instance_uid') return ws.cases.idBySopInstanceUid(key) ?? missing;
-  // A full path (as given, or relative to the working folder) wins; else a file name that is unique.
+  // A full path (as given, or relative to the working folder) wins; else a file name that is unique. Both also
+  // match the aliases of a case: the paths its duplicates were imported under.
   for (const candidate of [key, path.resolve(key)]) {
-    const exact = databaseOf(ws)
-      .prepare('SELECT c.id FROM cases c JOIN instances i ON i.id = c.instance_ref WHERE i.source_path = ?')
-      .get(candidate) as { id: number } | undefined;
-    if (exact) return exact.id;
+    const exact = ws.cases.idByExactPath(candidate);
+    if (exact !== undefined) return exact;
   }
   const ids = ws.cases.idsByFile(key);
   if (ids.length > 1) return `file name '${key}' matches ${ids.length} cases; give the full path`;

@@ -138,12 +138,13 @@ export class LabelService {
     return row ? { ...row, value: JSON.parse(row.value) as LabelValue } : undefined;
   }
 
-  /** All current labels of a task, by case id. */
+  /** All current labels of a task, by case id, quarantined cases left out (they are never training samples). */
   currentAll(taskId: number): CurrentLabel[] {
     const rows = this.db
       .prepare(
         `SELECT case_id AS caseId, task_id AS taskId, event_id AS eventId, value, value_text AS valueText, author, source,
-           updated_at AS updatedAt FROM current_labels WHERE task_id = ? ORDER BY case_id`,
+           updated_at AS updatedAt FROM current_labels
+         WHERE task_id = ? AND case_id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL) ORDER BY case_id`,
       )
       .all(taskId) as (Omit<CurrentLabel, 'value'> & { value: string })[];
     return rows.map((r) => ({ ...r, value: JSON.parse(r.value) as LabelValue }));
@@ -171,6 +172,13 @@ export class LabelService {
     if (!input.author?.trim()) throw new WorkspaceError('invalid', 'A label needs an author');
     if (!this.db.prepare('SELECT 1 FROM cases WHERE id = ?').get(input.caseId)) {
       throw new WorkspaceError('not-found', `No case with id ${input.caseId}`);
+    }
+    // A quarantined case (e.g. pixels that cannot be decoded) takes no new label; clearing an old one is allowed.
+    const quarantined = this.db
+      .prepare('SELECT source_path AS file, reason FROM quarantine WHERE case_id = ? ORDER BY id DESC LIMIT 1')
+      .get(input.caseId) as { file: string; reason: string } | undefined;
+    if (quarantined && input.value !== null) {
+      throw new WorkspaceError('invalid', `Case ${input.caseId} (${quarantined.file}) is quarantined and cannot be labelled: ${quarantined.reason}`);
     }
     const source = input.source ?? 'human';
     if (source === 'accepted-suggestion' && input.adapterVersionId === undefined) {

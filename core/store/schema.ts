@@ -284,7 +284,25 @@ INSERT INTO task_splits (task_id, case_id, split, source, stratum, assigned_at)
 ALTER TABLE tasks ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3)];
+/**
+ * V4: every other path a case's file was imported under (a byte-identical copy, or the same SOP
+ * Instance UID under another name), so a CSV or a search can name the case by any of them.
+ */
+const V4 = `
+CREATE TABLE case_aliases (
+  id          INTEGER PRIMARY KEY,
+  case_id     INTEGER NOT NULL REFERENCES cases(id),
+  source_path TEXT NOT NULL,                  -- as imported: a path, or archive.zip!/entry
+  base_name   TEXT NOT NULL,                  -- its file name, for lookups by name
+  sha256      TEXT NOT NULL,                  -- the bytes seen under this path (may differ for a SOP duplicate)
+  imported_at TEXT NOT NULL,
+  UNIQUE (case_id, source_path)
+) STRICT;
+CREATE INDEX case_aliases_path ON case_aliases(source_path);
+CREATE INDEX case_aliases_name ON case_aliases(base_name);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3), (db) => db.exec(V4)];
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,7 +10,7 @@ export interface WorklistQuery {
   limit?: number;
   /** 'all' and the label filters leave out quarantined cases; 'quarantined' lists only them. */
   filter?: WorklistFilter;
-  /** Case-insensitive substring of file name, patient ID/name, study date, modality, accession, UIDs. */
+  /** Case-insensitive substring of file name (also every other name the file was imported under), patient ID/name, study date, modality, accession, UIDs. */
   search?: string;
   /** The task whose labels, suggestions and active-version predictions are shown; default: the first task. */
   taskId?: number;
@@ -35,6 +35,8 @@ export interface CaseSummary {
   split: 'train' | 'val';
   uncertainty?: number;
   quarantined: boolean;
+  /** Why the case is quarantined (e.g. the import could not decode its file); set only when `quarantined`. */
+  quarantineReason?: string;
   /** Review marks for the task (see review-marks.ts). */
   flagged: boolean;
   skipped: boolean;
@@ -127,6 +129,7 @@ interface SummaryRow {
   frameCount: number;
   split: 'train' | 'val';
   quarantined: number;
+  quarantineReason: string | null;
   flagged: number | null;
   skipped: number | null;
 }
@@ -140,7 +143,8 @@ export function caseSummaries(db: Database, ids: number[], taskId: number, versi
          st.study_date AS studyDate, se.modality, cl.value_text AS label, pr.predicted, pr.confidence, pr.uncertainty,
          sg.rank AS suggestionRank, c.imported_at AS importedAt, c.frame_count AS frameCount, c.split,
          rm.flagged, rm.skipped,
-         EXISTS (SELECT 1 FROM quarantine qu WHERE qu.case_id = c.id) AS quarantined
+         EXISTS (SELECT 1 FROM quarantine qu WHERE qu.case_id = c.id) AS quarantined,
+         (SELECT qu.reason FROM quarantine qu WHERE qu.case_id = c.id ORDER BY qu.id DESC LIMIT 1) AS quarantineReason
        FROM cases c
        JOIN instances i ON i.id = c.instance_ref
        JOIN series se ON se.id = i.series_ref
@@ -181,5 +185,6 @@ function toSummary(r: SummaryRow): CaseSummary {
   if (r.confidence !== null) s.confidence = r.confidence;
   if (r.uncertainty !== null) s.uncertainty = r.uncertainty;
   if (r.suggestionRank !== null) s.suggestionRank = r.suggestionRank;
+  if (r.quarantineReason !== null) s.quarantineReason = r.quarantineReason;
   return s;
 }

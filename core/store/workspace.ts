@@ -153,7 +153,12 @@ export class Workspace {
     const meta = new Map(
       (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
     );
-    const caseCount = (this.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
+    // Cases to work on: quarantined ones (files that cannot be decoded) are counted by the quarantine, not here.
+    const caseCount = (
+      this.db.prepare('SELECT count(*) AS n FROM cases WHERE id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL)').get() as {
+        n: number;
+      }
+    ).n;
     return {
       dir: this.dir,
       name: meta.get('name') ?? path.basename(this.dir),
