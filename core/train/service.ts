@@ -102,6 +102,8 @@ export class TrainingService {
   private readonly liveWritten = new Map<number, { at: number; phase: string }>();
   /** What this service last saw of other processes' runs (status and progress), by run id. */
   private readonly seen = new Map<number, string>();
+  /** Runs this service queued: their events come from its trainer, never from the poll. */
+  private readonly owned = new Set<number>();
   private seenDataVersion = -1;
   private firstPoll = true;
 
@@ -136,6 +138,7 @@ export class TrainingService {
     const depth = (backbone.config as { depth?: unknown } | undefined)?.depth;
     if (typeof depth === 'number') resolveAdapterChoice(job.adapter, depth);
     const run = this.ws.runs.create({ taskId: job.taskId, method: job.adapter.method, config: job as unknown as Record<string, unknown>, owner: thisProcess() });
+    this.owned.add(run.id);
     this.queue.push({ kind: 'train', jobId: `train-${run.id}`, run, job });
     this.pump();
     return run;
@@ -209,9 +212,8 @@ export class TrainingService {
       const version = this.ws.runs.dataVersion();
       if (version === this.seenDataVersion) return;
       this.seenDataVersion = version;
-      const mine = new Set(this.pending().map((p) => p.runId));
       for (const run of this.ws.runs.watched()) {
-        if (mine.has(run.id)) continue;
+        if (this.owned.has(run.id)) continue;
         const sig = signature(run);
         const before = this.seen.get(run.id);
         if (before === sig) continue;
@@ -222,8 +224,7 @@ export class TrainingService {
       }
       this.firstPoll = false;
     } catch (err) {
-      // The workspace was closed under us (the app switches workspaces): the next service takes over.
-      if (!/not open|closed/i.test((err as Error).message)) throw err;
+      quietly(err);
     }
   }
 
@@ -308,7 +309,11 @@ export class TrainingService {
     const now = Date.now();
     if (last && last.phase === event.phase && now - last.at < this.options.liveWriteMs) return;
     this.liveWritten.set(event.runId, { at: now, phase: event.phase });
-    this.ws.runs.setLive(event.runId, liveOf(event));
+    try {
+      this.ws.runs.setLive(event.runId, liveOf(event));
+    } catch (err) {
+      quietly(err);
+    }
   }
 
   /** Keeps this service's queued and running runs from looking orphaned to other processes. */
@@ -318,7 +323,7 @@ export class TrainingService {
     try {
       this.ws.runs.heartbeat(ids);
     } catch (err) {
-      if (!/not open|closed/i.test((err as Error).message)) throw err;
+      quietly(err);
     }
   }
 
@@ -346,6 +351,15 @@ export class TrainingService {
     if (job?.kind === 'predict') job.reject(new Error(reason));
     if (!this.closed) this.pump();
   }
+}
+
+/**
+ * Heartbeats, progress rows and polls are best effort: a busy or just-closed database (the app switching
+ * workspaces) must not stop the process; the next tick tries again.
+ */
+function quietly(err: unknown): void {
+  if (/not open|closed/i.test((err as Error)?.message ?? '')) return;
+  console.warn(`[medtune] training service: ${(err as Error)?.message ?? String(err)}`);
 }
 
 function signature(run: TrainRun): string {

@@ -151,11 +151,14 @@ export function registerTrainCommands(program: Command): void {
   train
     .command('export <versionId> <dir>')
     .description('Write an adapter version to <dir>/medtune-<task>-v<id>/ (adapter_model.safetensors, adapter_config.json, medtune_version.json)')
-    .requiredOption('-w, --workspace <dir>', 'the workspace folder')
-    .action(async (id: string, dir: string, opts: { workspace: string }) => {
+    // Also accepted before `export` (`medtune train -w ws export …`), where `train` parses it.
+    .option('-w, --workspace <dir>', 'the workspace folder (required)')
+    .action(async (id: string, dir: string, _opts: unknown, cmd: Command) => {
+      const { workspace } = cmd.optsWithGlobals() as { workspace?: string };
+      if (!workspace) throw new CliError("required option '-w, --workspace <dir>' not specified", EXIT.usage);
       if (!/^\d+$/.test(id) || Number(id) < 1) throw new CliError(`version id must be a positive integer, not "${id}"`, EXIT.usage);
       const versionId = Number(id);
-      const ws = openWorkspace(opts.workspace);
+      const ws = openWorkspace(workspace);
       try {
         const result = await exportVersion(ws, versionId, dir);
         process.stdout.write(`exported version ${versionId} to ${result.dir}\n`);
