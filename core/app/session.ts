@@ -149,6 +149,7 @@ export class AppSession {
     this.workspace?.close();
     this.workspace = ws;
     this.forgetWorkspaceState();
+    this.training.open(ws);
     const info = ws.info();
     this.events.emit('workspace.changed', info);
     return info;

@@ -20,6 +20,14 @@ export class TrainingHost {
     private readonly spawn: () => TrainerProcess = workerThreadTrainer,
   ) {}
 
+  /**
+   * Starts the service as the workspace opens: runs whose process died are failed now, and runs that
+   * another process (`medtune train`, another window) queues or trains show up as `train.progress`.
+   */
+  open(ws: Workspace): void {
+    this.for(ws);
+  }
+
   /** The service of this workspace, started on first use. */
   for(ws: Workspace): TrainingService {
     if (this.service && this.workspace === ws) return this.service;

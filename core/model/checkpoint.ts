@@ -24,6 +24,8 @@ export interface LoadedBackbone {
   config: ViTConfig;
   /** Where the config came from: a JSON path, "given" or "inferred from shapes". */
   configSource: string;
+  /** Where the head count came from (the weights do not store it): the config file, --heads or the known-architecture table. */
+  headsFrom: string;
   assumptions: string[];
   weights: BackboneWeights;
   /** Set when the position embeddings were resized from another grid. */
@@ -212,6 +214,8 @@ export interface LoadBackboneOptions {
   config?: ViTConfig;
   /** Run at another input size: position embeddings are resized. */
   imageSize?: number;
+  /** Head count for weights without a config (it cannot be read from the weights). */
+  numHeads?: number;
 }
 
 /** Turns parsed safetensors into validated timm-named backbone weights. */
@@ -220,25 +224,31 @@ export function backboneFromContents(
   source: string,
   configChoice: { config: ViTConfig; source: string } | null,
   imageSize?: number,
+  numHeads?: number,
 ): Omit<LoadedBackbone, 'filePath' | 'sha256'> {
   const naming = detectNaming(contents.tensors.keys());
   const timmTensors = naming === 'hf' ? hfToTimm(contents.tensors, source) : timmOnly(contents.tensors, source);
   let config: ViTConfig;
   let configSource: string;
   let assumptions: string[] = [];
+  let headsFrom: string;
   if (configChoice) {
     config = configChoice.config;
     configSource = configChoice.source;
+    headsFrom = `the config (${configChoice.source})`;
+    if (numHeads !== undefined && numHeads !== config.numHeads) {
+      throw new CheckpointError(`${source}: --heads ${numHeads} contradicts the config ${configChoice.source} (numHeads ${config.numHeads})`);
+    }
   } else {
     const shapes = new Map([...timmTensors].map(([k, t]) => [k, t.shape]));
-    ({ config, assumptions } = inferViTConfig(shapes, naming, source));
+    ({ config, assumptions, headsFrom } = inferViTConfig(shapes, naming, source, numHeads));
     configSource = 'inferred from shapes';
   }
   if (imageSize !== undefined && imageSize !== config.imageSize) {
     config = validateViTConfig({ ...config, imageSize }, source);
   }
   const { weights, resizedPosEmbedFrom } = validateBackboneWeights(timmTensors, config, source);
-  return { naming, config, configSource, assumptions, weights, resizedPosEmbedFrom };
+  return { naming, config, configSource, headsFrom, assumptions, weights, resizedPosEmbedFrom };
 }
 
 /** Reads a backbone `.safetensors` (timm or HF names), its config and its SHA-256. */
@@ -251,6 +261,6 @@ export async function loadBackboneFile(filePath: string, options: LoadBackboneOp
   }
   const contents = parseSafetensors(bytes, filePath);
   const configChoice = options.config ? { config: options.config, source: 'given' } : await findConfigBeside(filePath);
-  const loaded = backboneFromContents(contents, filePath, configChoice, options.imageSize);
+  const loaded = backboneFromContents(contents, filePath, configChoice, options.imageSize, options.numHeads);
   return { filePath, sha256: sha256Hex(bytes), ...loaded };
 }

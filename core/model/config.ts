@@ -79,19 +79,30 @@ export function parseViTConfigJson(json: unknown, source: string): ViTConfig | n
   return validateViTConfig(parsed.data, source);
 }
 
-/** Head counts of the published ViTs whose head width is not 64. */
-const KNOWN_HEADS_BY_WIDTH: Record<number, number> = { 1280: 16, 1408: 16 };
+/**
+ * Head counts of the published ViT sizes, by width (timm's ViT-Ti/S/B/L/H/g). The weights do not show
+ * the head count, so a width not listed here needs an explicit one.
+ */
+export const KNOWN_VIT_HEADS: Readonly<Record<number, { heads: number; name: string }>> = {
+  192: { heads: 3, name: 'ViT-Ti' },
+  384: { heads: 6, name: 'ViT-S' },
+  768: { heads: 12, name: 'ViT-B' },
+  1024: { heads: 16, name: 'ViT-L' },
+  1280: { heads: 16, name: 'ViT-H' },
+  1408: { heads: 16, name: 'ViT-g' },
+};
 
 /**
- * Infers a config from the timm-named tensor shapes. The head count is not visible in the
- * shapes: it assumes a head width of 64 (true for ViT-Ti/S/B/L), so a config JSON should be
- * given for anything else.
+ * Infers a config from the timm-named tensor shapes. The head count is not visible in the shapes:
+ * it is `numHeads` when given, else the head count of the published ViT of that width, else refused.
+ * `headsFrom` says which.
  */
 export function inferViTConfig(
   shapes: Map<string, number[]>,
   naming: 'timm' | 'hf',
   source: string,
-): { config: ViTConfig; assumptions: string[] } {
+  numHeads?: number,
+): { config: ViTConfig; assumptions: string[]; headsFrom: string } {
   const need = (key: string): number[] => {
     const shape = shapes.get(key);
     if (!shape) throw new ModelConfigError(`${source}: cannot infer the config: missing "${key}"`);
@@ -112,16 +123,21 @@ export function inferViTConfig(
     if (m) depth = Math.max(depth, Number(m[1]) + 1);
   }
   const assumptions: string[] = [];
-  let numHeads = KNOWN_HEADS_BY_WIDTH[embedDim];
-  if (numHeads === undefined) {
-    if (embedDim % 64 !== 0) {
-      throw new ModelConfigError(
-        `${source}: cannot infer the head count for embedDim ${embedDim}; put a backbone config JSON beside the weights`,
-      );
-    }
-    numHeads = embedDim / 64;
+  let headsFrom: string;
+  const known = KNOWN_VIT_HEADS[embedDim];
+  if (numHeads !== undefined) {
+    headsFrom = `given (--heads ${numHeads})`;
+  } else if (known) {
+    numHeads = known.heads;
+    headsFrom = `the known architecture table (width ${embedDim} is timm's ${known.name}: ${known.heads} heads)`;
+    assumptions.push(`numHeads ${numHeads} from ${headsFrom}`);
+  } else {
+    const widths = Object.entries(KNOWN_VIT_HEADS).map(([w, k]) => `${w} (${k.name})`).join(', ');
+    throw new ModelConfigError(
+      `${source}: cannot infer the head count for embedDim ${embedDim}: the weights do not store it and ${embedDim} is not a known ViT width (${widths}); ` +
+        'give it with --heads <n> or put a backbone config JSON beside the weights',
+    );
   }
-  assumptions.push(`numHeads ${numHeads} assumed (head count is not stored in the weights)`);
   const layerNormEps = naming === 'hf' ? 1e-12 : 1e-6;
   assumptions.push(`layerNormEps ${layerNormEps} assumed (${naming} default)`);
   const config = vitConfigSchema.parse({
@@ -134,5 +150,5 @@ export function inferViTConfig(
     qkvBias: shapes.has('blocks.0.attn.qkv.bias'),
     layerNormEps,
   });
-  return { config: validateViTConfig(config, source), assumptions };
+  return { config: validateViTConfig(config, source), assumptions, headsFrom };
 }

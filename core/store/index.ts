@@ -12,7 +12,8 @@ export { TASK_KINDS, DEFAULT_TASK_SETTINGS, type TaskKind, type TaskClass, type 
 export { DEFAULT_SPLIT_FRACTIONS, type SplitAssignment, type SplitFractions, type SplitSource } from './splits';
 export { displayText, type LabelValue, type LabelSource, type LabelEvent, type CurrentLabel, type SetLabel } from './labels';
 export type { AdapterVersion, Backbone, LabelSnapshot, NewVersion, VersionStatus } from './versions';
-export type { TrainRun, RunStatus } from './runs';
+export type { TrainRun, RunStatus, RunOwner, RunLive } from './runs';
+export { HEARTBEAT_LIMIT_MS, processAlive, thisProcess } from './runs';
 export type { Prediction, NewPrediction } from './predictions';
 export type { Suggestion, NewSuggestions } from './suggestions';
 export { MAX_NOTE_LENGTH, type ReviewMark, type ReviewMarkChange } from './review-marks';

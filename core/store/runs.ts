@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 
@@ -18,6 +19,45 @@ export interface TrainRun {
   queuedAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /** The process that queued the run and drives it (absent on runs recorded before owners were). */
+  owner?: RunOwner;
+  /** When the owner last said it is alive (ISO time). */
+  heartbeatAt?: string;
+  /** The owner's latest progress, for other processes to show. */
+  live?: RunLive;
+}
+
+export interface RunOwner {
+  pid: number;
+  host: string;
+}
+
+/** What another process needs to show a run's progress: the latest event, without the step detail. */
+export interface RunLive {
+  phase: string;
+  fraction: number;
+  epoch?: number;
+  epochs?: number;
+  metric?: { name: string; value: number | null };
+  message?: string;
+}
+
+/** Runs of other processes are failed only when their owner is gone or silent this long. */
+export const HEARTBEAT_LIMIT_MS = 60_000;
+
+/** This process, as a run owner. */
+export function thisProcess(): RunOwner {
+  return { pid: process.pid, host: os.hostname() };
+}
+
+/** Whether a process with this PID exists on this host (EPERM: it exists but belongs to another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 interface RunRow {
@@ -34,6 +74,10 @@ interface RunRow {
   queued_at: string;
   started_at: string | null;
   finished_at: string | null;
+  owner_pid: number | null;
+  owner_host: string | null;
+  heartbeat_at: string | null;
+  live: string | null;
 }
 
 const FINAL: readonly RunStatus[] = ['done', 'failed', 'cancelled'];
@@ -42,21 +86,91 @@ const FINAL: readonly RunStatus[] = ['done', 'failed', 'cancelled'];
 export class RunService {
   constructor(private readonly db: Database) {}
 
-  create(input: { taskId: number; method?: string; config?: Record<string, unknown>; parentVersionId?: number }): TrainRun {
+  /** Records a queued run owned by `owner` (default: this process), which must keep its heartbeat fresh. */
+  create(input: { taskId: number; method?: string; config?: Record<string, unknown>; parentVersionId?: number; owner?: RunOwner }): TrainRun {
     if (!this.db.prepare('SELECT 1 FROM tasks WHERE id = ?').get(input.taskId)) {
       throw new WorkspaceError('not-found', `No label task with id ${input.taskId}`);
     }
+    const owner = input.owner ?? thisProcess();
+    const at = now();
     const id = Number(
       this.db
-        .prepare(`INSERT INTO train_runs (task_id, status, method, config, parent_version_id, queued_at) VALUES (?, 'queued', ?, ?, ?, ?)`)
-        .run(input.taskId, input.method ?? null, JSON.stringify(input.config ?? {}), input.parentVersionId ?? null, now())
+        .prepare(
+          `INSERT INTO train_runs (task_id, status, method, config, parent_version_id, queued_at, owner_pid, owner_host, heartbeat_at)
+           VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(input.taskId, input.method ?? null, JSON.stringify(input.config ?? {}), input.parentVersionId ?? null, at, owner.pid, owner.host, at)
         .lastInsertRowid,
     );
     return this.get(id);
   }
 
   start(id: number, backend: string): TrainRun {
-    return this.transition(id, ['queued'], `status = 'running', backend = @backend, started_at = @now`, { backend });
+    return this.transition(id, ['queued'], `status = 'running', backend = @backend, started_at = @now, heartbeat_at = @now`, { backend });
+  }
+
+  /** The owner's "still alive" for its queued and running runs. */
+  heartbeat(ids: readonly number[]): void {
+    const stmt = this.db.prepare(`UPDATE train_runs SET heartbeat_at = ? WHERE id = ? AND status IN ('queued', 'running')`);
+    const at = now();
+    this.db.transaction(() => {
+      for (const id of ids) stmt.run(at, id);
+    })();
+  }
+
+  /** The owner's latest progress (also a heartbeat); ignored once the run has ended. */
+  setLive(id: number, live: RunLive): void {
+    this.db
+      .prepare(`UPDATE train_runs SET live = ?, heartbeat_at = ? WHERE id = ? AND status IN ('queued', 'running')`)
+      .run(JSON.stringify(live), now(), id);
+  }
+
+  /**
+   * Fails queued and running runs whose owner is gone: on this host, a PID that no longer exists; on any
+   * host, a heartbeat older than `heartbeatLimitMs`. Runs of live owners are left alone. Returns the
+   * runs it failed.
+   */
+  failOrphaned(options: { heartbeatLimitMs?: number; nowMs?: number; isAlive?: (pid: number) => boolean } = {}): TrainRun[] {
+    const { heartbeatLimitMs = HEARTBEAT_LIMIT_MS, nowMs = Date.now(), isAlive = processAlive } = options;
+    const here = os.hostname();
+    const rows = this.db.prepare(`SELECT * FROM train_runs WHERE status IN ('queued', 'running')`).all() as RunRow[];
+    const failed: TrainRun[] = [];
+    for (const r of rows) {
+      const verb = r.status === 'running' ? 'ran' : 'queued';
+      let reason: string | null = null;
+      if (r.owner_pid === null) {
+        // Recorded before runs had owners: the queue lived in that app's memory and died with it.
+        reason = 'interrupted (the app stopped during training)';
+      } else if (r.owner_host === here && !isAlive(r.owner_pid)) {
+        reason = `the process that ${verb} it (pid ${r.owner_pid}) stopped`;
+      } else {
+        const silentMs = nowMs - Date.parse(r.heartbeat_at ?? r.queued_at);
+        if (silentMs > heartbeatLimitMs) {
+          reason = `the process that ${verb} it (pid ${r.owner_pid} on ${r.owner_host}) stopped responding: no heartbeat for ${Math.round(silentMs / 1000)} s`;
+        }
+      }
+      if (reason === null) continue;
+      try {
+        failed.push(this.fail(r.id, reason));
+      } catch (err) {
+        // The owner ended it in the meantime.
+        if (!(err instanceof WorkspaceError && err.code === 'conflict')) throw err;
+      }
+    }
+    return failed;
+  }
+
+  /** Changes whenever another connection (another process, the trainer thread) commits to this database. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Queued and running runs plus the newest `recent` runs, newest first: what a watcher compares. */
+  watched(recent = 20): TrainRun[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM train_runs WHERE status IN ('queued', 'running') OR id > (SELECT ifnull(max(id), 0) FROM train_runs) - ? ORDER BY id DESC`)
+      .all(recent) as RunRow[];
+    return rows.map(toRun);
   }
 
   /** Appends one progress entry (epoch, loss, metric…) without rewriting the others. */
@@ -79,13 +193,6 @@ export class RunService {
 
   cancel(id: number): TrainRun {
     return this.transition(id, ['queued', 'running'], `status = 'cancelled', finished_at = @now`, {});
-  }
-
-  /** Marks runs left 'running' by a process that died as failed (call when no trainer is alive). */
-  failInterrupted(): number {
-    return this.db
-      .prepare(`UPDATE train_runs SET status = 'failed', error = 'interrupted (the app stopped during training)', finished_at = ? WHERE status = 'running'`)
-      .run(now()).changes;
   }
 
   get(id: number): TrainRun {
@@ -140,5 +247,8 @@ function toRun(r: RunRow): TrainRun {
   if (r.error !== null) run.error = r.error;
   if (r.started_at !== null) run.startedAt = r.started_at;
   if (r.finished_at !== null) run.finishedAt = r.finished_at;
+  if (r.owner_pid !== null) run.owner = { pid: r.owner_pid, host: r.owner_host ?? '' };
+  if (r.heartbeat_at !== null) run.heartbeatAt = r.heartbeat_at;
+  if (r.live !== null) run.live = JSON.parse(r.live) as RunLive;
   return run;
 }

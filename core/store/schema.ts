@@ -302,7 +302,21 @@ CREATE INDEX case_aliases_path ON case_aliases(source_path);
 CREATE INDEX case_aliases_name ON case_aliases(base_name);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3), (db) => db.exec(V4)];
+/**
+ * V5: runs outlive the process that queued them. Each queued or running run names its owner (PID and
+ * host) and carries a heartbeat the owner refreshes, so another process can tell a live run from an
+ * orphan; `live` is the owner's latest progress (JSON: phase, fraction, epoch, metric, message), written
+ * at most about once a second, which other processes read to show the run.
+ */
+const V5 = `
+ALTER TABLE train_runs ADD COLUMN owner_pid INTEGER;
+ALTER TABLE train_runs ADD COLUMN owner_host TEXT;
+ALTER TABLE train_runs ADD COLUMN heartbeat_at TEXT;
+ALTER TABLE train_runs ADD COLUMN live TEXT;
+CREATE INDEX train_runs_unfinished ON train_runs(id) WHERE status IN ('queued', 'running');
+`;
+
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -227,6 +227,14 @@ function openDatabase(file: string, readonly: boolean): Database {
   db.pragma('foreign_keys = ON');
   // The trainer writes from its own connection: wait for its short transactions rather than fail.
   db.pragma('busy_timeout = 5000');
+  // Several writers share a workspace (the app, its trainer thread, `medtune train` processes, each with
+  // heartbeats). A deferred transaction that reads before it writes fails at once with SQLITE_BUSY when
+  // another connection committed in between; BEGIN IMMEDIATE takes the write lock first and waits instead.
+  const deferred = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: never[]) => unknown) => {
+    // The variants keep their .deferred/.immediate/.exclusive siblings.
+    return deferred(fn).immediate;
+  }) as Database['transaction'];
   return db;
 }
 

@@ -1,10 +1,16 @@
 /**
- * The training queue of an open workspace, on the app's side: it records runs (queued → …), sends one
- * job at a time to the trainer process, relays its progress as events, cancels, and survives a
- * trainer crash by marking the run failed and starting a fresh trainer for the next job.
+ * The training queue of an open workspace, used by the app and by `medtune train` alike: it records
+ * runs (queued → …) owned by this process, sends one job at a time to the trainer process, relays its
+ * progress as events, cancels, and survives a trainer crash by marking the run failed and starting a
+ * fresh trainer for the next job.
+ *
+ * Runs outlive a process's memory in the workspace database: the service keeps the heartbeat of its own
+ * runs fresh and writes their latest progress there (about once a second), and watches the runs table
+ * for runs of other processes, relaying their progress as the same events and failing those whose owner
+ * is gone (PID no longer alive on this host, or heartbeat silent for HEARTBEAT_LIMIT_MS).
  */
 import { Worker } from 'node:worker_threads';
-import type { TrainRun, Workspace } from '../store';
+import { HEARTBEAT_LIMIT_MS, thisProcess, type RunLive, type TrainRun, type Workspace } from '../store';
 import { parseTrainJob, resolveAdapterChoice, type TrainJob, type TrainJobInput } from './job';
 import type { PredictOutcome, PredictProgress, PredictRequest } from './predict-run';
 import type { RunEvent, RunOutcome } from './training-run';
@@ -43,6 +49,45 @@ export interface TrainingServiceEvents {
   onPredictDone?(taskId: number, outcome: PredictOutcome | { error: string }): void;
 }
 
+export interface TrainingServiceOptions {
+  /** How often the runs table is checked for other processes' runs and orphans; 0 = never (default 1500 ms). */
+  pollMs?: number;
+  /** How often this service's runs say they are alive (default 3000 ms). */
+  heartbeatMs?: number;
+  /** Progress of a run is written to its row at most this often, phase changes excepted (default 1000 ms). */
+  liveWriteMs?: number;
+  /** A run of another process whose heartbeat is older than this is failed (default HEARTBEAT_LIMIT_MS). */
+  heartbeatLimitMs?: number;
+}
+
+/** The event another process sees for a run, read from its row. */
+export function runEventFromRow(run: TrainRun): RunEvent {
+  const live: Partial<RunLive> = run.live ?? {};
+  const base = { runId: run.id, taskId: run.taskId };
+  if (run.status === 'queued') {
+    const by = run.owner ? ` by pid ${run.owner.pid}${run.owner.host ? ` on ${run.owner.host}` : ''}` : '';
+    return { ...base, status: 'running', phase: 'preparing', fraction: 0, message: `queued${by}` };
+  }
+  const phase = (live.phase ?? 'preparing') as RunEvent['phase'];
+  const event: RunEvent = { ...base, status: run.status, phase: run.status === 'running' ? phase : 'finished', fraction: run.status === 'running' ? (live.fraction ?? 0) : 1 };
+  if (live.epoch !== undefined) event.epoch = live.epoch;
+  if (live.epochs !== undefined) event.epochs = live.epochs;
+  if (live.metric !== undefined) event.metric = live.metric;
+  if (live.message !== undefined && run.status === 'running') event.message = live.message;
+  if (run.resultVersionId !== undefined) event.versionId = run.resultVersionId;
+  if (run.error !== undefined) event.error = run.error;
+  return event;
+}
+
+const liveOf = (e: RunEvent): RunLive => {
+  const live: RunLive = { phase: e.phase, fraction: e.fraction };
+  if (e.epoch !== undefined) live.epoch = e.epoch;
+  if (e.epochs !== undefined) live.epochs = e.epochs;
+  if (e.metric !== undefined) live.metric = e.metric;
+  if (e.message !== undefined) live.message = e.message;
+  return live;
+};
+
 export class TrainingService {
   private trainer: TrainerProcess | null = null;
   private backend: string | null = null;
@@ -51,15 +96,32 @@ export class TrainingService {
   private nextJob = 1;
   private closed = false;
   private readonly runWaiters = new Map<number, ((o: RunOutcome) => void)[]>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly options: Required<TrainingServiceOptions>;
+  /** Last progress write per own run: when, and in which phase. */
+  private readonly liveWritten = new Map<number, { at: number; phase: string }>();
+  /** What this service last saw of other processes' runs (status and progress), by run id. */
+  private readonly seen = new Map<number, string>();
+  /** Runs this service queued: their events come from its trainer, never from the poll. */
+  private readonly owned = new Set<number>();
+  private seenDataVersion = -1;
+  private firstPoll = true;
 
   constructor(
     private readonly ws: Workspace,
     private readonly events: TrainingServiceEvents = {},
     private readonly spawn: () => TrainerProcess = workerThreadTrainer,
+    options: TrainingServiceOptions = {},
   ) {
-    // Runs a previous session left running died with it.
-    ws.runs.failInterrupted();
-    for (const r of ws.runs.list(undefined, 1000)) if (r.status === 'queued') ws.runs.cancel(r.id);
+    this.options = { pollMs: 1500, heartbeatMs: 3000, liveWriteMs: 1000, heartbeatLimitMs: HEARTBEAT_LIMIT_MS, ...options };
+    // Runs whose process died (this app's last session, a killed `medtune train`) are failed; runs of
+    // live processes are theirs and left alone.
+    this.reconcile();
+    const every = (ms: number, fn: () => void) => {
+      if (ms > 0) this.timers.push(setInterval(fn, ms).unref());
+    };
+    every(this.options.heartbeatMs, () => this.heartbeat());
+    every(this.options.pollMs, () => this.pollOthers());
   }
 
   /** The backend the trainer reported, once it has started. */
@@ -75,7 +137,8 @@ export class TrainingService {
     // Layer choices that do not fit the backbone are refused here, not minutes later in the trainer.
     const depth = (backbone.config as { depth?: unknown } | undefined)?.depth;
     if (typeof depth === 'number') resolveAdapterChoice(job.adapter, depth);
-    const run = this.ws.runs.create({ taskId: job.taskId, method: job.adapter.method, config: job as unknown as Record<string, unknown> });
+    const run = this.ws.runs.create({ taskId: job.taskId, method: job.adapter.method, config: job as unknown as Record<string, unknown>, owner: thisProcess() });
+    this.owned.add(run.id);
     this.queue.push({ kind: 'train', jobId: `train-${run.id}`, run, job });
     this.pump();
     return run;
@@ -124,8 +187,50 @@ export class TrainingService {
     return out;
   }
 
+  /**
+   * Fails runs whose owner is gone and tells listeners; returns them. Runs when the service starts and
+   * on every poll.
+   */
+  reconcile(): TrainRun[] {
+    if (this.closed) return [];
+    const failed = this.ws.runs.failOrphaned({ heartbeatLimitMs: this.options.heartbeatLimitMs });
+    for (const run of failed) {
+      this.seen.set(run.id, signature(run));
+      this.events.onRunEvent?.(runEventFromRow(run));
+    }
+    return failed;
+  }
+
+  /**
+   * Relays runs of other processes (another window, `medtune train`) as run events: any change of their
+   * status or recorded progress since the last look. Cheap when nothing changed: one pragma read.
+   */
+  pollOthers(): void {
+    if (this.closed) return;
+    try {
+      this.reconcile();
+      const version = this.ws.runs.dataVersion();
+      if (version === this.seenDataVersion) return;
+      this.seenDataVersion = version;
+      for (const run of this.ws.runs.watched()) {
+        if (this.owned.has(run.id)) continue;
+        const sig = signature(run);
+        const before = this.seen.get(run.id);
+        if (before === sig) continue;
+        this.seen.set(run.id, sig);
+        // At the first look, runs that had already ended are history, not news.
+        if (before === undefined && this.firstPoll && run.status !== 'queued' && run.status !== 'running') continue;
+        this.events.onRunEvent?.(runEventFromRow(run));
+      }
+      this.firstPoll = false;
+    } catch (err) {
+      quietly(err);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.timers.splice(0)) clearInterval(t);
     // The trainer is stopped below, so the running run is recorded as cancelled here.
     if (this.current?.kind === 'train') {
       const run = this.ws.runs.get(this.current.run.id);
@@ -173,7 +278,10 @@ export class TrainingService {
     }
     const job = this.current;
     if (!job || job.jobId !== m.jobId) return;
-    if (m.type === 'run-event') this.events.onRunEvent?.(m.event);
+    if (m.type === 'run-event') {
+      this.recordLive(m.event);
+      this.events.onRunEvent?.(m.event);
+    }
     else if (m.type === 'predict-progress' && job.kind === 'predict') this.events.onPredictProgress?.(job.request.taskId, m.progress);
     else if (m.type === 'done' || m.type === 'error') {
       this.current = null;
@@ -188,6 +296,34 @@ export class TrainingService {
         job.reject(Object.assign(new Error(m.message), { code: m.code }));
       }
       this.pump();
+    }
+  }
+
+  /** Writes a running run's progress to its row for other processes: phase changes at once, the rest throttled. */
+  private recordLive(event: RunEvent): void {
+    if (event.status !== 'running') {
+      this.liveWritten.delete(event.runId);
+      return;
+    }
+    const last = this.liveWritten.get(event.runId);
+    const now = Date.now();
+    if (last && last.phase === event.phase && now - last.at < this.options.liveWriteMs) return;
+    this.liveWritten.set(event.runId, { at: now, phase: event.phase });
+    try {
+      this.ws.runs.setLive(event.runId, liveOf(event));
+    } catch (err) {
+      quietly(err);
+    }
+  }
+
+  /** Keeps this service's queued and running runs from looking orphaned to other processes. */
+  private heartbeat(): void {
+    const ids = this.pending().map((p) => p.runId);
+    if (ids.length === 0 || this.closed) return;
+    try {
+      this.ws.runs.heartbeat(ids);
+    } catch (err) {
+      quietly(err);
     }
   }
 
@@ -215,6 +351,19 @@ export class TrainingService {
     if (job?.kind === 'predict') job.reject(new Error(reason));
     if (!this.closed) this.pump();
   }
+}
+
+/**
+ * Heartbeats, progress rows and polls are best effort: a busy or just-closed database (the app switching
+ * workspaces) must not stop the process; the next tick tries again.
+ */
+function quietly(err: unknown): void {
+  if (/not open|closed/i.test((err as Error)?.message ?? '')) return;
+  console.warn(`[medtune] training service: ${(err as Error)?.message ?? String(err)}`);
+}
+
+function signature(run: TrainRun): string {
+  return JSON.stringify([run.status, run.live ?? null, run.error ?? null, run.resultVersionId ?? null]);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../cli-error';
+import { positiveInt } from '../common';
 import { countBackboneParameters, loadBackboneFile, type LoadedBackbone } from '../../model/checkpoint';
 import { numTokens } from '../../model/config';
 import * as tf from '@tensorflow/tfjs-core';
@@ -35,6 +36,7 @@ function infoSummary(loaded: LoadedBackbone) {
     sha256: loaded.sha256,
     naming: loaded.naming,
     configSource: loaded.configSource,
+    headsFrom: loaded.headsFrom,
     assumptions: loaded.assumptions,
     config: loaded.config,
     tokens: numTokens(loaded.config),
@@ -52,12 +54,13 @@ export function registerModelCommands(program: Command): void {
     .description('Print the inferred config, parameter count and SHA-256 of a backbone .safetensors')
     .argument('<file>', 'backbone weights (.safetensors, timm or Hugging Face names)')
     .option('--image-size <pixels>', 'input size to build for (position embeddings are resized)', (v) => Number.parseInt(v, 10))
+    .option('--heads <n>', 'attention heads, for weights without a config whose width is not a known ViT', positiveInt('heads'))
     .option('--json', 'print JSON')
-    .action(async (file: string, opts: { json?: boolean; imageSize?: number }) => {
+    .action(async (file: string, opts: { json?: boolean; imageSize?: number; heads?: number }) => {
       if (opts.imageSize !== undefined && !(opts.imageSize > 0)) throw new CliError('--image-size must be a positive integer', 2);
       let loaded: LoadedBackbone;
       try {
-        loaded = await loadBackboneFile(file, { imageSize: opts.imageSize });
+        loaded = await loadBackboneFile(file, { imageSize: opts.imageSize, numHeads: opts.heads });
       } catch (err) {
         throw asCliError(err);
       }
@@ -71,6 +74,7 @@ export function registerModelCommands(program: Command): void {
       print(`sha256:      ${info.sha256}`);
       print(`naming:      ${info.naming}`);
       print(`config:      ${info.configSource}`);
+      print(`heads:       ${info.config.numHeads}, from ${info.headsFrom}`);
       for (const a of info.assumptions) print(`  assumed:   ${a}`);
       print(
         `architecture: ViT ${c.imageSize}px, patch ${c.patchSize}, width ${c.embedDim}, depth ${c.depth}, heads ${c.numHeads}, ` +

@@ -12,7 +12,7 @@ import {
   type TaskKind,
 } from '../../store';
 import { exportVersion } from '../../train/export-version';
-import { CliError } from '../cli-error';
+import { CliError, EXIT } from '../cli-error';
 
 /** `medtune workspace init|info`, `medtune import`, `medtune label`, `medtune export labels|adapter`. */
 export function registerWorkspaceCommands(program: Command): void {
@@ -58,9 +58,10 @@ export function registerWorkspaceCommands(program: Command): void {
         for (const f of report.failures) out.write(`  failed: ${f.file}: ${f.reason}\n`);
         if (report.cancelled) {
           out.write('import cancelled; run it again to finish\n');
-          process.exitCode = 130;
+          process.exitCode = EXIT.cancelled;
         } else if (report.failed > 0) {
-          process.exitCode = 1;
+          // Done, but some files were quarantined (listed above).
+          process.exitCode = EXIT.partial;
         }
       } finally {
         process.removeListener('SIGINT', onSigint);

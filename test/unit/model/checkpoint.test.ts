@@ -71,13 +71,22 @@ describe('backbone checkpoints', () => {
     expect(backboneFromContents(withHead, 'hf', { config: fixtureConfig, source: 'given' }).weights.size).toBe(42);
   });
 
-  it('infers the config from shapes when no JSON is given, and says what it assumed', () => {
+  it('infers the config from shapes when no JSON is given: heads from --heads or the known ViT widths, else refused', () => {
     const config = vitConfigSchema.parse({ imageSize: 32, patchSize: 8, embedDim: 128, depth: 2, numHeads: 2 });
     const bytes = serializeSafetensors(randomBackboneWeights(config));
-    const inferred = backboneFromContents(parseSafetensors(bytes), 'random', null);
-    expect(inferred.configSource).toBe('inferred from shapes');
-    expect(inferred.config).toEqual({ ...config, layerNormEps: 1e-6 });
-    expect(inferred.assumptions.join(' ')).toMatch(/numHeads 2 assumed/);
+    // Width 128 is no published ViT: the head count cannot be read from the weights, so it is not guessed.
+    expect(() => backboneFromContents(parseSafetensors(bytes), 'random', null)).toThrow(/random: cannot infer the head count for embedDim 128.*--heads <n>/);
+    const given = backboneFromContents(parseSafetensors(bytes), 'random', null, undefined, 2);
+    expect(given.configSource).toBe('inferred from shapes');
+    expect(given.config).toEqual({ ...config, layerNormEps: 1e-6 });
+    expect(given.headsFrom).toBe('given (--heads 2)');
+    expect(() => backboneFromContents(parseSafetensors(bytes), 'random', null, undefined, 3)).toThrow(/embedDim 128 is not divisible by numHeads 3/);
+
+    const tiny = vitConfigSchema.parse({ imageSize: 16, patchSize: 8, embedDim: 192, depth: 1, numHeads: 3 });
+    const fromTable = backboneFromContents(parseSafetensors(serializeSafetensors(randomBackboneWeights(tiny))), 'vit-ti', null);
+    expect(fromTable.config.numHeads).toBe(3);
+    expect(fromTable.headsFrom).toMatch(/known architecture table \(width 192 is timm's ViT-Ti: 3 heads\)/);
+    expect(fromTable.assumptions.join(' ')).toMatch(/numHeads 3 from the known architecture table/);
   });
 
   it('cannot guess heads for a width that is not a multiple of 64 and asks for a config', async () => {

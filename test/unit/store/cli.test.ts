@@ -26,7 +26,7 @@ describe('medtune CLI: workspace, import, label, export', () => {
     expect(imp.stdout).toMatch(/imported 5, duplicates 0, skipped 0, failed 1 \(of 6 files\)/);
     expect(imp.stdout).toMatch(/failed: .*broken\.dcm: /);
     expect(imp.stderr).toMatch(/import 6\/6/);
-    expect(imp.code).toBe(1); // a failed file is reported in the exit code
+    expect(imp.code).toBe(3); // done, but a file was quarantined: reported in the exit code
 
     const info = JSON.parse(medtune('workspace', 'info', ws).stdout);
     expect(info).toMatchObject({ caseCount: 5, quarantined: 1, tasks: [] });

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Workspace, WorkspaceError } from '../../../core/store';
@@ -146,9 +148,70 @@ describe('training runs', () => {
 
     const r2 = ws.runs.create({ taskId: t.id });
     ws.runs.start(r2.id, 'wasm');
-    expect(ws.runs.failInterrupted()).toBe(1);
-    expect(ws.runs.get(r2.id)).toMatchObject({ status: 'failed' });
     expect(ws.runs.list(t.id).map((r) => r.id)).toEqual([r2.id, run.id]);
+  });
+});
+
+describe('training run owners and liveness', () => {
+  /** The PID of a process that has just exited (and been reaped). */
+  function deadPid(): number {
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    return Number(child.stdout);
+  }
+
+  it('records the owner and heartbeat, and fails only runs whose owner process is gone or silent', () => {
+    const t = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    const mine = ws.runs.create({ taskId: t.id });
+    expect(mine.owner).toEqual({ pid: process.pid, host: os.hostname() });
+    expect(mine.heartbeatAt).toBeTruthy();
+    ws.runs.start(mine.id, 'cpu');
+    ws.runs.setLive(mine.id, { phase: 'training', fraction: 0.5, epoch: 2, epochs: 4, message: 'step' });
+    expect(ws.runs.get(mine.id).live).toEqual({ phase: 'training', fraction: 0.5, epoch: 2, epochs: 4, message: 'step' });
+
+    const pid = deadPid();
+    const orphan = ws.runs.create({ taskId: t.id, owner: { pid, host: os.hostname() } });
+    ws.runs.start(orphan.id, 'cpu');
+    const queuedOrphan = ws.runs.create({ taskId: t.id, owner: { pid, host: os.hostname() } });
+    // Another host's run: its PID means nothing here, only its heartbeat counts.
+    const remote = ws.runs.create({ taskId: t.id, owner: { pid, host: 'another-workstation' } });
+
+    const failed = ws.runs.failOrphaned();
+    expect(failed.map((r) => r.id).sort()).toEqual([orphan.id, queuedOrphan.id].sort());
+    expect(ws.runs.get(orphan.id)).toMatchObject({ status: 'failed', error: `the process that ran it (pid ${pid}) stopped` });
+    expect(ws.runs.get(queuedOrphan.id)).toMatchObject({ status: 'failed', error: `the process that queued it (pid ${pid}) stopped` });
+    expect(ws.runs.get(mine.id).status).toBe('running');
+    expect(ws.runs.get(remote.id).status).toBe('queued');
+
+    // Two minutes on without a heartbeat, any owner counts as gone (a hung process, a PID reused).
+    const later = Date.now() + 120_000;
+    const silent = ws.runs.failOrphaned({ nowMs: later });
+    expect(silent.map((r) => r.id).sort()).toEqual([mine.id, remote.id].sort());
+    expect(ws.runs.get(remote.id).error).toMatch(new RegExp(`^the process that queued it \\(pid ${pid} on another-workstation\\) stopped responding: no heartbeat for 1[12]\\d s$`));
+    // Ended runs stay as they are.
+    expect(ws.runs.failOrphaned({ nowMs: later })).toEqual([]);
+  });
+
+  it('fails runs recorded before runs had owners, as the app did before', () => {
+    const t = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    const run = ws.runs.create({ taskId: t.id });
+    ws.runs.start(run.id, 'cpu');
+    databaseOf(ws).prepare('UPDATE train_runs SET owner_pid = NULL, owner_host = NULL, heartbeat_at = NULL WHERE id = ?').run(run.id);
+    expect(ws.runs.failOrphaned().map((r) => r.id)).toEqual([run.id]);
+    expect(ws.runs.get(run.id).error).toBe('interrupted (the app stopped during training)');
+  });
+
+  it('data_version moves when another connection commits, not on its own writes', () => {
+    const t = ws.tasks.create({ name: 'mc', kind: 'multiclass', classes: ['a', 'b'] });
+    const v0 = ws.runs.dataVersion();
+    ws.runs.create({ taskId: t.id });
+    expect(ws.runs.dataVersion()).toBe(v0);
+    const other = Workspace.open(ws.dir);
+    try {
+      other.runs.create({ taskId: t.id });
+    } finally {
+      other.close();
+    }
+    expect(ws.runs.dataVersion()).not.toBe(v0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Workspace } from '../../../core/store';
 import { autoTrainDue, TrainingService, workerThreadTrainer } from '../../../core/train/service';
 import type { RunEvent } from '../../../core/train/training-run';
 import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
@@ -83,6 +84,36 @@ describe('TrainingService (real worker thread)', () => {
       expect(spawned).toBe(2);
     } finally {
       await service.close();
+    }
+  });
+
+  it("relays another connection's run from the runs table, and never its own runs twice", async () => {
+    const mineEvents: RunEvent[] = [];
+    const otherEvents: RunEvent[] = [];
+    const owner = new TrainingService(f.ws, { onRunEvent: (e) => mineEvents.push(e) }, undefined, { pollMs: 50, liveWriteMs: 0 });
+    const otherWs = Workspace.open(f.ws.dir);
+    const watcher = new TrainingService(otherWs, { onRunEvent: (e) => otherEvents.push(e) }, undefined, { pollMs: 50 });
+    try {
+      const run = owner.enqueueTraining({ ...job(), epochs: 3 });
+      expect((await owner.waitForRun(run.id)).status).toBe('done');
+      // Let both services poll after the run ended (no timing assertion: only that nothing is duplicated).
+      const polledAfterEnd = async (s: TrainingService) => {
+        for (let i = 0; i < 3; i++) {
+          s.pollOthers();
+          await new Promise((r) => setTimeout(r, 60));
+        }
+      };
+      await polledAfterEnd(owner);
+      await polledAfterEnd(watcher);
+      expect(mineEvents.filter((e) => e.runId === run.id && e.status === 'done')).toHaveLength(1);
+      const relayed = otherEvents.filter((e) => e.runId === run.id);
+      expect(relayed.at(-1)).toMatchObject({ status: 'done', phase: 'finished', fraction: 1, versionId: f.ws.runs.get(run.id).resultVersionId });
+      expect(relayed.filter((e) => e.status === 'done')).toHaveLength(1);
+      expect(f.ws.runs.get(run.id).live).toMatchObject({ phase: expect.any(String), fraction: expect.any(Number) });
+    } finally {
+      await owner.close();
+      await watcher.close();
+      otherWs.close();
     }
   });
 
