@@ -54,6 +54,10 @@ export interface RunOutcome {
   promoted?: boolean;
   /** Why the version was (not) promoted: the sentence the run log and the versions table show. */
   reason?: string;
+  /** "trained 12 epochs, stopped early (no improvement for 5 epochs); kept epoch 7". */
+  epochs?: string;
+  /** What the version carries wherever it is shown (small validation set, below the majority class, …). */
+  warnings?: string[];
   metrics?: MetricsSummary;
   error?: string;
 }
@@ -345,7 +349,15 @@ export async function executeTrainingRun(
         `${epochSummary(result.history.length, result.bestEpoch, result.stoppedEarly, job.patience)}; ` +
         `version ${version.id} ${promoted ? 'is now active' : 'is a candidate'}: ${decision.reason}${warnings.length ? `. Warnings: ${warnings.join('; ')}` : ''}`,
     });
-    return { status: 'done', versionId: version.id, promoted, reason: decision.reason, metrics: result.bestMetrics };
+    return {
+      status: 'done',
+      versionId: version.id,
+      promoted,
+      reason: decision.reason,
+      epochs: epochSummary(result.history.length, result.bestEpoch, result.stoppedEarly, job.patience),
+      warnings,
+      metrics: result.bestMetrics,
+    };
   } catch (err) {
     const cancelled = err instanceof TrainingCancelled || (err as Error)?.name === 'AbortError' || signal?.aborted;
     const message = cancelled ? 'cancelled' : err instanceof Error ? err.message : String(err);

@@ -107,6 +107,10 @@ async function trainThroughQueue(opts: TrainOptions): Promise<void> {
     if (outcome.status === 'cancelled') throw new CliError(`training run ${runId} cancelled`, EXIT.cancelled);
     if (outcome.status === 'failed') throw new CliError(`training run ${runId} failed: ${outcome.error}`);
     process.stdout.write(`version ${outcome.versionId} ${outcome.promoted ? 'is now active' : 'kept as a candidate'}: ${summary(outcome)}\n`);
+    // Why (never at chance; a version on more labels wins unless worse beyond noise) and the kept epoch.
+    if (outcome.reason) process.stdout.write(`  ${outcome.reason}\n`);
+    if (outcome.epochs) process.stdout.write(`  ${outcome.epochs}\n`);
+    for (const w of outcome.warnings ?? []) process.stdout.write(`  warning: ${w}\n`);
   } finally {
     process.removeListener('SIGINT', onSigint);
     await service.close();
