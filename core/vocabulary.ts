@@ -43,7 +43,7 @@ export const CASE_SORT_TITLES: Readonly<Record<CaseSort, string>> = { imported: 
 /** Acquisition strategies (formulas: docs/active-learning.md). */
 export const STRATEGY_NAMES = ['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid', 'typiclust', 'auto'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
-export const DEFAULT_STRATEGY: StrategyName = 'auto';
+export const DEFAULT_STRATEGY: StrategyName = 'hybrid';
 
 export const STRATEGY_TITLES: Readonly<Record<StrategyName, string>> = {
   auto: 'auto (typical first, then uncertain)',
