@@ -25,15 +25,15 @@ import { suggest } from '../core/active/strategies';
 import { HALF_NORMALIZATION } from '../core/imaging/model-input';
 import { parseAdapterConfig } from '../core/model/adapter-config';
 import { describeBackend, initBackend } from '../core/model/backend';
-import type { ViTConfig } from '../core/model/config';
 import { AdaptedViT } from '../core/model/model';
 import { ViTBackbone } from '../core/model/vit';
 import { seededSample } from '../core/util/prng';
 import { AUGMENTATION_PRESETS } from '../core/train/augment';
-import { readMedMnist, type MedMnistSplit } from '../core/train/medmnist';
+import { readMedMnist } from '../core/train/medmnist';
 import { evaluateSamples, predictSamples } from '../core/train/evaluation';
 import { DEFAULT_TRAIN_CONFIG, trainAdapter, type TrainConfig } from '../core/train/trainer';
 import type { Sample } from '../core/train/types';
+import { medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -55,34 +55,8 @@ const OUT = value('--out', path.resolve(import.meta.dirname, '..', 'test-output'
 /** MedMNIST v2 (Yang et al., Scientific Data 2023), Table: RetinaMNIST, ResNet-18 (28). */
 const RESNET18_28 = { auc: 0.717, acc: 0.524 };
 
-const BACKBONE: ViTConfig = {
-  architecture: 'vit',
-  imageSize: 28,
-  // 7×7 patches: 17 tokens keep a from-scratch ViT trainable on a CPU in minutes.
-  patchSize: 7,
-  embedDim: 64,
-  depth: 4,
-  numHeads: 4,
-  mlpRatio: 4,
-  qkvBias: true,
-  layerNormEps: 1e-6,
-  gelu: 'erf',
-  classToken: true,
-  pool: 'token',
-  finalNorm: true,
-} as ViTConfig;
-
-function samples(split: MedMnistSplit): Sample[] {
-  const { n, height: h, width: w, channels: c } = split;
-  const out: Sample[] = [];
-  for (let i = 0; i < n; i++) {
-    const input = new Uint8Array(h * w * 3);
-    for (let p = 0; p < h * w; p++)
-      for (let k = 0; k < 3; k++) input[p * 3 + k] = split.images[(i * h * w + p) * c + (c === 1 ? 0 : k)];
-    out.push({ input, label: split.labels[i * split.labelsPerCase] });
-  }
-  return out;
-}
+const BACKBONE = STANDIN_BACKBONE;
+const samples = medmnistSamples;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
@@ -204,32 +178,13 @@ async function main(): Promise<void> {
   // (a) Stand-in foundation model.
   const pneumonia = await readMedMnist(path.join(MEDMNIST, 'pneumoniamnist_reduced_train.npz'));
   const pre = { train: samples(pneumonia.train), val: samples(pneumonia.val) };
-  const backbone = ViTBackbone.createTrainable(BACKBONE, SEED);
-  const preModel = AdaptedViT.initialise(backbone, parseAdapterConfig({ method: 'linear', numClasses: 2, task: 'multiclass' }, 'pretrain'), SEED);
-  const preConfig: TrainConfig = {
-    ...DEFAULT_TRAIN_CONFIG,
-    epochs: PRETRAIN_EPOCHS,
-    batchSize: 64,
-    lr: 2e-3,
-    weightDecay: 0.05,
-    patience: 0,
-    classWeighting: 'inverse',
-    augmentation: AUGMENTATION_PRESETS.radiograph,
-    seed: SEED,
-  };
-  const preResult = await trainAdapter(preModel, pre.train, pre.val, preConfig, {
-    task: 'multiclass',
+  const { backbone: frozen, result: preResult } = await pretrainStandIn(pre.train, pre.val, {
     numClasses: 2,
-    size: 28,
-    normalization: HALF_NORMALIZATION,
-    extraVariables: backbone.trainableVariables(),
-    onProgress: (p) => {
-      if (p.phase === 'validating') log(`  pretrain epoch ${p.epoch}/${p.epochs}: val loss ${fmt(p.loss ?? NaN)}, val AUC ${fmt(p.metrics?.selection.value ?? NaN)}`);
-    },
+    epochs: PRETRAIN_EPOCHS,
+    seed: SEED,
+    augmentation: AUGMENTATION_PRESETS.radiograph,
+    onEpoch: (epoch, epochs, loss, auc) => log(`  pretrain epoch ${epoch}/${epochs}: val loss ${fmt(loss)}, val AUC ${fmt(auc)}`),
   });
-  const frozen = new ViTBackbone(BACKBONE, backbone.exportWeights());
-  preModel.dispose();
-  backbone.dispose();
   log(`(a) backbone ViT ${BACKBONE.embedDim}d×${BACKBONE.depth} (${frozen.parameterCount()} parameters) trained on PneumoniaMNIST (${pre.train.length} images) in ${preResult.seconds.toFixed(0)} s; final val AUC ${fmt(preResult.history.at(-1)?.selection?.value ?? NaN)}`);
 
   // (b) Adapters on RetinaMNIST.

@@ -45,11 +45,13 @@ export type CaseSort = (typeof CASE_SORTS)[number];
 export const CASE_SORT_TITLES: Readonly<Record<CaseSort, string>> = { imported: 'Import order', rank: 'Suggestion rank', uncertainty: 'Uncertainty' };
 
 /** Acquisition strategies (formulas: docs/active-learning.md). */
-export const STRATEGY_NAMES = ['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid'] as const;
+export const STRATEGY_NAMES = ['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid', 'typiclust', 'auto'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 export const DEFAULT_STRATEGY: StrategyName = 'hybrid';
 
 export const STRATEGY_TITLES: Readonly<Record<StrategyName, string>> = {
+  auto: 'auto (typical first, then uncertain)',
+  typiclust: 'TypiClust (typical, uncovered)',
   hybrid: 'hybrid (uncertain, then diverse)',
   entropy: 'entropy',
   margin: 'margin',

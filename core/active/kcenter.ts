@@ -15,7 +15,8 @@ export interface CorePick {
   seededAtCentre: boolean;
 }
 
-function squaredDistance(a: Float32Array, aStart: number, b: Float32Array, bStart: number, dim: number): number {
+/** Squared Euclidean distance between two rows of flat [·×dim] arrays. */
+export function squaredDistance(a: Float32Array, aStart: number, b: Float32Array, bStart: number, dim: number): number {
   // Four independent accumulators: about twice as fast as one in V8 (the adds no longer wait on each other).
   let s0 = 0;
   let s1 = 0;

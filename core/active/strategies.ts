@@ -5,6 +5,7 @@
  */
 import { AcquisitionInput, AcquisitionInputError, Matrix, NormalizedInput, normalizeInput } from './input';
 import { kCenterGreedy } from './kcenter';
+import { typiclust } from './typiclust';
 import { seededSample } from '../util/prng';
 import { baldScores, entropyScores, leastConfidenceScores, marginScores, meanOfSamples } from './uncertainty';
 import { STRATEGY_NAMES, type StrategyName } from '../vocabulary';
@@ -64,7 +65,27 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyInfo>> = {
     description: 'The most uncertain cases (pool of 10 × count by entropy), then k-center among them so the batch is not ten near-duplicates.',
     needs: ['probabilities', 'embeddings'],
   },
+  typiclust: {
+    name: 'typiclust',
+    title: 'TypiClust (typical, uncovered)',
+    description:
+      'For the first labels: k-means on the embeddings into (labelled + count) clusters, then the most typical case (densest neighbourhood) of each cluster no label covers yet, largest first. Needs no trained head.',
+    needs: ['embeddings'],
+  },
+  auto: {
+    name: 'auto',
+    title: 'Auto (typical first, then uncertain)',
+    description:
+      'TypiClust while labels are few (under AUTO_LABELS_PER_CLASS per class, or no model yet), then the smallest-margin cases: typical cases teach more than uncertain ones until the head is good enough for its uncertainty to mean something.',
+    needs: ['embeddings'],
+  },
 };
+
+/**
+ * The auto strategy hands over from TypiClust to margin once the labelled cases reach this many per
+ * class (measured by `npm run eval:al`, docs/active-learning.md).
+ */
+export const AUTO_LABELS_PER_CLASS = 20;
 
 export interface SuggestOptions {
   /** Seed of the random strategy (default 0). */
@@ -75,6 +96,12 @@ export interface SuggestOptions {
   poolFactor?: number;
   /** k-center/hybrid: cached squared distance of each unlabeled case to its nearest labelled case. */
   labeledMinSquaredDistances?: Float64Array;
+  /** Auto: labels per class at which it hands over from TypiClust to margin (default AUTO_LABELS_PER_CLASS). */
+  autoLabelsPerClass?: number;
+  /** Auto: the strategy it hands over to (default margin). */
+  autoHandover?: 'margin' | 'entropy' | 'hybrid';
+  /** Auto: labelled cases so far; default the rows of labeledEmbeddings. */
+  labeledCount?: number;
 }
 
 export interface Suggestion {
@@ -114,6 +141,10 @@ export function suggest(strategy: StrategyName, input: AcquisitionInput, count: 
       return kCenterPicks(data, count, options);
     case 'hybrid':
       return hybridPicks(data, count, options);
+    case 'typiclust':
+      return typiclustPicks(data, count, options, 'typiclust');
+    case 'auto':
+      return autoPicks(data, count, options);
   }
 }
 
@@ -246,4 +277,32 @@ function checkCachedDistances(cached: Float64Array | undefined, n: number): void
   if (cached && cached.length !== n) {
     throw new AcquisitionInputError(`labeledMinSquaredDistances has ${cached.length} values, expected one per unlabeled case (${n})`);
   }
+}
+
+function typiclustPicks(data: NormalizedInput, count: number, options: SuggestOptions, strategy: 'typiclust' | 'auto', prefix = ''): Suggestion[] {
+  const picks = typiclust(data.embeddings as Matrix, data.labeledEmbeddings, count, { seed: options.seed ?? 0 });
+  return picks.map((p, r) => ({
+    index: p.index,
+    score: p.typicality,
+    rank: r + 1,
+    strategy,
+    reason:
+      `${prefix}most typical unlabeled case (typicality ${fmt(p.typicality)} = 1 / mean distance to its nearest neighbours) of cluster ${p.cluster + 1} of ${p.clusters} ` +
+      `(${p.clusterSize} cases, ${p.clusterCovered === 0 ? 'none' : p.clusterCovered} labelled or picked before), pick ${r + 1} of ${Math.min(count, data.n)}`,
+  }));
+}
+
+function autoPicks(data: NormalizedInput, count: number, options: SuggestOptions): Suggestion[] {
+  const labelled = options.labeledCount ?? data.labeledEmbeddings?.rows ?? 0;
+  const probabilities = data.probabilities ?? (data.mcSamples ? meanOfSamples(data.mcSamples) : undefined);
+  const perClass = options.autoLabelsPerClass ?? AUTO_LABELS_PER_CLASS;
+  const threshold = probabilities ? perClass * probabilities.cols : Infinity;
+  if (labelled < threshold) {
+    const why = probabilities ? `${labelled} labels < ${perClass} per class × ${probabilities.cols} classes: ` : 'no model predictions yet: ';
+    return typiclustPicks(data, count, options, 'auto', why);
+  }
+  const handover = options.autoHandover ?? 'margin';
+  const why = `${labelled} labels ≥ ${perClass} per class × ${probabilities!.cols} classes: `;
+  const picks = handover === 'hybrid' ? hybridPicks({ ...data, probabilities }, count, options) : rankByScore(handover, uncertainty(handover, { ...data, probabilities }), count, data);
+  return picks.map((p) => ({ ...p, strategy: 'auto' as const, reason: why + p.reason }));
 }

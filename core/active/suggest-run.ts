@@ -75,7 +75,9 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
   const heldOut = new Set(ws.splits.caseIds(request.taskId, 'test'));
   const unlabeled = ws.worklistIds('unlabeled', request.taskId).filter((id) => !heldOut.has(id));
   const version = request.versionId !== undefined ? ws.versions.get(request.versionId) : ws.versions.active(request.taskId);
-  const needsModel = request.strategy !== 'random';
+  // Auto before any trained version: no embeddings exist yet, so the first batch is random.
+  const coldAuto = request.strategy === 'auto' && !version;
+  const needsModel = request.strategy !== 'random' && !coldAuto;
   if (needsModel && !version) throw Object.assign(new Error('this strategy needs a trained version: train one first, or use random'), { code: 'not-found' });
 
   let pool = unlabeled;
@@ -83,15 +85,17 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
   let embeddings: Float32Array[] | undefined;
   let labeledEmbeddings: Float32Array[] | undefined;
   let unpredicted = 0;
+  let labeledCount: number | undefined;
   if (needsModel && version) {
     const byCase = new Map(ws.predictions.list(version.id).map((p) => [p.caseId, p]));
     pool = unlabeled.filter((id) => byCase.has(id));
     unpredicted = unlabeled.length - pool.length;
     probabilities = pool.map((id) => byCase.get(id)!.probabilities);
-    if (['kcenter', 'hybrid', 'bald'].includes(request.strategy)) {
+    if (['kcenter', 'hybrid', 'bald', 'typiclust', 'auto'].includes(request.strategy)) {
       const embedding = (id: number) => ws.predictions.embedding(version.id, id);
       embeddings = pool.map((id) => embedding(id) ?? new Float32Array(0));
       const labeled = ws.worklistIds('labeled', request.taskId);
+      labeledCount = labeled.length;
       labeledEmbeddings = labeled.map(embedding).filter((e): e is Float32Array => e !== undefined && e.length > 0);
     }
   }
@@ -106,7 +110,7 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
     mcSamples = headDropoutSamples(embeddings, w.data, b.data, b.data.length, request.mcSamples ?? 20, request.dropout ?? 0.2, request.seed ?? 0);
   }
   const picks = suggest(
-    request.strategy,
+    coldAuto ? 'random' : request.strategy,
     {
       numCases: pool.length,
       probabilities,
@@ -115,9 +119,9 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
       labeledEmbeddings: labeledEmbeddings?.length ? labeledEmbeddings : undefined,
     },
     request.count,
-    { seed: request.seed ?? 0 },
+    { seed: request.seed ?? 0, labeledCount },
   );
-  const suggested = picks.map((p) => ({ caseId: pool[p.index], rank: p.rank, score: p.score, reason: p.reason }));
+  const suggested = picks.map((p) => ({ caseId: pool[p.index], rank: p.rank, score: p.score, reason: coldAuto ? `auto, no trained version yet: ${p.reason}` : p.reason }));
   ws.suggestions.replace({
     taskId: request.taskId,
     strategy: request.strategy,

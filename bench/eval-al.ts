@@ -1,0 +1,265 @@
+/**
+ * `npm run eval:al` — does active learning pay? Simulated labelling on three MedMNIST sets
+ * (RetinaMNIST, BreastMNIST, PneumoniaMNIST; /work/shared/data/medmnist): the train split is the
+ * unlabeled pool, each round labels the cases a strategy picks, fits the linear probe
+ * (core/train/linear-probe.ts, C chosen on the official val split) on frozen embeddings and scores the
+ * official test split once per round (never used for any choice).
+ *
+ * Embeddings: the stand-in backbone of eval:medmnist (bench/standin-backbone.ts), trained from scratch
+ * with backbone seed 0 and then frozen, computed once per dataset and cached under
+ * test-output/eval/al-cache/. A backbone must not have seen the target's labels, so Retina and Breast
+ * use the PneumoniaMNIST-trained backbone and PneumoniaMNIST uses one trained on RetinaMNIST.
+ *
+ * Test metric: quadratic-weighted kappa for Retina (ordinal DR grades), ROC AUC for the binary sets.
+ * Printed per dataset: mean ± sd over seeds per budget for each strategy, the area under the learning
+ * curve (trapezoid over the budgets, divided by their span: a mean metric), the labels the default
+ * needs to reach random's final value, and the learning-curve forecast made at 200 labels (validation
+ * metric) against the validation value measured at the last budget.
+ * Options: --quick, --seeds N (default 3), --budgets 20,50,…, --datasets retina,breast,pneumonia,
+ *          --strategies random,margin,hybrid,typiclust,auto, --pretrain-epochs N (default 6),
+ *          --class-weighting none|balanced, --auto-per-class K, --out <file.json>.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { suggest, type StrategyName, type SuggestOptions } from '../core/active/strategies';
+import { describeBackend, initBackend } from '../core/model/backend';
+import { AUGMENTATION_PRESETS } from '../core/train/augment';
+import { forecastGain } from '../core/train/learning-curve';
+import { fitLinearProbe, predictProbabilities, type FeatureSet } from '../core/train/linear-probe';
+import { readMedMnist } from '../core/train/medmnist';
+import { summarizeMetrics } from '../core/train/metrics';
+import { embedSamples, medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
+
+const args = process.argv.slice(2);
+const value = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const QUICK = args.includes('--quick');
+const SEEDS = Number(value('--seeds', QUICK ? '2' : '3'));
+const BUDGETS = value('--budgets', QUICK ? '20,50,100,200' : '20,50,100,150,200,300,500').split(',').map(Number);
+const DATASETS = value('--datasets', 'retina,breast,pneumonia').split(',') as DatasetName[];
+const STRATEGIES = value('--strategies', 'random,margin,hybrid,typiclust,auto').split(',') as StrategyName[];
+const PRETRAIN_EPOCHS = Number(value('--pretrain-epochs', QUICK ? '2' : '6'));
+const CLASS_WEIGHTING = value('--class-weighting', 'none') as 'none' | 'balanced';
+const AUTO_PER_CLASS = args.includes('--auto-per-class') ? Number(value('--auto-per-class', '')) : undefined;
+const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
+const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
+const OUTPUT = path.resolve(import.meta.dirname, '..', 'test-output', 'eval');
+const OUT = value('--out', path.join(OUTPUT, 'al.json'));
+/** Strategies that need a trained head start from the same random first batch as `random`. */
+const NEEDS_MODEL = new Set<StrategyName>(['least-confidence', 'margin', 'entropy', 'bald', 'hybrid']);
+
+type DatasetName = 'retina' | 'breast' | 'pneumonia';
+interface DatasetInfo {
+  file: string;
+  task: 'ordinal' | 'multiclass';
+  classes: number;
+  metric: 'kappa' | 'auc';
+  backboneFrom: DatasetName;
+}
+const INFO: Record<DatasetName, DatasetInfo> = {
+  retina: { file: 'retinamnist.npz', task: 'ordinal', classes: 5, metric: 'kappa', backboneFrom: 'pneumonia' },
+  breast: { file: 'breastmnist_resaved.npz', task: 'multiclass', classes: 2, metric: 'auc', backboneFrom: 'pneumonia' },
+  pneumonia: { file: 'pneumoniamnist_reduced_train.npz', task: 'multiclass', classes: 2, metric: 'auc', backboneFrom: 'retina' },
+};
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const fmt = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)));
+
+interface Embedded {
+  pool: FeatureSet;
+  val: FeatureSet;
+  test: FeatureSet;
+  dim: number;
+}
+
+/** Frozen embeddings of a dataset's three splits, from the cache or computed (pretraining the source backbone once). */
+async function embeddings(name: DatasetName, backbones: Map<DatasetName, Awaited<ReturnType<typeof pretrainStandIn>>['backbone']>): Promise<Embedded> {
+  const info = INFO[name];
+  const cacheDir = path.join(OUTPUT, 'al-cache');
+  const key = `${name}-from-${info.backboneFrom}-e${PRETRAIN_EPOCHS}`;
+  const file = path.join(cacheDir, `${key}.json`);
+  const data = await readMedMnist(path.join(MEDMNIST, info.file));
+  const labels = (split: 'train' | 'val' | 'test') => Int32Array.from({ length: data[split].n }, (_, i) => data[split].labels[i * data[split].labelsPerCase]);
+  const dim = STANDIN_BACKBONE.embedDim;
+  if (fs.existsSync(file)) {
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<'train' | 'val' | 'test', string>;
+    const read = (split: 'train' | 'val' | 'test') => new Float32Array(new Uint8Array(Buffer.from(cached[split], 'base64')).buffer);
+    log(`  ${name}: embeddings from ${path.relative(process.cwd(), file)}`);
+    return { pool: { features: read('train'), labels: labels('train') }, val: { features: read('val'), labels: labels('val') }, test: { features: read('test'), labels: labels('test') }, dim };
+  }
+  let backbone = backbones.get(info.backboneFrom);
+  if (!backbone) {
+    const source = await readMedMnist(path.join(MEDMNIST, INFO[info.backboneFrom].file));
+    const started = performance.now();
+    const pre = await pretrainStandIn(medmnistSamples(source.train), medmnistSamples(source.val), {
+      numClasses: INFO[info.backboneFrom].classes,
+      epochs: PRETRAIN_EPOCHS,
+      seed: 0,
+      augmentation: info.backboneFrom === 'retina' ? AUGMENTATION_PRESETS.fundus : AUGMENTATION_PRESETS.radiograph,
+      onEpoch: (e, n, loss, sel) => log(`  backbone on ${info.backboneFrom}: epoch ${e}/${n}, val loss ${fmt(loss)}, val selection ${fmt(sel)}`),
+    });
+    log(`  backbone on ${info.backboneFrom} trained in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    backbone = pre.backbone;
+    backbones.set(info.backboneFrom, backbone);
+  }
+  const out: Partial<Record<'train' | 'val' | 'test', Float32Array>> = {};
+  for (const split of ['train', 'val', 'test'] as const) out[split] = await embedSamples(backbone, medmnistSamples(data[split]));
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const encode = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+  fs.writeFileSync(file, JSON.stringify({ train: encode(out.train!), val: encode(out.val!), test: encode(out.test!) }));
+  return { pool: { features: out.train!, labels: labels('train') }, val: { features: out.val!, labels: labels('val') }, test: { features: out.test!, labels: labels('test') }, dim };
+}
+
+const rows = (f: Float32Array, idx: number[], dim: number) => {
+  const out = new Float32Array(idx.length * dim);
+  idx.forEach((r, i) => out.set(f.subarray(r * dim, (r + 1) * dim), i * dim));
+  return out;
+};
+
+interface RoundResult {
+  labels: number;
+  test: number;
+  testAccuracy: number;
+  val: number;
+  C: number;
+  seconds: number;
+}
+
+function testMetric(info: DatasetInfo, p: Float32Array, labels: ArrayLike<number>) {
+  const s = summarizeMetrics(info.task, p, labels);
+  return { value: info.metric === 'kappa' ? s.kappaQuadratic : s.macroAuc.macro, accuracy: s.accuracy };
+}
+
+function simulate(info: DatasetInfo, data: Embedded, strategy: StrategyName, seed: number): RoundResult[] {
+  const { dim, pool } = data;
+  const n = pool.labels.length;
+  const labelled: number[] = [];
+  const isLabelled = new Uint8Array(n);
+  const curve: RoundResult[] = [];
+  let poolProbabilities: Float32Array | undefined;
+  for (let round = 0; round < BUDGETS.length; round++) {
+    const started = performance.now();
+    const need = Math.min(BUDGETS[round], n) - labelled.length;
+    const unlabeled = Array.from({ length: n }, (_, i) => i).filter((i) => !isLabelled[i]);
+    const first = round === 0;
+    const name: StrategyName = first && NEEDS_MODEL.has(strategy) ? 'random' : strategy;
+    const options: SuggestOptions = { seed: name === 'random' ? `al:${seed}:${round}` : seed, labeledCount: labelled.length, autoLabelsPerClass: AUTO_PER_CLASS };
+    const probabilities = poolProbabilities ? rows(poolProbabilities, unlabeled, info.classes) : undefined;
+    const picks = suggest(
+      name,
+      {
+        numCases: unlabeled.length,
+        probabilities,
+        embeddings: rows(pool.features, unlabeled, dim),
+        labeledEmbeddings: labelled.length ? rows(pool.features, labelled, dim) : undefined,
+      },
+      need,
+      options,
+    );
+    for (const p of picks) {
+      labelled.push(unlabeled[p.index]);
+      isLabelled[unlabeled[p.index]] = 1;
+    }
+    const train: FeatureSet = { features: rows(pool.features, labelled, dim), labels: labelled.map((i) => pool.labels[i]) };
+    const probe = fitLinearProbe(train, data.val, { task: info.task, numClasses: info.classes, classWeighting: CLASS_WEIGHTING });
+    const m = testMetric(info, predictProbabilities(probe.tensors, data.test.features), data.test.labels);
+    const valValue = probe.scores.find((s) => s.C === probe.C)!.value;
+    poolProbabilities = predictProbabilities(probe.tensors, pool.features);
+    curve.push({ labels: labelled.length, test: m.value, testAccuracy: m.accuracy, val: valValue, C: probe.C, seconds: (performance.now() - started) / 1000 });
+  }
+  return curve;
+}
+
+/** Trapezoid area under the mean curve over the budgets, divided by their span. */
+function aulc(curve: { labels: number; test: number }[]): number {
+  let area = 0;
+  for (let i = 1; i < curve.length; i++) area += ((curve[i].test + curve[i - 1].test) / 2) * (curve[i].labels - curve[i - 1].labels);
+  return area / (curve.at(-1)!.labels - curve[0].labels);
+}
+
+/** Labels at which a mean curve first reaches `target` (linear between budgets); undefined when it never does. */
+function labelsToReach(labels: number[], values: number[], target: number): number | undefined {
+  if (values[0] >= target) return labels[0];
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] >= target) return labels[i - 1] + ((target - values[i - 1]) / (values[i] - values[i - 1])) * (labels[i] - labels[i - 1]);
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const backend = await initBackend();
+  log(`MedTune eval:al — ${SEEDS} seeds, budgets ${BUDGETS.join('/')}, strategies ${STRATEGIES.join(', ')}, probe class weights ${CLASS_WEIGHTING}, backend ${describeBackend(backend)}, ${os.cpus().length} cores${QUICK ? ', QUICK mode' : ''}`);
+  const backbones = new Map();
+  const report: Record<string, unknown> = {};
+  for (const name of DATASETS) {
+    const info = INFO[name];
+    log('');
+    log(`## ${name} (${info.file}; test metric ${info.metric === 'kappa' ? 'quadratic-weighted kappa' : 'ROC AUC'}; backbone trained on ${info.backboneFrom})`);
+    const data = await embeddings(name, backbones);
+    const curves: Record<string, RoundResult[][]> = {};
+    for (const strategy of STRATEGIES) {
+      curves[strategy] = [];
+      for (let seed = 0; seed < SEEDS; seed++) {
+        const t = performance.now();
+        curves[strategy].push(simulate(info, data, strategy, seed));
+        log(`  ${strategy} seed ${seed}: ${curves[strategy][seed].map((r) => fmt(r.test)).join(' ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+      }
+    }
+    const labels = curves[STRATEGIES[0]][0].map((r) => r.labels);
+    const meanCurve = (s: string) => labels.map((_, i) => mean(curves[s].map((c) => c[i].test)));
+    log('');
+    log(`pool ${data.pool.labels.length}, val ${data.val.labels.length}, test ${data.test.labels.length}; test ${info.metric}, mean ± sd over ${SEEDS} seeds:`);
+    log(`| labels | ${STRATEGIES.join(' | ')} |`);
+    log(`|---|${STRATEGIES.map(() => '---').join('|')}|`);
+    labels.forEach((l, i) => log(`| ${l} | ${STRATEGIES.map((s) => `${fmt(mean(curves[s].map((c) => c[i].test)))} ± ${fmt(sd(curves[s].map((c) => c[i].test)))}`).join(' | ')} |`));
+    const areas = Object.fromEntries(STRATEGIES.map((s) => [s, curves[s].map((c) => aulc(c))]));
+    log(`| AULC | ${STRATEGIES.map((s) => `${fmt(mean(areas[s]))} ± ${fmt(sd(areas[s]))}`).join(' | ')} |`);
+    const summary: Record<string, unknown> = { labels, areas };
+    if (curves.random) {
+      const target = meanCurve('random').at(-1)!;
+      const reach = Object.fromEntries(STRATEGIES.map((s) => [s, labelsToReach(labels, meanCurve(s), target)]));
+      log(`| labels to reach random's final ${fmt(target)} | ${STRATEGIES.map((s) => (reach[s] === undefined ? `> ${labels.at(-1)}` : `${reach[s]!.toFixed(0)} (${((100 * reach[s]!) / labels.at(-1)!).toFixed(0)} %)`)).join(' | ')} |`);
+      const atOrAbove = Object.fromEntries(STRATEGIES.map((s) => [s, labels.filter((_, i) => meanCurve(s)[i] >= meanCurve('random')[i]).length]));
+      log(`| budgets at or above random (mean) | ${STRATEGIES.map((s) => `${atOrAbove[s]} / ${labels.length}`).join(' | ')} |`);
+      Object.assign(summary, { randomFinal: target, labelsToReachRandomFinal: reach, budgetsAtOrAboveRandom: atOrAbove });
+    }
+    // Forecast at 200 labels from the validation points so far, checked against the last budget.
+    const last = labels.at(-1)!;
+    if (labels.includes(200) && last > 200 && labels.filter((l) => l <= 200).length >= 3) {
+      log('');
+      log(`learning-curve forecast made at 200 labels (val ${info.metric}, a − b·n^(−c), 90 % residual-bootstrap interval) vs the val value measured at ${last}:`);
+      log('| strategy | seed | forecast at ' + last + ' | interval | measured | inside |');
+      log('|---|---|---|---|---|---|');
+      const checks: unknown[] = [];
+      for (const s of STRATEGIES) {
+        curves[s].forEach((c, seed) => {
+          const points = c.filter((r) => r.labels <= 200).map((r) => ({ labels: r.labels, value: r.val }));
+          if (points.some((p) => !Number.isFinite(p.value))) return;
+          const f = forecastGain(points, { extras: [50, 100, last - 200, 500], ceiling: 1, resamples: 300, seed }).forecasts[2];
+          const measured = c.at(-1)!.val;
+          const now = f.value - f.gain;
+          const inside = measured - now >= f.low && measured - now <= f.high;
+          checks.push({ strategy: s, seed, forecast: f.value, low: now + f.low, high: now + f.high, measured, inside });
+          log(`| ${s} | ${seed} | ${fmt(f.value)} | ${fmt(now + f.low)} – ${fmt(now + f.high)} | ${fmt(measured)} | ${inside ? 'yes' : 'no'} |`);
+        });
+      }
+      const ok = checks.filter((c) => (c as { inside: boolean }).inside).length;
+      const err = mean(checks.map((c) => Math.abs((c as { forecast: number }).forecast - (c as { measured: number }).measured)));
+      log(`forecast inside its interval ${ok} / ${checks.length}; mean |forecast − measured| ${fmt(err)}`);
+      summary.forecastChecks = checks;
+    }
+    report[name] = { ...summary, curves };
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT, JSON.stringify({ seeds: SEEDS, budgets: BUDGETS, strategies: STRATEGIES, classWeighting: CLASS_WEIGHTING, pretrainEpochs: PRETRAIN_EPOCHS, datasets: report }, null, 1));
+  }
+  log('');
+  log(`total ${((performance.now() - started) / 1000).toFixed(0)} s; results written to ${OUT}`);
+}
+
+await main();

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { fitPowerLaw, forecastGain, LearningCurveError, powerLaw } from '../../../core/train/learning-curve';
+import { seededRandom } from '../../../core/util/prng';
+
+const LABELS = [20, 50, 100, 150, 200];
+const TRUE = { a: 0.85, b: 1.6, c: 0.6 };
+
+describe('fitPowerLaw', () => {
+  it('recovers a noiseless curve and extrapolates it', () => {
+    const fit = fitPowerLaw(LABELS.map((n) => ({ labels: n, value: powerLaw(TRUE, n) })));
+    expect(fit.c).toBeCloseTo(0.6, 6);
+    expect(fit.a).toBeCloseTo(0.85, 6);
+    expect(fit.b).toBeCloseTo(1.6, 6);
+    expect(fit.rmse).toBeLessThan(1e-9);
+    expect(powerLaw(fit, 500)).toBeCloseTo(powerLaw(TRUE, 500), 6);
+  });
+
+  it('keeps the asymptote under the ceiling and the curve non-decreasing', () => {
+    // Points on a curve whose unbounded fit would pass 1 (a = 1.3).
+    const steep = LABELS.map((n) => ({ labels: n, value: powerLaw({ a: 1.3, b: 3, c: 0.4 }, n) }));
+    const fit = fitPowerLaw(steep, { ceiling: 1 });
+    expect(fit.a).toBeLessThanOrEqual(1);
+    expect(fit.b).toBeGreaterThanOrEqual(0);
+    // Falling points: b clipped at 0, a flat line at their mean.
+    const falling = fitPowerLaw([{ labels: 20, value: 0.7 }, { labels: 50, value: 0.6 }, { labels: 100, value: 0.5 }]);
+    expect(falling.b).toBe(0);
+    expect(falling.a).toBeCloseTo(0.6, 12);
+  });
+
+  it('names bad input', () => {
+    expect(() => fitPowerLaw([{ labels: 20, value: 0.5 }, { labels: 50, value: 0.6 }])).toThrow(LearningCurveError);
+    expect(() => fitPowerLaw([{ labels: 0, value: 0.5 }, { labels: 50, value: 0.6 }, { labels: 60, value: 0.6 }])).toThrow(/labels must be > 0/);
+    expect(() => fitPowerLaw([{ labels: 50, value: 0.5 }, { labels: 50, value: 0.6 }, { labels: 50, value: 0.7 }])).toThrow(/same label count/);
+  });
+});
+
+describe('forecastGain', () => {
+  it('forecasts the gain of 50/100/500 more labels on noisy synthetic curves, with intervals that mostly cover the truth', () => {
+    let covered = 0;
+    let absError = 0;
+    const trials = 40;
+    for (let t = 0; t < trials; t++) {
+      const random = seededRandom(`curve-${t}`);
+      const noise = () => (random() + random() + random() - 1.5) * 0.02; // sd ≈ 0.01
+      const points = LABELS.map((n) => ({ labels: n, value: powerLaw(TRUE, n) + noise() }));
+      const result = forecastGain(points, { ceiling: 1, resamples: 200, seed: t });
+      expect(result.labels).toBe(200);
+      expect(result.forecasts.map((f) => f.extra)).toEqual([50, 100, 500]);
+      const f500 = result.forecasts[2];
+      const truth = powerLaw(TRUE, 700) - powerLaw(TRUE, 200);
+      expect(f500.low).toBeLessThanOrEqual(f500.gain + 1e-12);
+      expect(f500.high).toBeGreaterThanOrEqual(f500.gain - 1e-12);
+      absError += Math.abs(f500.gain - truth);
+      if (truth >= f500.low && truth <= f500.high) covered++;
+    }
+    // True gain from 200 to 700 labels is 0.074; the 5-point forecasts miss it by 0.03 on average or less.
+    expect(absError / trials).toBeLessThan(0.03);
+    expect(covered / trials).toBeGreaterThan(0.6);
+  });
+
+  it('forecasts no gain for a flat curve', () => {
+    const flat = LABELS.map((n, i) => ({ labels: n, value: 0.7 + (i % 2 ? 0.005 : -0.005) }));
+    const result = forecastGain(flat, { resamples: 100 });
+    for (const f of result.forecasts) expect(Math.abs(f.gain)).toBeLessThan(0.02);
+  });
+});
