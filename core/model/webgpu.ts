@@ -153,7 +153,7 @@ export async function registerWebGpuBackend(options: { allowSoftware: boolean; p
   let gpu: GpuLike;
   let adapter: AdapterLike | null;
   try {
-    gpu = dawn.create([]);
+    gpu = dawn.create((process.env.MEDTUNE_DAWN_OPTIONS ?? '').split(' ').filter(Boolean));
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (err) {
     return `webgpu: Dawn failed (${(err as Error).message.split('\n')[0]})`;
