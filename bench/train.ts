@@ -7,8 +7,13 @@
  *   npm run bench:train -- [--models tiny,small,base] [--methods ept,dvpt] [--batch 8] [--micro 8]
  *                          [--steps 3] [--warmup 1] [--image-size 224] [--backend wasm] [--replicas N] [--json out.json]
  *
+ * --backend: node-gpu, node, webgpu, wasm or cpu (default: the best available, as the app chooses).
  * --replicas: data-parallel worker threads for MedTune (default: one per core on wasm/cpu, 0 on native
- * tfjs; 0 = everything in this thread).
+ * tfjs and GPU backends; 0 = everything in this thread).
+ * Memory: besides peak RSS, one extra (untimed) in-thread training step runs under tf.profile for its peak
+ * tensor bytes (frozen weights included), and on a GPU backend tf.memory() gives the bytes the backend holds
+ * on the GPU (numBytesInGPU, live) and has allocated there (numBytesAllocatedInGPU: webgpu keeps freed
+ * buffers for reuse, so this is the step's high-water mark).
  * --start-layer k: adds a MedTune row per model and method with the adapter in blocks k..L−1 only, timing
  * a training step from cached frozen-prefix tokens (as in epochs ≥ 2; computing the prefix is excluded),
  * with the same replicas. PyTorch stays at full depth: the comparison issue #8 asks for.
@@ -90,8 +95,23 @@ interface Side {
   inferMs?: number;
   inferImagesPerSec?: number;
   peakMb?: number;
+  /** Peak tensor memory of one training step (tf.profile peakBytes), in-thread runs only. */
+  stepPeakTensorMb?: number;
+  /** tf.memory() after that step, where the backend reports GPU memory (webgpu). */
+  gpuMb?: number;
+  gpuAllocatedMb?: number;
   error?: string;
   backend?: string;
+}
+
+/** One more training step under tf.profile: its peak tensor bytes, and what the backend holds on the GPU. */
+async function stepMemory(step: () => Promise<void>): Promise<Pick<Side, 'stepPeakTensorMb' | 'gpuMb' | 'gpuAllocatedMb'>> {
+  const info = await tf.profile(async () => {
+    await step();
+  });
+  const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  const mb = (bytes?: number) => (bytes === undefined ? undefined : bytes / 2 ** 20);
+  return { stepPeakTensorMb: mb(info.peakBytes), gpuMb: mb(memory.numBytesInGPU), gpuAllocatedMb: mb(memory.numBytesAllocatedInGPU) };
 }
 
 /** BATCH random 8-bit images at the model's size (what the input cache holds), labels cycling over 5 classes. */
@@ -151,9 +171,9 @@ async function medtune(model: string, method: string, replicaCount: number): Pro
     const { value, peakMb } = await withPeakRss(async () => {
       if (replicaCount > 0) pool = await ReplicaPool.start(m, { replicas: replicaCount, task: 'multiclass', numClasses: 5, backend: activeBackend()?.name });
       trainer = benchStep(m, pool);
-      return { train: await time(step), infer: await time(pool ? parallelInfer : infer) };
+      return pool ? { train: await time(step), infer: await time(parallelInfer) } : { train: await time(step), infer: await time(infer), memory: await stepMemory(step) };
     });
-    return { trainMs: value.train, trainImagesPerSec: (BATCH * 1000) / value.train, inferMs: value.infer, inferImagesPerSec: (BATCH * 1000) / value.infer, peakMb };
+    return { trainMs: value.train, trainImagesPerSec: (BATCH * 1000) / value.train, inferMs: value.infer, inferImagesPerSec: (BATCH * 1000) / value.infer, peakMb, ...value.memory };
   } catch (err) {
     return { error: (err as Error).message.split('\n')[0] };
   } finally {
@@ -233,13 +253,14 @@ const f = (v?: number, d = 1) => (v === undefined ? '–' : v.toFixed(d));
 
 async function main(): Promise<void> {
   const backend = await initBackend({ force: opt('backend', '') || undefined });
+  if (backend.adapter?.software) console.log(`note: ${backend.adapter.description} is a software (CPU) adapter: correct, but no measure of a GPU's speed.`);
   const replicaCount = REPLICAS_OPT ? Number(REPLICAS_OPT) : defaultReplicaCount(backend.name);
   const cpu = os.cpus();
   console.log(`bench:train — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`);
   console.log(`MedTune backend: ${describeBackend(backend)}; ${replicaCount > 0 ? `${replicaCount} data-parallel replicas` : 'one thread'}; batch ${BATCH} (micro-batch ${MICRO}), ${SIZE}², ${WARMUP} warm-up + ${STEPS} timed steps, median`);
   console.log('');
-  console.log('| model | method | MedTune train img/s | PyTorch train img/s | train time ratio | MedTune infer img/s | PyTorch infer img/s | infer time ratio | MedTune peak RSS MB | PyTorch peak RSS MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| model | method | MedTune train img/s | PyTorch train img/s | train time ratio | MedTune infer img/s | PyTorch infer img/s | infer time ratio | MedTune peak RSS MB | PyTorch peak RSS MB | MedTune step peak tensor MB | MedTune GPU MB (held / allocated) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   const rows: unknown[] = [];
   for (const model of MODELS) {
     for (const method of METHODS) {
@@ -247,14 +268,14 @@ async function main(): Promise<void> {
       const ref = pytorch(model, method);
       const ratio = (a?: number, b?: number) => (a && b ? (a / b).toFixed(2) + '×' : '–');
       console.log(
-        `| ViT-${model} | ${method} | ${ours.error ? `error: ${ours.error}` : f(ours.trainImagesPerSec, 2)} | ${ref.error ? ref.error : f(ref.trainImagesPerSec, 2)} | ${ratio(ours.trainMs, ref.trainMs)} | ${f(ours.inferImagesPerSec, 2)} | ${f(ref.inferImagesPerSec, 2)} | ${ratio(ours.inferMs, ref.inferMs)} | ${f(ours.peakMb, 0)} | ${f(ref.peakMb, 0)} |`,
+        `| ViT-${model} | ${method} | ${ours.error ? `error: ${ours.error}` : f(ours.trainImagesPerSec, 2)} | ${ref.error ? ref.error : f(ref.trainImagesPerSec, 2)} | ${ratio(ours.trainMs, ref.trainMs)} | ${f(ours.inferImagesPerSec, 2)} | ${f(ref.inferImagesPerSec, 2)} | ${ratio(ours.inferMs, ref.inferMs)} | ${f(ours.peakMb, 0)} | ${f(ref.peakMb, 0)} | ${f(ours.stepPeakTensorMb, 0)} | ${ours.gpuMb === undefined ? '–' : `${f(ours.gpuMb, 0)} / ${f(ours.gpuAllocatedMb, 0)}`} |`,
       );
       rows.push({ model, method, medtune: { ...ours, backend: backend.name, replicas: replicaCount }, pytorch: ref });
       if (START_LAYER !== undefined) {
         const cached = await medtuneCachedPrefix(model, method, START_LAYER, replicaCount);
         const label = `${method}, cached prefix (adapters in layers ${START_LAYER}..${vitConfig(model).depth - 1})`;
         console.log(
-          `| ViT-${model} | ${label} | ${cached.error ? `error: ${cached.error}` : f(cached.trainImagesPerSec, 2)} | ${ref.error ? ref.error : `${f(ref.trainImagesPerSec, 2)} (full depth)`} | ${ratio(cached.trainMs, ref.trainMs)} | – | – | – | ${f(cached.peakMb, 0)} | – |`,
+          `| ViT-${model} | ${label} | ${cached.error ? `error: ${cached.error}` : f(cached.trainImagesPerSec, 2)} | ${ref.error ? ref.error : `${f(ref.trainImagesPerSec, 2)} (full depth)`} | ${ratio(cached.trainMs, ref.trainMs)} | – | – | – | ${f(cached.peakMb, 0)} | – | – | – |`,
         );
         rows.push({ model, method: label, startLayer: START_LAYER, medtune: { ...cached, backend: backend.name, replicas: replicaCount }, pytorch: ref });
       }
@@ -262,6 +283,7 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log('ratio = MedTune time / PyTorch time (lower is better; 1.00× = as fast as PyTorch).');
+  console.log('step peak tensor MB: tf.profile peakBytes of one in-thread training step, frozen weights included (– with replicas: the tensors live in the workers). GPU MB: tf.memory() numBytesInGPU / numBytesAllocatedInGPU after that step (webgpu only).');
   if (START_LAYER !== undefined) {
     console.log(`cached-prefix rows: blocks 0..${START_LAYER - 1} ran once per image before timing (as in epochs ≥ 2), so a step computes blocks ${START_LAYER}.. only; PyTorch runs the full depth.`);
   }

@@ -4,15 +4,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installFastWasmKernels } from './wasm-kernels';
+import { describeAdapter, registerWebGpuBackend, webGpuAdapter, type GpuAdapterDescription } from './webgpu';
 
 /**
  * Chooses the TensorFlow.js backend at start-up. Preference: the native CUDA build
- * (@tensorflow/tfjs-node-gpu), the native CPU build (@tensorflow/tfjs-node), WebAssembly, then
- * plain JS. The native packages are optional: they are loaded by dynamic import and skipped
- * when absent or broken. MEDTUNE_BACKEND (or the `force` option) picks one explicitly.
+ * (@tensorflow/tfjs-node-gpu), the native CPU build (@tensorflow/tfjs-node), WebGPU on any GPU
+ * (Dawn, webgpu.ts; skipped when the only adapter is a software one), WebAssembly, then plain JS.
+ * The native and WebGPU packages are optional: they are loaded by dynamic import and skipped
+ * when absent or broken. MEDTUNE_BACKEND (or the `force` option) picks one explicitly; a forced
+ * webgpu accepts a software adapter (SwiftShader), which is how it is tested without a GPU.
  */
 
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendChoice {
@@ -21,7 +24,12 @@ export interface BackendChoice {
   tfBackend: string;
   /** Why this one: forced, or the preference order with what failed before it. */
   reason: string;
+  /** The GPU (adapter) webgpu runs on; only for webgpu. */
+  adapter?: GpuAdapterDescription;
 }
+
+/** Backends that compute on a GPU: one process drives it, so no data-parallel replicas. */
+export const GPU_BACKENDS: readonly BackendName[] = ['node-gpu', 'webgpu'];
 
 const NATIVE_PACKAGES: Record<'node-gpu' | 'node', string> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',
@@ -50,8 +58,13 @@ export function wasmBinaryDir(): string {
   return path.dirname(resolver.resolve('@tensorflow/tfjs-backend-wasm'));
 }
 
-async function tryBackend(name: BackendName): Promise<string | null> {
+async function tryBackend(name: BackendName, forced: boolean): Promise<string | null> {
   try {
+    if (name === 'webgpu') {
+      const failure = await registerWebGpuBackend({ allowSoftware: forced, probeDrivers: !forced });
+      if (failure) return failure;
+      return (await tf.setBackend('webgpu')) ? null : 'webgpu backend failed to initialise';
+    }
     if (name === 'cpu') return (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
     if (name === 'wasm') {
       if (!wasmPathsSet) {
@@ -80,6 +93,11 @@ async function tryBackend(name: BackendName): Promise<string | null> {
   }
 }
 
+function withAdapter(choice: BackendChoice): BackendChoice {
+  const adapter = choice.name === 'webgpu' ? webGpuAdapter() : null;
+  return adapter ? { ...choice, adapter } : choice;
+}
+
 function parseBackendName(value: string, source: string): BackendName {
   if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
   throw new BackendError(`${source}: unknown backend "${value}" (use one of ${BACKEND_NAMES.join(', ')})`);
@@ -103,17 +121,17 @@ export async function initBackend(options: { force?: string } = {}): Promise<Bac
     return active;
   }
   if (forced) {
-    const failure = await tryBackend(forced);
+    const failure = await tryBackend(forced, true);
     if (failure) throw new BackendError(`cannot use the forced backend "${forced}": ${failure}`);
-    active = { name: forced, tfBackend: tf.getBackend(), reason: options.force ? 'chosen explicitly' : 'forced by MEDTUNE_BACKEND' };
+    active = withAdapter({ name: forced, tfBackend: tf.getBackend(), reason: options.force ? 'chosen explicitly' : 'forced by MEDTUNE_BACKEND' });
     return active;
   }
   const skipped: string[] = [];
   for (const name of BACKEND_NAMES) {
-    const failure = await tryBackend(name);
+    const failure = await tryBackend(name, false);
     if (!failure) {
       const reason = skipped.length === 0 ? 'first choice' : `fallback: ${skipped.join('; ')}`;
-      active = { name, tfBackend: tf.getBackend(), reason };
+      active = withAdapter({ name, tfBackend: tf.getBackend(), reason });
       return active;
     }
     skipped.push(failure);
@@ -123,5 +141,6 @@ export async function initBackend(options: { force?: string } = {}): Promise<Bac
 
 /** One line for CLI output, e.g. "wasm (fallback: @tensorflow/tfjs-node-gpu is not installed; ...)". */
 export function describeBackend(choice: BackendChoice | null = active): string {
-  return choice ? `${choice.name} (${choice.reason})` : 'none initialised';
+  if (!choice) return 'none initialised';
+  return `${choice.name}${choice.adapter ? ` on ${describeAdapter(choice.adapter)}` : ''} (${choice.reason})`;
 }

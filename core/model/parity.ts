@@ -90,18 +90,27 @@ export async function compareMethod(
   const depth = backbone.config.depth;
   const computed = new Map<string, Float32Array>();
   try {
-    tf.tidy(() => {
+    // Read back asynchronously: webgpu in Node cannot read a GPU tensor synchronously (no dataSync).
+    const named = tf.tidy(() => {
       const x = tf.tensor4d(images.data, images.shape as [number, number, number, number]);
       const y = tf.tensor(labels.data, labels.shape);
       const out = model.forward(x, { layout: 'NCHW', collectBlocks: [0, depth - 1] });
-      computed.set('features', out.features.dataSync() as Float32Array);
-      computed.set('logits', out.logits.dataSync() as Float32Array);
-      computed.set('block0_output', out.blockOutputs.get(0)!.dataSync() as Float32Array);
-      computed.set('last_block_output', out.blockOutputs.get(depth - 1)!.dataSync() as Float32Array);
       const { loss, grads } = model.lossAndGradients(x, y, 'NCHW');
-      computed.set('loss', loss.dataSync() as Float32Array);
-      for (const [name, g] of grads) computed.set(`grad.${name}`, g.dataSync() as Float32Array);
+      const list: Array<[string, tf.Tensor]> = [
+        ['features', out.features],
+        ['logits', out.logits],
+        ['block0_output', out.blockOutputs.get(0)!],
+        ['last_block_output', out.blockOutputs.get(depth - 1)!],
+        ['loss', loss],
+        ...[...grads].map(([name, g]): [string, tf.Tensor] => [`grad.${name}`, g]),
+      ];
+      return list;
     });
+    try {
+      for (const [key, t] of named) computed.set(key, (await t.data()) as Float32Array);
+    } finally {
+      tf.dispose(named.map(([, t]) => t));
+    }
   } finally {
     model.dispose();
   }

@@ -22,7 +22,7 @@ export interface ReplicaPoolOptions {
   backend?: string;
 }
 
-/** Replicas worth starting here: one per core for the single-threaded CPU backends, none otherwise. */
+/** Replicas worth starting here: one per core for the single-threaded CPU backends, none on native or GPU ones. */
 export function defaultReplicaCount(backend: string | undefined): number {
   const env = process.env.MEDTUNE_TRAIN_REPLICAS?.trim();
   if (env) {
@@ -30,7 +30,8 @@ export function defaultReplicaCount(backend: string | undefined): number {
     if (!Number.isInteger(n) || n < 0) throw new Error(`MEDTUNE_TRAIN_REPLICAS must be a whole number ≥ 0, got "${env}"`);
     return n;
   }
-  // Native tfjs (CPU or GPU) already uses every core / the GPU; a second copy would only compete.
+  // Native tfjs (CPU or GPU) already uses every core, and on a GPU backend (node-gpu, webgpu) one
+  // process drives the GPU: a second copy would only compete for it.
   if (backend !== 'wasm' && backend !== 'cpu') return 0;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return cores >= 2 ? cores : 0;

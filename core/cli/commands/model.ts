@@ -108,6 +108,7 @@ export function registerModelCommands(program: Command): void {
         reason: choice.reason,
         tfBackend: tf.getBackend(),
         fastWasmKernels: choice.name === 'wasm' ? fastWasmKernelsInstalled() : undefined,
+        adapter: choice.adapter,
         trainingReplicas: replicas,
       };
       if (opts.json) {
@@ -115,8 +116,13 @@ export function registerModelCommands(program: Command): void {
         return;
       }
       print(`backend:   ${describeBackend(choice)}`);
+      if (choice.adapter) {
+        const a = choice.adapter;
+        print(`gpu:       ${a.description || a.device || 'unnamed'} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'})`);
+        print(`           ${a.software ? 'software fallback: runs on the CPU, slower than wasm (for tests only)' : 'hardware adapter'}`);
+      }
       if (info.fastWasmKernels !== undefined) print(`kernels:   ${info.fastWasmKernels ? "MedTune's wasm matMul/slice kernels" : "tfjs's stock wasm kernels (MEDTUNE_WASM_KERNELS=stock)"}`);
-      print(`training:  ${typeof replicas === 'number' ? (replicas >= 2 ? `${replicas} data-parallel replicas (one per core)` : 'one thread') : replicas}`);
+      print(`training:  ${typeof replicas === 'number' ? (replicas >= 2 ? `${replicas} data-parallel replicas (one per core)` : choice.adapter || choice.name === 'node-gpu' ? 'one process on the GPU (no replicas)' : 'one thread') : replicas}`);
     });
 
   model

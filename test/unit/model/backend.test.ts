@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { activeBackend, describeBackend, initBackend } from '../../../core/model/backend';
 
-// Native tfjs-node(-gpu) is not installed in CI: the selection must fall through to wasm.
+// Native tfjs-node(-gpu) is not installed in CI and there is no GPU for webgpu: the selection must fall through to wasm.
 describe('backend selection', () => {
   const saved = process.env.MEDTUNE_BACKEND;
   afterEach(() => {
@@ -15,7 +15,9 @@ describe('backend selection', () => {
     const choice = await initBackend();
     expect(choice.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(choice.reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed/);
+    expect(choice.reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed; webgpu: /);
+    expect(choice.reason).toMatch(/webgpu: (no Vulkan driver installed|only a software adapter|Dawn found no GPU adapter)/);
+    expect(choice.adapter).toBeUndefined();
     expect(activeBackend()).toEqual(choice);
     expect(describeBackend()).toMatch(/^wasm \(fallback: /);
     // wasm really computes (its binary was found on disk).
@@ -30,8 +32,8 @@ describe('backend selection', () => {
   });
 
   it('refuses an unknown or unavailable forced backend instead of silently falling back', async () => {
-    process.env.MEDTUNE_BACKEND = 'webgpu';
-    await expect(initBackend()).rejects.toThrow(/MEDTUNE_BACKEND: unknown backend "webgpu"/);
+    process.env.MEDTUNE_BACKEND = 'cuda';
+    await expect(initBackend()).rejects.toThrow(/MEDTUNE_BACKEND: unknown backend "cuda" \(use one of node-gpu, node, webgpu, wasm, cpu\)/);
     await expect(initBackend({ force: 'node-gpu' })).rejects.toThrow(/forced backend "node-gpu": @tensorflow\/tfjs-node-gpu is not installed/);
   });
 });
