@@ -284,7 +284,30 @@ INSERT INTO task_splits (task_id, case_id, split, source, stratum, assigned_at)
 ALTER TABLE tasks ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3)];
+/**
+ * MEASUREMENTS: the reader's measurements per case (length, angle, ellipse and rectangle ROIs). Only the points
+ * are stored, in image pixel coordinates of one frame; lengths, areas and statistics are recomputed from the
+ * pixels and the spacing, so they can never disagree with the image.
+ */
+const V4_MEASUREMENTS = `
+CREATE TABLE measurements (
+  id         INTEGER PRIMARY KEY,
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  frame      INTEGER NOT NULL DEFAULT 0 CHECK (frame >= 0),
+  kind       TEXT NOT NULL CHECK (kind IN ('length', 'angle', 'ellipse', 'rectangle')),
+  points     TEXT NOT NULL,                   -- JSON [[x, y], …] in image pixels
+  author     TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX measurements_case ON measurements(case_id, id);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  (db) => db.exec(V1),
+  (db) => db.exec(V2),
+  (db) => db.exec(V3),
+  (db) => db.exec(V4_MEASUREMENTS),
+];
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
