@@ -9,9 +9,14 @@ import { useTagsStore } from '../stores/tags';
 import { useViewerStore } from '../stores/viewer';
 import { matchBinding, type Action } from './keymap';
 
+/** Inputs that take no typing (a slider such as cine speed, a checkbox): shortcuts still work while they have focus. */
+const NON_TEXT_INPUTS = new Set(['range', 'checkbox', 'radio', 'button', 'color', 'submit', 'reset']);
+
 function typingInField(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
-  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+  if (!el) return false;
+  if (el.tagName === 'INPUT') return !NON_TEXT_INPUTS.has((el as HTMLInputElement).type);
+  return el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
 }
 
 /**
