@@ -62,7 +62,7 @@ module.exports = {
       from: { path: '^renderer/' },
       to: {
         path: '^core/',
-        pathNot: '^core/(vocabulary\\.ts|api/(contract|training-contract|errors|names)\\.ts|bridge/(codec|protocol)\\.ts|imaging/(display|types)\\.ts)$',
+        pathNot: '^core/(vocabulary\\.ts|api/(contract|training-contract|errors|names)\\.ts|bridge/(codec|protocol)\\.ts|imaging/(display|measure|types)\\.ts)$',
       },
     },
     {

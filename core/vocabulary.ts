@@ -116,3 +116,7 @@ export const LOOP_DEFAULTS = {
 
 /** `[a, b, …]` typed for z.enum / commander choices. */
 export type NonEmpty<T> = readonly [T, ...T[]];
+
+/** Viewer measurements: a length, an angle, and ellipse / rectangle regions of interest with statistics. */
+export const MEASUREMENT_KINDS = ['length', 'angle', 'ellipse', 'rectangle'] as const;
+export type MeasurementKind = (typeof MEASUREMENT_KINDS)[number];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
-import { CASE_FILTERS, CASE_SORTS, TASK_KINDS } from '../vocabulary';
+import { CASE_FILTERS, CASE_SORTS, MEASUREMENT_KINDS, TASK_KINDS } from '../vocabulary';
 
 /**
  * The one contract between the renderer and the application: every channel with its request and
@@ -16,6 +16,8 @@ export const AppInfo = z.object({
   transport: z.enum(['electron', 'websocket']),
   platform: z.string(),
   node: z.string(),
+  /** Who labels and measures in this session (the OS user unless set); the renderer keys per-reader settings by it. */
+  reader: z.string().optional(),
 });
 
 export const WorkspaceInfo = z.object({
@@ -248,6 +250,54 @@ export const Thumbnail = z.object({
   rgba: typedArray<Uint8ClampedArray>('thumbnail pixels'),
 });
 
+// ---- viewer: DICOM elements and measurements ---------------------------------------------------
+
+export interface DicomTagNodeT {
+  tag: string;
+  name: string;
+  vr: string;
+  length: number;
+  value: string;
+  items?: DicomTagNodeT[][];
+}
+/** One element of a file: "(0008,0060)", its dictionary name, VR, length, a readable value; sequences nest per item. */
+export const DicomTagNode: z.ZodType<DicomTagNodeT> = z.lazy(() =>
+  z.object({
+    tag: z.string(),
+    name: z.string(),
+    vr: z.string(),
+    length: z.number(),
+    value: z.string(),
+    items: z.array(z.array(DicomTagNode)).optional(),
+  }),
+);
+const SpacingPair = z.tuple([z.number(), z.number()]);
+export const DicomTags = z.object({
+  caseId: Id,
+  /** False for photos: they have no DICOM elements (`elements` is then empty and `note` says why). */
+  dicom: z.boolean(),
+  transferSyntax: z.string().optional(),
+  elements: z.array(DicomTagNode),
+  /** Pixel Spacing (0028,0030) (top level or functional groups) and Imager Pixel Spacing (0018,1164), for mm. */
+  pixelSpacing: SpacingPair.optional(),
+  imagerPixelSpacing: SpacingPair.optional(),
+  warnings: z.array(z.string()),
+  note: z.string().optional(),
+});
+
+export const MeasurementKind = z.enum(MEASUREMENT_KINDS);
+const ImagePoint = z.tuple([z.number().finite(), z.number().finite()]);
+/** Points in image pixels: length 2 ends, angle arm–vertex–arm, ellipse/rectangle two opposite corners. */
+export const Measurement = z.object({
+  id: Id,
+  caseId: Id,
+  frame: z.number().int().nonnegative(),
+  kind: MeasurementKind,
+  points: z.array(ImagePoint),
+  author: z.string(),
+  createdAt: z.string(),
+});
+
 // ---- import ------------------------------------------------------------------------------------
 
 export const ImportFailure = z.object({ file: z.string(), reason: z.string(), code: z.string() });
@@ -323,6 +373,13 @@ export const contract = {
     request: LabelTarget.extend({ flagged: z.boolean().default(true), note: z.string().max(2000).optional() }),
     response: z.object({ flagged: z.boolean() }),
   },
+  'cases.tags': { request: z.object({ id: Id }), response: DicomTags },
+  'measurements.list': { request: z.object({ caseId: Id }), response: z.array(Measurement) },
+  'measurements.add': {
+    request: z.object({ caseId: Id, frame: z.number().int().nonnegative().default(0), kind: MeasurementKind, points: z.array(ImagePoint).min(2).max(3) }),
+    response: Measurement,
+  },
+  'measurements.delete': { request: z.object({ id: Id }), response: z.object({ deleted: z.boolean() }) },
   ...trainingContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
@@ -356,6 +413,9 @@ export type ImportProgressT = z.output<typeof ImportProgress>;
 export type LabelChangeT = z.output<typeof LabelChange>;
 export type PathPurposeT = z.output<typeof PathPurpose>;
 export type DesktopCommandT = z.output<typeof DesktopCommand>;
+export type DicomTagsT = z.output<typeof DicomTags>;
+export type MeasurementT = z.output<typeof Measurement>;
+export type MeasurementKindT = z.output<typeof MeasurementKind>;
 
 /**
  * The API the renderer sees as `window.medtune`, identical over both transports.

@@ -30,6 +30,10 @@ export const CHANNEL_NAMES = [
   'labels.accept',
   'labels.skip',
   'labels.flag',
+  'cases.tags',
+  'measurements.list',
+  'measurements.add',
+  'measurements.delete',
   ...TRAINING_CHANNEL_NAMES,
   ...DESKTOP_CHANNEL_NAMES,
 ] as const;

@@ -7,6 +7,7 @@ import { resolveUserPath, type LabelEvent, type Workspace } from '../store';
 import { caseRecord, describeEvents } from './case-record';
 import type { AppSession } from './session';
 import { createTrainingHandlers } from './training-handlers';
+import { createViewerHandlers } from './viewer-handlers';
 
 function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT {
   return { event: event ? describeEvents(ws, [event])[0] : null, label: event?.valueText ?? null };
@@ -25,12 +26,14 @@ export function createHandlers(session: AppSession): Handlers {
   };
   return {
     ...createTrainingHandlers(session),
+    ...createViewerHandlers(session),
     'app.info': (_req, ctx) => ({
       name: APP_NAME,
       version: APP_VERSION,
       transport: ctx.transport,
       platform: `${os.platform()}-${os.arch()}`,
       node: process.versions.node,
+      reader: session.author,
     }),
     'workspace.create': (req) => session.createWorkspace(resolveUserPath(req.dir), req.name),
     'workspace.open': (req) => session.openWorkspace(resolveUserPath(req.dir)),

@@ -358,3 +358,19 @@ export function frameStats(image: DecodedImage, frameIndex = 0): FrameStats {
   const channels = Array.from({ length: spp }, (_, c) => stats(frame, c, spp, count));
   return { ...stats(frame, 0, 1, count * spp), channels };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Interaction
+
+/** Screen pixels a window/level drag takes to sweep the image's whole value range (cornerstone3D uses 1024 too). */
+export const WL_DRAG_SWEEP_PX = 1024;
+
+/**
+ * Window/level change per screen pixel of drag, scaled by the image's value range like OHIF's (cornerstone3D)
+ * WindowLevelTool: a 12-bit CT (range ≈ 4096) moves 4 units a pixel, an 8-bit photo 0.25, so a 200-pixel drag is a
+ * fifth of the range on either, instead of most of it. Never below 0.01 so flat images still respond.
+ */
+export function wlDragSensitivity(range: { min: number; max: number }): number {
+  const span = Number.isFinite(range.max - range.min) ? range.max - range.min : 0;
+  return Math.max(0.01, (span + 1) / WL_DRAG_SWEEP_PX);
+}

@@ -316,7 +316,25 @@ ALTER TABLE train_runs ADD COLUMN live TEXT;
 CREATE INDEX train_runs_unfinished ON train_runs(id) WHERE status IN ('queued', 'running');
 `;
 
-export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
+/**
+ * V6: the reader's measurements per case (length, angle, ellipse and rectangle ROIs). Only the points
+ * are stored, in image pixel coordinates of one frame; lengths, areas and statistics are recomputed from the
+ * pixels and the spacing, so they can never disagree with the image.
+ */
+const V6 = `
+CREATE TABLE measurements (
+  id         INTEGER PRIMARY KEY,
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  frame      INTEGER NOT NULL DEFAULT 0 CHECK (frame >= 0),
+  kind       TEXT NOT NULL CHECK (kind IN ('length', 'angle', 'ellipse', 'rectangle')),
+  points     TEXT NOT NULL,                   -- JSON [[x, y], …] in image pixels
+  author     TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX measurements_case ON measurements(case_id, id);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,7 @@ import { CaseService } from './cases';
 import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord, type ImportReport } from './import';
 import { LabelService } from './labels';
 import { PredictionService } from './predictions';
+import { MeasurementService } from './measurements';
 import { ReviewMarkService } from './review-marks';
 import { RunService } from './runs';
 import { SplitService } from './splits';
@@ -50,6 +51,7 @@ export class Workspace {
   readonly suggestions: SuggestionService;
   /** Skip and flag-for-review marks per (task, case). */
   readonly reviewMarks: ReviewMarkService;
+  readonly measurements: MeasurementService;
   /** Per-task train / validation / test assignment of labelled cases. */
   readonly splits: SplitService;
   /** The backup written before migrating this workspace on open, if one was. */
@@ -70,6 +72,7 @@ export class Workspace {
     this.predictions = new PredictionService(db, this.blobs);
     this.suggestions = new SuggestionService(db);
     this.reviewMarks = new ReviewMarkService(db);
+    this.measurements = new MeasurementService(db);
     this.splits = new SplitService(db);
     this.migrationBackup = migrationBackup;
   }

@@ -1,23 +1,37 @@
 import { onBeforeUnmount, onMounted } from 'vue';
+import { useKeymapStore } from '../stores/keymap';
 import { useLabelsStore } from '../stores/labels';
+import { useMeasurementsStore } from '../stores/measurements';
 import { useReadingStore } from '../stores/reading';
 import { useTasksStore } from '../stores/tasks';
 import { useUiStore } from '../stores/ui';
+import { useTagsStore } from '../stores/tags';
 import { useViewerStore } from '../stores/viewer';
 import { matchBinding, type Action } from './keymap';
 
+/** Inputs that take no typing (a slider such as cine speed, a checkbox): shortcuts still work while they have focus. */
+const NON_TEXT_INPUTS = new Set(['range', 'checkbox', 'radio', 'button', 'color', 'submit', 'reset']);
+
 function typingInField(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
-  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+  if (!el) return false;
+  if (el.tagName === 'INPUT') return !NON_TEXT_INPUTS.has((el as HTMLInputElement).type);
+  return el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
 }
 
-/** The one keyboard handler of the reading screen: class hotkeys from the task, then the keymap table. */
+/**
+ * The one keyboard handler of the reading screen: class hotkeys from the task (label mode only), then the
+ * reader's keymap (the table with their changes) for the current mode.
+ */
 export function useShortcuts(): void {
   const ui = useUiStore();
   const tasks = useTasksStore();
   const viewer = useViewerStore();
   const labels = useLabelsStore();
   const reading = useReadingStore();
+  const keymap = useKeymapStore();
+  const measurements = useMeasurementsStore();
+  const tags = useTagsStore();
 
   const actions: Record<Action, () => unknown> = {
     'preset-1': () => viewer.applyPreset(0),
@@ -35,6 +49,17 @@ export function useShortcuts(): void {
     'flip-v': () => (viewer.view.flipV = !viewer.view.flipV),
     reset: () => viewer.reset(),
     cine: () => viewer.toggleCine(),
+    'cine-faster': () => viewer.setCineFps(viewer.cineFps + 5),
+    'cine-slower': () => viewer.setCineFps(viewer.cineFps - 5),
+    'tool-wl': () => (viewer.tool = 'wl'),
+    'tool-length': () => (viewer.tool = 'length'),
+    'tool-angle': () => (viewer.tool = 'angle'),
+    'tool-ellipse': () => (viewer.tool = 'ellipse'),
+    'tool-rectangle': () => (viewer.tool = 'rectangle'),
+    'delete-measurement': () => measurements.removeLast(),
+    magnifier: () => (viewer.magnifier = !viewer.magnifier),
+    tags: () => (tags.open = !tags.open),
+    'toggle-mode': () => keymap.toggleMode(),
     'frame-next': () => viewer.step(1),
     'frame-previous': () => viewer.step(-1),
     'red-free': () => (viewer.view.redFree = !viewer.view.redFree),
@@ -48,7 +73,10 @@ export function useShortcuts(): void {
     flag: () => labels.toggleFlag(),
     search: () => document.getElementById('worklist-search')?.focus(),
     help: () => (ui.helpOpen = !ui.helpOpen),
-    close: () => (ui.helpOpen = false),
+    close: () => {
+      ui.helpOpen = false;
+      tags.open = false;
+    },
   };
 
   function onKeyDown(e: KeyboardEvent): void {
@@ -60,8 +88,10 @@ export function useShortcuts(): void {
       if (e.key === 'Escape' || e.key === '?') ui.helpOpen = e.key === '?' ? !ui.helpOpen : false;
       return;
     }
+    // A key being recorded for the keymap editor is not a shortcut.
+    if (ui.recordingKey) return;
     const task = tasks.current;
-    if (task && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    if (task && keymap.mode === 'label' && !e.ctrlKey && !e.metaKey && !e.altKey) {
       const cls = task.classes.find((c) => c.hotkey !== undefined && c.hotkey === e.key);
       if (cls) {
         e.preventDefault();
@@ -69,7 +99,7 @@ export function useShortcuts(): void {
         return;
       }
     }
-    const binding = matchBinding(e, task !== null);
+    const binding = matchBinding(e, keymap.context, keymap.bindings);
     if (!binding) return;
     // Buttons keep focus after a click; Space/Enter must still mean the shortcut, not "press the button again".
     e.preventDefault();

@@ -5,5 +5,7 @@ import { ref } from 'vue';
 export const useUiStore = defineStore('ui', () => {
   const mode = ref<'reading' | 'settings' | 'training'>('reading');
   const helpOpen = ref(false);
-  return { mode, helpOpen };
+  /** The help overlay is waiting for the key to bind to an action: the global shortcuts hold still. */
+  const recordingKey = ref(false);
+  return { mode, helpOpen, recordingKey };
 });

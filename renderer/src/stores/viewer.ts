@@ -1,14 +1,18 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
 import type { ViewerImageT } from '../../../core/api/contract';
-import { defaultWindow, type WindowLevel } from '../../../core/imaging/display';
+import { defaultWindow, frameRange, wlDragSensitivity, type WindowLevel } from '../../../core/imaging/display';
 import { asDecodedImage, isGrey } from '../viewer/decoded';
 import { WL_PRESETS } from '../input/keymap';
 import { call, friendlyMessage } from './api';
 
 /** Images kept in the renderer: the current one, the prefetched next one and the one just left. */
 const CACHE_SIZE = 3;
-const CINE_FPS = 15;
+const DEFAULT_CINE_FPS = 15;
+export const CINE_FPS_RANGE = { min: 1, max: 60 } as const;
+
+/** What a left drag does: window/level (default) or draw a measurement. */
+export type ViewerTool = 'wl' | 'length' | 'angle' | 'ellipse' | 'rectangle';
 
 export interface ViewState {
   /** null: the image's own window (file preset or min–max); colour: full range. */
@@ -37,6 +41,9 @@ export const useViewerStore = defineStore('viewer', () => {
   const view = reactive<ViewState>(initialView());
   const deidentified = ref(false);
   const cinePlaying = ref(false);
+  const cineFps = ref(DEFAULT_CINE_FPS);
+  const tool = ref<ViewerTool>('wl');
+  const magnifier = ref(false);
   /** When the current case was asked for; the canvas reports its first paint against it (bench, tests). */
   const requestedAt = ref(0);
   const cache = new Map<number, Promise<ViewerImageT>>();
@@ -51,6 +58,21 @@ export const useViewerStore = defineStore('viewer', () => {
     return defaultWindow(decoded.value, frame.value);
   });
   const frameCount = computed(() => image.value?.numberOfFrames ?? 0);
+  /** How the window in effect came about, for the overlay: a named preset, the file's own window, or the data range. */
+  const windowName = computed<string>(() => {
+    if (!grey.value) return view.window ? 'custom' : 'full range';
+    const w = view.window;
+    if (w) return WL_PRESETS.find((p) => p.width === w.width && p.center === w.center)?.name ?? 'custom';
+    const filePreset = image.value?.voi.windows[0];
+    if (filePreset && filePreset.width > 0) return filePreset.explanation?.trim() || 'file preset';
+    if (image.value && image.value.voi.windows.length === 0 && image.value.voi.luts.length > 0) return 'file VOI LUT';
+    return 'min–max';
+  });
+  /** Modality units per screen pixel of a W/L drag: the frame's value range over 1024 px, as OHIF does. */
+  const dragSensitivity = computed(() => {
+    if (!decoded.value) return 1;
+    return wlDragSensitivity(grey.value ? frameRange(decoded.value, frame.value) : { min: 0, max: 2 ** Math.min(decoded.value.bitsStored, 16) - 1 });
+  });
 
   function fetchImage(id: number): Promise<ViewerImageT> {
     let pending = cache.get(id);
@@ -128,9 +150,13 @@ export const useViewerStore = defineStore('viewer', () => {
     Object.assign(view, initialView(), { redFree });
   }
 
+  /**
+   * Steps through the stack on screen: the frames of a multi-frame image (wrapping round, as cine does). When
+   * the worklist groups a series into one stack, this is where the step moves to the next instance.
+   */
   function step(delta: number): void {
     const n = frameCount.value;
-    if (n > 1) frame.value = (frame.value + delta + n) % n;
+    if (n > 1) frame.value = (((frame.value + delta) % n) + n) % n;
   }
 
   function stopCine(): void {
@@ -138,16 +164,26 @@ export const useViewerStore = defineStore('viewer', () => {
     cineTimer = null;
     cinePlaying.value = false;
   }
+  function startCine(): void {
+    if (cineTimer) clearInterval(cineTimer);
+    cinePlaying.value = true;
+    cineTimer = setInterval(() => step(1), 1000 / cineFps.value);
+  }
   function toggleCine(): void {
     if (cinePlaying.value) return stopCine();
     if (frameCount.value < 2) return;
-    cinePlaying.value = true;
-    cineTimer = setInterval(() => step(1), 1000 / CINE_FPS);
+    startCine();
+  }
+  /** Frames per second of cine (1–60); a running cine picks up the new speed at once. */
+  function setCineFps(fps: number): void {
+    if (!Number.isFinite(fps)) return;
+    cineFps.value = Math.round(Math.min(CINE_FPS_RANGE.max, Math.max(CINE_FPS_RANGE.min, fps)));
+    if (cinePlaying.value) startCine();
   }
 
   return {
-    caseId, image, loading, error, frame, view, deidentified, cinePlaying, requestedAt,
-    decoded, grey, effectiveWindow, frameCount,
-    open, prefetch, close, setWindow, applyPreset, zoomBy, fit, rotate, reset, step, toggleCine, stopCine,
+    caseId, image, loading, error, frame, view, deidentified, cinePlaying, cineFps, tool, magnifier, requestedAt,
+    decoded, grey, effectiveWindow, frameCount, windowName, dragSensitivity,
+    open, prefetch, close, setWindow, applyPreset, zoomBy, fit, rotate, reset, step, toggleCine, stopCine, setCineFps,
   };
 });
