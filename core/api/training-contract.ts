@@ -76,6 +76,23 @@ export const PredictProgressEvent = z.object({
 
 const StrategyName = z.enum(STRATEGY_NAMES);
 
+/** Where the learning loop of a task stands (core/app/learning-loop.ts). */
+export const LoopStateSchema = z.object({
+  taskId: Id,
+  phase: z.enum(['idle', 'waiting', 'training', 'scoring', 'suggesting', 'off']),
+  /** One sentence for the status line: what happens now, or what is needed before a run. */
+  message: z.string(),
+  /** The version whose suggestions the worklist shows (they stay usable while a newer one is scored). */
+  suggestionsVersionId: Id.optional(),
+  /** The version being scored, during 'scoring'. */
+  versionId: Id.optional(),
+  done: z.number().int().optional(),
+  total: z.number().int().optional(),
+  /** New label changes since the newest version, and how many start the next run. */
+  newLabels: z.number().int().optional(),
+  nextRunAt: z.number().int().optional(),
+});
+
 export const trainingContract = {
   'backbones.list': { request: Empty, response: z.array(BackboneInfo) },
   'backbones.import': {
@@ -126,6 +143,7 @@ export const trainingContract = {
     request: z.object({ taskId: Id.optional(), scope: z.enum(['all', 'unlabeled']).default('all') }),
     response: z.object({ versionId: Id, predicted: z.number().int(), seconds: z.number() }),
   },
+  'loop.status': { request: z.object({ taskId: Id.optional() }), response: LoopStateSchema },
   'suggest.run': {
     request: z.object({ taskId: Id.optional(), strategy: StrategyName.default(DEFAULT_STRATEGY), count: z.number().int().positive().max(1000).default(20) }),
     response: z.object({
@@ -141,9 +159,13 @@ export const trainingContract = {
 export const trainingEvents = {
   'train.progress': RunEventSchema,
   'predict.progress': PredictProgressEvent,
+  'loop.state': LoopStateSchema,
+  /** Predictions or suggestions of a task changed: worklist rows, the viewer's model line and ranks refresh. */
+  'worklist.changed': z.object({ taskId: Id, versionId: Id.optional(), reason: z.enum(['predictions', 'suggestions', 'labels']) }),
 };
 
 export type BackboneInfoT = z.output<typeof BackboneInfo>;
 export type RunInfoT = z.output<typeof RunInfo>;
 export type VersionInfoT = z.output<typeof VersionInfo>;
 export type RunEventT = z.output<typeof RunEventSchema>;
+export type LoopStateT = z.output<typeof LoopStateSchema>;

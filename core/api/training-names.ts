@@ -11,6 +11,7 @@ export const TRAINING_CHANNEL_NAMES = [
   'versions.export',
   'predict.start',
   'suggest.run',
+  'loop.status',
 ] as const;
 
-export const TRAINING_EVENT_NAMES = ['train.progress', 'predict.progress'] as const;
+export const TRAINING_EVENT_NAMES = ['train.progress', 'predict.progress', 'loop.state', 'worklist.changed'] as const;

@@ -17,13 +17,7 @@ function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT
 export function createHandlers(session: AppSession): Handlers {
   const ws = () => session.requireWorkspace();
   // Labelling never fails because the background trainer could not be started; the run log says why.
-  const autoTrain = (w: Workspace, taskId: number) => {
-    try {
-      session.training.maybeAutoTrain(w, taskId);
-    } catch (err) {
-      console.error('[medtune] auto-training not started:', err);
-    }
-  };
+  const autoTrain = (w: Workspace, taskId: number) => session.loop.labelsChanged(w, taskId);
   return {
     ...createTrainingHandlers(session),
     ...createViewerHandlers(session),

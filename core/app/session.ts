@@ -4,6 +4,7 @@ import { EventBus } from '../api/dispatch';
 import type { ImportReportT, PathPurposeT, WorkspaceInfoT } from '../api/contract';
 import { Workspace } from '../store';
 import { ViewerImages } from './viewer-images';
+import { LearningLoop } from './learning-loop';
 import { TrainingHost } from './training-host';
 import type { TrainerProcess } from '../train/worker-protocol';
 
@@ -28,11 +29,16 @@ export class AppSession {
   /** The background trainer of the open workspace. */
   readonly training: TrainingHost;
 
+  /** Labels → runs → scoring → suggestions, by itself (core/app/learning-loop.ts). */
+  readonly loop: LearningLoop;
+
   private readonly pathChooser?: PathChooser;
 
   constructor(author?: string, options: { spawnTrainer?: () => TrainerProcess; choosePaths?: PathChooser } = {}) {
     this.author = author ?? currentUser();
     this.training = new TrainingHost(this.events, options.spawnTrainer);
+    this.loop = new LearningLoop(this);
+    this.loop.start();
     this.pathChooser = options.choosePaths;
   }
 

@@ -13,7 +13,7 @@ import type { AppSession } from './session';
 
 type TrainingHandlers = Pick<
   Handlers,
-  'backbones.list' | 'backbones.import' | 'train.start' | 'train.cancel' | 'train.runs' | 'versions.list' | 'versions.promote' | 'versions.rollback' | 'versions.export' | 'predict.start' | 'suggest.run'
+  'backbones.list' | 'backbones.import' | 'train.start' | 'train.cancel' | 'train.runs' | 'versions.list' | 'versions.promote' | 'versions.rollback' | 'versions.export' | 'predict.start' | 'suggest.run' | 'loop.status'
 >;
 
 function runInfo(r: TrainRun, withLog: boolean): RunInfoT {
@@ -98,6 +98,7 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
       const outcome = await session.training.for(ws()).predict({ taskId: session.requireTask(req.taskId), scope: req.scope });
       return { versionId: outcome.versionId, predicted: outcome.predicted, seconds: outcome.seconds };
     },
+    'loop.status': (req) => session.loop.status(ws(), session.requireTask(req.taskId)),
     'suggest.run': (req) => executeSuggest(ws(), { taskId: session.requireTask(req.taskId), strategy: req.strategy, count: req.count }),
   };
 }

@@ -1,7 +1,6 @@
 import type { EventBus } from '../api/dispatch';
 import type { Workspace } from '../store';
-import type { TrainJobInput } from '../train/job';
-import { autoTrainDue, TrainingService, workerThreadTrainer } from '../train/service';
+import { TrainingService, workerThreadTrainer } from '../train/service';
 import type { TrainerProcess } from '../train/worker-protocol';
 
 /**
@@ -11,8 +10,6 @@ import type { TrainerProcess } from '../train/worker-protocol';
  */
 export class TrainingHost {
   private service: TrainingService | null = null;
-  /** New label events after which a warm-started run starts by itself; 0 = only on demand. */
-  autoTrainEvery = Number(process.env.MEDTUNE_AUTOTRAIN_EVERY ?? 25);
   private workspace: Workspace | null = null;
 
   constructor(
@@ -47,21 +44,6 @@ export class TrainingHost {
       this.spawn,
     );
     return this.service;
-  }
-
-  /**
-   * The incremental policy, called after every label change: once enough labels changed since the
-   * newest version, and nothing is queued or running, the active version's job runs again, warm-started
-   * from it, and the result is promoted only if it scores better. Returns the queued run's id.
-   */
-  maybeAutoTrain(ws: Workspace, taskId: number): number | null {
-    if (!(this.autoTrainEvery > 0)) return null;
-    const active = ws.versions.active(taskId);
-    const previous = (active?.config as { train?: TrainJobInput } | undefined)?.train;
-    if (!active || !previous) return null;
-    const service = this.for(ws);
-    if (!autoTrainDue(ws, taskId, this.autoTrainEvery, service.pending().length > 0)) return null;
-    return service.enqueueTraining({ ...previous, taskId, warmStart: 'active', promote: 'if-better' }).id;
   }
 
   /** Stops the trainer (a running run is cancelled and recorded so). */

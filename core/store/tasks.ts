@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from './splits';
-import { TASK_KINDS, type TaskKind } from '../vocabulary';
+import { TASK_KINDS, type StrategyName, type TaskKind } from '../vocabulary';
 
 export { TASK_KINDS, type TaskKind } from '../vocabulary';
 
@@ -17,6 +17,20 @@ export interface TaskClass {
 export interface TaskSettings {
   /** Shares of newly labelled cases put into validation and held-out test (stratified by class). */
   splitFractions: SplitFractions;
+  /** The learning loop's settings for this task (core/app/learning-loop.ts); absent fields take LOOP_DEFAULTS. */
+  loop?: TaskLoopSettings;
+}
+
+export interface TaskLoopSettings {
+  enabled?: boolean;
+  firstRunAt?: number;
+  /** New label changes before the next run; null/absent = scaled with the task's size. */
+  every?: number | null;
+  minEvery?: number;
+  fraction?: number;
+  maxScoredPerRound?: number;
+  suggestCount?: number;
+  strategy?: StrategyName;
 }
 
 export const DEFAULT_TASK_SETTINGS: TaskSettings = { splitFractions: DEFAULT_SPLIT_FRACTIONS };

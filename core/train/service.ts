@@ -365,16 +365,3 @@ function quietly(err: unknown): void {
 function signature(run: TrainRun): string {
   return JSON.stringify([run.status, run.live ?? null, run.error ?? null, run.resultVersionId ?? null]);
 }
-
-/**
- * The incremental policy: a warm-started run is due once `everyNewLabels` labels were added or changed
- * since the newest version was trained, and nothing for the task is queued or running.
- */
-export function autoTrainDue(ws: Workspace, taskId: number, everyNewLabels: number, busy: boolean): boolean {
-  if (busy || everyNewLabels <= 0) return false;
-  const versions = ws.versions.list(taskId);
-  const lastSeen = versions.reduce((m, v) => Math.max(m, (v.labelSnapshot as { lastLabelEventId?: number }).lastLabelEventId ?? 0), 0);
-  const current = ws.versions.snapshot(taskId);
-  if (current.labelCount === 0) return false;
-  return ws.labels.countEventsAfter(taskId, lastSeen) >= everyNewLabels;
-}

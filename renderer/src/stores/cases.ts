@@ -85,6 +85,8 @@ export const useCasesStore = defineStore('cases', () => {
 
   const setFilter = (next: CaseFilter) => {
     filter.value = next;
+    // The suggested view follows the suggestion rank, so Next is the next case worth labelling.
+    if (next === 'suggested') sort.value = 'rank';
     return reload();
   };
   const setSort = (next: CaseSort) => {
@@ -114,6 +116,26 @@ export const useCasesStore = defineStore('cases', () => {
     }
   }
 
+  /**
+   * Re-reads the pages on screen for the same query (new predictions or suggestion ranks arrived),
+   * keeping the selected case selected: a live update, not a jump back to the top.
+   */
+  async function refreshInPlace(): Promise<void> {
+    const keep = selected.value?.id;
+    const loadedPages = [...pages.keys()];
+    generation++;
+    inFlight.clear();
+    await Promise.all((loadedPages.length ? loadedPages : [0]).map((p) => fetchPage(p)));
+    if (keep === undefined) return;
+    for (const [page, rows] of pages) {
+      const at = rows.findIndex((r) => r.id === keep);
+      if (at >= 0) {
+        selectedIndex.value = page * PAGE_SIZE + at;
+        return;
+      }
+    }
+  }
+
   function reset(): void {
     generation++;
     pages.clear();
@@ -125,6 +147,6 @@ export const useCasesStore = defineStore('cases', () => {
 
   return {
     filter, sort, search, total, loaded, error, selectedIndex, selected, pages,
-    rowAt, ensure, reload, setFilter, setSort, select, patchRow, reset,
+    rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, patchRow, reset,
   };
 });

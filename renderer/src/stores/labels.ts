@@ -112,5 +112,8 @@ export const useLabelsStore = defineStore('labels', () => {
     loadingId = null;
   }
 
-  return { record, error, notice, load, applyClass, undo, accept, skip, toggleFlag, clear };
+  /** Re-reads the record on screen (the model's prediction for it changed). */
+  const refresh = () => (loadingId !== null ? load(loadingId) : Promise.resolve());
+
+  return { record, error, notice, load, refresh, applyClass, undo, accept, skip, toggleFlag, clear };
 });

@@ -39,6 +39,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'versions.export': never,
     'predict.start': never,
     'suggest.run': never,
+    'loop.status': never,
     'desktop.choosePaths': never,
   };
 }

@@ -24,6 +24,8 @@ beforeAll(async () => {
   await session.importPaths([path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images')], false);
   const ws = session.requireWorkspace();
   const task = ws.tasks.create({ name: 'referable', kind: 'multiclass', classes: ['no', 'yes'] });
+  // The loop is tested on its own below; here runs, prediction and suggestions are started by hand.
+  ws.tasks.updateSettings(task.id, { loop: { enabled: false } });
   const cases = ws.listCases({ limit: 100 }).items;
   ws.labels.setMany(cases.slice(3).map((c, i) => ({ caseId: c.id, taskId: task.id, value: i % 3 ? 'no' : 'yes', author: 'tester' })));
 });
@@ -85,16 +87,16 @@ describe('training channels over dispatch', () => {
     expect(list.total).toBe(2);
   });
 
-  it('starts a warm-started run by itself after N new labels (the incremental policy)', async () => {
-    session.training.autoTrainEvery = 2;
+  it('starts a warm-started run by itself after N new labels (the learning loop)', async () => {
+    const ws = session.requireWorkspace();
+    const taskId = ws.tasks.list()[0].id;
+    ws.tasks.updateSettings(taskId, { loop: { every: 2 } });
     const finished = new Promise<RunEventT>((resolve) =>
       session.events.subscribe((event, payload) => {
         const e = payload as RunEventT;
         if (event === 'train.progress' && e.status !== 'running') resolve(e);
       }),
     );
-    const ws = session.requireWorkspace();
-    const taskId = ws.tasks.list()[0].id;
     const unlabeled = ws.listCases({ filter: 'unlabeled', taskId, limit: 10 }).items;
     await call('labels.set', { caseId: unlabeled[0].id, taskId, value: 'yes' });
     expect((await call('train.runs', {})) as unknown[]).toHaveLength(1);
@@ -106,7 +108,7 @@ describe('training channels over dispatch', () => {
     const versions = (await call('versions.list', {})) as { parentId?: number }[];
     expect(versions).toHaveLength(2);
     expect(versions.some((v) => v.parentId === 1)).toBe(true);
-    session.training.autoTrainEvery = 0;
+    ws.tasks.updateSettings(taskId, { loop: { enabled: false } });
   });
 
   it('refuses bad requests with codes, not crashes', async () => {

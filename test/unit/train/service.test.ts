@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../../../core/store';
-import { autoTrainDue, TrainingService, workerThreadTrainer } from '../../../core/train/service';
+import { TrainingService, workerThreadTrainer } from '../../../core/train/service';
 import type { RunEvent } from '../../../core/train/training-run';
 import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
 
@@ -123,18 +123,5 @@ describe('TrainingService (real worker thread)', () => {
     expect(() => service.enqueueTraining({ ...job(), backboneId: 999 })).toThrow(/ackbone/);
     expect(() => service.enqueueTraining({ ...job(), lr: -1 })).toThrow(/lr/);
     void service.close();
-  });
-});
-
-describe('auto-train policy', () => {
-  it('is due after N new label events since the newest version, and not while busy', () => {
-    const cases = f.ws.listCases({ limit: 100 }).items;
-    expect(autoTrainDue(f.ws, f.taskId, 3, false)).toBe(false);
-    f.ws.labels.set({ caseId: cases[0].id, taskId: f.taskId, value: 'yes', author: 'test' });
-    f.ws.labels.set({ caseId: cases[1].id, taskId: f.taskId, value: 'no', author: 'test' });
-    expect(autoTrainDue(f.ws, f.taskId, 3, false)).toBe(false);
-    f.ws.labels.set({ caseId: cases[2].id, taskId: f.taskId, value: 'yes', author: 'test' });
-    expect(autoTrainDue(f.ws, f.taskId, 3, false)).toBe(true);
-    expect(autoTrainDue(f.ws, f.taskId, 3, true)).toBe(false);
   });
 });

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../../core/api/dispatch';
+import type { LoopStateT } from '../../../core/api/training-contract';
+import { createHandlers } from '../../../core/app/handlers';
+import { labelsPerRun, loopSettings, roundCases } from '../../../core/app/learning-loop';
+import { AppSession } from '../../../core/app/session';
+import type { LabelTask } from '../../../core/store';
+import { FUNDUS_DIR, PARITY_DIR } from '../../helpers/paths';
+
+describe('loop policy', () => {
+  const task = (loop?: object) => ({ settings: { splitFractions: { val: 0.2, test: 0 }, ...(loop ? { loop } : {}) } }) as unknown as LabelTask;
+
+  it('scales the labels per run with the task and lets a task or the environment fix it', () => {
+    const s = loopSettings(task(), {});
+    expect(s).toMatchObject({ enabled: true, firstRunAt: 20, every: null });
+    expect(labelsPerRun(s, 30)).toBe(10);
+    expect(labelsPerRun(s, 1000)).toBe(100);
+    expect(labelsPerRun(loopSettings(task({ every: 7 }), {}), 1000)).toBe(7);
+    expect(loopSettings(task(), { MEDTUNE_AUTOTRAIN_EVERY: '5' })).toMatchObject({ every: 5, firstRunAt: 5 });
+    expect(loopSettings(task(), { MEDTUNE_AUTOTRAIN_EVERY: '0' }).enabled).toBe(false);
+  });
+
+  it('bounds a round: the top candidates plus a window that rotates over the rest', () => {
+    const all = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(roundCases(all.slice(0, 10), [], 20, 0).ids).toEqual(all.slice(0, 10));
+    const seen = new Set<number>();
+    let rotation = 0;
+    for (let round = 0; round < 7; round++) {
+      const { ids, nextRotation } = roundCases(all, [50, 51, 52], 20, rotation);
+      expect(ids).toHaveLength(20);
+      expect(ids).toEqual(expect.arrayContaining([50, 51, 52]));
+      ids.forEach((id) => seen.add(id));
+      rotation = nextRotation;
+    }
+    expect(seen.size).toBe(100); // every case scored within ⌈97 / 17⌉ = 6 rounds
+  });
+});
+
+describe('the loop, end to end through the handlers and the trainer thread', () => {
+  let tmp: string;
+  let session: AppSession;
+  const states: LoopStateT[] = [];
+  const changes: { reason: string; versionId?: number }[] = [];
+  const call = async (channel: string, request: unknown) => {
+    const result = await dispatch(createHandlers(session), channel, request, { transport: 'websocket' });
+    if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+    return result.value as never;
+  };
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-loop-'));
+    session = new AppSession('reader');
+    session.createWorkspace(path.join(tmp, 'ws'));
+    await session.importPaths([path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images')], false);
+    session.events.subscribe((event, payload) => {
+      if (event === 'loop.state') states.push(payload as LoopStateT);
+      if (event === 'worklist.changed') changes.push(payload as { reason: string; versionId?: number });
+    });
+  });
+
+  afterAll(async () => {
+    await session.training.close();
+    session.dispose();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('says what it waits for, starts the first run by itself, then scores the unlabelled cases and suggests', async () => {
+    const ws = session.requireWorkspace();
+    const task = ws.tasks.create({ name: 'referable', kind: 'multiclass', classes: ['no', 'yes'] });
+    ws.tasks.updateSettings(task.id, { loop: { firstRunAt: 8, every: 100, suggestCount: 5, strategy: 'entropy' } });
+    expect(((await call('loop.status', {})) as LoopStateT).message).toMatch(/import a backbone/);
+    await call('backbones.import', { file: path.join(PARITY_DIR, 'backbone-timm.safetensors'), name: 'tiny' });
+    const cases = ws.listCases({ limit: 100 }).items;
+    const done = new Promise<void>((resolve) => {
+      const off = session.events.subscribe((event, payload) => {
+        if (event === 'worklist.changed' && (payload as { reason: string }).reason === 'suggestions') {
+          off();
+          resolve();
+        }
+      });
+    });
+    for (const [i, c] of cases.slice(0, 7).entries()) await call('labels.set', { caseId: c.id, taskId: task.id, value: i % 2 ? 'yes' : 'no' });
+    expect((await call('train.runs', {})) as unknown[]).toHaveLength(0);
+    expect(((await call('loop.status', {})) as LoopStateT).message).toMatch(/first run starts after 8 labels.*\(7 so far\)/);
+    await call('labels.set', { caseId: cases[7].id, taskId: task.id, value: 'yes' });
+    const runs = (await call('train.runs', {})) as { id: number }[];
+    expect(runs).toHaveLength(1);
+    await done;
+    const active = ws.versions.active(task.id)!;
+    expect(active).toBeDefined();
+    expect(changes.map((c) => c.reason)).toEqual(['predictions', 'suggestions']);
+    const unlabelled = ws.worklistIds('unlabeled', task.id);
+    expect(ws.predictions.list(active.id).map((p) => p.caseId).sort()).toEqual([...unlabelled].sort());
+    expect(ws.suggestions.list(task.id)).toHaveLength(5);
+    expect(ws.suggestions.list(task.id).every((s) => s.versionId === active.id)).toBe(true);
+    expect(states.map((s) => s.phase)).toEqual(expect.arrayContaining(['training', 'scoring', 'suggesting', 'idle']));
+    expect(states.find((s) => s.phase === 'scoring')!.message).toMatch(/scoring 12 of 12 unlabelled cases/);
+  }, 240_000);
+});
