@@ -284,7 +284,25 @@ INSERT INTO task_splits (task_id, case_id, split, source, stratum, assigned_at)
 ALTER TABLE tasks ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3)];
+/**
+ * PACS connections (issue 19): one row per named connection. `config` is JSON validated by core/pacs;
+ * it holds secret *references* (an environment variable name, or protector ciphertext), never a password.
+ */
+const PACS_CONNECTIONS = `
+CREATE TABLE pacs_connections (
+  name       TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+  config     TEXT NOT NULL CHECK (json_valid(config)),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  (db) => db.exec(V1),
+  (db) => db.exec(V2),
+  (db) => db.exec(V3),
+  (db) => db.exec(PACS_CONNECTIONS),
+];
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,6 +8,7 @@ import { listCases, type CaseSummary, type WorklistQuery } from './worklist';
 import { CaseService } from './cases';
 import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord, type ImportReport } from './import';
 import { LabelService } from './labels';
+import { PacsConnectionService } from './pacs-connections';
 import { PredictionService } from './predictions';
 import { ReviewMarkService } from './review-marks';
 import { RunService } from './runs';
@@ -52,6 +53,8 @@ export class Workspace {
   readonly reviewMarks: ReviewMarkService;
   /** Per-task train / validation / test assignment of labelled cases. */
   readonly splits: SplitService;
+  /** Named PACS connections (configuration only; secrets are references). */
+  readonly pacsConnections: PacsConnectionService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -71,6 +74,7 @@ export class Workspace {
     this.suggestions = new SuggestionService(db);
     this.reviewMarks = new ReviewMarkService(db);
     this.splits = new SplitService(db);
+    this.pacsConnections = new PacsConnectionService(db);
     this.migrationBackup = migrationBackup;
   }
 
