@@ -133,6 +133,18 @@ export class OrthancServer {
     return { accepted, rejected };
   }
 
+  async post<T>(route: string, body: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${route}`, { method: 'POST', headers: { authorization: this.authHeader }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`POST ${route}: HTTP ${res.status}`);
+    return (await res.json()) as T;
+  }
+
+  async file(route: string): Promise<Buffer> {
+    const res = await fetch(`${this.baseUrl}${route}`, { headers: { authorization: this.authHeader } });
+    if (!res.ok) throw new Error(`GET ${route}: HTTP ${res.status}`);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
   async rest<T>(route: string): Promise<T> {
     const res = await fetch(`${this.baseUrl}${route}`, { headers: { authorization: this.authHeader } });
     if (!res.ok) throw new Error(`GET ${route}: HTTP ${res.status}`);

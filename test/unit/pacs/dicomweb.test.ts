@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { saveConnection, loadConnection } from '../../../core/pacs/connection';
 import { DicomWebClient } from '../../../core/pacs/dicomweb';
 import { PacsError } from '../../../core/pacs/errors';
 import { retrieve } from '../../../core/pacs/retrieve';
+import { sendReports } from '../../../core/pacs/send';
 import { Workspace } from '../../../core/store';
 import { ORTHANC_PASSWORD, ORTHANC_USER, OrthancServer, orthancMissing } from '../../helpers/orthanc';
 import { DICOM_DIR } from '../../helpers/paths';
@@ -126,6 +127,29 @@ describe.skipIf(missing)('DICOMweb against a real Orthanc', () => {
     expect(second.present).toBe(kept);
     expect(second.fetched + second.failed).toBe(accepted.length - kept);
     expect(second.imported + second.skipped + second.duplicates).toBe(second.fetched);
+    ws.close();
+  });
+
+  it('sends a Basic Text SR per study back through STOW-RS; Orthanc stores it and dciodvfy finds no error', async () => {
+    const ws = Workspace.open(path.join(tmp, 'all'));
+    const task = ws.tasks.create({ name: 'quality', kind: 'multiclass', classes: ['good', 'poor'] });
+    const cases = ws.listCases({ limit: 3 }).items;
+    ws.labels.setMany(cases.map((c, i) => ({ caseId: c.id, taskId: task.id, value: i % 2 ? 'poor' : 'good', author: 'reader-a' })));
+    const sent = await sendReports(ws, client(), task.id);
+    expect(sent.cases).toBe(3);
+    expect(sent.reports).toHaveLength(sent.studies);
+    for (const uid of sent.reports) {
+      const ids = await orthanc.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: uid } });
+      expect(ids).toHaveLength(1);
+      const file = path.join(tmp, `${uid}.dcm`);
+      fs.writeFileSync(file, await orthanc.file(`/instances/${ids[0]}/file`));
+      const out = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
+      expect(out.stderr + out.stdout).toMatch(/BasicTextSR/);
+      expect(out.stderr + out.stdout).not.toMatch(/^Error/m);
+      const dump = execFileSync('dcmdump', [file]).toString();
+      expect(dump).toMatch(/\((good|poor) \(read by reader-a\)\)|\[(good|poor) \(read by reader-a\)\]/);
+      expect(dump).toMatch(/Algorithm Version/);
+    }
     ws.close();
   });
 
