@@ -3,6 +3,7 @@ import { APP_VERSION } from '../app-info';
 import { resolveUserPath } from '../store';
 import { registerDicomCommands } from './commands/dicom';
 import { registerModelCommands } from './commands/model';
+import { registerPacsCommands } from './commands/pacs';
 import { registerTrainCommands } from './commands/train';
 import { registerWorkspaceCommands } from './commands/workspace';
 import { CliError } from './cli-error';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerDicomCommands(program);
   registerModelCommands(program);
   registerTrainCommands(program);
+  registerPacsCommands(program);
   // `-w '~/ws'` (quoted, or from a script): expand ~ as the shell would; relative paths keep meaning the cwd.
   program.hook('preAction', (_root, action) => {
     for (let cmd: Command | null = action; cmd; cmd = cmd.parent) {

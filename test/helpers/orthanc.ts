@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DICOM_DIR } from './paths';
 
 /** The Debian package's binary and DICOMweb plugin (`apt-get install orthanc orthanc-dicomweb`). */
 export const ORTHANC_BIN = process.env.MEDTUNE_ORTHANC ?? '/usr/sbin/Orthanc';
@@ -163,4 +164,9 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** The shared DICOM files named *.dcm (92 of the ~185 files); Orthanc refuses some (DICOMDIRs, palettes without images). */
+export function sharedDicomFiles(): string[] {
+  return execFileSync('find', [DICOM_DIR, '-name', '*.dcm', '-type', 'f']).toString().trim().split('\n').sort();
 }

@@ -9,16 +9,10 @@ import { PacsError } from '../../../core/pacs/errors';
 import { retrieve } from '../../../core/pacs/retrieve';
 import { sendReports } from '../../../core/pacs/send';
 import { Workspace } from '../../../core/store';
-import { ORTHANC_PASSWORD, ORTHANC_USER, OrthancServer, orthancMissing } from '../../helpers/orthanc';
-import { DICOM_DIR } from '../../helpers/paths';
+import { ORTHANC_PASSWORD, ORTHANC_USER, OrthancServer, orthancMissing, sharedDicomFiles } from '../../helpers/orthanc';
 
 const missing = orthancMissing();
 if (missing) console.warn(`skipping the PACS tests: ${missing}`);
-
-/** The shared DICOM files (about 90 named *.dcm); Orthanc refuses a few (DICOMDIRs, palettes without images). */
-export function sharedDicomFiles(): string[] {
-  return execFileSync('find', [DICOM_DIR, '-name', '*.dcm', '-type', 'f']).toString().trim().split('\n').sort();
-}
 
 describe.skipIf(missing)('DICOMweb against a real Orthanc', () => {
   let orthanc: OrthancServer;
