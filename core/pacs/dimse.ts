@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import dimse from 'dcmjs-dimse';
 import type { PacsClient } from './client';
 import type { DimseConfig } from './connection';
@@ -13,6 +14,11 @@ const { CStoreResponse } = dimse.responses;
 const { Status } = dimse.constants;
 type Request = InstanceType<typeof dimse.requests.Request>;
 type DimseDataset = InstanceType<typeof dimse.Dataset>;
+
+// Both libraries log every private tag they cannot name to the console; a PACS transfer is not the place.
+// dcmjs-dimse loads dcmjs's CommonJS build, a separate copy (and logger) from the ES module one.
+dimse.log.setLevel('error');
+(createRequire(import.meta.url)('dcmjs') as { log: { setLevel(l: string): void } }).log.setLevel('error');
 
 const TIMEOUTS = { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 30000 };
 
