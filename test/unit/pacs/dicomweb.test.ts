@@ -124,6 +124,32 @@ describe.skipIf(missing)('DICOMweb against a real Orthanc', () => {
     ws.close();
   });
 
+  it('cancels between instances on its signal, keeping what was imported; the next run finishes', async () => {
+    const ws = Workspace.create(path.join(tmp, 'cancel'));
+    const studies = (await client().findStudies({})).map((s) => ({ studyUid: s.studyUid }));
+    const abort = new AbortController();
+    const progress: number[] = [];
+    const first = await retrieve(ws, client(), studies, {
+      concurrency: 1,
+      batchSize: 4,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase !== 'fetching') return;
+        progress.push(p.done);
+        if (p.done === 9) abort.abort();
+      },
+    });
+    expect(first.cancelled).toBe(true);
+    expect(first.fetched + first.failed).toBe(9);
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(ws.info().caseCount).toBe(first.imported);
+    expect(fs.existsSync(path.join(ws.dir, 'pacs-incoming'))).toBe(false);
+    const second = await retrieve(ws, client(), studies);
+    expect(second.cancelled).toBe(false);
+    expect(second.present).toBe(first.imported);
+    ws.close();
+  });
+
   it('sends a Basic Text SR per study back through STOW-RS; Orthanc stores it and dciodvfy finds no error', async () => {
     const ws = Workspace.open(path.join(tmp, 'all'));
     const task = ws.tasks.create({ name: 'quality', kind: 'multiclass', classes: ['good', 'poor'] });
