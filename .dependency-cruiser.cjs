@@ -38,9 +38,10 @@ module.exports = {
     layer('store', ['imaging']),
     layer('active', ['store', 'model']),
     layer('train', ['model', 'store', 'imaging']),
-    layer('app', ['api', 'store', 'imaging', 'model', 'train', 'active']),
+    layer('pacs', ['store', 'imaging']),
+    layer('app', ['api', 'store', 'imaging', 'model', 'train', 'active', 'pacs']),
     layer('bridge', ['api', 'app']),
-    layer('cli', ['store', 'imaging', 'model', 'train', 'active']),
+    layer('cli', ['store', 'imaging', 'model', 'train', 'active', 'pacs']),
     {
       name: 'store-through-its-index',
       comment: 'Outside core/store only core/store/index.ts is imported: the SQLite connection (databaseOf) stays inside the store.',

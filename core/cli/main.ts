@@ -4,6 +4,7 @@ import { resolveUserPath } from '../store';
 import { registerBackboneCommands } from './commands/backbone';
 import { registerDicomCommands } from './commands/dicom';
 import { registerModelCommands } from './commands/model';
+import { registerPacsCommands } from './commands/pacs';
 import { registerPredictCommands } from './commands/predict';
 import { registerRunsCommands } from './commands/runs';
 import { registerSuggestCommands } from './commands/suggest';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerVersionCommands(program);
   registerPredictCommands(program);
   registerSuggestCommands(program);
+  registerPacsCommands(program);
   // `-w '~/ws'` (quoted, or from a script): expand ~ as the shell would; relative paths keep meaning the cwd.
   program.hook('preAction', (_root, action) => {
     for (let cmd: Command | null = action; cmd; cmd = cmd.parent) {

@@ -22,4 +22,5 @@ export { splitFor, uidFromText, type ImportRecord, type ImportOptions, type Impo
 export { exportLabels, labelExportRows, hashUid, type LabelExportOptions, type LabelExportRow } from './export';
 export { importLabelCsv, type LabelCsvOptions, type LabelCsvReport } from './label-csv';
 export { parseCsv, csvLine, csvField, CsvError, type CsvTable } from './csv';
+export type { StoredPacsConnection } from './pacs-connections';
 export { resolveUserPath, type UserPathOptions } from './user-path';

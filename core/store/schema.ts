@@ -334,7 +334,20 @@ CREATE TABLE measurements (
 CREATE INDEX measurements_case ON measurements(case_id, id);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
+/**
+ * V7: PACS connections (issue 19): one row per named connection. `config` is JSON validated by core/pacs;
+ * it holds secret *references* (an environment variable name, or protector ciphertext), never a password.
+ */
+const V7 = `
+CREATE TABLE pacs_connections (
+  name       TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+  config     TEXT NOT NULL CHECK (json_valid(config)),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

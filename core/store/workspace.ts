@@ -8,6 +8,7 @@ import { listCases, type CaseSummary, type WorklistQuery } from './worklist';
 import { CaseService } from './cases';
 import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord, type ImportReport } from './import';
 import { LabelService } from './labels';
+import { PacsConnectionService } from './pacs-connections';
 import { PredictionService } from './predictions';
 import { MeasurementService } from './measurements';
 import { ReviewMarkService } from './review-marks';
@@ -54,6 +55,8 @@ export class Workspace {
   readonly measurements: MeasurementService;
   /** Per-task train / validation / test assignment of labelled cases. */
   readonly splits: SplitService;
+  /** Named PACS connections (configuration only; secrets are references). */
+  readonly pacsConnections: PacsConnectionService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -74,6 +77,7 @@ export class Workspace {
     this.reviewMarks = new ReviewMarkService(db);
     this.measurements = new MeasurementService(db);
     this.splits = new SplitService(db);
+    this.pacsConnections = new PacsConnectionService(db);
     this.migrationBackup = migrationBackup;
   }
 

@@ -1,0 +1,184 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import dimse from 'dcmjs-dimse';
+import type { PacsClient } from './client';
+import type { DimseConfig } from './connection';
+import { PacsError } from './errors';
+import { matchingKeys, type InstanceRef, type SeriesResult, type StudyQuery, type StudyResult } from './query';
+
+const { Client } = dimse;
+const { CEchoRequest, CFindRequest, CGetRequest, CStoreRequest } = dimse.requests;
+const { CStoreResponse } = dimse.responses;
+const { Status } = dimse.constants;
+type Request = InstanceType<typeof dimse.requests.Request>;
+type DimseDataset = InstanceType<typeof dimse.Dataset>;
+
+// Both libraries log every private tag they cannot name to the console; a PACS transfer is not the place.
+// dcmjs-dimse loads dcmjs's CommonJS build, a separate copy (and logger) from the ES module one.
+dimse.log.setLevel('error');
+(createRequire(import.meta.url)('dcmjs') as { log: { setLevel(l: string): void } }).log.setLevel('error');
+
+const TIMEOUTS = { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 30000 };
+
+/**
+ * DIMSE (C-ECHO, C-FIND, C-GET, C-STORE) through dcmjs-dimse. Each operation opens its own association,
+ * so a failure affects one request and concurrent fetches do not share state.
+ */
+export class DimseClient implements PacsClient {
+  readonly protocol = 'dimse' as const;
+
+  constructor(private readonly config: DimseConfig) {}
+
+  async echo(signal?: AbortSignal): Promise<void> {
+    const req = new CEchoRequest();
+    let ok = false;
+    req.on('response', (res: { getStatus(): number }) => (ok = res.getStatus() === Status.Success));
+    await this.send([req], signal);
+    if (!ok) throw new PacsError('protocol', `${this.peer()}: C-ECHO did not succeed`);
+  }
+
+  async findStudies(q: StudyQuery, signal?: AbortSignal): Promise<StudyResult[]> {
+    const keys = { PatientName: '', PatientID: '', StudyDate: '', AccessionNumber: '', StudyDescription: '', ModalitiesInStudy: '', NumberOfStudyRelatedSeries: '', NumberOfStudyRelatedInstances: '', ...matchingKeys(q) };
+    const rows = await this.find(CFindRequest.createStudyFindRequest(keys), signal);
+    const studies = rows.map((e) => ({
+      studyUid: text(e.StudyInstanceUID) ?? '',
+      patientId: text(e.PatientID),
+      patientName: personName(e.PatientName),
+      studyDate: text(e.StudyDate),
+      accessionNumber: text(e.AccessionNumber),
+      description: text(e.StudyDescription),
+      modalities: list(e.ModalitiesInStudy),
+      seriesCount: numberOf(e.NumberOfStudyRelatedSeries),
+      instanceCount: numberOf(e.NumberOfStudyRelatedInstances),
+    }));
+    return q.limit ? studies.slice(0, q.limit) : studies;
+  }
+
+  async findSeries(studyUid: string, signal?: AbortSignal): Promise<SeriesResult[]> {
+    const req = CFindRequest.createSeriesFindRequest({ StudyInstanceUID: studyUid, SeriesInstanceUID: '', Modality: '', SeriesNumber: '', SeriesDescription: '', NumberOfSeriesRelatedInstances: '' });
+    return (await this.find(req, signal)).map((e) => ({
+      studyUid,
+      seriesUid: text(e.SeriesInstanceUID) ?? '',
+      modality: text(e.Modality),
+      seriesNumber: numberOf(e.SeriesNumber),
+      description: text(e.SeriesDescription),
+      instanceCount: numberOf(e.NumberOfSeriesRelatedInstances),
+    }));
+  }
+
+  async listInstances(studyUid: string, seriesUid?: string, signal?: AbortSignal): Promise<InstanceRef[]> {
+    const series = seriesUid ? [seriesUid] : (await this.findSeries(studyUid, signal)).map((s) => s.seriesUid);
+    const out: InstanceRef[] = [];
+    for (const s of series) {
+      const req = CFindRequest.createImageFindRequest({ StudyInstanceUID: studyUid, SeriesInstanceUID: s, SOPInstanceUID: '' });
+      for (const e of await this.find(req, signal)) out.push({ studyUid, seriesUid: s, sopInstanceUid: text(e.SOPInstanceUID) ?? '' });
+    }
+    return out;
+  }
+
+  async fetchInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer> {
+    const req = CGetRequest.createImageGetRequest(ref.studyUid, ref.seriesUid, ref.sopInstanceUid);
+    let received: DimseDataset | undefined;
+    let status: number | undefined;
+    req.on('response', (res: { getStatus(): number }) => (status = res.getStatus()));
+    await this.send([req], signal, (client) =>
+      client.on('cStoreRequest', (storeReq: { getDataset(): DimseDataset | undefined }, callback: (r: unknown) => void) => {
+        received = storeReq.getDataset();
+        const res = CStoreResponse.fromRequest(storeReq as never);
+        res.setStatus(Status.Success);
+        callback(res);
+      }),
+    );
+    if (!received) throw new PacsError(status === Status.Success ? 'not-found' : 'protocol', `${this.peer()}: C-GET of ${ref.sopInstanceUid} returned no instance (status 0x${(status ?? 0).toString(16)})`);
+    return await part10(received);
+  }
+
+  async store(files: Buffer[], signal?: AbortSignal): Promise<void> {
+    const failures: string[] = [];
+    // dcmjs-dimse reads Part 10 input from files (its Dataset(buffer) expects a bare data set).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-cstore-'));
+    try {
+      const requests = files.map((f, i) => {
+        const file = path.join(dir, `${i}.dcm`);
+        fs.writeFileSync(file, f);
+        const req = new CStoreRequest(file);
+        req.on('response', (res: { getStatus(): number; getErrorComment(): string }) => {
+          if (res.getStatus() !== Status.Success) failures.push(`0x${res.getStatus().toString(16)} ${res.getErrorComment() ?? ''}`.trim());
+        });
+        return req;
+      });
+      await this.send(requests, signal);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    if (failures.length > 0) throw new PacsError('rejected', `${this.peer()}: C-STORE refused ${failures.length} of ${files.length} objects (${failures[0]})`);
+  }
+
+  private async find(req: Request, signal?: AbortSignal): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
+    let failed: number | undefined;
+    req.on('response', (res: { getStatus(): number; hasDataset(): boolean; getDataset(): DimseDataset }) => {
+      if (res.getStatus() === Status.Pending && res.hasDataset()) rows.push(res.getDataset().getElements());
+      else if (res.getStatus() !== Status.Success && res.getStatus() !== Status.Pending) failed = res.getStatus();
+    });
+    await this.send([req], signal);
+    if (failed !== undefined) throw new PacsError('protocol', `${this.peer()}: C-FIND failed with status 0x${failed.toString(16)}`);
+    return rows;
+  }
+
+  /** Runs requests on one association; resolves when it closes, rejects with a clear reason. */
+  private send(requests: Request[], signal?: AbortSignal, setup?: (c: InstanceType<typeof Client>) => void): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new PacsError('cancelled', 'cancelled'));
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      for (const r of requests) client.addRequest(r);
+      setup?.(client);
+      let error: PacsError | undefined;
+      const onAbort = () => {
+        error = new PacsError('cancelled', 'cancelled');
+        client.abort();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      client.on('associationRejected', (r: { result: number; source: number; reason: number }) => {
+        error = new PacsError('auth', `${this.peer()} rejected the association (calling AE ${this.config.callingAet}; reason ${r.reason}): is our AE title known to the PACS?`);
+      });
+      client.on('networkError', (e: Error) => {
+        error ??= new PacsError('unreachable', `cannot reach ${this.peer()}: ${e.message}`);
+      });
+      client.on('closed', () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve();
+      });
+      client.send(this.config.host, this.config.port, this.config.callingAet, this.config.aet, TIMEOUTS);
+    });
+  }
+
+  private peer(): string {
+    return `${this.config.aet}@${this.config.host}:${this.config.port}`;
+  }
+}
+
+/** A received dataset as a Part 10 file (dcmjs-dimse writes it with its meta header). */
+async function part10(ds: DimseDataset): Promise<Buffer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-dimse-'));
+  const file = path.join(dir, 'instance.dcm');
+  try {
+    await new Promise<void>((resolve, reject) => ds.toFile(file, (err) => (err ? reject(err) : resolve())));
+    return fs.readFileSync(file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const text = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(Array.isArray(v) ? v[0] : v));
+const list = (v: unknown): string[] => (v === undefined || v === '' ? [] : Array.isArray(v) ? v.map(String) : String(v).split('\\'));
+const numberOf = (v: unknown): number | undefined => (text(v) === undefined ? undefined : Number(text(v)));
+
+function personName(v: unknown): string | undefined {
+  const first: unknown = Array.isArray(v) ? v[0] : v;
+  if (first && typeof first === 'object' && 'Alphabetic' in first) return String((first as { Alphabetic: unknown }).Alphabetic);
+  return text(first);
+}

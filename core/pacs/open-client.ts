@@ -1,0 +1,19 @@
+import type { PacsClient } from './client';
+import type { PacsConnection } from './connection';
+import { DicomWebClient } from './dicomweb';
+import { PacsError } from './errors';
+
+export type PacsProtocol = 'dicomweb' | 'dimse';
+
+/** The client for a connection: the protocol asked for, else DICOMweb when configured, else DIMSE. */
+export async function openClient(c: PacsConnection, protocol?: PacsProtocol, env: NodeJS.ProcessEnv = process.env): Promise<PacsClient> {
+  const use = protocol ?? (c.dicomweb ? 'dicomweb' : 'dimse');
+  if (use === 'dicomweb') {
+    if (!c.dicomweb) throw new PacsError('bad-config', 'this connection has no DICOMweb URL');
+    return new DicomWebClient(c.dicomweb, env);
+  }
+  if (!c.dimse) throw new PacsError('bad-config', 'this connection has no DIMSE peer');
+  // Loaded on demand: the DIMSE library is only needed by connections that use it.
+  const { DimseClient } = await import('./dimse');
+  return new DimseClient(c.dimse);
+}

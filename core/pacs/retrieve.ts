@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ImportFailure, Workspace } from '../store';
+import type { PacsClient } from './client';
+import { PacsError } from './errors';
+import type { InstanceRef, RetrieveTarget } from './query';
+
+export interface RetrieveProgress {
+  phase: 'listing' | 'fetching';
+  /** Instances fetched (or failed) so far in this run, of `total` missing ones. */
+  done: number;
+  total: number;
+  current?: string;
+}
+
+export interface RetrieveOptions {
+  /** Instances in flight at once (default 4). */
+  concurrency?: number;
+  /** Attempts after the first when the PACS does not answer or answers 5xx (default 3). */
+  retries?: number;
+  /** First back-off delay; it doubles on each retry (default 250 ms). */
+  backoffMs?: number;
+  /** Fetched files handed to the importer at once (default 20). */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: RetrieveProgress) => void;
+}
+
+export interface RetrieveReport {
+  /** Instances the PACS lists for the chosen studies / series. */
+  listed: number;
+  /** Of those, already in the workspace (not fetched again). */
+  present: number;
+  fetched: number;
+  imported: number;
+  duplicates: number;
+  /** Objects the importer does not keep as cases (reports, structured documents without pixels). */
+  skipped: number;
+  failed: number;
+  failures: ImportFailure[];
+  caseIds: number[];
+  cancelled: boolean;
+  /** Why the transfer stopped early (the PACS went away); running it again resumes. */
+  interrupted?: string;
+}
+
+/** Where fetched files wait for the importer; inside the workspace so a rename never crosses disks. */
+export const STAGING_DIR = 'pacs-incoming';
+
+/**
+ * Brings chosen studies or series into a workspace: lists their instances, skips every SOP Instance UID
+ * the workspace already holds, fetches the rest with bounded concurrency and retries, and hands them to
+ * the workspace importer in batches (de-duplication, quarantine). Whatever was imported stays when the
+ * process is killed or the PACS goes away; running it again fetches only what is missing.
+ */
+export async function retrieve(ws: Workspace, client: PacsClient, targets: RetrieveTarget[], opts: RetrieveOptions = {}): Promise<RetrieveReport> {
+  const report: RetrieveReport = { listed: 0, present: 0, fetched: 0, imported: 0, duplicates: 0, skipped: 0, failed: 0, failures: [], caseIds: [], cancelled: false };
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const batchSize = Math.max(1, opts.batchSize ?? 20);
+  const retry = { retries: opts.retries ?? 3, backoffMs: opts.backoffMs ?? 250, signal: opts.signal };
+
+  const listed = new Map<string, InstanceRef>();
+  for (const t of targets) {
+    opts.onProgress?.({ phase: 'listing', done: 0, total: 0, current: t.seriesUid ?? t.studyUid });
+    for (const ref of await withRetries(() => client.listInstances(t.studyUid, t.seriesUid, opts.signal), retry)) listed.set(ref.sopInstanceUid, ref);
+  }
+  report.listed = listed.size;
+  const missing = [...listed.values()].filter((r) => ws.cases.idBySopInstanceUid(r.sopInstanceUid) === undefined);
+  report.present = report.listed - missing.length;
+
+  const staging = path.join(ws.dir, STAGING_DIR);
+  // Leftovers of a killed run may be half written; they are listed as missing again anyway.
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
+
+  let staged: string[] = [];
+  let importing = Promise.resolve();
+  const importStaged = () => {
+    const files = staged;
+    staged = [];
+    if (files.length === 0) return importing;
+    // One import at a time: they share the workspace's connection and its transactions.
+    importing = importing.then(async () => {
+      const r = await ws.import(files);
+      report.imported += r.imported;
+      report.duplicates += r.duplicates;
+      report.skipped += r.skipped;
+      report.failed += r.failed;
+      report.failures.push(...r.failures);
+      report.caseIds.push(...r.caseIds);
+      for (const f of files) fs.rmSync(f, { force: true });
+    });
+    return importing;
+  };
+
+  let next = 0;
+  let done = 0;
+  let stop: string | undefined;
+  const worker = async () => {
+    while (next < missing.length && !stop) {
+      if (opts.signal?.aborted) {
+        report.cancelled = true;
+        return;
+      }
+      const ref = missing[next++];
+      try {
+        const bytes = await withRetries(() => client.fetchInstance(ref, opts.signal), retry);
+        const file = path.join(staging, `${ref.sopInstanceUid}.dcm`);
+        fs.writeFileSync(`${file}.part`, bytes);
+        fs.renameSync(`${file}.part`, file);
+        report.fetched++;
+        staged.push(file);
+        if (staged.length >= batchSize) await importStaged();
+      } catch (err) {
+        if (err instanceof PacsError && err.code === 'cancelled') {
+          report.cancelled = true;
+          return;
+        }
+        if (err instanceof PacsError && (err.code === 'unreachable' || err.code === 'auth')) {
+          stop = err.message;
+          return;
+        }
+        report.failed++;
+        report.failures.push({ file: ref.sopInstanceUid, reason: (err as Error).message, code: err instanceof PacsError ? err.code : 'fetch' });
+      }
+      opts.onProgress?.({ phase: 'fetching', done: ++done, total: missing.length, current: ref.sopInstanceUid });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
+  await importStaged();
+  await importing;
+  fs.rmSync(staging, { recursive: true, force: true });
+  if (stop) report.interrupted = `${stop}; ${missing.length - done} of ${missing.length} instances not fetched — run the retrieve again to resume`;
+  return report;
+}
+
+/** Runs `fn`, retrying with exponential back-off while the PACS is unreachable or failing (5xx). */
+export async function withRetries<T>(fn: () => Promise<T>, o: { retries: number; backoffMs: number; signal?: AbortSignal }): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient = err instanceof PacsError && err.code === 'unreachable';
+      if (!transient || attempt >= o.retries || o.signal?.aborted) throw err;
+      await new Promise((r) => setTimeout(r, o.backoffMs * 2 ** attempt));
+    }
+  }
+}
