@@ -97,6 +97,14 @@ export class LearningLoop {
     this.state.clear();
   }
 
+  /** Re-states every task's loop after something it waits for changed (e.g. a backbone arrived). */
+  announce(ws: Workspace): void {
+    for (const task of ws.tasks.list()) {
+      const phase = this.state.get(task.id)?.phase;
+      if (phase !== 'training' && phase !== 'scoring' && phase !== 'suggesting') this.setState(ws, this.idleState(ws, task.id));
+    }
+  }
+
   /** Where the loop of a task stands now. */
   status(ws: Workspace, taskId: number): LoopStateT {
     return this.state.get(taskId) ?? this.idleState(ws, taskId);

@@ -64,6 +64,7 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
         config: { ...loaded.config, normalization: req.normalization, parameterCount },
         weights: fs.readFileSync(req.file),
       });
+      session.loop.announce(w);
       return { ...backboneInfo(b), parameterCount, configSource: loaded.configSource, assumptions: loaded.assumptions };
     },
     'train.start': (req) => {
