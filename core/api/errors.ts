@@ -37,5 +37,3 @@ export class ApiFailure extends Error {
   }
 }
 
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = (code: ErrorCode, message: string): Result<never> => ({ ok: false, error: { code, message } });

@@ -1,6 +1,6 @@
 import type { CaseRecordT, LabelEventT } from '../api/contract';
 import type { AdapterVersion, LabelEvent, Workspace } from '../store';
-import type { ReviewMark } from './review-marks';
+import type { ReviewMark } from '../store';
 
 /** Suggestions beyond this rank are not looked up for one case (the worklist shows ranks anyway). */
 const SUGGESTION_LOOKUP = 5000;

@@ -62,7 +62,6 @@ function defaultWorkerUrl(): URL {
   const here: string | undefined = import.meta.url;
   // Running from .ts sources (tsx, vitest): the .mjs bootstrap registers tsx inside the worker.
   if (here?.endsWith('.ts')) return new URL('./decode-pool-worker.mjs', here);
-  if (here) return new URL('./decode-pool-worker.js', here);
   // CommonJS bundle (the Electron main process has no import.meta): the worker is bundled beside it.
   if (typeof __dirname === 'string') return pathToFileURL(path.join(__dirname, 'decode-pool-worker.cjs'));
   throw new Error('DecodePool: cannot locate its worker script; pass options.workerUrl');

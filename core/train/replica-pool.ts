@@ -52,7 +52,6 @@ export function replicasThatFit(model: AdaptedViT, totalMemory = os.totalmem()):
 function workerUrl(): URL {
   const here: string | undefined = import.meta.url;
   if (here?.endsWith('.ts')) return new URL('./replica-worker.mjs', here);
-  if (here) return new URL('./replica-worker.js', here);
   // CommonJS bundle (Electron): bundled beside the trainer.
   if (typeof __dirname === 'string') return pathToFileURL(path.join(__dirname, 'replica-worker.cjs'));
   throw new Error('ReplicaPool: cannot locate its worker script');

@@ -20,7 +20,3 @@ export function detectPhotoFormat(bytes: Uint8Array): PhotoFormat | undefined {
   }
   return undefined;
 }
-
-export function isPhoto(bytes: Uint8Array): boolean {
-  return detectPhotoFormat(bytes) !== undefined;
-}

@@ -1,3 +1,3 @@
 /** Photo decoding (JPEG, PNG, TIFF, GIF) into DecodedImage. */
 export { decodePhoto } from './decode-photo';
-export { detectPhotoFormat, isPhoto, type PhotoFormat } from './format';
+export { detectPhotoFormat, type PhotoFormat } from './format';

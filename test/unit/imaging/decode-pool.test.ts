@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../../../core/imaging/decode-file';
 import { DecodePool, defaultPoolSize } from '../../../core/imaging/decode-pool';
 import { ImagingError, type DecodedImage } from '../../../core/imaging/types';
-import { DICOM_DIR, FUNDUS_DIR, REPO_ROOT } from '../../helpers/paths';
+import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';
 
 const DRIVE_IMAGES = path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images');
 const driveFiles = readdirSync(DRIVE_IMAGES).filter((f) => f.endsWith('.tif')).sort().map((f) => path.join(DRIVE_IMAGES, f));
@@ -16,7 +16,6 @@ const digest = (im: DecodedImage) => {
   for (const f of im.frames) h.update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
   return h.digest('hex');
 };
-const dicomReady = existsSync(path.join(REPO_ROOT, 'core', 'imaging', 'dicom', 'index.ts'));
 
 describe('DecodePool', () => {
   const pool = new DecodePool({ size: 2 });
@@ -65,12 +64,7 @@ describe('DecodePool', () => {
     expect((err as ImagingError).message).toContain(bad);
     const text = path.join(tmp, 'notes.txt');
     writeFileSync(text, 'not an image at all, just some words long enough to pass the 132-byte DICM probe '.repeat(3));
-    if (!dicomReady) {
-      // Without the DICOM module, a non-photo still fails with a named error rather than a crash.
-      await expect(pool.decodeFile(text)).rejects.toMatchObject({ file: text });
-    } else {
-      await expect(pool.decodeFile(text)).rejects.toMatchObject({ file: text, code: 'unsupported' });
-    }
+    await expect(pool.decodeFile(text)).rejects.toMatchObject({ file: text, code: 'unsupported' });
     expect((await pool.decodeFile(driveFiles[1])).columns).toBe(565);
   });
 
@@ -122,7 +116,7 @@ describe('DecodePool', () => {
     }
   });
 
-  it.skipIf(!dicomReady)('decodes DICOM files off-thread, identical to in-thread', async () => {
+  it('decodes DICOM files off-thread, identical to in-thread', async () => {
     const files = ['pydicom_debian/CT_small.dcm', 'pydicom_data/emri_small_RLE.dcm', 'pydicom_debian/MR_small_jpeg_ls_lossless.dcm']
       .map((f) => path.join(DICOM_DIR, f));
     for (const f of files) {

@@ -1,11 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImageBytes, decodeImageFile, detectImageKind } from '../../../../core/imaging/decode-file';
-import { DICOM_DIR, FUNDUS_DIR, REPO_ROOT } from '../../../helpers/paths';
+import { DICOM_DIR, FUNDUS_DIR } from '../../../helpers/paths';
 
-const dicomReady = existsSync(path.join(REPO_ROOT, 'core', 'imaging', 'dicom', 'index.ts'));
 
 describe('decodeImageFile / decodeImageBytes', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'medtune-decode-file-'));
@@ -36,7 +35,7 @@ describe('decodeImageFile / decodeImageBytes', () => {
     await expect(decodeImageBytes(text, 'notes.txt')).rejects.toMatchObject({ name: 'ImagingError', file: 'notes.txt' });
   });
 
-  it.skipIf(!dicomReady)('hands DICOM to the DICOM decoder and refuses non-images as unsupported', async () => {
+  it('hands DICOM to the DICOM decoder and refuses non-images as unsupported', async () => {
     const file = path.join(DICOM_DIR, 'pydicom_debian', 'CT_small.dcm');
     const im = await decodeImageFile(file);
     expect(im).toMatchObject({ kind: 'dicom', rows: 128, columns: 128, source: file });
