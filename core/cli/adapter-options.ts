@@ -1,55 +1,70 @@
-/** `medtune train`'s adapter options, declared and turned into the job's adapter choice in one place. */
-import type { Command } from 'commander';
+/**
+ * `medtune train`'s adapter options, built from the adapter plug-ins' option descriptors
+ * (core/model/adapters/): a new method's options appear here without editing the CLI. The options
+ * become the job's adapter choice through the same function the app's handlers use.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { adapterChoiceFromFields, adapterPlugin } from '../model/adapters/registry';
+import { ADAPTER_METHODS, DEFAULT_ADAPTER_METHOD, type AdapterMethod } from '../vocabulary';
 import { CliError, EXIT } from './cli-error';
-import { int, oneOf } from './common';
+import { oneOf } from './common';
 
-export interface AdapterOptions {
-  method: 'dvpt' | 'ept' | 'linear';
-  promptLength?: number;
-  bottleneck?: number;
-  prompts?: number;
-  share?: number;
-  lastLayers?: number;
-  startLayer?: number;
+export type AdapterOptions = { method: AdapterMethod } & Record<string, unknown>;
+
+/** Older flag names kept working: `--prompts` was DVPT's prompt count before the flags came from the plug-ins. */
+const ALIASES: Record<string, string> = { numPrompts: 'prompts' };
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const flagOf = (key: string) => `--${ALIASES[key] ?? kebab(key)}`;
+/** commander's camel-cased property for a flag. */
+const propertyOf = (key: string) => (ALIASES[key] ?? kebab(key)).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Every option key of every method, with the methods that take it and their descriptions. */
+function optionTable(): Map<string, { type: string; methods: AdapterMethod[]; description: string }> {
+  const table = new Map<string, { type: string; methods: AdapterMethod[]; description: string }>();
+  for (const method of ADAPTER_METHODS) {
+    for (const o of adapterPlugin(method).options) {
+      const row = table.get(o.key) ?? { type: o.type, methods: [], description: o.description.replace(/^[A-Za-z/]+: /, '') };
+      row.methods.push(method);
+      table.set(o.key, row);
+    }
+  }
+  return table;
 }
 
-/** Declares the adapter options on `cmd`. */
+function parserFor(key: string, type: string): (v: string) => unknown {
+  return (v) => {
+    if (type === 'integer-list') {
+      const list = v.split(',').map((x) => Number(x.trim()));
+      if (list.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`${key} must be a comma-separated list of non-negative integers`);
+      return list;
+    }
+    const n = Number(v);
+    if (type === 'integer' ? !Number.isInteger(n) || n < 0 : !Number.isFinite(n)) throw new InvalidArgumentError(`${key} must be a ${type === 'integer' ? 'non-negative integer' : 'number'}`);
+    return n;
+  };
+}
+
+/** Declares --method and every plug-in option on `cmd`. */
 export function addAdapterOptions(cmd: Command): Command {
-  return cmd
-    .option('--method <method>', 'dvpt, ept or linear', oneOf('method', ['dvpt', 'ept', 'linear'] as const), 'dvpt')
-    .option('--prompt-length <n>', 'EPT prompt length', int('prompt length'))
-    .option('--bottleneck <n>', 'DVPT bottleneck width r', int('bottleneck'))
-    .option('--prompts <n>', 'DVPT prompt count M', int('prompts'))
-    .option('--share <n>', 'DVPT layers sharing one module', int('share'))
-    .option('--last-layers <n>', 'EPT/DVPT: adapters only in the last n blocks (default: all blocks)', int('last layers'))
-    .option('--start-layer <k>', 'DVPT: first adapted block (0 = all; or use --last-layers)', int('start layer'));
+  cmd.option('--method <method>', ADAPTER_METHODS.join(', '), oneOf('method', ADAPTER_METHODS), DEFAULT_ADAPTER_METHOD);
+  for (const [key, row] of optionTable()) {
+    const which = row.methods.map((m) => m.toUpperCase()).join('/');
+    cmd.option(`${flagOf(key)} <${row.type === 'integer-list' ? 'list' : 'n'}>`, `${which}: ${row.description}`, parserFor(key, row.type));
+  }
+  return cmd;
 }
 
 /** The job's adapter choice from the options; options of another method are refused rather than ignored. */
 export function adapterFromOptions(opts: AdapterOptions): Record<string, unknown> {
-  const given = <T>(key: string, value: T | undefined) => (value !== undefined ? { [key]: value } : {});
-  if (opts.method === 'linear' && opts.lastLayers !== undefined) throw new CliError('--last-layers applies to EPT and DVPT, not to a linear probe', EXIT.usage);
-  if (opts.method !== 'dvpt' && opts.startLayer !== undefined) {
-    throw new CliError(`--start-layer applies to DVPT only${opts.method === 'ept' ? ' (for EPT use --last-layers)' : ''}`, EXIT.usage);
+  const fields: Record<string, unknown> = {};
+  for (const [key, row] of optionTable()) {
+    const value = opts[propertyOf(key)];
+    if (value === undefined) continue;
+    if (!row.methods.includes(opts.method)) {
+      throw new CliError(`${flagOf(key)} applies to ${row.methods.map((m) => m.toUpperCase()).join(' and ')} only, not to --method ${opts.method}`, EXIT.usage);
+    }
+    fields[key] = value;
   }
-  for (const [flag, value, method] of [
-    ['--prompt-length', opts.promptLength, 'ept'],
-    ['--bottleneck', opts.bottleneck, 'dvpt'],
-    ['--prompts', opts.prompts, 'dvpt'],
-    ['--share', opts.share, 'dvpt'],
-  ] as const) {
-    if (value !== undefined && opts.method !== method) throw new CliError(`${flag} applies to ${method.toUpperCase()} only, not to --method ${opts.method}`, EXIT.usage);
-  }
-  if (opts.method === 'ept') return { method: 'ept', ...given('promptLength', opts.promptLength), ...given('lastLayers', opts.lastLayers) };
-  if (opts.method === 'dvpt') {
-    return {
-      method: 'dvpt',
-      ...given('bottleneck', opts.bottleneck),
-      ...given('numPrompts', opts.prompts),
-      ...given('share', opts.share),
-      ...given('startLayer', opts.startLayer),
-      ...given('lastLayers', opts.lastLayers),
-    };
-  }
-  return { method: 'linear' };
+  return adapterChoiceFromFields(opts.method, fields);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { executeSuggest } from '../../active/suggest-run';
-import { STRATEGY_NAMES, type StrategyName } from '../../active/strategies';
+import { DEFAULT_STRATEGY, STRATEGY_NAMES, type StrategyName } from '../../vocabulary';
 import { findTask, int, oneOf, withWorkspace } from '../common';
 
 /** `medtune suggest`. */
@@ -10,7 +10,7 @@ export function registerSuggestCommands(program: Command): void {
     .description('Rank unlabeled cases to label next (active learning)')
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
     .requiredOption('--task <name>', 'label task name or id')
-    .option('--strategy <name>', STRATEGY_NAMES.join(', '), oneOf('strategy', STRATEGY_NAMES), 'hybrid')
+    .option('--strategy <name>', STRATEGY_NAMES.join(', '), oneOf('strategy', STRATEGY_NAMES), DEFAULT_STRATEGY)
     .option('--count <n>', 'how many cases', int('count'), 20)
     .option('--seed <n>', 'seed (random strategy)', int('seed'), 0)
     .option('--json', 'print JSON')

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES } from '../../model/backend';
 import { Workspace, WorkspaceError } from '../../store';
-import { AUGMENTATION_PRESETS } from '../../train/augment';
 import { exportVersion } from '../../train/export-version';
 import type { TrainJobInput } from '../../train/job';
 import { TrainingService, workerThreadTrainer } from '../../train/service';
@@ -9,6 +8,7 @@ import type { RunEvent, RunOutcome } from '../../train/training-run';
 import { addAdapterOptions, adapterFromOptions, type AdapterOptions } from '../adapter-options';
 import { CliError, EXIT } from '../cli-error';
 import { findBackbone, findTask, int, num, oneOf, openWorkspace } from '../common';
+import { AUGMENTATIONS, OPTIMIZERS, TRAINING_DEFAULTS } from '../../vocabulary';
 
 interface TrainOptions extends AdapterOptions {
   workspace?: string;
@@ -128,13 +128,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--task <name>', 'label task name or id (required)')
     .option('--backbone <name>', 'backbone name or id (default: the newest)');
   addAdapterOptions(train)
-    .option('--epochs <n>', 'maximum epochs', int('epochs'), 20)
-    .option('--batch-size <n>', 'effective batch size', int('batch size'), 16)
+    .option('--epochs <n>', 'maximum epochs', int('epochs'), TRAINING_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'effective batch size', int('batch size'), TRAINING_DEFAULTS.batchSize)
     .option('--micro-batch <n>', 'images per forward/backward pass (memory)', int('micro batch'))
-    .option('--lr <x>', 'peak learning rate', num('lr'), 1e-3)
-    .option('--optimizer <name>', 'adamw or sgd', oneOf('optimizer', ['adamw', 'sgd'] as const), 'adamw')
-    .option('--patience <n>', 'early-stopping patience in epochs (0 = off)', int('patience'), 5)
-    .option('--augment <preset>', `augmentation: ${Object.keys(AUGMENTATION_PRESETS).join(', ')}`, 'none')
+    .option('--lr <x>', 'peak learning rate', num('lr'), TRAINING_DEFAULTS.lr)
+    .option('--optimizer <name>', OPTIMIZERS.join(' or '), oneOf('optimizer', OPTIMIZERS), TRAINING_DEFAULTS.optimizer)
+    .option('--patience <n>', 'early-stopping patience in epochs (0 = off)', int('patience'), TRAINING_DEFAULTS.patience)
+    .option('--augment <preset>', `augmentation: ${AUGMENTATIONS.join(', ')}`, TRAINING_DEFAULTS.augmentation)
     .option(
       '--prefix-cache <mode>',
       'auto: run the frozen blocks before the first adapted one once per image (not with --augment); off: every epoch',
@@ -144,7 +144,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--fresh', 'do not warm-start from the active version')
     .option('--fundus-fov', 'crop fundus photographs to their field of view')
     .option('--promote <when>', 'if-better, never or always', oneOf('promote', ['if-better', 'never', 'always'] as const), 'if-better')
-    .option('--seed <n>', 'random seed', int('seed'), 0)
+    .option('--seed <n>', 'random seed', int('seed'), TRAINING_DEFAULTS.seed)
     .option('--backend <name>', `force the trainer's TensorFlow.js backend (${BACKEND_NAMES.join(', ')})`, oneOf('backend', BACKEND_NAMES))
     .action(async (opts: TrainOptions) => {
       if (!opts.workspace) throw new CliError("required option '-w, --workspace <dir>' not specified", EXIT.usage);

@@ -76,14 +76,14 @@ describe('medtune train: adapter layers and the prefix cache', () => {
   it('refuses options that do not fit the method or the backbone with exit code 2, before a run is recorded', async () => {
     const runsBefore = inWorkspace((ws) => ws.runs.list(undefined, 1000).length);
     const cases: [string[], RegExp][] = [
-      [['--method', 'linear', '--last-layers', '1'], /--last-layers applies to EPT and DVPT, not to a linear probe/],
-      [['--method', 'ept', '--start-layer', '1'], /--start-layer applies to DVPT only \(for EPT use --last-layers\)/],
+      [['--method', 'linear', '--last-layers', '1'], /--last-layers applies to EPT and DVPT and LORA only, not to --method linear/],
+      [['--method', 'ept', '--start-layer', '1'], /--start-layer applies to DVPT only, not to --method ept/],
       [['--method', 'dvpt', '--start-layer', '1', '--last-layers', '1'], /invalid training job: adapter: give either startLayer or lastLayers, not both/],
       [['--method', 'dvpt', '--last-layers', '4'], /invalid training job: adapter: lastLayers 4 exceeds the backbone's 3 blocks/],
       [['--method', 'ept', '--last-layers', '0'], /invalid training job: adapter\.lastLayers: /],
       [['--method', 'dvpt', '--start-layer', '3'], /invalid training job: adapter: startLayer 3 does not exist in a backbone of depth 3/],
       [['--prefix-cache', 'sometimes'], /prefix cache must be one of auto, off/],
-      [['--last-layers', 'two'], /last layers must be a non-negative integer/],
+      [['--last-layers', 'two'], /lastLayers must be a non-negative integer/],
     ];
     for (const [args, message] of cases) {
       const r = await train(...args);
