@@ -49,6 +49,30 @@ describe('executeTrainingRun', () => {
     expect(ws.versions.list(taskId).filter((v) => v.status === 'active')).toHaveLength(1);
   });
 
+  it('says the same thing about promotion in the run log, the outcome and the versions table, for a worse run and a forced one', async () => {
+    const check = async (extra: Record<string, unknown>) => {
+      const run = ws.runs.create({ taskId, method: 'dvpt' });
+      const events: RunEvent[] = [];
+      const outcome = await executeTrainingRun(ws, run.id, job(extra), { onEvent: (e) => events.push(e) });
+      const version = ws.versions.get(outcome.versionId!);
+      const stored = (version.metrics as { promotion: { promoted: boolean; reason: string } }).promotion;
+      expect(stored).toEqual({ promoted: outcome.promoted, atChance: expect.any(Boolean), reason: outcome.reason });
+      expect(version.status === 'active').toBe(outcome.promoted);
+      expect(events.at(-1)!.message).toContain(outcome.reason!);
+      expect(events.at(-1)!.message).toMatch(/^trained \d+ epochs?.*; kept epoch \d+; version \d+ (is now active|is a candidate): /);
+      expect((version.metrics as { intervals: Record<string, { n: number }> }).intervals.macroAuc.n).toBe((version.metrics as { valCount: number }).valCount);
+      return outcome;
+    };
+    // A fresh adapter barely trained, on no more labels than the active version: not better beyond noise.
+    const worse = await check({ warmStart: 'none', epochs: 1, lr: 1e-7, seed: 7 });
+    expect(worse.promoted).toBe(false);
+    expect(worse.reason).toMatch(/^kept as a candidate: /);
+    // Asked to promote: the table and the log say so, whatever the score.
+    const forced = await check({ promote: 'always' });
+    expect(forced.promoted).toBe(true);
+    expect(forced.reason).toMatch(/^promoted as asked/);
+  });
+
   it('a cancelled run is marked so and leaves no version', async () => {
     const before = ws.versions.list(taskId).length;
     const run = ws.runs.create({ taskId, method: 'ept' });
