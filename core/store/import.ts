@@ -387,9 +387,13 @@ class ImportWriter {
            source_path, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       kase: db.prepare(
-        `INSERT INTO cases (instance_ref, kind, display_name, blob_sha256, frame_count, rows, columns, split, imported_at, search_text,
-           colour, laterality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO cases (instance_ref, kind, display_name, blob_sha256, frame_count, rows, columns, split, imported_at, search_text)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // The facts a task scope selects on (schema V7); a workspace built with older migrations (their tests) lacks them.
+      scopeFacts: (db.prepare(`SELECT 1 FROM pragma_table_info('cases') WHERE name = 'colour'`).get()
+        ? db.prepare('UPDATE cases SET colour = ?, laterality = ? WHERE id = ?')
+        : undefined) as Statement | undefined,
       quarantine: db.prepare(
         `INSERT INTO quarantine (source_path, sha256, case_id, code, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET case_id = ifnull(excluded.case_id, case_id), code = excluded.code, reason = excluded.reason,
@@ -550,22 +554,14 @@ class ImportWriter {
       .filter(Boolean)
       .join(' ')
       .toLowerCase();
-    return Number(
-      s.kase.run(
-        instanceRef,
-        r.kind,
-        r.displayName,
-        r.sha256,
-        r.frameCount,
-        r.rows ?? null,
-        r.columns ?? null,
-        splitFor(i.sopInstanceUid),
-        now,
-        searchText,
-        r.colour === undefined ? null : r.colour ? 1 : 0,
-        r.laterality ?? null,
-      ).lastInsertRowid,
+    const caseId = Number(
+      s.kase.run(instanceRef, r.kind, r.displayName, r.sha256, r.frameCount, r.rows ?? null, r.columns ?? null, splitFor(i.sopInstanceUid), now, searchText)
+        .lastInsertRowid,
     );
+    if (s.scopeFacts && (r.colour !== undefined || r.laterality)) {
+      s.scopeFacts.run(r.colour === undefined ? null : r.colour ? 1 : 0, r.laterality ?? null, caseId);
+    }
+    return caseId;
   }
 }
 

@@ -76,11 +76,16 @@ export class TaskService {
     if (input.caseUnit !== undefined) settings.caseUnit = normaliseCaseUnit(input.caseUnit);
     if (this.byName(name)) throw new WorkspaceError('conflict', `A label task named '${name}' already exists`);
     const createdAt = new Date().toISOString();
-    const id = Number(
-      this.db
-        .prepare('INSERT INTO tasks (name, kind, classes, description, settings, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(name, input.kind, JSON.stringify(classes), input.description ?? null, JSON.stringify(settings), createdAt).lastInsertRowid,
-    );
+    const id = this.db.transaction(() => {
+      const newId = Number(
+        this.db
+          .prepare('INSERT INTO tasks (name, kind, classes, description, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(name, input.kind, JSON.stringify(classes), input.description ?? null, createdAt).lastInsertRowid,
+      );
+      // Written only when chosen, so a workspace built with pre-V3 migrations (their tests) still takes tasks.
+      if (Object.keys(settings).length) this.db.prepare('UPDATE tasks SET settings = ? WHERE id = ?').run(JSON.stringify(settings), newId);
+      return newId;
+    })();
     return this.get(id);
   }
 
