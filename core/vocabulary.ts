@@ -120,3 +120,16 @@ export type NonEmpty<T> = readonly [T, ...T[]];
 /** Viewer measurements: a length, an angle, and ellipse / rectangle regions of interest with statistics. */
 export const MEASUREMENT_KINDS = ['length', 'angle', 'ellipse', 'rectangle'] as const;
 export type MeasurementKind = (typeof MEASUREMENT_KINDS)[number];
+
+/** What one worklist row of a task is (core/store/scope.ts). */
+export const CASE_UNITS = ['image', 'series', 'study'] as const;
+export type CaseUnit = (typeof CASE_UNITS)[number];
+export const CASE_UNIT_TITLES: Readonly<Record<CaseUnit, string>> = {
+  image: 'Image (photo, radiograph)',
+  series: 'Series (CT/MR stack: its middle slice)',
+  study: 'Study (its middle image)',
+};
+
+/** A case's side as a task scope selects it; 'unknown' when neither DICOM nor the file name states it. */
+export const LATERALITIES = ['left', 'right', 'both', 'unknown'] as const;
+export type Laterality = (typeof LATERALITIES)[number];

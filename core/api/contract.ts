@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
-import { CASE_FILTERS, CASE_SORTS, MEASUREMENT_KINDS, TASK_KINDS } from '../vocabulary';
+import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, TASK_KINDS } from '../vocabulary';
 
 /**
  * The one contract between the renderer and the application: every channel with its request and
@@ -53,6 +53,8 @@ export const CaseSummary = z.object({
   flagged: z.boolean().default(false),
   /** Skipped for now (labels.skip); labelling the case clears it. */
   skipped: z.boolean().default(false),
+  /** Series and study tasks: the images this row's representative case stands for. */
+  unitSize: z.number().int().positive().optional(),
 });
 
 export const ListCasesRequest = z.object({
@@ -72,13 +74,48 @@ const Id = z.number().int().positive();
 export const TaskKind = z.enum(TASK_KINDS);
 const hexColour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #rrggbb');
 export const TaskClass = z.object({ name: z.string(), color: z.string(), hotkey: z.string().optional() });
+export const CaseUnit = z.enum(CASE_UNITS);
+const uidList = z.array(z.string().trim().min(1).max(64)).max(10_000);
+/** Which cases a task is about (core/store/scope.ts); an absent field does not narrow it. */
+export const TaskScope = z
+  .object({
+    modalities: z.array(z.string().trim().min(1).max(16)).max(100).optional(),
+    kinds: z.array(z.enum(['photo', 'dicom'])).optional(),
+    colour: z.enum(['colour', 'greyscale']).optional(),
+    laterality: z.array(z.enum(LATERALITIES)).optional(),
+    bodyParts: z.array(z.string().trim().min(1).max(64)).max(100).optional(),
+    studyUids: uidList.optional(),
+    seriesUids: uidList.optional(),
+    search: z.string().max(200).optional(),
+  })
+  .strict();
+export const TaskSettings = z.object({
+  splitFractions: z.object({ val: z.number(), test: z.number() }),
+  scope: TaskScope,
+  caseUnit: CaseUnit,
+});
 export const LabelTask = z.object({
   id: Id,
   name: z.string(),
   kind: TaskKind,
   classes: z.array(TaskClass),
   description: z.string().optional(),
+  settings: TaskSettings,
   createdAt: z.string(),
+});
+export const UpdateTaskRequest = z.object({
+  id: Id,
+  scope: TaskScope.optional(),
+  /** Only while the task has no labels (labels stay on the case they were given to). */
+  caseUnit: CaseUnit.optional(),
+});
+const Facet = <T extends z.ZodTypeAny>(value: T) => z.array(z.object({ value, count: z.number().int().nonnegative() }));
+export const ScopeOptions = z.object({
+  modalities: Facet(z.string()),
+  bodyParts: Facet(z.string()),
+  kinds: Facet(z.enum(['photo', 'dicom'])),
+  colour: Facet(z.enum(['colour', 'greyscale', 'unknown'])),
+  laterality: Facet(z.enum(LATERALITIES)),
 });
 export const CreateTaskRequest = z.object({
   name: z.string().trim().min(1, 'a task needs a name').max(200),
@@ -94,6 +131,8 @@ export const CreateTaskRequest = z.object({
     .min(1, 'a task needs classes')
     .max(50),
   description: z.string().max(2000).optional(),
+  scope: TaskScope.optional(),
+  caseUnit: CaseUnit.default('image'),
 });
 
 // ---- labels ------------------------------------------------------------------------------------
@@ -356,6 +395,8 @@ export const contract = {
   'cases.thumbnail': { request: z.object({ id: Id, size: z.number().int().min(16).max(256).default(64) }), response: Thumbnail },
   'tasks.list': { request: Empty, response: z.array(LabelTask) },
   'tasks.create': { request: CreateTaskRequest, response: LabelTask },
+  'tasks.update': { request: UpdateTaskRequest, response: LabelTask },
+  'tasks.scopeOptions': { request: Empty, response: ScopeOptions },
   'import.start': {
     request: z.object({
       paths: z.array(z.string().trim().min(1).max(4096)).min(1, 'name at least one file or folder').max(1000),
@@ -405,6 +446,8 @@ export type WorkspaceInfoT = z.output<typeof WorkspaceInfo>;
 export type CaseSummaryT = z.output<typeof CaseSummary>;
 export type CaseRecordT = z.output<typeof CaseRecord>;
 export type LabelTaskT = z.output<typeof LabelTask>;
+export type TaskScopeT = z.output<typeof TaskScope>;
+export type ScopeOptionsT = z.output<typeof ScopeOptions>;
 export type LabelEventT = z.output<typeof LabelEvent>;
 export type ViewerImageT = z.output<typeof ViewerImage>;
 export type ThumbnailT = z.output<typeof Thumbnail>;

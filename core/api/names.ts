@@ -23,6 +23,8 @@ export const CHANNEL_NAMES = [
   'cases.thumbnail',
   'tasks.list',
   'tasks.create',
+  'tasks.update',
+  'tasks.scopeOptions',
   'import.start',
   'import.cancel',
   'labels.set',

@@ -53,6 +53,11 @@ export function createHandlers(session: AppSession): Handlers {
 
     'tasks.list': () => ws().tasks.list(),
     'tasks.create': (req) => ws().tasks.create(req),
+    'tasks.update': (req) => {
+      const { id, ...change } = req;
+      return ws().tasks.updateSettings(id, change);
+    },
+    'tasks.scopeOptions': () => ws().cases.scopeOptions(),
 
     'import.start': (req) => session.importPaths(req.paths, req.reference),
     'import.cancel': () => ({ cancelled: session.cancelImport() }),

@@ -18,6 +18,8 @@ export type ImageCheck =
       rows: number;
       columns: number;
       frameCount: number;
+      /** Of the decoded image: 3 for colour (RGB, YBR, an applied palette), 1 for greyscale. */
+      samplesPerPixel: number;
       metadata: ImageMetadata;
       transferSyntaxUid?: string;
     }
@@ -114,6 +116,7 @@ async function verifyPhoto(bytes: Uint8Array, source: string): Promise<ImageChec
       rows: image.rows,
       columns: image.columns,
       frameCount: 1,
+      samplesPerPixel: image.samplesPerPixel,
       metadata: image.metadata,
     };
   } catch (err) {
@@ -171,6 +174,7 @@ async function verifyDicom(bytes: Uint8Array, source: string): Promise<ImageChec
     rows: image.rows,
     columns: image.columns,
     frameCount: Math.max(1, image.numberOfFrames),
+    samplesPerPixel: image.samplesPerPixel,
     metadata: header.metadata,
     transferSyntaxUid: header.transferSyntaxUid,
   };

@@ -80,6 +80,8 @@ export interface ImageMetadata {
   accessionNumber?: string;
   modality?: string;
   bodyPart?: string;
+  /** ImageLaterality (0020,0062) or Laterality (0020,0060): R, L, B (both) or U (unpaired). */
+  laterality?: string;
   institutionName?: string;
   manufacturer?: string;
   transferSyntaxUid?: string;

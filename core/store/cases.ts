@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { BlobStore } from './blobs';
 import { WorkspaceError } from './errors';
+import { scopeOptions, type ScopeOptions } from './scope';
 
 export interface CaseDetail {
   id: number;
@@ -83,6 +84,11 @@ export class CaseService {
         : this.db.prepare(`${DETAIL_SQL} ORDER BY c.id`).all()
     ) as Record<string, unknown>[];
     return rows.map((r) => this.toDetail(r));
+  }
+
+  /** The modalities, body parts, kinds, colour and sides present, for choosing a task's scope. */
+  scopeOptions(): ScopeOptions {
+    return scopeOptions(this.db);
   }
 
   count(): number {

@@ -5,6 +5,7 @@ import { DecodePool, describeFailure, type ImageCheck } from '../imaging';
 import { sha256Hex } from './blobs';
 import { WorkspaceError } from './errors';
 import { listImportInputs, type ImportCandidate } from './import-sources';
+import { lateralityFromDicom, lateralityFromName } from './scope';
 import type { BlobStore } from './blobs';
 
 /** What the importer writes into: a workspace's folder, connection and blob store. */
@@ -88,6 +89,9 @@ export interface ImportRecord {
   frameCount: number;
   rows?: number;
   columns?: number;
+  /** The decoded image is in colour (three samples per pixel); absent when not known. */
+  colour?: boolean;
+  laterality?: 'left' | 'right' | 'both';
   /** Set for a file that cannot be decoded: the case is created quarantined, with this code and reason. */
   quarantine?: { code: string; reason: string };
 }
@@ -307,6 +311,8 @@ function recordFor(check: Exclude<ImageCheck, { status: 'not-image' }>, source: 
       bodyPart: m.bodyPart,
     };
   }
+  // Photos state a side only in their file name; DICOM in (Image) Laterality.
+  const side = kind === 'photo' ? lateralityFromName(baseName(source)) : lateralityFromDicom(m.laterality);
   // A quarantined case never claims the SOP Instance UID: a good copy of the same instance can still come in.
   const instanceUid = check.status === 'broken' ? uidFromText(`quarantined:${sha256}`) : sop;
   return {
@@ -323,6 +329,8 @@ function recordFor(check: Exclude<ImageCheck, { status: 'not-image' }>, source: 
     frameCount: Math.max(1, check.frameCount ?? 1),
     rows: check.rows,
     columns: check.columns,
+    ...(check.status === 'image' ? { colour: check.samplesPerPixel >= 3 } : {}),
+    ...(side ? { laterality: side } : {}),
     ...(check.status === 'broken' ? { quarantine: { code: check.code, reason: check.reason } } : {}),
   };
 }
@@ -382,6 +390,10 @@ class ImportWriter {
         `INSERT INTO cases (instance_ref, kind, display_name, blob_sha256, frame_count, rows, columns, split, imported_at, search_text)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // The facts a task scope selects on (schema V8); a workspace built with older migrations (their tests) lacks them.
+      scopeFacts: (db.prepare(`SELECT 1 FROM pragma_table_info('cases') WHERE name = 'colour'`).get()
+        ? db.prepare('UPDATE cases SET colour = ?, laterality = ? WHERE id = ?')
+        : undefined) as Statement | undefined,
       quarantine: db.prepare(
         `INSERT INTO quarantine (source_path, sha256, case_id, code, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET case_id = ifnull(excluded.case_id, case_id), code = excluded.code, reason = excluded.reason,
@@ -542,10 +554,14 @@ class ImportWriter {
       .filter(Boolean)
       .join(' ')
       .toLowerCase();
-    return Number(
+    const caseId = Number(
       s.kase.run(instanceRef, r.kind, r.displayName, r.sha256, r.frameCount, r.rows ?? null, r.columns ?? null, splitFor(i.sopInstanceUid), now, searchText)
         .lastInsertRowid,
     );
+    if (s.scopeFacts && (r.colour !== undefined || r.laterality)) {
+      s.scopeFacts.run(r.colour === undefined ? null : r.colour ? 1 : 0, r.laterality ?? null, caseId);
+    }
+    return caseId;
   }
 }
 

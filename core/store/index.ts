@@ -9,6 +9,7 @@ export { MIGRATIONS, type Migration } from './schema';
 export type { CaseSummary, WorklistQuery, WorklistFilter, WorklistSort } from './worklist';
 export type { CaseDetail, QuarantineEntry } from './cases';
 export { TASK_KINDS, DEFAULT_TASK_SETTINGS, type TaskKind, type TaskClass, type LabelTask, type NewTask, type TaskSettings, type TaskLoopSettings } from './tasks';
+export { CASE_UNITS, LATERALITIES, lateralityFromName, normaliseScope, type CaseUnit, type Laterality, type ScopeOptions, type TaskScope } from './scope';
 export { DEFAULT_SPLIT_FRACTIONS, type SplitAssignment, type SplitFractions, type SplitSource } from './splits';
 export { displayText, type LabelValue, type LabelSource, type LabelEvent, type CurrentLabel, type SetLabel } from './labels';
 export type { AdapterVersion, Backbone, LabelSnapshot, NewVersion, VersionStatus } from './versions';

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
+import { outOfScopeReason, taskCaseCondition } from './scope';
 import { SplitService } from './splits';
 import { TaskService, type LabelTask } from './tasks';
 
@@ -138,15 +139,21 @@ export class LabelService {
     return row ? { ...row, value: JSON.parse(row.value) as LabelValue } : undefined;
   }
 
-  /** All current labels of a task, by case id, quarantined cases left out (they are never training samples). */
+  /**
+   * All current labels of a task, by case id: only the task's cases (in its scope, and for a series or study
+   * task the representatives), quarantined cases left out (they are never training samples).
+   */
   currentAll(taskId: number): CurrentLabel[] {
+    const task = this.tasks.get(taskId);
+    const cond = taskCaseCondition(task.settings.scope, task.settings.caseUnit);
     const rows = this.db
       .prepare(
-        `SELECT case_id AS caseId, task_id AS taskId, event_id AS eventId, value, value_text AS valueText, author, source,
-           updated_at AS updatedAt FROM current_labels
-         WHERE task_id = ? AND case_id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL) ORDER BY case_id`,
+        `SELECT cl.case_id AS caseId, cl.task_id AS taskId, cl.event_id AS eventId, cl.value, cl.value_text AS valueText, cl.author,
+           cl.source, cl.updated_at AS updatedAt FROM current_labels cl JOIN cases c ON c.id = cl.case_id
+         WHERE cl.task_id = @task AND cl.case_id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL) AND ${cond.where}
+         ORDER BY cl.case_id`,
       )
-      .all(taskId) as (Omit<CurrentLabel, 'value'> & { value: string })[];
+      .all({ ...cond.params, task: taskId }) as (Omit<CurrentLabel, 'value'> & { value: string })[];
     return rows.map((r) => ({ ...r, value: JSON.parse(r.value) as LabelValue }));
   }
 
@@ -158,9 +165,14 @@ export class LabelService {
   /** Number of labelled cases per class name (multilabel: per class present), and the total labelled. */
   counts(taskId: number): { total: number; byClass: Record<string, number> } {
     const byClass: Record<string, number> = {};
-    for (const c of this.tasks.get(taskId).classes) byClass[c.name] = 0;
+    const task = this.tasks.get(taskId);
+    for (const c of task.classes) byClass[c.name] = 0;
     let total = 0;
-    for (const { value } of this.db.prepare('SELECT value FROM current_labels WHERE task_id = ?').all(taskId) as { value: string }[]) {
+    const cond = taskCaseCondition(task.settings.scope, task.settings.caseUnit);
+    const rows = this.db
+      .prepare(`SELECT cl.value FROM current_labels cl JOIN cases c ON c.id = cl.case_id WHERE cl.task_id = @task AND ${cond.where}`)
+      .all({ ...cond.params, task: taskId }) as { value: string }[];
+    for (const { value } of rows) {
       total++;
       const v = JSON.parse(value) as LabelValue;
       for (const name of typeof v === 'string' ? [v] : Array.isArray(v) ? v : []) byClass[name] = (byClass[name] ?? 0) + 1;
@@ -179,6 +191,11 @@ export class LabelService {
       .get(input.caseId) as { file: string; reason: string } | undefined;
     if (quarantined && input.value !== null) {
       throw new WorkspaceError('invalid', `Case ${input.caseId} (${quarantined.file}) is quarantined and cannot be labelled: ${quarantined.reason}`);
+    }
+    // A task labels only the cases it is about (its scope; for a series task, each series' representative).
+    if (input.value !== null) {
+      const outside = outOfScopeReason(this.db, task, input.caseId);
+      if (outside) throw new WorkspaceError('invalid', outside);
     }
     const source = input.source ?? 'human';
     if (source === 'accepted-suggestion' && input.adapterVersionId === undefined) {

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { lateralityFromName } from './scope';
 
 /**
  * Forward-only schema migrations. Migration `i` takes a workspace from `user_version = i` to `i + 1`;
@@ -347,7 +348,31 @@ CREATE TABLE pacs_connections (
 ) STRICT;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
+/**
+ * V8: the per-case facts a task scope selects on (see scope.ts). colour: 1 when the decoded image has three
+ * samples (photos in colour, DICOM RGB/YBR/palette), 0 greyscale, NULL unknown; laterality from DICOM
+ * (Image) Laterality or a photo's file name, NULL unknown. Cases imported before keep what can be known
+ * without reading their files again: photos count as colour and take the laterality their name states.
+ */
+const V8 = `
+ALTER TABLE cases ADD COLUMN colour INTEGER CHECK (colour IN (0, 1));
+ALTER TABLE cases ADD COLUMN laterality TEXT CHECK (laterality IN ('left', 'right', 'both'));
+UPDATE cases SET colour = 1 WHERE kind = 'photo';
+`;
+
+function v8(db: Parameters<Migration>[0]): void {
+  db.exec(V8);
+  const set = db.prepare('UPDATE cases SET laterality = ? WHERE id = ?');
+  for (const row of db.prepare(`SELECT id, display_name AS name FROM cases WHERE kind = 'photo'`).all() as { id: number; name: string }[]) {
+    const side = lateralityFromName(row.name);
+    if (side) set.run(side, row.id);
+  }
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  ...[V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql)),
+  v8,
+];
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,9 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from './splits';
+import { normaliseCaseUnit, normaliseScope, type CaseUnit, type TaskScope } from './scope';
 import { TASK_KINDS, type StrategyName, type TaskKind } from '../vocabulary';
 
 export { TASK_KINDS, type TaskKind } from '../vocabulary';
+export { CASE_UNITS, LATERALITIES, type CaseUnit, type Laterality, type TaskScope } from './scope';
 
 export interface TaskClass {
   name: string;
@@ -17,6 +19,10 @@ export interface TaskClass {
 export interface TaskSettings {
   /** Shares of newly labelled cases put into validation and held-out test (stratified by class). */
   splitFractions: SplitFractions;
+  /** The cases the task is about (core/store/scope.ts); `{}` is every case. */
+  scope: TaskScope;
+  /** What one worklist row is: an image, or a series / study represented by its middle image. */
+  caseUnit: CaseUnit;
   /** The learning loop's settings for this task (core/app/learning-loop.ts); absent fields take LOOP_DEFAULTS. */
   loop?: TaskLoopSettings;
 }
@@ -33,7 +39,7 @@ export interface TaskLoopSettings {
   strategy?: StrategyName;
 }
 
-export const DEFAULT_TASK_SETTINGS: TaskSettings = { splitFractions: DEFAULT_SPLIT_FRACTIONS };
+export const DEFAULT_TASK_SETTINGS: TaskSettings = { splitFractions: DEFAULT_SPLIT_FRACTIONS, scope: {}, caseUnit: 'image' };
 
 export interface LabelTask {
   id: number;
@@ -51,6 +57,8 @@ export interface NewTask {
   kind: TaskKind;
   classes: (string | { name: string; color?: string; hotkey?: string })[];
   description?: string;
+  scope?: TaskScope;
+  caseUnit?: CaseUnit;
 }
 
 // Colour-blind-friendly defaults (Okabe–Ito), then a few more distinct hues.
@@ -77,13 +85,21 @@ export class TaskService {
       throw new WorkspaceError('invalid', `Unknown task kind '${String(input.kind)}' (expected ${TASK_KINDS.join(', ')})`);
     }
     const classes = normaliseClasses(input.classes ?? [], input.kind);
+    const settings: Partial<TaskSettings> = {};
+    if (input.scope !== undefined) settings.scope = normaliseScope(input.scope);
+    if (input.caseUnit !== undefined) settings.caseUnit = normaliseCaseUnit(input.caseUnit);
     if (this.byName(name)) throw new WorkspaceError('conflict', `A label task named '${name}' already exists`);
     const createdAt = new Date().toISOString();
-    const id = Number(
-      this.db
-        .prepare('INSERT INTO tasks (name, kind, classes, description, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(name, input.kind, JSON.stringify(classes), input.description ?? null, createdAt).lastInsertRowid,
-    );
+    const id = this.db.transaction(() => {
+      const newId = Number(
+        this.db
+          .prepare('INSERT INTO tasks (name, kind, classes, description, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(name, input.kind, JSON.stringify(classes), input.description ?? null, createdAt).lastInsertRowid,
+      );
+      // Written only when chosen, so a workspace built with pre-V3 migrations (their tests) still takes tasks.
+      if (Object.keys(settings).length) this.db.prepare('UPDATE tasks SET settings = ? WHERE id = ?').run(JSON.stringify(settings), newId);
+      return newId;
+    })();
     return this.get(id);
   }
 
@@ -106,6 +122,12 @@ export class TaskService {
   updateSettings(id: number, change: Partial<TaskSettings>): LabelTask {
     const task = this.get(id);
     const next: TaskSettings = { ...task.settings, ...change };
+    next.scope = normaliseScope(next.scope);
+    next.caseUnit = normaliseCaseUnit(next.caseUnit);
+    // Labels stay on the case they were given to: changing the unit of a labelled task would orphan them.
+    if (next.caseUnit !== task.settings.caseUnit && this.db.prepare('SELECT 1 FROM current_labels WHERE task_id = ? LIMIT 1').get(id)) {
+      throw new WorkspaceError('conflict', `Task '${task.name}' has labels; its case unit (${task.settings.caseUnit}) cannot change`);
+    }
     const { val, test } = next.splitFractions;
     if (!(val >= 0 && test >= 0 && val + test < 1)) {
       throw new WorkspaceError('invalid', `Split fractions must be ≥ 0 and leave cases for training (validation ${val}, test ${test})`);

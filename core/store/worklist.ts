@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { CASE_FILTERS, type CaseFilter } from '../vocabulary';
+import { isEmptyScope, normaliseCaseUnit, normaliseScope, scopeCondition, taskCaseCondition, unitSizes, type CaseUnit, type TaskScope } from './scope';
 
 export type WorklistFilter = CaseFilter;
 export type WorklistSort = 'imported' | 'rank' | 'uncertainty';
@@ -40,6 +41,8 @@ export interface CaseSummary {
   /** Review marks for the task (see review-marks.ts). */
   flagged: boolean;
   skipped: boolean;
+  /** Series and study tasks: how many in-scope images this row (its representative case) stands for. */
+  unitSize?: number;
 }
 
 export const MAX_PAGE = 1000;
@@ -68,9 +71,17 @@ export function listCases(db: Database, q: WorklistQuery): { total: number; item
             | { id: number }
             | undefined
         )?.id ?? null);
-  const params = { task: taskId ?? -1, version: versionId ?? -1, search: '' };
+  const params: Record<string, string | number> = { task: taskId ?? -1, version: versionId ?? -1, search: '' };
+  const { scope, caseUnit } = taskScope(db, taskId);
 
   const where: string[] = [];
+  // Only the task's cases: in its scope and, for a series or study task, one representative per group.
+  // Quarantined cases are no group's representative, so that filter lists the scope's quarantined images.
+  if (!isEmptyScope(scope) || caseUnit !== 'image') {
+    const cond = filter === 'quarantined' ? scopeCondition(scope) : taskCaseCondition(scope, caseUnit);
+    where.push(cond.where);
+    Object.assign(params, cond.params);
+  }
   // IN (subquery) is materialised once per query, cheaper than a correlated probe for each of 50,000 rows.
   const quarantined = 'c.id IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL)';
   const hasLabel = 'c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task)';
@@ -109,7 +120,20 @@ export function listCases(db: Database, q: WorklistQuery): { total: number; item
       .prepare(`SELECT c.id FROM cases c ${join} ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit, offset }) as { id: number }[]
   ).map((r) => r.id);
-  return { total, items: caseSummaries(db, ids, params.task, params.version) };
+  const items = caseSummaries(db, ids, params.task as number, params.version as number);
+  if (caseUnit !== 'image') {
+    const sizes = unitSizes(db, scope, caseUnit, ids);
+    for (const item of items) item.unitSize = sizes.get(item.id) ?? 1;
+  }
+  return { total, items };
+}
+
+/** A task's scope and case unit, straight from its settings (every case, one per image when there is no task). */
+function taskScope(db: Database, taskId: number | null): { scope: TaskScope; caseUnit: CaseUnit } {
+  if (taskId === null) return { scope: {}, caseUnit: 'image' };
+  const row = db.prepare('SELECT settings FROM tasks WHERE id = ?').get(taskId) as { settings: string } | undefined;
+  const settings = JSON.parse(row?.settings ?? '{}') as { scope?: unknown; caseUnit?: unknown };
+  return { scope: normaliseScope(settings.scope), caseUnit: normaliseCaseUnit(settings.caseUnit) };
 }
 
 interface SummaryRow {

@@ -96,6 +96,8 @@ export function readMetadata(ds: DataSet, transferSyntaxUid: string): ImageMetad
     accessionNumber: short('x00080050'),
     modality: text(ds, 'x00080060'),
     bodyPart: text(ds, 'x00180015'),
+    // Image Laterality (0020,0062) of this image, else the series' Laterality (0020,0060).
+    laterality: text(ds, 'x00200062') ?? text(ds, 'x00200060'),
     institutionName: short('x00080080'),
     manufacturer: short('x00080070'),
     transferSyntaxUid,

@@ -17,6 +17,8 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'cases.thumbnail': never,
     'tasks.list': never,
     'tasks.create': never,
+    'tasks.update': never,
+    'tasks.scopeOptions': never,
     'import.start': never,
     'import.cancel': never,
     'labels.set': never,
