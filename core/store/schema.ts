@@ -334,7 +334,22 @@ CREATE TABLE measurements (
 CREATE INDEX measurements_case ON measurements(case_id, id);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
+/**
+ * V7 (comments): free-text notes per case by any reader, with author and time; a comment is deleted
+ * (by its author) rather than edited, so what was said stays what was said.
+ */
+const V7_COMMENTS = `
+CREATE TABLE case_comments (
+  id         INTEGER PRIMARY KEY,
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  author     TEXT NOT NULL,
+  body       TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 4000),
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX case_comments_case ON case_comments(case_id, id);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7_COMMENTS].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql));
 
 /** The schema version this build of MedTune writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,6 +17,8 @@ export interface TaskClass {
 export interface TaskSettings {
   /** Shares of newly labelled cases put into validation and held-out test (stratified by class). */
   splitFractions: SplitFractions;
+  /** The task's labelling guidelines as Markdown, shown to readers beside the image. */
+  guidelines?: string;
 }
 
 export const DEFAULT_TASK_SETTINGS: TaskSettings = { splitFractions: DEFAULT_SPLIT_FRACTIONS };

@@ -10,6 +10,7 @@ import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord
 import { LabelService } from './labels';
 import { PredictionService } from './predictions';
 import { MeasurementService } from './measurements';
+import { CommentService } from './comments';
 import { ReviewMarkService } from './review-marks';
 import { RunService } from './runs';
 import { SplitService } from './splits';
@@ -52,6 +53,7 @@ export class Workspace {
   /** Skip and flag-for-review marks per (task, case). */
   readonly reviewMarks: ReviewMarkService;
   readonly measurements: MeasurementService;
+  readonly comments: CommentService;
   /** Per-task train / validation / test assignment of labelled cases. */
   readonly splits: SplitService;
   /** The backup written before migrating this workspace on open, if one was. */
@@ -73,6 +75,7 @@ export class Workspace {
     this.suggestions = new SuggestionService(db);
     this.reviewMarks = new ReviewMarkService(db);
     this.measurements = new MeasurementService(db);
+    this.comments = new CommentService(db);
     this.splits = new SplitService(db);
     this.migrationBackup = migrationBackup;
   }
