@@ -18,7 +18,8 @@ export function safeRelativeName(name: string | null): string | null {
   const parts = name.replace(/\\/g, '/').split('/');
   if (parts.length > 16) return null;
   for (const part of parts) {
-    if (part === '' || part === '.' || part === '..' || part.length > 255 || /[\u0000-\u001f]/.test(part)) return null;
+    const control = [...part].some((ch) => ch.charCodeAt(0) < 0x20);
+    if (part === '' || part === '.' || part === '..' || part.length > 255 || control) return null;
   }
   return parts.join(path.sep);
 }
