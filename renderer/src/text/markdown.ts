@@ -80,7 +80,7 @@ export function parseMarkdown(source: string): Block[] {
   return blocks;
 }
 
-/** Inline spans: `code`, **bold**, *italic* / _italic_, [text](https://…); everything else is text. */
+/** Inline spans: `code`, **bold**, *italic* / _italic_ (not inside a word: snake_case stays), [text](https://…); everything else is text. */
 export function parseInline(text: string): Inline[] {
   const out: Inline[] = [];
   let plain = '';
@@ -97,7 +97,7 @@ export function parseInline(text: string): Inline[] {
       push({ kind: 'code', text: m[1] });
     } else if ((m = /^\*\*(.+?)\*\*/.exec(rest)) || (m = /^__(.+?)__/.exec(rest))) {
       push({ kind: 'strong', children: parseInline(m[1]) });
-    } else if ((m = /^\*([^*\s][^*]*?)\*/.exec(rest)) || (m = /^_([^_\s][^_]*?)_(?![A-Za-z0-9])/.exec(rest))) {
+    } else if ((m = /^\*([^*\s][^*]*?)\*/.exec(rest)) || (!/[A-Za-z0-9]/.test(text[i - 1] ?? '') && (m = /^_([^_\s][^_]*?)_(?![A-Za-z0-9])/.exec(rest)))) {
       push({ kind: 'em', children: parseInline(m[1]) });
     } else if ((m = /^\[([^\]]+)\]\(([^)\s]+)\)/.exec(rest)) && SAFE_HREF.test(m[2])) {
       push({ kind: 'link', href: m[2], children: parseInline(m[1]) });
