@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +48,24 @@ describe('POST /upload', () => {
     uploads = saved;
     // The server still answers.
     expect((await fetch(`${origin}/`)).status).toBe(200);
+  });
+
+  it('counts the bytes received when no Content-Length is sent (chunked) and stops at the limit', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: `/upload?token=${server.token}&batch=abcd1234&name=chunked.dcm`, headers: { origin } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
+      for (let i = 0; i < 5; i++) req.write(Buffer.alloc(400, i));
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect(fs.existsSync(path.join(uploads!, 'abcd1234', 'chunked.dcm'))).toBe(false);
+    expect(fs.existsSync(path.join(uploads!, 'abcd1234', 'chunked.dcm.part'))).toBe(false);
   });
 
   it('accepts only relative names without "..", empty or control segments', () => {
