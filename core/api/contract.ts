@@ -354,6 +354,35 @@ export const ImportReport = z.object({
 });
 export const ImportProgress = z.object({ done: z.number().int(), total: z.number().int(), current: z.string() });
 
+// ---- work management: progress, guidelines, comments, label export, folders, recent workspaces ----
+
+export const ReaderCount = z.object({ author: z.string(), labelled: z.number().int().nonnegative() });
+export const Progress = z.object({
+  taskId: Id,
+  /** Cases in the task's scope (not quarantined). */
+  total: z.number().int().nonnegative(),
+  labelled: z.number().int().nonnegative(),
+  /** Labelled cases by the reader who gave the current label, most first. */
+  byReader: z.array(ReaderCount),
+});
+export const CaseComment = z.object({ id: Id, caseId: Id, author: z.string(), body: z.string(), createdAt: z.string() });
+export const LabelExportResult = z.object({ file: z.string(), rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
+export const FolderEntry = z.object({ name: z.string(), path: z.string(), kind: z.enum(['folder', 'file']) });
+export const FolderListing = z.object({
+  /** The folder listed (symlinks resolved). */
+  dir: z.string(),
+  /** Its parent when that is still inside an allowed root; null at a root. */
+  parent: z.string().nullable(),
+  /** The folders browsing may start from: the home folder and MEDTUNE_ALLOWED_ROOTS. */
+  roots: z.array(z.string()),
+  /** Folders first, then files, by name; hidden entries left out. */
+  entries: z.array(FolderEntry),
+  /** True when the folder holds a MedTune workspace. */
+  isWorkspace: z.boolean(),
+  truncated: z.boolean(),
+});
+export const RecentWorkspace = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
+
 // ---- desktop (Electron only) -------------------------------------------------------------------
 
 /** What a native file dialog is for; it decides the dialog's kind, title and filters. */
@@ -421,6 +450,30 @@ export const contract = {
     response: Measurement,
   },
   'measurements.delete': { request: z.object({ id: Id }), response: z.object({ deleted: z.boolean() }) },
+  'work.progress': { request: z.object({ taskId: Id.optional() }), response: Progress },
+  'tasks.guidelines': { request: z.object({ taskId: Id }), response: z.object({ taskId: Id, markdown: z.string() }) },
+  'tasks.setGuidelines': {
+    request: z.object({ taskId: Id, markdown: z.string().max(100_000, 'guidelines are at most 100,000 characters') }),
+    response: z.object({ taskId: Id, markdown: z.string() }),
+  },
+  'comments.list': { request: z.object({ caseId: Id }), response: z.array(CaseComment) },
+  'comments.add': { request: z.object({ caseId: Id, body: z.string().trim().min(1, 'a comment cannot be empty').max(4000) }), response: CaseComment },
+  'comments.delete': { request: z.object({ id: Id }), response: z.object({ deleted: z.boolean() }) },
+  'labels.export': {
+    request: z.object({
+      taskId: Id,
+      format: z.enum(['csv', 'json']).default('csv'),
+      deidentify: z.boolean().default(false),
+      /** The folder the file is written into (made if absent). */
+      dir: absoluteishPath,
+    }),
+    response: LabelExportResult,
+  },
+  /** Browser mode's folder picker: lists a folder inside the allowed roots (the home folder when none is named). */
+  'files.browse': { request: z.object({ dir: z.string().max(4096).optional(), files: z.boolean().default(false) }), response: FolderListing },
+  'workspace.recent': { request: Empty, response: z.array(RecentWorkspace) },
+  /** Imports a batch of files uploaded to /upload (browser drops) through the normal importer, then removes the batch. */
+  'uploads.import': { request: z.object({ batch: z.string().regex(/^[0-9a-f]{8,64}$/, 'an upload batch is hex') }), response: ImportReport },
   ...trainingContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
@@ -459,6 +512,11 @@ export type DesktopCommandT = z.output<typeof DesktopCommand>;
 export type DicomTagsT = z.output<typeof DicomTags>;
 export type MeasurementT = z.output<typeof Measurement>;
 export type MeasurementKindT = z.output<typeof MeasurementKind>;
+export type ProgressT = z.output<typeof Progress>;
+export type CaseCommentT = z.output<typeof CaseComment>;
+export type FolderListingT = z.output<typeof FolderListing>;
+export type RecentWorkspaceT = z.output<typeof RecentWorkspace>;
+export type LabelExportResultT = z.output<typeof LabelExportResult>;
 
 /**
  * The API the renderer sees as `window.medtune`, identical over both transports.

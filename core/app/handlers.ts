@@ -8,6 +8,7 @@ import { caseRecord, describeEvents } from './case-record';
 import type { AppSession } from './session';
 import { createTrainingHandlers } from './training-handlers';
 import { createViewerHandlers } from './viewer-handlers';
+import { createWorkHandlers } from './work-handlers';
 
 function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT {
   return { event: event ? describeEvents(ws, [event])[0] : null, label: event?.valueText ?? null };
@@ -21,6 +22,7 @@ export function createHandlers(session: AppSession): Handlers {
   return {
     ...createTrainingHandlers(session),
     ...createViewerHandlers(session),
+    ...createWorkHandlers(session),
     'app.info': (_req, ctx) => ({
       name: APP_NAME,
       version: APP_VERSION,

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createHandlers } from '../app/handlers';
 import { AppSession } from '../app/session';
+import { UPLOADS_DIR } from '../app/work-handlers';
 import { startWebServer } from './web-server';
 
 /** Signals that end browser mode: Ctrl-C, `kill <pid>`, and the terminal going away. */
@@ -30,7 +31,8 @@ async function run(): Promise<void> {
     process.exit(2);
   }
   const session = new AppSession();
-  const server = await startWebServer({ handlers: createHandlers(session), events: session.events, staticDir, port });
+  const uploadDir = () => (session.current ? path.join(session.current.dir, UPLOADS_DIR) : null);
+  const server = await startWebServer({ handlers: createHandlers(session), events: session.events, staticDir, port, uploadDir });
   console.log(`MedTune (browser mode) is running. Open this address in a browser on this computer:\n${server.url}`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -8,6 +8,7 @@ import type { EventBus } from '../api/dispatch';
 import { decodeMessage, encodeMessage } from './codec';
 import { BRIDGE_PATH, type ClientMessage, type ServerMessage } from './protocol';
 import { serveStatic } from './static-files';
+import { handleUpload, MAX_UPLOAD_BYTES, UPLOAD_PATH } from './upload';
 
 export interface WebServerOptions {
   handlers: Handlers;
@@ -18,6 +19,10 @@ export interface WebServerOptions {
   port?: number;
   /** Fixed token for tests; a random one otherwise. */
   token?: string;
+  /** Where POST /upload writes files (the open workspace's uploads folder); null refuses uploads (no workspace). */
+  uploadDir?: () => string | null;
+  /** Largest uploaded file (default MAX_UPLOAD_BYTES). */
+  maxUploadBytes?: number;
 }
 
 export interface WebServer {
@@ -65,6 +70,13 @@ function bridgeRequest(requestUrl: string | undefined): { pathname: string; toke
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const token = opts.token ?? crypto.randomBytes(24).toString('hex');
   const server = http.createServer((req, res) => {
+    const target = bridgeRequest(req.url);
+    if (target?.pathname === UPLOAD_PATH) {
+      // Token and origin checked exactly as for the WebSocket: no other page or local user may write files.
+      const allowed = tokensMatch(target.token, token) && req.headers.origin === origin;
+      handleUpload(req, res, { allowed, dir: opts.uploadDir?.() ?? null, maxBytes: opts.maxUploadBytes ?? MAX_UPLOAD_BYTES });
+      return;
+    }
     try {
       serveStatic(opts.staticDir, req, res);
     } catch (err) {

@@ -17,6 +17,8 @@ export type { TrainRun, RunStatus, RunOwner, RunLive } from './runs';
 export { HEARTBEAT_LIMIT_MS, processAlive, thisProcess } from './runs';
 export type { Prediction, NewPrediction } from './predictions';
 export type { Suggestion, NewSuggestions } from './suggestions';
+export { labelProgress, type LabelProgress } from './progress';
+export { MAX_COMMENT_LENGTH, type CaseComment } from './comments';
 export { MEASUREMENT_POINTS, type Measurement, type NewMeasurement } from './measurements';
 export { MAX_NOTE_LENGTH, type ReviewMark, type ReviewMarkChange } from './review-marks';
 export { splitFor, uidFromText, type ImportRecord, type ImportOptions, type ImportProgress, type ImportReport, type ImportFailure } from './import';

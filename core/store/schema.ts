@@ -369,9 +369,25 @@ function v8(db: Parameters<Migration>[0]): void {
   }
 }
 
+/**
+ * V9: free-text notes per case by any reader, with author and time; a comment is deleted
+ * (by its author) rather than edited, so what was said stays what was said.
+ */
+const V9 = `
+CREATE TABLE case_comments (
+  id         INTEGER PRIMARY KEY,
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  author     TEXT NOT NULL,
+  body       TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 4000),
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX case_comments_case ON case_comments(case_id, id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   ...[V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql)),
   v8,
+  (db) => db.exec(V9),
 ];
 
 /** The schema version this build of MedTune writes. */

@@ -25,6 +25,8 @@ export interface TaskSettings {
   caseUnit: CaseUnit;
   /** The learning loop's settings for this task (core/app/learning-loop.ts); absent fields take LOOP_DEFAULTS. */
   loop?: TaskLoopSettings;
+  /** The task's labelling guidelines as Markdown, shown to readers beside the image. */
+  guidelines?: string;
 }
 
 export interface TaskLoopSettings {

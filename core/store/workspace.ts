@@ -11,6 +11,7 @@ import { LabelService } from './labels';
 import { PacsConnectionService } from './pacs-connections';
 import { PredictionService } from './predictions';
 import { MeasurementService } from './measurements';
+import { CommentService } from './comments';
 import { ReviewMarkService } from './review-marks';
 import { RunService } from './runs';
 import { SplitService } from './splits';
@@ -53,6 +54,7 @@ export class Workspace {
   /** Skip and flag-for-review marks per (task, case). */
   readonly reviewMarks: ReviewMarkService;
   readonly measurements: MeasurementService;
+  readonly comments: CommentService;
   /** Per-task train / validation / test assignment of labelled cases. */
   readonly splits: SplitService;
   /** Named PACS connections (configuration only; secrets are references). */
@@ -76,6 +78,7 @@ export class Workspace {
     this.suggestions = new SuggestionService(db);
     this.reviewMarks = new ReviewMarkService(db);
     this.measurements = new MeasurementService(db);
+    this.comments = new CommentService(db);
     this.splits = new SplitService(db);
     this.pacsConnections = new PacsConnectionService(db);
     this.migrationBackup = migrationBackup;

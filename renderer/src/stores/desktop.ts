@@ -16,7 +16,7 @@ export interface DroppedItems {
 
 export const BROWSER_DROP_MESSAGE =
   'The browser does not reveal where dropped files are stored, so they cannot be imported from here. ' +
-  'Type or paste the folder path under Import & task, or use the desktop app, where dropping imports directly.';
+  'Drop them onto the import box under Import & task (it uploads them into the workspace), or type the folder path there.';
 
 /**
  * The desktop integration: native dialogs (desktop.choosePaths), the application menu's commands

@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch, type Handlers } from '../../../core/api/dispatch';
+import type { ChannelName } from '../../../core/api/names';
+import type { RequestOf, ResponseOf } from '../../../core/api/contract';
+import { allowedRoots, browseFolder } from '../../../core/app/folder-browser';
+import { createHandlers } from '../../../core/app/handlers';
+import { readRecent } from '../../../core/app/recent-workspaces';
+import { AppSession } from '../../../core/app/session';
+import { parseCsv } from '../../../core/store';
+import { DICOM_DIR } from '../../helpers/paths';
+import { tempDir } from '../store/helpers/fixtures';
+
+const CT = path.join(DICOM_DIR, 'pydicom_debian', 'CT_small.dcm');
+const MR = path.join(DICOM_DIR, 'pydicom_debian', 'MR_small.dcm');
+
+let configHome: string;
+beforeAll(() => {
+  // The recent-workspaces list goes to XDG_CONFIG_HOME: a temporary one here, never the tester's own.
+  configHome = tempDir('medtune-config-');
+  process.env.XDG_CONFIG_HOME = configHome;
+});
+
+const sessions: AppSession[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.dispose();
+});
+
+function client(author: string, session = new AppSession(author)) {
+  sessions.push(session);
+  const handlers: Handlers = createHandlers(session);
+  const raw = (channel: ChannelName, request: unknown) => dispatch(handlers, channel, request, { transport: 'websocket' });
+  const call = async <C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> => {
+    const result = await raw(channel, request);
+    if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
+    return result.value as ResponseOf<C>;
+  };
+  return { call, raw, session };
+}
+
+async function labelledWorkspace() {
+  const dir = path.join(tempDir('medtune-work-'), 'ws');
+  const a = client('ann');
+  await a.call('workspace.create', { dir, name: 'Work' });
+  await a.call('import.start', { paths: [CT, MR] });
+  const task = await a.call('tasks.create', { name: 'Chest grading', classes: [{ name: 'normal' }, { name: 'abnormal' }] });
+  const items = (await a.call('cases.list', {})).items;
+  return { dir, a, task, items };
+}
+
+describe('progress, guidelines, comments, export', () => {
+  it('counts labelled cases per reader and keeps guidelines in the task settings', async () => {
+    const { dir, a, task, items } = await labelledWorkspace();
+    expect(await a.call('work.progress', {})).toEqual({ taskId: task.id, total: 2, labelled: 0, byReader: [] });
+    await a.call('labels.set', { caseId: items[0].id, taskId: task.id, value: 'normal' });
+    a.session.closeWorkspace();
+    const b = client('bob');
+    await b.call('workspace.open', { dir });
+    await b.call('labels.set', { caseId: items[1].id, taskId: task.id, value: 'abnormal' });
+    expect(await b.call('work.progress', { taskId: task.id })).toEqual({
+      taskId: task.id,
+      total: 2,
+      labelled: 2,
+      byReader: [
+        { author: 'ann', labelled: 1 },
+        { author: 'bob', labelled: 1 },
+      ],
+    });
+    expect((await b.call('tasks.guidelines', { taskId: task.id })).markdown).toBe('');
+    await b.call('tasks.setGuidelines', { taskId: task.id, markdown: '# Grading\n- **abnormal**: any opacity' });
+    expect((await b.call('tasks.guidelines', { taskId: task.id })).markdown).toBe('# Grading\n- **abnormal**: any opacity');
+    // The split fractions are untouched by the guidelines.
+    expect((await b.call('tasks.setGuidelines', { taskId: task.id, markdown: 'x' })).markdown).toBe('x');
+  });
+
+  it('stores comments with author and time and lets only their author delete them', async () => {
+    const { dir, a, items } = await labelledWorkspace();
+    const c = await a.call('comments.add', { caseId: items[0].id, body: '  Ask the surgeon  ' });
+    expect(c).toMatchObject({ caseId: items[0].id, author: 'ann', body: 'Ask the surgeon' });
+    expect(Date.parse(c.createdAt)).not.toBeNaN();
+    expect((await a.raw('comments.add', { caseId: items[0].id, body: '   ' })).ok).toBe(false);
+    expect((await a.raw('comments.add', { caseId: 9999, body: 'x' })) as unknown).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    a.session.closeWorkspace();
+    const b = client('bob');
+    await b.call('workspace.open', { dir });
+    expect(await b.call('comments.list', { caseId: items[0].id })).toHaveLength(1);
+    expect(await b.raw('comments.delete', { id: c.id })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await b.call('comments.list', { caseId: items[0].id })).toHaveLength(1);
+    b.session.closeWorkspace();
+    const again = client('ann');
+    await again.call('workspace.open', { dir });
+    expect(await again.call('comments.delete', { id: c.id })).toEqual({ deleted: true });
+    expect(await again.call('comments.list', { caseId: items[0].id })).toEqual([]);
+  });
+
+  it('writes label exports into a folder, de-identified when asked, never over an earlier one', async () => {
+    const { a, task, items } = await labelledWorkspace();
+    await a.call('labels.set', { caseId: items[0].id, taskId: task.id, value: 'normal' });
+    const out = path.join(tempDir('medtune-export-'), 'new-folder');
+    const plain = await a.call('labels.export', { taskId: task.id, format: 'csv', dir: out });
+    expect(path.dirname(plain.file)).toBe(out);
+    expect(plain.rows).toBe(1);
+    const table = parseCsv(fs.readFileSync(plain.file, 'utf8'));
+    expect(table.header).toContain('patient_id');
+    const deid = await a.call('labels.export', { taskId: task.id, format: 'json', deidentify: true, dir: out });
+    expect(path.basename(deid.file)).toMatch(/^chest-grading-labels-deidentified-.*\.json$/);
+    const json = JSON.parse(fs.readFileSync(deid.file, 'utf8')) as { deidentified: boolean; labels: Record<string, unknown>[] };
+    expect(json.deidentified).toBe(true);
+    expect(json.labels[0].patient_id).toBeUndefined();
+    expect(json.labels[0].file).toBeUndefined();
+  });
+});
+
+describe('browser mode: folders and recent workspaces', () => {
+  it('lists folders only inside the allowed roots, symlinks resolved', () => {
+    const home = tempDir('medtune-home-');
+    const extra = tempDir('medtune-data-');
+    const outside = tempDir('medtune-outside-');
+    fs.mkdirSync(path.join(home, 'studies'));
+    fs.mkdirSync(path.join(home, '.hidden'));
+    fs.writeFileSync(path.join(home, 'notes.txt'), 'x');
+    fs.symlinkSync(outside, path.join(home, 'escape'));
+    fs.symlinkSync(extra, path.join(home, 'data-link'));
+    const roots = allowedRoots({ MEDTUNE_ALLOWED_ROOTS: `${extra}${path.delimiter}/no/such/folder${path.delimiter}relative` }, home);
+    expect(roots).toEqual([fs.realpathSync(home), fs.realpathSync(extra)]);
+    const listing = browseFolder(home, { roots });
+    expect(listing.entries.map((e) => e.name)).toEqual(['data-link', 'studies']);
+    expect(listing.parent).toBeNull();
+    expect(browseFolder(home, { roots, files: true }).entries.map((e) => e.name)).toEqual(['data-link', 'studies', 'notes.txt']);
+    expect(browseFolder(path.join(home, 'studies'), { roots }).parent).toBe(fs.realpathSync(home));
+    expect(() => browseFolder(outside, { roots })).toThrow(/outside the folders/);
+    expect(() => browseFolder(path.join(home, 'escape'), { roots })).toThrow(/outside the folders/);
+    expect(() => browseFolder(path.join(home, 'studies', '..', '..'), { roots })).toThrow(/outside the folders/);
+    expect(() => browseFolder('relative/path', { roots })).toThrow(/not a full path/);
+  });
+
+  it('remembers opened and created workspaces, newest first', async () => {
+    const { dir } = await labelledWorkspace();
+    const recent = readRecent(path.join(configHome, 'medtune', 'recent.json'));
+    expect(recent[0]).toMatchObject({ dir, name: 'Work' });
+    const b = client('bob');
+    expect((await b.call('workspace.recent', {}))[0].dir).toBe(dir);
+  });
+
+  it('imports an uploaded batch through the importer and removes it', async () => {
+    const { dir, a } = await labelledWorkspace();
+    const batch = path.join(dir, 'uploads', 'abcdef0123');
+    fs.mkdirSync(path.join(batch, 'sub'), { recursive: true });
+    fs.copyFileSync(path.join(DICOM_DIR, 'pydicom_debian', 'rtplan.dcm'), path.join(batch, 'sub', 'plan.dcm'));
+    fs.writeFileSync(path.join(batch, 'broken.dcm'), Buffer.alloc(300, 7));
+    const report = await a.call('uploads.import', { batch: 'abcdef0123' });
+    expect(report.total).toBe(2);
+    expect(report.imported + report.failed + report.skipped).toBe(2);
+    expect(fs.existsSync(batch)).toBe(false);
+    expect(await a.raw('uploads.import', { batch: 'abcdef0123' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await a.raw('uploads.import', { batch: '../..' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+});
