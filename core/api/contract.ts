@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pacsContract, pacsEvents } from './pacs-contract';
 import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
@@ -381,6 +382,7 @@ export const contract = {
   },
   'measurements.delete': { request: z.object({ id: Id }), response: z.object({ deleted: z.boolean() }) },
   ...trainingContract,
+  ...pacsContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
@@ -389,6 +391,7 @@ export const events = {
   'workspace.changed': WorkspaceInfo.nullable(),
   'import.progress': ImportProgress,
   ...trainingEvents,
+  ...pacsEvents,
   'desktop.command': z.object({ command: DesktopCommand }),
 } satisfies Record<EventName, z.ZodType>;
 

@@ -40,6 +40,14 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'predict.start': never,
     'suggest.run': never,
     'loop.status': never,
+    'pacs.list': never,
+    'pacs.add': never,
+    'pacs.remove': never,
+    'pacs.echo': never,
+    'pacs.query': never,
+    'pacs.series': never,
+    'pacs.retrieve': never,
+    'pacs.cancel': never,
     'desktop.choosePaths': never,
   };
 }
