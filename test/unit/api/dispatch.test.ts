@@ -68,7 +68,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
 describe('contract', () => {
   it('names every channel exactly once, with request and response schemas', () => {
     expect(Object.keys(contract).sort()).toEqual([...CHANNEL_NAMES].sort());
-    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress', 'train.progress', 'predict.progress', 'desktop.command']);
+    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress', 'train.progress', 'predict.progress', 'loop.state', 'worklist.changed', 'pacs.progress', 'desktop.command']);
   });
 });
 
