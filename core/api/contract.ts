@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pacsContract, pacsEvents } from './pacs-contract';
 import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
@@ -475,6 +476,7 @@ export const contract = {
   /** Imports a batch of files uploaded to /upload (browser drops) through the normal importer, then removes the batch. */
   'uploads.import': { request: z.object({ batch: z.string().regex(/^[0-9a-f]{8,64}$/, 'an upload batch is hex') }), response: ImportReport },
   ...trainingContract,
+  ...pacsContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
@@ -483,6 +485,7 @@ export const events = {
   'workspace.changed': WorkspaceInfo.nullable(),
   'import.progress': ImportProgress,
   ...trainingEvents,
+  ...pacsEvents,
   'desktop.command': z.object({ command: DesktopCommand }),
 } satisfies Record<EventName, z.ZodType>;
 

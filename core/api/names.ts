@@ -2,6 +2,7 @@
  * The names of every request channel and event of the contract, with no dependencies, so the
  * sandboxed Electron preload can allow-list them without bundling the validators.
  */
+import { PACS_CHANNEL_NAMES, PACS_EVENT_NAMES } from './pacs-names';
 import { TRAINING_CHANNEL_NAMES, TRAINING_EVENT_NAMES } from './training-names';
 
 /**
@@ -47,10 +48,11 @@ export const CHANNEL_NAMES = [
   'workspace.recent',
   'uploads.import',
   ...TRAINING_CHANNEL_NAMES,
+  ...PACS_CHANNEL_NAMES,
   ...DESKTOP_CHANNEL_NAMES,
 ] as const;
 
-export const EVENT_NAMES = ['workspace.changed', 'import.progress', ...TRAINING_EVENT_NAMES, ...DESKTOP_EVENT_NAMES] as const;
+export const EVENT_NAMES = ['workspace.changed', 'import.progress', ...TRAINING_EVENT_NAMES, ...PACS_EVENT_NAMES, ...DESKTOP_EVENT_NAMES] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -52,6 +52,14 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'predict.start': never,
     'suggest.run': never,
     'loop.status': never,
+    'pacs.list': never,
+    'pacs.add': never,
+    'pacs.remove': never,
+    'pacs.echo': never,
+    'pacs.query': never,
+    'pacs.series': never,
+    'pacs.retrieve': never,
+    'pacs.cancel': never,
     'desktop.choosePaths': never,
   };
 }
@@ -72,7 +80,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
 describe('contract', () => {
   it('names every channel exactly once, with request and response schemas', () => {
     expect(Object.keys(contract).sort()).toEqual([...CHANNEL_NAMES].sort());
-    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress', 'train.progress', 'predict.progress', 'desktop.command']);
+    expect(Object.keys(events)).toEqual(['workspace.changed', 'import.progress', 'train.progress', 'predict.progress', 'loop.state', 'worklist.changed', 'pacs.progress', 'desktop.command']);
   });
 });
 

@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, screenshot, startBrowserMode, type RunningApp } from '../helpers/browser-mode';
+import { ORTHANC_PASSWORD, ORTHANC_USER, OrthancServer, orthancMissing, sharedDicomFiles } from '../helpers/orthanc';
+
+const missing = orthancMissing();
+if (missing) console.warn(`skipping the PACS panel e2e test: ${missing}`);
+
+/** The browser-mode server reads the Basic password from its own environment, under this name. */
+const PW_VAR = 'MEDTUNE_E2E_PACS_PW';
+
+describe.skipIf(missing)('PACS panel in browser mode against a real Orthanc', () => {
+  let orthanc: OrthancServer;
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  let tmp: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    orthanc = await OrthancServer.start();
+    await orthanc.upload(sharedDicomFiles());
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-e2e-pacs-'));
+    app = await startBrowserMode({ [PW_VAR]: ORTHANC_PASSWORD });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()));
+    page.on('pageerror', (err) => consoleErrors.push(err.message));
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await orthanc?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('adds a connection, says plainly when credentials are wrong, and tests the right one', async () => {
+    await page.goto(app.url);
+    await page.getByTestId('create-dir').fill(path.join(tmp, 'ws'));
+    await page.getByTestId('create-submit').click();
+    await page.getByTestId('worklist-empty').waitFor();
+    await page.getByTestId('tab-settings').click();
+    const panel = page.getByTestId('pacs-panel');
+    await panel.waitFor();
+
+    await page.getByTestId('pacs-add-open').click();
+    await page.getByTestId('pacs-name').fill('wrong');
+    await page.getByTestId('pacs-url').fill(orthanc.dicomWebUrl);
+    await page.getByTestId('pacs-user').fill('nobody');
+    await page.getByTestId('pacs-password-env').fill(PW_VAR);
+    await page.getByTestId('pacs-save').click();
+    await page.getByTestId('pacs-add-form').waitFor({ state: 'detached' });
+    await page.getByTestId('pacs-test').click();
+    await expect.poll(() => page.getByTestId('pacs-echo').textContent()).toMatch(/✗ The PACS refused us: .*refused the credentials \(HTTP 401\)/);
+    await page.getByTestId('pacs-remove').click();
+
+    await page.getByTestId('pacs-add-open').click();
+    await page.getByTestId('pacs-name').fill('orthanc');
+    await page.getByTestId('pacs-url').fill(orthanc.dicomWebUrl);
+    await page.getByTestId('pacs-user').fill(ORTHANC_USER);
+    await page.getByTestId('pacs-password-env').fill(PW_VAR);
+    await page.getByTestId('pacs-save').click();
+    await expect.poll(() => page.getByTestId('pacs-description').textContent()).toContain(`password from $${PW_VAR}`);
+    expect(await page.getByTestId('pacs-connection').locator('option').allTextContents()).toEqual(['orthanc']);
+    await page.getByTestId('pacs-test').click();
+    await expect.poll(() => page.getByTestId('pacs-echo').textContent()).toMatch(/✓ orthanc answered \(DICOMweb\)/);
+    expect(await panel.textContent()).not.toContain(ORTHANC_PASSWORD);
+  });
+
+  it('searches, opens a study to its series, retrieves it, and the worklist shows its cases', async () => {
+    const studies = await orthanc.rest<string[]>('/studies');
+    await page.getByTestId('pacs-search').click();
+    await expect.poll(() => page.getByTestId('pacs-result-count').textContent()).toContain(`${studies.length} studies`);
+
+    // The study with the most series among those with a plain patient ID and a UID no other study shares
+    // (one shared file pair holds the same study under two patients), searched for by that ID.
+    const details = await Promise.all(studies.map((id) => orthanc.rest<{ PatientMainDicomTags: { PatientID?: string }; MainDicomTags: { StudyInstanceUID: string }; Series: string[] }>(`/studies/${id}`)));
+    const uidCount = (uid: string) => details.filter((d) => d.MainDicomTags.StudyInstanceUID === uid).length;
+    const target = details.filter((d) => /^[A-Za-z0-9-]+$/.test(d.PatientMainDicomTags.PatientID ?? '') && uidCount(d.MainDicomTags.StudyInstanceUID) === 1).sort((a, b) => b.Series.length - a.Series.length)[0];
+    const patientId = target.PatientMainDicomTags.PatientID!;
+    await page.getByTestId('pacs-q-patient-id').fill(patientId);
+    await page.getByTestId('pacs-search').click();
+    const row = page.locator(`[data-testid="pacs-study"][data-study-uid="${target.MainDicomTags.StudyInstanceUID}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('pacs-series-count').textContent()).toBe(String(target.Series.length));
+    await row.getByTestId('pacs-expand').click();
+    await expect.poll(() => page.getByTestId('pacs-series').count()).toBe(target.Series.length);
+    await row.getByTestId('pacs-choose-study').check();
+    await screenshot(page, '30-pacs-search');
+
+    await page.getByTestId('pacs-retrieve').click();
+    await page.getByTestId('pacs-report').waitFor({ timeout: 120_000 });
+    const imported = Number((await page.getByTestId('pacs-imported').textContent())!.match(/(\d+) imported/)![1]);
+    expect(imported).toBeGreaterThan(0);
+    expect(await page.getByTestId('pacs-report').textContent()).toContain(`the workspace now holds ${imported} cases`);
+    await screenshot(page, '31-pacs-retrieved');
+
+    await page.getByTestId('tab-reading').click();
+    await expect.poll(() => page.getByTestId('case-count').textContent()).toContain(`${imported} case`);
+    await expect.poll(() => page.getByTestId('overlay-patient').textContent()).toContain(patientId);
+    await screenshot(page, '32-pacs-worklist');
+  });
+
+  it('logged no errors in the page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
