@@ -3,6 +3,7 @@
  * given takes the defaults below, which suit a few hundred labels on a workstation CPU.
  */
 import { z } from 'zod';
+import { INTENSITY_MODES } from '../imaging/model-input';
 import { AdapterConfigError } from '../model/adapter-config';
 import { adapterChoiceSchema as registryChoiceSchema, adapterPlugin, type AdapterChoice } from '../model/adapters/registry';
 import { AUGMENTATIONS, CLASS_WEIGHTINGS, OPTIMIZERS, PREFIX_CACHE_MODES, TRAINING_DEFAULTS as D } from '../vocabulary';
@@ -27,6 +28,8 @@ export const trainJobSchema = z.object({
   augmentation: z.enum(AUGMENTATIONS).default(D.augmentation),
   aspect: z.enum(['letterbox', 'crop']).default('letterbox'),
   fundusFov: z.boolean().default(false),
+  /** Grey values before the model: 'auto' = raw 8-bit for photos/PNGs, the VOI window for DICOM; 'stretch' = per-image min–max. */
+  intensity: z.enum(INTENSITY_MODES).default('auto'),
   seed: z.number().int().default(D.seed),
   /** 'auto': cache the frozen blocks before the adapter's first layer when nothing augments the images. */
   prefixCache: z.enum(PREFIX_CACHE_MODES).default(D.prefixCache),

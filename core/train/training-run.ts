@@ -144,7 +144,7 @@ export async function executeTrainingRun(
     const adapter = adapterConfigFor(job, task, backbone.model.config.depth);
     const size = backbone.model.config.imageSize;
     const normalization = backboneNormalization(ws.versions.backbone(job.backboneId).config);
-    const preprocessing: Preprocessing = { size, aspect: job.aspect, fundusFov: job.fundusFov };
+    const preprocessing: Preprocessing = { size, aspect: job.aspect, fundusFov: job.fundusFov, intensity: job.intensity };
 
     const targets = labelTargets(ws, task);
     const cases = ws.cases.all([...targets.keys()]);
@@ -323,6 +323,7 @@ export async function executeTrainingRun(
         history: result.history,
         seconds: result.seconds,
         prefixCache: result.prefixCache,
+        probe: result.probe ?? null,
         backend: backend.name,
         trainableParameters: model.trainableParameterCount(),
         comparedWith: active
