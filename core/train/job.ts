@@ -25,6 +25,10 @@ export const trainJobSchema = z.object({
   optimizer: z.enum(OPTIMIZERS).default(D.optimizer),
   patience: z.number().int().nonnegative().default(D.patience),
   classWeighting: z.enum(CLASS_WEIGHTINGS).default(D.classWeighting),
+  /** Method 'linear': 'probe' fits the head by logistic regression on frozen features (C chosen on val); 'gradient' trains it by epochs. */
+  linearSolver: z.enum(['probe', 'gradient']).default('probe'),
+  /** Epochs that always run before patience counts; default: warm-up plus a quarter of the epochs. */
+  minEpochs: z.number().int().nonnegative().optional(),
   augmentation: z.enum(AUGMENTATIONS).default(D.augmentation),
   aspect: z.enum(['letterbox', 'crop']).default('letterbox'),
   fundusFov: z.boolean().default(false),

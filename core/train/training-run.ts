@@ -193,6 +193,8 @@ export async function executeTrainingRun(
         optimizer: job.optimizer,
         weightDecay: job.weightDecay,
         patience: job.patience,
+        minEpochs: job.minEpochs,
+        linearSolver: job.linearSolver,
         classWeighting: job.classWeighting,
         augmentation: job.augmentation === 'none' ? null : AUGMENTATION_PRESETS[job.augmentation],
         seed: job.seed,
