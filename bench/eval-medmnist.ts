@@ -2,8 +2,8 @@
  * `npm run eval:medmnist` — proof that MedTune learns, on real data made by others.
  *   (a) a small ViT is trained from scratch on PneumoniaMNIST (its train split, selected on its val
  *       split) as a stand-in foundation model: no pretrained weights can be downloaded here;
- *   (b) that backbone is frozen and adapted to RetinaMNIST's official train split with a linear probe,
- *       EPT and DVPT, each selected on RetinaMNIST's val split (quadratic-weighted kappa, DR grades are
+ *   (b) that backbone is frozen and adapted to RetinaMNIST's official train split with a linear probe
+ *       (L-BFGS logistic regression on the frozen features, C chosen on val), EPT, DVPT and LoRA, each selected on RetinaMNIST's val split (quadratic-weighted kappa, DR grades are
  *       ordinal), and evaluated once on the test split;
  *   (c) an active-learning simulation on RetinaMNIST's train pool: test kappa against the number of
  *       labels for random sampling vs the default strategy (hybrid).
@@ -13,9 +13,13 @@
  *       trains the full-depth adapters without augmentation, and the last-k adapters with the cache off
  *       (same numbers, the time without the cache).
  * The test split is never used for any choice. Numbers are printed next to MedMNIST v2's ResNet-18 (28).
+ * The frozen features of train/val/test go to <out>.features.json (bench/reference/sklearn_probe.py), the
+ * frozen backbone, each method's adapter config and its initial tensors to <out>.reference/
+ * (bench/reference/train_reference.py trains the same adapters in PyTorch with the same recipe).
  * Options: --quick (fewer epochs, for a smoke run), --seed N, --skip-al, --out <file.json>,
- *          --last-layers k, --methods linear,ept,dvpt (section b), --pretrain-epochs N (default 8),
- *          --epochs N and --patience N (adapter training in b and d; default 40 and 10).
+ *          --last-layers k, --methods linear,ept,dvpt,lora (section b), --pretrain-epochs N (default 8),
+ *          --epochs N and --patience N (adapter training in b and d; default 40 and 10),
+ *          --augmentation fundus|none (section b; default fundus).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,9 +35,10 @@ import { seededSample } from '../core/util/prng';
 import { AUGMENTATION_PRESETS } from '../core/train/augment';
 import { readMedMnist } from '../core/train/medmnist';
 import { evaluateSamples, predictSamples } from '../core/train/evaluation';
-import { DEFAULT_TRAIN_CONFIG, trainAdapter, type TrainConfig } from '../core/train/trainer';
+import { DEFAULT_TRAIN_CONFIG, minimumEpochs, trainAdapter, type TrainConfig } from '../core/train/trainer';
+import { serializeSafetensors } from '../core/model/safetensors';
 import type { Sample } from '../core/train/types';
-import { medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
+import { embedSamples, medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -46,16 +51,21 @@ const SEED = Number(value('--seed', '0'));
 const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
 const LAST_LAYERS = args.includes('--last-layers') ? Number(value('--last-layers', 'NaN')) : undefined;
-const METHODS = value('--methods', 'linear,ept,dvpt').split(',') as ('linear' | 'ept' | 'dvpt')[];
+type Method = 'linear' | 'ept' | 'dvpt' | 'lora';
+const METHODS = value('--methods', 'linear,ept,dvpt,lora').split(',') as Method[];
 const PRETRAIN_EPOCHS = Number(value('--pretrain-epochs', QUICK ? '2' : '8'));
 const ADAPT_EPOCHS = Number(value('--epochs', QUICK ? '3' : '40'));
 const PATIENCE = Number(value('--patience', QUICK ? '0' : '10'));
+const AUGMENT = value('--augmentation', 'fundus');
 const OUT = value('--out', path.resolve(import.meta.dirname, '..', 'test-output', 'eval', 'medmnist.json'));
 
 /** MedMNIST v2 (Yang et al., Scientific Data 2023), Table: RetinaMNIST, ResNet-18 (28). */
 const RESNET18_28 = { auc: 0.717, acc: 0.524 };
 
 const BACKBONE = STANDIN_BACKBONE;
+const REFERENCE_DIR = OUT.replace(/\.json$/, '') + '.reference';
+/** RetinaMNIST's train split size: only full-split runs of section (b) export a reference start. */
+const TRAIN_SIZE = 1080;
 const samples = medmnistSamples;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -70,11 +80,13 @@ interface MethodResult {
   prefixCache: { used: boolean; seconds: number };
   val: { kappa: number };
   test: { accuracy: number; macroAuc: number; kappa: number };
+  /** Linear probe: the C chosen on val. */
+  probeC?: number;
 }
 
 async function adapt(
   backbone: ViTBackbone,
-  method: 'linear' | 'ept' | 'dvpt',
+  method: Method,
   train: Sample[],
   val: Sample[],
   test: Sample[],
@@ -82,9 +94,16 @@ async function adapt(
   /** Adapter fields on top of the defaults here, e.g. EPT `layers` or DVPT `startLayer`. */
   overrides: Record<string, unknown> = {},
 ): Promise<MethodResult & { model: AdaptedViT }> {
-  const extra = method === 'ept' ? { promptLength: 10 } : method === 'dvpt' ? { bottleneck: 16, numPrompts: 4, share: 2 } : {};
+  const extra = method === 'ept' ? { promptLength: 10 } : method === 'dvpt' ? { bottleneck: 16, numPrompts: 4, share: 2 } : method === 'lora' ? { rank: 4, alpha: 8 } : {};
   const adapter = parseAdapterConfig({ method, numClasses: 5, task: 'ordinal', ...extra, ...overrides }, 'eval');
   const model = AdaptedViT.initialise(backbone, adapter, SEED);
+  if (Object.keys(overrides).length === 0 && train.length === TRAIN_SIZE) {
+    // The same start for the PyTorch reference: adapter config with its layers spelled out, initial tensors.
+    const spec = { ...model.adapter, ...(method === 'ept' && !('layers' in model.adapter && model.adapter.layers) ? { layers: Array.from({ length: BACKBONE.depth }, (_, i) => i) } : {}) };
+    fs.mkdirSync(REFERENCE_DIR, { recursive: true });
+    fs.writeFileSync(path.join(REFERENCE_DIR, `adapter-${method}.json`), JSON.stringify(spec));
+    fs.writeFileSync(path.join(REFERENCE_DIR, `init-${method}.safetensors`), serializeSafetensors(await model.exportTensors()));
+  }
   const opts = { task: 'ordinal' as const, numClasses: 5, size: 28, normalization: HALF_NORMALIZATION };
   const result = await trainAdapter(model, train, val, config, opts);
   const pred = await predictSamples(model, test.map((s) => s.input), opts);
@@ -100,6 +119,7 @@ async function adapt(
     prefixCache: { used: result.prefixCache.used, seconds: result.prefixCache.seconds },
     val: { kappa: result.bestMetrics?.selection.value ?? NaN },
     test: { accuracy: m.accuracy, macroAuc: m.macroAuc.macro, kappa: m.kappaQuadratic },
+    ...(result.probe ? { probeC: result.probe.C } : {}),
   };
 }
 
@@ -201,15 +221,27 @@ async function main(): Promise<void> {
     patience: PATIENCE,
     // RetinaMNIST is imbalanced (grade 0 is 44 %): unweighted training collapses onto it.
     classWeighting: 'inverse',
-    augmentation: AUGMENTATION_PRESETS.fundus,
+    augmentation: AUGMENT === 'none' ? null : AUGMENTATION_PRESETS.fundus,
     seed: SEED,
   };
+  fs.mkdirSync(REFERENCE_DIR, { recursive: true });
+  fs.writeFileSync(path.join(REFERENCE_DIR, 'backbone.safetensors'), serializeSafetensors(frozen.exportWeights()));
+  fs.writeFileSync(
+    path.join(REFERENCE_DIR, 'recipe.json'),
+    JSON.stringify({ backbone: BACKBONE, normalization: HALF_NORMALIZATION, ...adaptConfig, minEpochs: minimumEpochs(adaptConfig), augmentation: AUGMENT }),
+  );
+  // Frozen features for the scikit-learn comparison (bench/reference/sklearn_probe.py).
+  const featureFile = OUT.replace(/\.json$/, '') + '.features.json';
+  fs.mkdirSync(path.dirname(featureFile), { recursive: true });
+  const dump = async (s: Sample[]) => ({ features: Array.from(await embedSamples(frozen, s), (v) => Number(v.toPrecision(7))), labels: s.map((x) => x.label) });
+  fs.writeFileSync(featureFile, JSON.stringify({ dim: BACKBONE.embedDim, train: await dump(train), val: await dump(val), test: await dump(test) }));
+  log(`frozen features written to ${featureFile}`);
   const results: MethodResult[] = [];
   for (const method of METHODS) {
     const { model, ...r } = await adapt(frozen, method, train, val, test, adaptConfig);
     model.dispose();
     results.push(r);
-    log(`  ${method}: test ACC ${fmt(r.test.accuracy)}, AUC ${fmt(r.test.macroAuc)}, kappa ${fmt(r.test.kappa)} (val kappa ${fmt(r.val.kappa)}, best epoch ${r.bestEpoch}, ${r.trainable} trainable, ${r.seconds.toFixed(0)} s)`);
+    log(`  ${method}: test ACC ${fmt(r.test.accuracy)}, AUC ${fmt(r.test.macroAuc)}, kappa ${fmt(r.test.kappa)} (val kappa ${fmt(r.val.kappa)}, best epoch ${r.bestEpoch} of ${r.epochs}${r.probeC !== undefined ? `, probe C ${r.probeC}` : ''}, ${r.trainable} trainable, ${r.seconds.toFixed(0)} s)`);
   }
   log('');
   log(`(b) RetinaMNIST test split (${test.length} images), adapters selected on val (${val.length}), trained on train (${train.length}):`);
@@ -229,7 +261,7 @@ async function main(): Promise<void> {
   }
   const total = (performance.now() - started) / 1000;
   log('');
-  log(`seed ${SEED}; total time ${total.toFixed(0)} s; tensors alive ${tf.memory().numTensors}`);
+  log(`seed ${SEED}; backend ${backend.name}; total time ${total.toFixed(0)} s; tensors alive ${tf.memory().numTensors}`);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify({ seed: SEED, quick: QUICK, backend: backend.name, backbone: BACKBONE, pretrain: { seconds: preResult.seconds, history: preResult.history }, results, lastLayers, activeLearning: curves, seconds: total }, null, 2));
   log(`results written to ${OUT}`);

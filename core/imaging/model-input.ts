@@ -1,12 +1,12 @@
 /**
  * Backbone input from any decoded frame, deterministic to the byte:
- *   display pixels (first VOI window, else VOI LUT, else min–max; MONOCHROME1 inverted; palette/YBR → RGB)
+ *   display pixels by the intensity mode (below; MONOCHROME1 inverted; palette/YBR → RGB)
  *   → grey replicated to 3 channels → optional fundus field-of-view crop → aspect (letterbox or centre crop)
  *   → resize (area averaging when shrinking, bilinear when enlarging) → Uint8 [S,S,3] (the cached form)
  *   → Float32 NCHW [3,S,S] = (v/255 − mean[c]) / std[c].
  * The float tensor is always derived from the 8-bit form, so a cached image and a freshly decoded one are identical.
  */
-import { toDisplayPixels } from './display';
+import { frameRange, minMaxWindow, toDisplayPixels, type RenderOptions } from './display';
 import type { DecodedImage } from './types';
 
 export interface Normalization {
@@ -20,6 +20,17 @@ export const IMAGENET_NORMALIZATION: Normalization = { mean: [0.485, 0.456, 0.40
 export const HALF_NORMALIZATION: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
 export type AspectMode = 'letterbox' | 'crop';
+
+/**
+ * How grey values become 8 bits before the model:
+ * - 'auto' (default): photos and PNGs keep their stored values (raw 8-bit: 0..2^bits−1 mapped linearly,
+ *   no per-image stretch); DICOM uses its first VOI window, else its VOI LUT, else the frame's min–max
+ *   (DICOM without any VOI has no other meaningful scale);
+ * - 'stretch': every grey image is min–max stretched on its own (the viewer's default without a preset).
+ * Colour images always keep their stored values.
+ */
+export type IntensityMode = 'auto' | 'stretch';
+export const INTENSITY_MODES = ['auto', 'stretch'] as const;
 
 export interface FovOptions {
   /** Channel to threshold: red is brightest inside a fundus FOV; green is an alternative for red-saturated images. */
@@ -38,6 +49,8 @@ export interface ModelInputOptions {
   normalization?: Normalization;
   /** Letterbox padding value, 8-bit (default 0: black, like a fundus or radiograph background). */
   padValue?: number;
+  /** Grey-value mapping (see IntensityMode); default 'auto'. */
+  intensity?: IntensityMode;
 }
 
 export interface Rect {
@@ -57,9 +70,22 @@ export interface ModelInput {
   fov?: Rect;
 }
 
-/** A frame as 8-bit RGB at its own resolution, through the display pipeline's default VOI. */
-export function frameToRgb8(image: DecodedImage, frameIndex = 0): { width: number; height: number; rgb: Uint8Array } {
-  const { width, height, channels, data } = toDisplayPixels(image, frameIndex);
+/** The display window that realises an intensity mode for a grey frame (undefined: the image's own VOI). */
+export function intensityWindow(image: DecodedImage, frameIndex: number, intensity: IntensityMode): RenderOptions['window'] {
+  const grey = image.photometric === 'MONOCHROME1' || image.photometric === 'MONOCHROME2';
+  if (!grey) return undefined;
+  if (intensity === 'stretch') {
+    const { min, max } = frameRange(image, frameIndex);
+    return minMaxWindow(min, max);
+  }
+  // A photo's stored range, identity for 8 bits: centre 2^(b−1), width 2^b maps 0 → 0 and 2^b−1 → 255.
+  if (image.kind === 'photo') return minMaxWindow(0, 2 ** image.bitsStored - 1);
+  return undefined;
+}
+
+/** A frame as 8-bit RGB at its own resolution, grey values mapped by the intensity mode (default 'auto'). */
+export function frameToRgb8(image: DecodedImage, frameIndex = 0, intensity: IntensityMode = 'auto'): { width: number; height: number; rgb: Uint8Array } {
+  const { width, height, channels, data } = toDisplayPixels(image, frameIndex, { window: intensityWindow(image, frameIndex, intensity) });
   if (channels === 3) return { width, height, rgb: data };
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0, o = 0; i < data.length; i++, o += 3) rgb[o] = rgb[o + 1] = rgb[o + 2] = data[i];
@@ -231,7 +257,7 @@ export function normalizeToChw(hwc: Uint8Array, size: number, normalization: Nor
 export function prepareModelInput(image: DecodedImage, frameIndex: number, options: ModelInputOptions): ModelInput {
   const { size } = options;
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`model input size must be a positive integer, got ${size}`);
-  let { width, height, rgb } = frameToRgb8(image, frameIndex);
+  let { width, height, rgb } = frameToRgb8(image, frameIndex, options.intensity ?? 'auto');
   let fov: Rect | undefined;
   if (options.fundusFov) {
     fov = findFundusFov(rgb, width, height, options.fundusFov === true ? {} : options.fundusFov);

@@ -8,19 +8,21 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImageFile } from '../imaging/decode-file';
-import { prepareModelInput, type AspectMode } from '../imaging/model-input';
+import { prepareModelInput, type AspectMode, type IntensityMode } from '../imaging/model-input';
 
 /** Bump when prepareModelInput's output for the same settings changes. */
-const INPUT_FORMAT_VERSION = 1;
+const INPUT_FORMAT_VERSION = 2; // 2: grey photos/PNGs keep raw 8-bit values unless 'stretch' is chosen
 
 export interface Preprocessing {
   size: number;
   aspect: AspectMode;
   fundusFov: boolean;
+  /** Grey-value mapping before the model (model-input.ts); absent = 'auto' (versions written before it existed). */
+  intensity?: IntensityMode;
 }
 
 export function preprocessingKey(p: Preprocessing): string {
-  const canonical = JSON.stringify({ v: INPUT_FORMAT_VERSION, size: p.size, aspect: p.aspect, fundusFov: p.fundusFov });
+  const canonical = JSON.stringify({ v: INPUT_FORMAT_VERSION, size: p.size, aspect: p.aspect, fundusFov: p.fundusFov, intensity: p.intensity ?? 'auto' });
   return crypto.createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
@@ -76,6 +78,7 @@ export class InputCache {
       size: this.preprocessing.size,
       aspect: this.preprocessing.aspect,
       fundusFov: this.preprocessing.fundusFov,
+      intensity: this.preprocessing.intensity ?? 'auto',
     }).hwc;
   }
 }

@@ -3,6 +3,7 @@
  * given takes the defaults below, which suit a few hundred labels on a workstation CPU.
  */
 import { z } from 'zod';
+import { INTENSITY_MODES } from '../imaging/model-input';
 import { AdapterConfigError } from '../model/adapter-config';
 import { adapterChoiceSchema as registryChoiceSchema, adapterPlugin, type AdapterChoice } from '../model/adapters/registry';
 import { AUGMENTATIONS, CLASS_WEIGHTINGS, OPTIMIZERS, PREFIX_CACHE_MODES, TRAINING_DEFAULTS as D } from '../vocabulary';
@@ -24,9 +25,15 @@ export const trainJobSchema = z.object({
   optimizer: z.enum(OPTIMIZERS).default(D.optimizer),
   patience: z.number().int().nonnegative().default(D.patience),
   classWeighting: z.enum(CLASS_WEIGHTINGS).default(D.classWeighting),
+  /** Method 'linear': 'probe' fits the head by logistic regression on frozen features (C chosen on val); 'gradient' trains it by epochs. */
+  linearSolver: z.enum(['probe', 'gradient']).default('probe'),
+  /** Epochs that always run before patience counts; default: warm-up plus a quarter of the epochs. */
+  minEpochs: z.number().int().nonnegative().optional(),
   augmentation: z.enum(AUGMENTATIONS).default(D.augmentation),
   aspect: z.enum(['letterbox', 'crop']).default('letterbox'),
   fundusFov: z.boolean().default(false),
+  /** Grey values before the model: 'auto' = raw 8-bit for photos/PNGs, the VOI window for DICOM; 'stretch' = per-image min–max. */
+  intensity: z.enum(INTENSITY_MODES).default('auto'),
   seed: z.number().int().default(D.seed),
   /** 'auto': cache the frozen blocks before the adapter's first layer when nothing augments the images. */
   prefixCache: z.enum(PREFIX_CACHE_MODES).default(D.prefixCache),

@@ -42,7 +42,7 @@ export interface VersionManifest {
   adapter: AdapterConfig;
   classes: string[];
   backbone: { id: number; sha256: string; config: unknown };
-  preprocessing: { size: number; aspect: 'letterbox' | 'crop'; fundusFov: boolean };
+  preprocessing: { size: number; aspect: 'letterbox' | 'crop'; fundusFov: boolean; intensity?: 'auto' | 'stretch' };
   normalization: { mean: number[]; std: number[] };
   train: Record<string, unknown>;
   appVersion: string;

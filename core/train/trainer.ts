@@ -13,6 +13,7 @@ import { seededRandom } from '../util/prng';
 import type { AugmentationConfig } from './augment';
 import { throwIfAborted } from './cancellation';
 import { evaluateSamples, predictSamples } from './evaluation';
+import { fitLinearProbe, type ProbeScore } from './linear-probe';
 import type { MetricsSummary } from './metrics';
 import { decidePrefixCache, PrefixCache, type PrefixCacheMode } from './prefix-cache';
 import type { ReplicaPool } from './replica-pool';
@@ -37,6 +38,17 @@ export interface TrainConfig {
   weightDecay: number;
   /** Epochs without improvement of the validation metric before stopping (0 = never stop early). */
   patience: number;
+  /**
+   * Epochs that always run before patience counts (default: the warm-up epochs plus a quarter of
+   * `epochs`), so a prompt method whose first epochs score high by chance cannot stop there.
+   */
+  minEpochs?: number;
+  /**
+   * Method 'linear' on a frozen backbone: 'probe' (default) fits the head directly on the frozen
+   * features by L-BFGS logistic regression, C chosen on validation (linear-probe.ts); 'gradient'
+   * trains it with the optimiser like every other method.
+   */
+  linearSolver?: 'probe' | 'gradient';
   classWeighting: ClassWeighting;
   augmentation: AugmentationConfig | null;
   seed: number;
@@ -96,6 +108,8 @@ export interface TrainResult {
   seconds: number;
   /** Whether epochs started from cached frozen-prefix tokens, why, and what building them cost. */
   prefixCache: { used: boolean; reason: string; startLayer: number; seconds: number; megabytes: number };
+  /** Set when the head was fitted by the linear probe: the C chosen and every C's validation score. */
+  probe?: { C: number; metric: string; scores: ProbeScore[]; classWeighting: 'none' | 'balanced' };
 }
 
 export interface RunOptions {
@@ -149,6 +163,7 @@ function shuffledOrder(n: number, random: () => number): number[] {
  */
 export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Sample[], config: TrainConfig, options: RunOptions): Promise<TrainResult> {
   if (train.length === 0) throw new Error('no training cases: label some cases in the training split first');
+  if (usesLinearProbe(model, config, options)) return fitProbeHead(model, train, val, config, options);
   const started = performance.now();
   const { task, numClasses, size, normalization, signal } = options;
   const micro = Math.max(1, Math.min(config.microBatchSize ?? config.batchSize, config.batchSize));
@@ -180,6 +195,7 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
     onReplicasLost: (message) => options.onProgress?.({ phase: 'training', epoch: 0, epochs: config.epochs, step, totalSteps, message }),
   });
   const history: EpochRecord[] = [];
+  const minEpochs = minimumEpochs(config);
   let best: { epoch: number; value: number; metrics?: MetricsSummary; tensors: Map<string, NamedTensorData> } | null = null;
   let sinceBest = 0;
   let stoppedEarly = false;
@@ -258,7 +274,7 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
       if (!best || value > best.value) {
         best = { epoch, value, metrics, tensors: copyTensors(await model.exportTensors()) };
         sinceBest = 0;
-      } else if (config.patience > 0 && ++sinceBest >= config.patience) {
+      } else if (config.patience > 0 && ++sinceBest >= config.patience && epoch >= minEpochs) {
         stoppedEarly = true;
       }
       // The epoch's last event says so when the run stops here early, for the run log.
@@ -289,5 +305,70 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
     steps: step,
     seconds: (performance.now() - started) / 1000,
     prefixCache: prefixReport,
+  };
+}
+
+/** Epochs before early stopping may end a run: warm-up plus a quarter of the run, unless given. */
+export function minimumEpochs(config: Pick<TrainConfig, 'epochs' | 'warmupFraction' | 'minEpochs'>): number {
+  if (config.minEpochs !== undefined) return Math.min(config.epochs, Math.max(0, config.minEpochs));
+  return Math.min(config.epochs, Math.ceil(config.warmupFraction * config.epochs) + Math.ceil(config.epochs / 4));
+}
+
+function usesLinearProbe(model: AdaptedViT, config: TrainConfig, options: RunOptions): boolean {
+  return model.adapter.method === 'linear' && (config.linearSolver ?? 'probe') === 'probe' && options.task !== 'multilabel' && !options.extraVariables?.size;
+}
+
+/**
+ * Method 'linear' by the closed-form route: frozen features of every image once (no augmentation:
+ * the probe sees each image as it is), then L-BFGS logistic regression per C on the training
+ * features, the C with the best validation selection metric kept. The result reads like one epoch.
+ */
+async function fitProbeHead(model: AdaptedViT, train: Sample[], val: Sample[], config: TrainConfig, options: RunOptions): Promise<TrainResult> {
+  const started = performance.now();
+  const { task, numClasses, size, normalization, signal } = options;
+  const batchSize = config.evalBatchSize ?? Math.max(config.microBatchSize ?? config.batchSize, 8);
+  const progress = (message: string) => options.onProgress?.({ phase: 'training', epoch: 1, epochs: 1, step: 0, totalSteps: 1, message });
+  progress(`linear probe: frozen features of ${train.length + val.length} images`);
+  const features = async (samples: Sample[]) =>
+    samples.length === 0
+      ? new Float32Array(0)
+      : (await predictSamples(model, samples.map((s) => s.input), { task, size, normalization, signal, batchSize, replicas: options.replicas })).features;
+  const trainFeatures = await features(train);
+  const valFeatures = await features(val);
+  throwIfAborted(signal);
+  const classWeighting = config.classWeighting === 'none' ? 'none' : 'balanced';
+  const probe = fitLinearProbe(
+    { features: trainFeatures, labels: train.map((s) => s.label as number) },
+    { features: valFeatures, labels: val.map((s) => s.label as number) },
+    { task: task as 'multiclass' | 'ordinal', numClasses, classWeighting },
+  );
+  tf.tidy(() => {
+    for (const [name, t] of Object.entries(probe.tensors)) model.variables.get(name)!.assign(tf.tensor(t.data, t.shape));
+  });
+  const tensors = copyTensors(await model.exportTensors());
+  const record: EpochRecord = { epoch: 1, trainLoss: NaN, seconds: 0 };
+  let metrics: MetricsSummary | undefined;
+  if (val.length > 0) {
+    const pred = await predictSamples(model, val.map((s) => s.input), { task, size, normalization, signal, batchSize, labels: val.map((s) => s.label), replicas: options.replicas });
+    metrics = evaluateSamples(task, pred.probabilities, val, numClasses);
+    record.valLoss = pred.loss;
+    record.selection = { name: metrics.selection.name, value: metrics.selection.value };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  record.seconds = seconds;
+  const tried = probe.scores.map((s) => `C=${s.C}: ${Number.isFinite(s.value) ? s.value.toFixed(3) : 'n/a'}`).join(', ');
+  const message = `linear probe (L-BFGS logistic regression, class weighting ${classWeighting}): chose C = ${probe.C} by validation ${probe.metric} (${tried})`;
+  if (val.length > 0) options.onProgress?.({ phase: 'validating', epoch: 1, epochs: 1, step: 1, totalSteps: 1, loss: record.valLoss, metrics, message });
+  else progress(message);
+  return {
+    bestEpoch: 1,
+    bestMetrics: metrics,
+    bestTensors: tensors,
+    history: [record],
+    stoppedEarly: false,
+    steps: 0,
+    seconds,
+    prefixCache: { used: false, reason: 'linear probe: features computed once', startLayer: model.startLayer, seconds: 0, megabytes: 0 },
+    probe: { C: probe.C, metric: probe.metric, scores: probe.scores, classWeighting },
   };
 }

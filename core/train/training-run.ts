@@ -144,7 +144,7 @@ export async function executeTrainingRun(
     const adapter = adapterConfigFor(job, task, backbone.model.config.depth);
     const size = backbone.model.config.imageSize;
     const normalization = backboneNormalization(ws.versions.backbone(job.backboneId).config);
-    const preprocessing: Preprocessing = { size, aspect: job.aspect, fundusFov: job.fundusFov };
+    const preprocessing: Preprocessing = { size, aspect: job.aspect, fundusFov: job.fundusFov, intensity: job.intensity };
 
     const targets = labelTargets(ws, task);
     const cases = ws.cases.all([...targets.keys()]);
@@ -193,6 +193,8 @@ export async function executeTrainingRun(
         optimizer: job.optimizer,
         weightDecay: job.weightDecay,
         patience: job.patience,
+        minEpochs: job.minEpochs,
+        linearSolver: job.linearSolver,
         classWeighting: job.classWeighting,
         augmentation: job.augmentation === 'none' ? null : AUGMENTATION_PRESETS[job.augmentation],
         seed: job.seed,
@@ -323,6 +325,7 @@ export async function executeTrainingRun(
         history: result.history,
         seconds: result.seconds,
         prefixCache: result.prefixCache,
+        probe: result.probe ?? null,
         backend: backend.name,
         trainableParameters: model.trainableParameterCount(),
         comparedWith: active

@@ -23,11 +23,11 @@ interface CliChild {
   stderr: () => string;
 }
 
-/** A long linear-probe run (the prefix cache off so that epochs take real time), in its own process. */
+/** A long gradient-trained run (DVPT; method linear is a one-shot probe fit now, the prefix cache off so that epochs take real time), in its own process. */
 function startCliTraining(): CliChild {
   const child = spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'bin', 'medtune.mjs'), 'train', '-w', f.ws.dir, '--task', 'referable', '--method', 'linear', '--epochs', '500', '--patience', '0', '--batch-size', '4', '--prefix-cache', 'off', '--fresh', '--promote', 'never'],
+    [path.join(REPO_ROOT, 'bin', 'medtune.mjs'), 'train', '-w', f.ws.dir, '--task', 'referable', '--method', 'dvpt', '--epochs', '500', '--patience', '0', '--batch-size', '4', '--prefix-cache', 'off', '--fresh', '--promote', 'never'],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';

@@ -104,6 +104,18 @@ describe('prepareModelInput on synthetic frames', () => {
     expect(red(prepareModelInput(raw, 0, { size: 2 }).hwc)).toEqual([0, 85, 170, 255]);
   });
 
+  it('keeps a grey photo\'s raw 8-bit values by default and stretches it per image only when asked', () => {
+    const png = greyImage(Uint8Array.from([50, 60, 80, 100]), 2, 2, { kind: 'photo', voi: { windows: [], luts: [], fn: 'LINEAR' } });
+    expect(red(prepareModelInput(png, 0, { size: 2 }).hwc)).toEqual([50, 60, 80, 100]);
+    expect(red(prepareModelInput(png, 0, { size: 2, intensity: 'auto' }).hwc)).toEqual([50, 60, 80, 100]);
+    // Window centre 75.5, width 51: 50 → 0, 100 → 255.
+    expect(red(prepareModelInput(png, 0, { size: 2, intensity: 'stretch' }).hwc)).toEqual([0, 51, 153, 255]);
+    // DICOM keeps its VOI window under 'auto' and is stretched under 'stretch'.
+    const dicom = greyImage(Uint8Array.from([50, 60, 80, 100]), 2, 2);
+    expect(red(prepareModelInput(dicom, 0, { size: 2 }).hwc)).toEqual([50, 60, 80, 100]);
+    expect(red(prepareModelInput(dicom, 0, { size: 2, intensity: 'stretch' }).hwc)).toEqual([0, 51, 153, 255]);
+  });
+
   it('refuses a bad size', () => {
     expect(() => prepareModelInput(greyImage(Uint8Array.of(1), 1, 1), 0, { size: 0 })).toThrow(RangeError);
   });

@@ -62,7 +62,7 @@ describe('TrainingService (real worker thread)', () => {
       },
     });
     try {
-      const run = service.enqueueTraining({ ...job(), epochs: 50 });
+      const run = service.enqueueTraining({ ...job(), epochs: 50, linearSolver: 'gradient' });
       expect((await service.waitForRun(run.id)).status).toBe('cancelled');
       expect(f.ws.runs.get(run.id).status).toBe('cancelled');
     } finally {

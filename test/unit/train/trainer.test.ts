@@ -9,7 +9,7 @@ import { ViTBackbone } from '../../../core/model/vit';
 import { parseAdapterConfig } from '../../../core/model/adapter-config';
 import { TrainingCancelled } from '../../../core/train/cancellation';
 import { predictSamples } from '../../../core/train/evaluation';
-import { DEFAULT_TRAIN_CONFIG, trainAdapter, type TrainProgress } from '../../../core/train/trainer';
+import { DEFAULT_TRAIN_CONFIG, minimumEpochs, trainAdapter, type TrainProgress } from '../../../core/train/trainer';
 import type { Sample } from '../../../core/train/types';
 import { AUGMENTATION_PRESETS } from '../../../core/train/augment';
 import { PARITY_DIR } from '../../helpers/paths';
@@ -44,7 +44,7 @@ describe('trainAdapter', () => {
     const m = model(method);
     const before = await predictSamples(m, val.map((s) => s.input), { ...options, labels: val.map((s) => s.label) });
     const progress: string[] = [];
-    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 6, batchSize: 8, microBatchSize: 4, lr: 1e-2, patience: 0 }, {
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 6, batchSize: 8, microBatchSize: 4, lr: 1e-2, patience: 0, linearSolver: 'gradient' }, {
       ...options,
       onProgress: (p) => progress.push(p.phase),
     });
@@ -64,7 +64,7 @@ describe('trainAdapter', () => {
 
   it('stops early when the validation metric stops improving', async () => {
     const m = model('linear');
-    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 30, batchSize: 16, lr: 5e-2, patience: 2 }, options);
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 30, batchSize: 16, lr: 5e-2, patience: 2, minEpochs: 0, linearSolver: 'gradient' }, options);
     expect(result.stoppedEarly).toBe(true);
     expect(result.history.length).toBeLessThan(30);
     expect(result.history.length - result.bestEpoch).toBe(2);
@@ -74,7 +74,7 @@ describe('trainAdapter', () => {
   it('says on its last progress event that it stopped early, after how long without improvement, and which epoch it keeps', async () => {
     const m = model('linear');
     const events: TrainProgress[] = [];
-    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 30, batchSize: 16, lr: 5e-2, patience: 2 }, { ...options, onProgress: (p) => events.push(p) });
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 30, batchSize: 16, lr: 5e-2, patience: 2, minEpochs: 0, linearSolver: 'gradient' }, { ...options, onProgress: (p) => events.push(p) });
     expect(result.stoppedEarly).toBe(true);
     const last = events.at(-1)!;
     expect(last.phase).toBe('validating');
@@ -89,13 +89,46 @@ describe('trainAdapter', () => {
     const m = model('linear');
     const events: TrainProgress[] = [];
     // A learning rate this high makes the training loss bounce, so it stops improving within a few epochs.
-    const result = await trainAdapter(m, train, [], { ...DEFAULT_TRAIN_CONFIG, epochs: 40, batchSize: 48, lr: 5, optimizer: 'sgd', warmupFraction: 0, patience: 1 }, {
+    const result = await trainAdapter(m, train, [], { ...DEFAULT_TRAIN_CONFIG, epochs: 40, batchSize: 48, lr: 5, optimizer: 'sgd', warmupFraction: 0, patience: 1, minEpochs: 0, linearSolver: 'gradient' }, {
       ...options,
       onProgress: (p) => events.push(p),
     });
     expect(result.stoppedEarly).toBe(true);
     expect(events.at(-1)!.message).toBe(`stopped early at epoch ${result.history.length} (no improvement for 1 epoch); keeping epoch ${result.bestEpoch}`);
     m.dispose();
+  });
+
+  it('fits method linear as a probe on the frozen features, C chosen on validation, and says which C', async () => {
+    const m = model('linear');
+    const events: TrainProgress[] = [];
+    const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 6 }, { ...options, onProgress: (p) => events.push(p) });
+    expect(result.probe).toBeDefined();
+    expect([0.01, 0.1, 1, 10, 100]).toContain(result.probe!.C);
+    expect(result.probe!.scores).toHaveLength(5);
+    expect(result.probe!.classWeighting).toBe('balanced');
+    expect(result.history).toHaveLength(1);
+    expect(result.steps).toBe(0);
+    expect(result.bestMetrics!.selection.value).toBeGreaterThan(0.95);
+    expect(events.at(-1)!.message).toContain(`chose C = ${result.probe!.C} by validation macroAuc`);
+    // The model holds the probe's head: its validation predictions give the reported metric.
+    const after = await predictSamples(m, val.map((s) => s.input), options);
+    const head = result.bestTensors.get('head.weight')!;
+    expect(Array.from((m.variables.get('head.weight')!.dataSync() as Float32Array))).toEqual(Array.from(head.data));
+    expect(after.probabilities.length).toBe(val.length * 3);
+    m.dispose();
+  });
+
+  it('does not stop before the minimum number of epochs, however early the best epoch was', async () => {
+    const m = model('linear');
+    const result = await trainAdapter(m, train, [], { ...DEFAULT_TRAIN_CONFIG, epochs: 12, batchSize: 48, lr: 5, optimizer: 'sgd', warmupFraction: 0, patience: 1, minEpochs: 8, linearSolver: 'gradient' }, options);
+    expect(result.history.length).toBeGreaterThanOrEqual(8);
+    m.dispose();
+  });
+
+  it('defaults the minimum epochs to the warm-up plus a quarter of the run', () => {
+    expect(minimumEpochs({ epochs: 20, warmupFraction: 0.1 })).toBe(7);
+    expect(minimumEpochs({ epochs: 40, warmupFraction: 0.1 })).toBe(14);
+    expect(minimumEpochs({ epochs: 3, warmupFraction: 0.1, minEpochs: 10 })).toBe(3);
   });
 
   it('can be cancelled mid-run and leaks no tensors', async () => {
