@@ -23,13 +23,20 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { executeSuggest } from '../core/active/suggest-run';
+import { HALF_NORMALIZATION } from '../core/imaging/model-input';
+import { parseAdapterConfig } from '../core/model/adapter-config';
 import { describeBackend, initBackend } from '../core/model/backend';
+import { sha256Hex } from '../core/model/checkpoint';
 import type { ViTConfig } from '../core/model/config';
+import { AdaptedViT } from '../core/model/model';
 import { randomBackboneWeights } from '../core/model/random-weights';
 import { serializeSafetensors } from '../core/model/safetensors';
+import { ViTBackbone } from '../core/model/vit';
 import { Workspace } from '../core/store';
 import { parseTrainJob, resolveAdapterChoice, type TrainJobInput } from '../core/train/job';
 import { readMedMnist } from '../core/train/medmnist';
+import { PrefixCache } from '../core/train/prefix-cache';
+import { PrefixStore } from '../core/train/prefix-store';
 import { TrainingService } from '../core/train/service';
 import type { RunEvent } from '../core/train/training-run';
 import { seededRandom } from '../core/util/prng';
@@ -189,7 +196,44 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
         env,
       )
     : { error: `${PYTHON} not found` };
-  return { model, adapter, rounds, reference };
+  const last = rounds.at(-1)!.split;
+  const store = await prefixStoreTiming(model, adapter, [...last.train, ...last.val], dir);
+  console.log(`  ViT-${model} prefix store: blocks 0..${Number(adapter.startLayer ?? 0) - 1} of ${store.images} labelled images computed in ${store.computeSeconds.toFixed(1)} s, read back (float16, ${store.diskMb.toFixed(0)} MB) in ${store.readSeconds.toFixed(2)} s`);
+  return { model, adapter, rounds, reference, prefixStore: store };
+}
+
+/**
+ * What the disk store (core/train/prefix-store.ts) saves a round: the frozen prefix of its labelled
+ * images computed (and written) vs read back, in this thread. The training run does not use the store
+ * yet (its wiring is separate work), so this is measured beside the run rather than inside it.
+ */
+async function prefixStoreTiming(model: string, adapter: Record<string, unknown>, images: number[], dir: string) {
+  const config = vitConfig(model);
+  const weights = serializeSafetensors(randomBackboneWeights(config, 1));
+  const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
+  const m = AdaptedViT.initialise(backbone, parseAdapterConfig({ ...adapter, numClasses: CLASSES.length, task: 'multiclass' }, 'bench'), 0);
+  const raw = fs.readFileSync(path.join(dir, 'pixels.u8'));
+  const per = SIZE * SIZE * 3;
+  const inputs = images.map((i) => new Uint8Array(raw.subarray(i * per, (i + 1) * per)));
+  const key = {
+    backboneSha256: sha256Hex(weights),
+    startLayer: m.startLayer,
+    preprocessing: { size: SIZE, aspect: 'letterbox', fundusFov: false, normalization: HALF_NORMALIZATION },
+    rowsPerImage: m.prefixRowsPerImage,
+    width: config.embedDim,
+  };
+  const root = path.join(dir, 'cache', 'prefix');
+  const options = { size: SIZE, normalization: HALF_NORMALIZATION, batchSize: BATCH };
+  try {
+    const computed = await PrefixCache.build(m, inputs, { ...options, store: new PrefixStore(root, key) });
+    const read = await PrefixCache.build(m, inputs, { ...options, store: new PrefixStore(root, key) });
+    if (read.fromDisk !== inputs.length) throw new Error(`prefix store: ${read.fromDisk} of ${inputs.length} read back`);
+    const du = fs.readdirSync(root, { recursive: true }).reduce((b, f) => b + (String(f).endsWith('.f16') ? fs.statSync(path.join(root, String(f))).size : 0), 0);
+    return { images: inputs.length, computeSeconds: computed.seconds, readSeconds: read.seconds, diskMb: du / 2 ** 20 };
+  } finally {
+    m.dispose();
+    backbone.dispose();
+  }
 }
 
 const f = (v: unknown, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '–');
@@ -238,7 +282,7 @@ async function main(): Promise<void> {
     });
     const mt = perRound.reduce((s, x) => s + x.medtune.total, 0);
     const pt = perRound.every((x) => x.pytorch) ? perRound.reduce((s, x) => s + (x.pytorch?.total ?? 0), 0) : undefined;
-    return { model: r.model, adapter: r.adapter, rounds: perRound, medtuneTotal: mt, pytorchTotal: pt, totalRatio: pt ? mt / pt : null, reference: { ...r.reference, rounds: undefined } };
+    return { model: r.model, adapter: r.adapter, rounds: perRound, medtuneTotal: mt, pytorchTotal: pt, totalRatio: pt ? mt / pt : null, prefixStore: r.prefixStore, reference: { ...r.reference, rounds: undefined } };
   });
   console.log('');
   for (const s of summary) console.log(`ViT-${s.model}: both rounds MedTune ${f(s.medtuneTotal)} s, PyTorch ${f(s.pytorchTotal)} s, totalRatio ${s.totalRatio ? s.totalRatio.toFixed(2) + '×' : '–'}`);
