@@ -196,6 +196,10 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
         env,
       )
     : { error: `${PYTHON} not found` };
+  for (const [i, ref] of (((reference as { rounds?: Record<string, number>[] }).rounds ?? []) as Record<string, number>[]).entries()) {
+    console.log(`  ViT-${model}, ${rounds[i].labelled} labels: PyTorch ${ref.total.toFixed(1)} s (train ${ref.train.toFixed(1)}, predict ${ref.predicted} in ${ref.predict.toFixed(1)}, suggest ${ref.suggest.toFixed(2)})`);
+  }
+  if (reference.error) console.log(`  ViT-${model}: PyTorch reference failed: ${String(reference.error)}`);
   const last = rounds.at(-1)!.split;
   const store = await prefixStoreTiming(model, adapter, [...last.train, ...last.val], dir);
   console.log(`  ViT-${model} prefix store: blocks 0..${Number(adapter.startLayer ?? 0) - 1} of ${store.images} labelled images computed in ${store.computeSeconds.toFixed(1)} s, read back (float16, ${store.diskMb.toFixed(0)} MB) in ${store.readSeconds.toFixed(2)} s`);
