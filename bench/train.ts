@@ -38,6 +38,7 @@ import { PrefixCache } from '../core/train/prefix-cache';
 import { defaultReplicaCount, ReplicaPool } from '../core/train/replica-pool';
 import { TrainingStep } from '../core/train/step';
 import type { Sample } from '../core/train/types';
+import { openBlasEnvironment, type OpenBlasChoice } from './openblas';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -230,12 +231,15 @@ async function medtuneCachedPrefix(model: string, method: string, startLayer: nu
   }
 }
 
+let openBlas: OpenBlasChoice | undefined;
+
 function pytorch(model: string, method: string): Side {
   if (!fs.existsSync(PYTHON)) return { error: `${PYTHON} not found` };
+  openBlas ??= openBlasEnvironment(PYTHON);
   const r = spawnSync(
     PYTHON,
     [REFERENCE, 'bench', '--model', `vit-${model}`, '--method', method, '--batch', String(BATCH), '--image-size', String(SIZE), '--steps', String(STEPS), '--warmup', String(WARMUP), '--json'],
-    { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
+    { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, env: openBlas.env },
   );
   if (r.status !== 0) return { error: r.status === 3 ? 'PyTorch not installed (apt-get install python3-torch libopenblas0-pthread)' : (r.stderr || r.stdout).trim().split('\n').at(-1) };
   const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { train: { medianMs: number }; inference: { medianMs: number }; peakRssMb: number; torchVersion: string };
@@ -258,6 +262,10 @@ async function main(): Promise<void> {
   const cpu = os.cpus();
   console.log(`bench:train — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`);
   console.log(`MedTune backend: ${describeBackend(backend)}; ${replicaCount > 0 ? `${replicaCount} data-parallel replicas` : 'one thread'}; batch ${BATCH} (micro-batch ${MICRO}), ${SIZE}², ${WARMUP} warm-up + ${STEPS} timed steps, median`);
+  if (fs.existsSync(PYTHON)) {
+    openBlas = openBlasEnvironment(PYTHON);
+    console.log(openBlas.note);
+  }
   console.log('');
   console.log('| model | method | MedTune train img/s | PyTorch train img/s | train time ratio | MedTune infer img/s | PyTorch infer img/s | infer time ratio | MedTune peak RSS MB | PyTorch peak RSS MB | MedTune step peak tensor MB | MedTune GPU MB (held / allocated) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');

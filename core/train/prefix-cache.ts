@@ -11,6 +11,7 @@ import type { AdaptedViT } from '../model/model';
 import type { ReplicaPool } from './replica-pool';
 import { augmentToChw } from './augment';
 import { tick } from './cancellation';
+import { roundToFloat16, type PrefixStore } from './prefix-store';
 
 export const DEFAULT_PREFIX_CACHE_MB = 3072;
 export type PrefixCacheMode = 'auto' | 'off';
@@ -71,12 +72,20 @@ export interface BuildPrefixCacheOptions {
   onProgress?: (done: number, total: number) => void;
   /** Data-parallel replicas of the model: each round gives every replica one batch. */
   replicas?: ReplicaPool | null;
+  /**
+   * Tokens kept on disk across runs (off by default): entries found there are read instead of
+   * computed, new ones are written. With a store every entry holds float16-rounded values, so a
+   * run gives the same numbers whether its tokens were just computed or read back.
+   */
+  store?: PrefixStore | null;
 }
 
 export class PrefixCache {
   private readonly entries = new Map<Uint8Array, Float32Array>();
   /** Seconds spent building (set by `build`). */
   seconds = 0;
+  /** Entries read from the disk store rather than computed (set by `build`). */
+  fromDisk = 0;
 
   constructor(
     readonly startLayer: number,
@@ -88,7 +97,19 @@ export class PrefixCache {
   static async build(model: AdaptedViT, inputs: Uint8Array[], options: BuildPrefixCacheOptions): Promise<PrefixCache> {
     const started = performance.now();
     const cache = new PrefixCache(model.startLayer, model.prefixRowsPerImage, model.backbone.config.embedDim);
-    const distinct = [...new Set(inputs)];
+    const store = options.store ?? null;
+    if (store && (store.key.startLayer !== cache.startLayer || store.key.rowsPerImage !== cache.rowsPerImage || store.key.width !== cache.width)) {
+      throw new Error(`prefix store: its key (start layer ${store.key.startLayer}, ${store.key.rowsPerImage}×${store.key.width}) does not match the model (start layer ${cache.startLayer}, ${cache.rowsPerImage}×${cache.width})`);
+    }
+    let distinct = [...new Set(inputs)];
+    if (store) {
+      distinct = distinct.filter((input) => {
+        const stored = store.read(input);
+        if (stored) cache.entries.set(input, stored);
+        return !stored;
+      });
+      cache.fromDisk = cache.entries.size;
+    }
     const perReplica = Math.max(1, options.batchSize ?? 16);
     const batchSize = options.replicas ? perReplica * options.replicas.size : perReplica;
     const { size, normalization } = options;
@@ -108,7 +129,11 @@ export class PrefixCache {
         tokens.dispose();
       }
       // One copy per image: a backend may reuse the buffer it handed out.
-      chunk.forEach((input, i) => cache.entries.set(input, data.slice(i * perImage, (i + 1) * perImage)));
+      chunk.forEach((input, i) => {
+        const tokens = data.slice(i * perImage, (i + 1) * perImage);
+        if (store) store.write(input, tokens);
+        cache.entries.set(input, store ? roundToFloat16(tokens) : tokens);
+      });
       options.onProgress?.(Math.min(start + batchSize, distinct.length), distinct.length);
       await tick();
     }

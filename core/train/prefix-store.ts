@@ -1,0 +1,165 @@
+/**
+ * Frozen-prefix tokens kept on disk between training runs. A run whose adapter starts at block k
+ * computes blocks 0..k−1 once per image (core/train/prefix-cache.ts); those tokens depend only on the
+ * backbone's weights, k, the preprocessing and the image, so the next run on the same labels (plus a
+ * few new ones) can read them back instead of running the prefix again.
+ *
+ * Layout: <root>/<key>/<ab>/<input sha256>.f16, one file per image holding rows × width float16
+ * values (little-endian), where <key> is the sha256 of everything the tokens depend on (backbone
+ * sha256, start layer, size, aspect, fundus FOV, normalization, token shape); key.json beside the
+ * entries says what the key stands for. A change to any of these gives another key, i.e. a miss.
+ * float16 halves the disk and read time; tokens of a ViT's residual stream are well within its range.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Normalization } from '../imaging/model-input';
+import { halfToFloat } from '../model/safetensors';
+
+export interface PrefixStoreKey {
+  backboneSha256: string;
+  startLayer: number;
+  preprocessing: { size: number; aspect: string; fundusFov: boolean; normalization: Normalization };
+  rowsPerImage: number;
+  width: number;
+}
+
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/** number → IEEE 754 binary16 bits, rounded to nearest, ties to even (as numpy's astype(float16)). */
+export function floatToHalf(value: number): number {
+  scratch[0] = value;
+  return halfBitsOfFloat32(scratchBits[0]);
+}
+
+function halfBitsOfFloat32(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0); // Inf, quiet NaN
+  const e = exponent - 112; // rebias 127 → 15
+  if (e >= 31) return sign | 0x7c00; // overflow → ±Inf
+  if (e <= 0) {
+    // Subnormal half (or zero): the implicit bit joins the mantissa, 14 − e bits are dropped.
+    if (e < -10) return sign; // below half the smallest subnormal
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = mantissa & ((1 << shift) - 1);
+    let h = mantissa >>> shift;
+    if (rest > half || (rest === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  // A carry out of the mantissa rightly bumps the exponent (up to Inf).
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
+  return sign | h;
+}
+
+export function float32ToFloat16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = halfBitsOfFloat32(bits[i]);
+  return out;
+}
+
+let halfTable: Float32Array | null = null;
+
+export function float16ToFloat32(values: Uint16Array): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = halfTable[values[i]];
+  return out;
+}
+
+/** The values float16 storage gives back: each rounded to the nearest binary16. */
+export function roundToFloat16(values: Float32Array): Float32Array {
+  return float16ToFloat32(float32ToFloat16(values));
+}
+
+export function prefixStoreKeyHash(key: PrefixStoreKey): string {
+  const p = key.preprocessing;
+  const canonical = {
+    backboneSha256: key.backboneSha256,
+    startLayer: key.startLayer,
+    size: p.size,
+    aspect: p.aspect,
+    fundusFov: p.fundusFov,
+    mean: [...p.normalization.mean],
+    std: [...p.normalization.std],
+    rowsPerImage: key.rowsPerImage,
+    width: key.width,
+    format: 'f16le',
+  };
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** The conventional place in a workspace: <ws>/cache/prefix. */
+export function workspacePrefixRoot(workspaceDir: string): string {
+  return path.join(workspaceDir, 'cache', 'prefix');
+}
+
+export class PrefixStore {
+  readonly dir: string;
+  /** Entries found on disk / written, since this store was made. */
+  hits = 0;
+  writes = 0;
+
+  constructor(
+    root: string,
+    readonly key: PrefixStoreKey,
+  ) {
+    this.dir = path.join(root, prefixStoreKeyHash(key));
+  }
+
+  get valuesPerImage(): number {
+    return this.key.rowsPerImage * this.key.width;
+  }
+
+  private file(input: Uint8Array): string {
+    const hash = createHash('sha256').update(input).digest('hex');
+    return path.join(this.dir, hash.slice(0, 2), `${hash}.f16`);
+  }
+
+  /** The stored tokens of this input, or null when absent (a truncated or foreign file counts as absent and is removed). */
+  read(input: Uint8Array): Float32Array | null {
+    const file = this.file(input);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new Error(`prefix store: cannot read ${file}: ${(err as Error).message}`);
+    }
+    if (bytes.byteLength !== this.valuesPerImage * 2) {
+      fs.rmSync(file, { force: true });
+      return null;
+    }
+    // Copy into an aligned buffer: a Buffer may sit at an odd offset of Node's pool.
+    const halves = new Uint16Array(this.valuesPerImage);
+    new Uint8Array(halves.buffer).set(bytes);
+    this.hits++;
+    return float16ToFloat32(halves);
+  }
+
+  /** Stores an input's tokens (rounded to float16); written to a temporary name and renamed, so readers never see half a file. */
+  write(input: Uint8Array, tokens: Float32Array): void {
+    if (tokens.length !== this.valuesPerImage) {
+      throw new Error(`prefix store: expected ${this.valuesPerImage} values per image, got ${tokens.length}`);
+    }
+    const file = this.file(input);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const keyFile = path.join(this.dir, 'key.json');
+    if (!fs.existsSync(keyFile)) fs.writeFileSync(keyFile, JSON.stringify(this.key, null, 2));
+    const halves = float32ToFloat16(tokens);
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength));
+    fs.renameSync(tmp, file);
+    this.writes++;
+  }
+}
