@@ -38,6 +38,7 @@ module.exports = {
     layer('store', ['imaging']),
     layer('active', ['store', 'model']),
     layer('train', ['model', 'store', 'imaging']),
+    layer('segmentation', ['imaging', 'model']),
     layer('app', ['api', 'store', 'imaging', 'model', 'train', 'active']),
     layer('bridge', ['api', 'app']),
     layer('cli', ['store', 'imaging', 'model', 'train', 'active']),
