@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { countTrainableParameters, type AdapterConfig } from './adapter-config';
+import { withGradient } from './ops';
 import { AdaptedViT } from './model';
 import type { ImageLayout, ViTBackbone } from './vit';
 import type { NamedTensorData } from './safetensors';
@@ -10,8 +11,8 @@ import type { NamedTensorData } from './safetensors';
  * → 1×1 classifier, giving per-pixel logits at the backbone's input size. Trained together with a
  * DVPT/EPT/LoRA adapter (or alone, on the frozen tokens, with the linear method).
  *
- * Convolutions are written as im2col + matMul: tfjs's wasm backend has no Conv2DBackpropFilter,
- * and the dense path is the one the ViT already runs fast. Weights are HWIO ([ky, kx, in, out]).
+ * 1×1 convolutions are dense layers; 3×3 ones tf.conv2d with a written-out filter gradient.
+ * Weights are HWIO ([ky, kx, in, out]).
  * Upsampling uses alignCorners (tfjs's ResizeBilinearGrad ignores halfPixelCenters), which is
  * PyTorch's `interpolate(..., align_corners=True)`.
  */
@@ -42,17 +43,29 @@ export function segmentationHeadShapes(head: SegmentationHeadConfig, embedDim: n
   return shapes;
 }
 
-/** 3×3 same-padded convolution by im2col: x [B, H, W, Cin], w [3, 3, Cin, Cout]. */
-function conv3x3(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [B, H, W, C] = x.shape;
-    const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
-    const taps: tf.Tensor4D[] = [];
-    for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) taps.push(tf.slice(padded, [0, ky, kx, 0], [B, H, W, C]));
-    const columns = tf.reshape(tf.concat(taps, 3), [B * H * W, 9 * C]);
-    const out = tf.add(tf.matMul(columns, tf.reshape(w, [9 * C, w.shape[3]])), b);
-    return tf.reshape(out, [B, H, W, w.shape[3]]) as tf.Tensor4D;
-  });
+/**
+ * 3×3 same-padded convolution, x [B, H, W, Cin], w [3, 3, Cin, Cout] (HWIO). The filter gradient
+ * is written out: tfjs's wasm backend has no Conv2DBackpropFilter, so dW is itself a convolution,
+ * of x with channels as the batch by dy as the filter (Σ over batch and pixels), padded by 1.
+ */
+const conv3x3Op = withGradient(([x, w], save) => {
+  save([x, w]);
+  return {
+    value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+    gradFunc: (dy, [xs, ws]) =>
+      tf.tidy(() => {
+        const dx = tf.conv2dTranspose(dy as tf.Tensor4D, ws as tf.Tensor4D, xs.shape as [number, number, number, number], 1, 'same');
+        const input = tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, B]
+        const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [H, W, B, Cout]
+        // Explicit padding: tfjs's numeric padding sizes the output as if the filter were square.
+        const dw = tf.transpose(tf.conv2d(input, filter, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]), [1, 2, 0, 3]); // [Cin, 3, 3, Cout] → HWIO
+        return [dx, dw];
+      }),
+  };
+});
+
+export function conv3x3(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D): tf.Tensor4D {
+  return tf.tidy(() => tf.add(conv3x3Op(x, w), b) as tf.Tensor4D);
 }
 
 /** 1×1 convolution: a dense layer over the channel axis. */

@@ -71,7 +71,7 @@ export async function readPerClassMasks(files: string[]): Promise<LabelMap> {
 
 /** Writes a label map as an 8-bit grey PNG whose values are the class ids. */
 export async function writeIndexedMaskPng(mask: LabelMap, file: string): Promise<void> {
-  await sharp(Buffer.from(mask.labels), { raw: { width: mask.width, height: mask.height, channels: 1 } }).png().toFile(file);
+  await sharp(Buffer.from(mask.labels), { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png().toFile(file);
 }
 
 /** Writes one 0/255 PNG per foreground class (1..numClasses−1) into `dir`; returns the paths, class order. */
@@ -81,7 +81,7 @@ export async function writePerClassMaskPngs(mask: LabelMap, numClasses: number, 
   for (let k = 1; k < numClasses; k++) {
     const file = path.join(dir, `${baseName}-class${k}.png`);
     const binary = Buffer.from(Uint8Array.from(mask.labels, (v) => (v === k ? 255 : 0)));
-    await sharp(binary, { raw: { width: mask.width, height: mask.height, channels: 1 } }).png().toFile(file);
+    await sharp(binary, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png().toFile(file);
     files.push(file);
   }
   return files;
