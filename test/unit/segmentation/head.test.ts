@@ -95,7 +95,9 @@ describe('segmentation head', () => {
     const labels = tf.tensor3d(lab, [n, 16, 16], 'int32');
     const optimizer = tf.train.adam(1e-2);
     const first = model.loss(images, labels).dataSync()[0];
-    for (let i = 0; i < 40; i++) tf.tidy(() => optimizer.minimize(() => model.loss(images, labels), false, model.trainableVariables()));
+    for (let i = 0; i < 40; i++) tf.tidy(() => {
+      optimizer.minimize(() => model.loss(images, labels), false, model.trainableVariables());
+    });
     const last = model.loss(images, labels).dataSync()[0];
     const predicted = tf.tidy(() => tf.argMax(model.logits(images), 3)).dataSync();
     let tp = 0, fp = 0, fn = 0;
