@@ -174,8 +174,11 @@ function adapterSpec(method: AdapterMethod): Record<string, unknown> {
 /** Runs the PyTorch reference on the same data, schedule and initial tensors; its val probabilities. */
 async function runReference(dir: string, images: DriveImage[], val: number[]): Promise<Float32Array[] | string> {
   const script = path.join(REPO, 'bench', 'reference', 'segmentation.py');
-  const r = spawnSync('/usr/bin/python3', [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(os.availableParallelism()) } });
-  if (r.status !== 0) return `PyTorch reference failed (exit ${r.status}): ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`;
+  const r = spawnSync('/usr/bin/python3', [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  if (r.status !== 0) {
+    const how = r.signal ? `killed by ${r.signal}` : r.error ? r.error.message : `exit ${r.status}`;
+    return `PyTorch reference failed (${how}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`;
+  }
   const raw = await fs.readFile(path.join(dir, 'reference-probs.f32'));
   const all = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   const out: Float32Array[] = [];

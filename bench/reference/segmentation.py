@@ -48,7 +48,7 @@ def dice_ce(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -
 
 def main(directory: str) -> int:
     torch.manual_seed(0)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(1)  # tiny tensors: one thread avoids OpenMP spin-waits on a busy machine
     m = json.load(open(os.path.join(directory, "manifest.json")))
     cfg, spec, steps, batch = m["backbone"], m["adapter"], m["steps"], m["batch"]
     backbone, _ = read_safetensors(os.path.join(directory, "backbone.safetensors"))
