@@ -39,7 +39,8 @@ module.exports = {
     layer('active', ['store', 'model']),
     layer('train', ['model', 'store', 'imaging']),
     layer('pacs', ['store', 'imaging']),
-    layer('app', ['api', 'store', 'imaging', 'model', 'train', 'active', 'pacs']),
+    layer('segmentation', ['imaging', 'model']),
+    layer('app', ['api', 'store', 'imaging', 'model', 'train', 'active', 'pacs', 'segmentation']),
     layer('bridge', ['api', 'app']),
     layer('cli', ['store', 'imaging', 'model', 'train', 'active', 'pacs']),
     {
