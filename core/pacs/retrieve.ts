@@ -36,6 +36,9 @@ export interface RetrieveReport {
   duplicates: number;
   /** Objects the importer does not keep as cases (reports, structured documents without pixels). */
   skipped: number;
+  /** Fetched but refused by the importer's checks (e.g. no pixel data): kept as quarantined cases, named in `failures`. */
+  quarantined: number;
+  /** Instances that could not be fetched from the PACS (named in `failures`); a later run tries them again. */
   failed: number;
   failures: ImportFailure[];
   caseIds: number[];
@@ -54,7 +57,7 @@ export const STAGING_DIR = 'pacs-incoming';
  * process is killed or the PACS goes away; running it again fetches only what is missing.
  */
 export async function retrieve(ws: Workspace, client: PacsClient, targets: RetrieveTarget[], opts: RetrieveOptions = {}): Promise<RetrieveReport> {
-  const report: RetrieveReport = { listed: 0, present: 0, fetched: 0, imported: 0, duplicates: 0, skipped: 0, failed: 0, failures: [], caseIds: [], cancelled: false };
+  const report: RetrieveReport = { listed: 0, present: 0, fetched: 0, imported: 0, duplicates: 0, skipped: 0, quarantined: 0, failed: 0, failures: [], caseIds: [], cancelled: false };
   const concurrency = Math.max(1, opts.concurrency ?? 4);
   const batchSize = Math.max(1, opts.batchSize ?? 20);
   const retry = { retries: opts.retries ?? 3, backoffMs: opts.backoffMs ?? 250, signal: opts.signal };
@@ -85,7 +88,7 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
       report.imported += r.imported;
       report.duplicates += r.duplicates;
       report.skipped += r.skipped;
-      report.failed += r.failed;
+      report.quarantined += r.failed;
       report.failures.push(...r.failures);
       report.caseIds.push(...r.caseIds);
       for (const f of files) fs.rmSync(f, { force: true });

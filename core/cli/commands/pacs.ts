@@ -7,7 +7,7 @@ import { validateStudyQuery } from '../../pacs/query';
 import { retrieve } from '../../pacs/retrieve';
 import { sendReports } from '../../pacs/send';
 import { Workspace, WorkspaceError } from '../../store';
-import { CliError } from '../cli-error';
+import { CliError, EXIT } from '../cli-error';
 
 interface QueryFlags {
   patientId?: string;
@@ -153,14 +153,14 @@ export function registerPacsCommands(program: Command): void {
           });
           if (!o.quiet) process.stderr.write('\n');
           process.stdout.write(
-            `listed ${r.listed}, already here ${r.present}, fetched ${r.fetched}: imported ${r.imported}, duplicates ${r.duplicates}, skipped ${r.skipped}, failed ${r.failed}\n`,
+            `listed ${r.listed}, already here ${r.present}, fetched ${r.fetched}: imported ${r.imported}, duplicates ${r.duplicates}, skipped ${r.skipped}, quarantined ${r.quarantined}, failed ${r.failed}\n`,
           );
-          for (const f of r.failures) process.stdout.write(`  failed: ${f.file}: ${f.reason}\n`);
+          for (const f of r.failures) process.stdout.write(`  ${f.code}: ${f.file}: ${f.reason}\n`);
           if (r.interrupted) throw new CliError(`transfer interrupted: ${r.interrupted}`);
           if (r.cancelled) {
             process.stdout.write('retrieve cancelled; run it again to resume\n');
             process.exitCode = 130;
-          } else if (r.failed > 0) process.exitCode = 1;
+          } else if (r.failed > 0 || r.quarantined > 0) process.exitCode = EXIT.partial;
         } finally {
           process.removeListener('SIGINT', onSigint);
         }

