@@ -4,6 +4,7 @@ import { WorkspaceError } from './errors';
 import type { LabelValue, SetLabel } from './labels';
 import type { TaskKind } from './tasks';
 import { databaseOf, type Workspace } from './workspace';
+import { SPLITS, type Split } from '../vocabulary';
 
 export interface LabelCsvOptions {
   /** Task name; created when missing and `classes` is given. */
@@ -22,14 +23,18 @@ export interface LabelCsvReport {
   labelled: number;
   /** Rows whose label equals the case's current one (nothing written). */
   unchanged: number;
+  /** Cases the optional `split` column placed (train / val / test), overriding the automatic rule. */
+  assignedSplits: number;
 }
 
 const CASE_COLUMNS = ['case_id', 'sop_instance_uid', 'file'] as const;
 
 /**
  * Bulk labels from CSV: a `label` column and one of `case_id`, `sop_instance_uid` or `file` (path as
- * imported, or file name). Multilabel values separate class names with `|` or `;`. All rows are
- * checked first; any bad row fails the whole file, naming each bad line, and nothing is written.
+ * imported, or file name). Multilabel values separate class names with `|` or `;`. An optional
+ * `split` column (train, val or test; empty = the automatic stratified rule) is the user's own
+ * assignment, e.g. a held-out test set. All rows are checked first; any bad row fails the whole file,
+ * naming each bad line, and nothing is written.
  */
 export function importLabelCsv(ws: Workspace, opts: LabelCsvOptions): LabelCsvReport {
   const name = opts.csvName ?? 'CSV';
@@ -49,6 +54,7 @@ export function importLabelCsv(ws: Workspace, opts: LabelCsvOptions): LabelCsvRe
     );
   }
   const keyIndex = table.header.indexOf(keyColumn);
+  const splitIndex = table.header.indexOf('split');
 
   return ws.transaction(() => {
     let task = ws.tasks.byName(opts.task);
@@ -64,6 +70,7 @@ export function importLabelCsv(ws: Workspace, opts: LabelCsvOptions): LabelCsvRe
     const sets: SetLabel[] = [];
     let unchanged = 0;
     const seen = new Map<number, number>();
+    const splits = new Map<Split, number[]>();
     for (const row of table.rows) {
       const key = (row.cells[keyIndex] ?? '').trim();
       const raw = (row.cells[labelIndex] ?? '').trim();
@@ -78,6 +85,14 @@ export function importLabelCsv(ws: Workspace, opts: LabelCsvOptions): LabelCsvRe
         continue;
       }
       seen.set(caseId, row.line);
+      const split = splitIndex >= 0 ? (row.cells[splitIndex] ?? '').trim().toLowerCase() : '';
+      if (split) {
+        if (!(SPLITS as readonly string[]).includes(split)) {
+          problems.push(`line ${row.line}: split '${split}' is not one of ${SPLITS.join(', ')}`);
+          continue;
+        }
+        splits.set(split as Split, [...(splits.get(split as Split) ?? []), caseId]);
+      }
       const value: LabelValue | null = raw === '' ? null : task.kind === 'multilabel' ? raw.split(/[|;]/).map((s) => s.trim()).filter(Boolean) : raw;
       const classNames = task.classes.map((c) => c.name);
       const bad = value === null ? [] : (Array.isArray(value) ? value : [value as string]).filter((v) => !classNames.includes(v));
@@ -97,8 +112,10 @@ export function importLabelCsv(ws: Workspace, opts: LabelCsvOptions): LabelCsvRe
       const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
       throw new WorkspaceError('invalid', `${name}: ${problems.length} bad row(s), nothing written:\n  ${shown}${more}`);
     }
+    // The user's splits first, so the labels below do not assign these cases by the automatic rule.
+    for (const [split, ids] of splits) ws.splits.assign(task.id, ids, split);
     ws.labels.setMany(sets);
-    return { taskId: task.id, taskCreated, labelled: sets.length, unchanged };
+    return { taskId: task.id, taskCreated, labelled: sets.length, unchanged, assignedSplits: [...splits.values()].reduce((n, ids) => n + ids.length, 0) };
   });
 }
 

@@ -29,6 +29,19 @@ describe('label CSV import', () => {
     expect(ws.labels.current(caseIds[3], r.taskId)?.source).toBe('import');
   });
 
+  it('takes the user’s own splits from a split column (a held-out test set), and refuses an unknown split', () => {
+    const csv = `case_id,label,split\n${caseIds[0]},normal,test\n${caseIds[1]},abnormal,TEST\n${caseIds[2]},normal,\n${caseIds[3]},abnormal,val\n`;
+    const r = importLabelCsv(ws, { task: 'finding', csvText: csv, author: 'ann', classes: ['normal', 'abnormal'] });
+    expect(r).toMatchObject({ labelled: 4, assignedSplits: 3 });
+    expect(ws.splits.caseIds(r.taskId, 'test')).toEqual([caseIds[0], caseIds[1]]);
+    expect(ws.splits.get(r.taskId, caseIds[3])).toMatchObject({ split: 'val', source: 'user', stratum: 'abnormal' });
+    expect(ws.splits.get(r.taskId, caseIds[2])).toMatchObject({ source: 'auto' });
+    expect(() => importLabelCsv(ws, { task: 'finding', csvText: `case_id,label,split\n${caseIds[4]},normal,holdout\n`, author: 'ann' })).toThrow(
+      /line 2: split 'holdout' is not one of train, val, test/,
+    );
+    expect(ws.splits.get(r.taskId, caseIds[4])).toBeUndefined();
+  });
+
   it('rejects a bad file as a whole, naming every bad line', async () => {
     ws.tasks.create({ name: 'finding', kind: 'multiclass', classes: ['normal', 'abnormal'] });
     const csv = `case_id,label\n${caseIds[0]},normal\n424242,normal\n${caseIds[1]},weird\n`;
