@@ -10,6 +10,7 @@ import { runParityCheck, type ParityRow } from '../../../core/model/parity';
 import { randomBackboneWeights } from '../../../core/model/random-weights';
 import { readSafetensorsFile, serializeSafetensors, type NamedTensorData } from '../../../core/model/safetensors';
 import { REPO_ROOT, TEST_OUTPUT_DIR } from '../../helpers/paths';
+import { webgpuOrReason } from '../model/webgpu-swiftshader';
 
 // LoRA against the PyTorch reference: a small random backbone and a LoRA adapter whose B is non-zero
 // (at B = 0 the adapter would be invisible in the outputs and A would get no gradient). The
@@ -18,6 +19,9 @@ const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(REPO_ROOT, 'bench', 'reference', 'vit_adapters.py');
 const torchAvailable = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const dir = path.join(TEST_OUTPUT_DIR, 'bench-reference', 'lora-fixture');
+// WebGPU too where Dawn finds an adapter (SwiftShader here and in CI): issue 20 asks LoRA's parity there as well.
+const webgpu = torchAvailable ? await webgpuOrReason() : 'no torch';
+const BACKENDS = ['cpu', 'wasm', ...(typeof webgpu === 'string' ? [] : ['webgpu'])];
 
 // Depth 4, width 32, 2 heads, 17 tokens; LoRA in blocks 0 and 2 only, so block 1 and 3 must stay plain.
 const backboneConfig = vitConfigSchema.parse({ imageSize: 32, patchSize: 8, embedDim: 32, depth: 4, numHeads: 2, qkvBias: true });
@@ -72,7 +76,7 @@ describe.skipIf(!torchAvailable)('LoRA matches the PyTorch reference', () => {
     expect(status).toBe(0);
   });
 
-  it.each(['cpu', 'wasm'])('MedTune on %s: outputs ≤ 1e-4, gradients ≤ 1e-3 (relative)', async (backend) => {
+  it.each(BACKENDS)('MedTune on %s: outputs ≤ 1e-4, gradients ≤ 1e-3 (relative)', async (backend) => {
     await initBackend({ force: backend });
     const rows: ParityRow[] = await runParityCheck(dir);
     expect(rows.map((r) => r.tensor).sort()).toEqual([...OUTPUTS, ...gradNames].sort());
