@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { RequestOf } from '../../../core/api/contract';
 import type { PacsConnectionInfoT, PacsProgressT, PacsQueryT, PacsRetrieveReportT, PacsSeriesT, PacsStudyT } from '../../../core/api/pacs-contract';
-import { call, friendlyMessage } from './api';
+import { call, friendlyMessage, useGuardedActions } from './api';
 
 /** A retrieve choice: a whole study (`studyUid`) or one of its series (`studyUid/seriesUid`). */
 export const choiceKey = (studyUid: string, seriesUid?: string) => (seriesUid ? `${studyUid}/${seriesUid}` : studyUid);
@@ -21,7 +21,8 @@ export const usePacsStore = defineStore('pacs', () => {
   const busy = ref<'' | 'saving' | 'testing' | 'searching' | 'retrieving'>('');
   const progress = ref<PacsProgressT | null>(null);
   const report = ref<PacsRetrieveReportT | null>(null);
-  const error = ref<string | null>(null);
+  // The shared guard keeps the error sentence; `busy` says which action runs (the panel shows it).
+  const { error, guard } = useGuardedActions();
   let subscribed = false;
 
   function subscribe(): void {
@@ -35,17 +36,13 @@ export const usePacsStore = defineStore('pacs', () => {
   /** Runs an action as `what`; a failure becomes the panel's error sentence. */
   async function act(what: typeof busy.value, action: () => Promise<void>): Promise<boolean> {
     busy.value = what;
-    error.value = null;
     try {
-      await action();
-      return true;
-    } catch (err) {
-      error.value = friendlyMessage(err);
-      return false;
+      return await guard(action);
     } finally {
       busy.value = '';
     }
   }
+
 
   const load = () =>
     act('', async () => {
