@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Workspace } from '../../core/store';
 import { seededRandom } from '../../core/util/prng';
-import { launchChromium, screenshot, startBrowserMode, type RunningApp } from '../helpers/browser-mode';
+import { openApp, screenshot, type OpenApp } from '../helpers/browser-mode';
 import { PARITY_DIR } from '../helpers/paths';
 
 /**
@@ -16,8 +16,7 @@ import { PARITY_DIR } from '../helpers/paths';
  * and the first version is promoted (a real task's first version may well stay a candidate at chance).
  */
 const COUNT = 40;
-let app: RunningApp;
-let browser: Browser;
+let opened: OpenApp;
 let page: Page;
 let tmp: string;
 let wsDir: string;
@@ -43,15 +42,12 @@ beforeAll(async () => {
   await ws.import([path.join(tmp, 'images')]);
   ws.tasks.create({ name: 'brightness', kind: 'multiclass', classes: ['dark', 'bright'] });
   ws.close();
-  app = await startBrowserMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(app.url);
+  opened = await openApp();
+  page = opened.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
+  await opened?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { decodeImageFile as decodeFile } from '../../core/imaging/decode-file';
 import { frameRange, wlDragSensitivity } from '../../core/imaging/display';
 import { roiStats, chooseSpacing } from '../../core/imaging/measure';
-import { canvasSignature, launchChromium, screenshot, startBrowserMode, type RunningApp } from '../helpers/browser-mode';
+import { canvasSignature, createWorkspaceAndImport, openApp, screenshot, type OpenApp } from '../helpers/browser-mode';
 import { DICOM_DIR, FUNDUS_DIR } from '../helpers/paths';
 
 /**
@@ -19,11 +19,9 @@ const MULTIFRAME = path.join(DICOM_DIR, 'pydicom_data', 'emri_small.dcm');
 const PHOTO = path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images', '21_training.tif');
 const CANVAS = '[data-testid="viewer-canvas"]';
 
-let app: RunningApp;
-let browser: Browser;
+let opened: OpenApp;
 let page: Page;
 let tmp: string;
-const consoleErrors: string[] = [];
 
 interface Doc {
   document: { querySelector(s: string): { getAttribute(n: string): string | null } | null };
@@ -73,28 +71,15 @@ async function storedMeasurements(caseId: string): Promise<{ kind: string; point
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-e2e-reading-'));
-  app = await startBrowserMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => consoleErrors.push(err.message));
-  await page.goto(app.url);
-  await page.getByTestId('create-dir').fill(path.join(tmp, 'ws'));
-  await page.getByTestId('create-submit').click();
-  await page.getByTestId('worklist-empty').waitFor();
-  await page.getByTestId('tab-settings').click();
-  await page.getByTestId('import-paths').fill([CT, MULTIFRAME, PHOTO].join('\n'));
-  await page.getByTestId('import-start').click();
-  await page.getByTestId('import-report').waitFor({ timeout: 120_000 });
+  opened = await openApp();
+  page = opened.page;
+  await createWorkspaceAndImport(page, path.join(tmp, 'ws'), [CT, MULTIFRAME, PHOTO]);
   await page.getByTestId('tab-reading').click();
   await waitForPaint();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
+  await opened?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -360,6 +345,6 @@ describe('4. inspect: tags, loupe, cine speed, readable overlay', () => {
   });
 
   it('logged no errors in the page', () => {
-    expect(consoleErrors).toEqual([]);
+    expect(opened.consoleErrors).toEqual([]);
   });
 });

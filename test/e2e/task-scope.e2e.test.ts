@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot, startBrowserMode, type RunningApp } from '../helpers/browser-mode';
+import type { Page } from 'playwright-core';
+import { createWorkspaceAndImport, openApp, screenshot, type OpenApp } from '../helpers/browser-mode';
 import { DICOM_DIR, FUNDUS_DIR } from '../helpers/paths';
 
 /** CT, MR and ultrasound DICOM, three colour fundus photographs and a greyscale vessel mask (a GIF photo). */
@@ -15,41 +15,26 @@ const DICOM = [
 const PHOTOS = ['21', '22', '23'].map((n) => path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images', `${n}_training.tif`));
 const MASK = path.join(FUNDUS_DIR, 'DRIVE', 'training', '1st_manual', '21_manual1.gif');
 
-let app: RunningApp;
-let browser: Browser;
+let opened: OpenApp;
 let page: Page;
 let tmp: string;
-const consoleErrors: string[] = [];
 
 const rowNames = () => page.locator('[data-testid="case-row"] .wl-name').allTextContents();
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-e2e-scope-'));
-  app = await startBrowserMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => consoleErrors.push(err.message));
-  await page.goto(app.url);
+  opened = await openApp();
+  page = opened.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
+  await opened?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('a task scoped to colour photographs', () => {
   it('imports DICOM and photos into a new workspace', async () => {
-    await page.getByTestId('create-dir').fill(path.join(tmp, 'ws'));
-    await page.getByTestId('create-submit').click();
-    await page.getByTestId('worklist-empty').waitFor();
-    await page.getByTestId('tab-settings').click();
-    await page.getByTestId('import-paths').fill([...DICOM, ...PHOTOS, MASK].join('\n'));
-    await page.getByTestId('import-start').click();
-    await page.getByTestId('import-report').waitFor({ timeout: 120_000 });
+    await createWorkspaceAndImport(page, path.join(tmp, 'ws'), [...DICOM, ...PHOTOS, MASK]);
     expect(await page.getByTestId('import-imported').textContent()).toContain(`${DICOM.length + PHOTOS.length + 1} imported`);
   });
 
@@ -85,6 +70,6 @@ describe('a task scoped to colour photographs', () => {
     await page.getByTestId('tab-reading').click();
     await expect.poll(() => page.getByTestId('case-count').textContent()).toContain(`${DICOM.length} cases`);
     await expect.poll(async () => (await rowNames()).sort()).toEqual(DICOM.map((p) => path.basename(p)).sort());
-    expect(consoleErrors).toEqual([]);
+    expect(opened.consoleErrors).toEqual([]);
   });
 });

@@ -116,3 +116,45 @@ export async function canvasSignature(page: Page, selector: string): Promise<{ w
     return { width: canvas.width, sum, hash };
   }, selector);
 }
+
+/** Browser mode, Chromium and one page on the app at the tests' viewport, with the page's console errors collected. */
+export interface OpenApp {
+  app: RunningApp;
+  browser: Browser;
+  page: Page;
+  consoleErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openApp(env: Record<string, string> = {}): Promise<OpenApp> {
+  const app = await startBrowserMode(env);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => consoleErrors.push(err.message));
+  await page.goto(app.url);
+  return {
+    app,
+    browser,
+    page,
+    consoleErrors,
+    close: async () => {
+      await browser.close();
+      await app.stop();
+    },
+  };
+}
+
+/** Creates a workspace in the welcome screen and imports `paths` through the import box, as a user types them. */
+export async function createWorkspaceAndImport(page: Page, dir: string, paths: string[]): Promise<void> {
+  await page.getByTestId('create-dir').fill(dir);
+  await page.getByTestId('create-submit').click();
+  await page.getByTestId('worklist-empty').waitFor();
+  await page.getByTestId('tab-settings').click();
+  await page.getByTestId('import-paths').fill(paths.join('\n'));
+  await page.getByTestId('import-start').click();
+  await page.getByTestId('import-report').waitFor({ timeout: 120_000 });
+}
