@@ -93,8 +93,8 @@ export function buildStudyReport(r: StudyReport, now = new Date()): { file: Buff
     SpecificCharacterSet: 'ISO_IR 192',
     SOPClassUID: BASIC_TEXT_SR,
     SOPInstanceUID: sopInstanceUid,
-    StudyDate: r.studyDate ?? '',
-    StudyTime: r.studyTime ?? '',
+    StudyDate: asDicomDate(r.studyDate),
+    StudyTime: asDicomTime(r.studyTime),
     ContentDate: date,
     ContentTime: time,
     AccessionNumber: r.accessionNumber ?? '',
@@ -105,7 +105,7 @@ export function buildStudyReport(r: StudyReport, now = new Date()): { file: Buff
     ReferencedPerformedProcedureStepSequence: [],
     PatientName: r.patientName ?? '',
     PatientID: r.patientId ?? '',
-    PatientBirthDate: r.patientBirthDate ?? '',
+    PatientBirthDate: asDicomDate(r.patientBirthDate),
     PatientSex: r.patientSex ?? '',
     SoftwareVersions: APP_VERSION,
     StudyInstanceUID: r.studyInstanceUid,
@@ -143,6 +143,21 @@ export function buildStudyReport(r: StudyReport, now = new Date()): { file: Buff
   const dict = new dcmjs.data.DicomDict(meta);
   dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(dataset);
   return { file: Buffer.from(dict.write()), sopInstanceUid };
+}
+
+/**
+ * A stored date as DA (YYYYMMDD). Old ACR-NEMA files write "1994.11.05", which a DA may not hold; any
+ * other form is left empty (type 2: present, may be empty) rather than written wrong.
+ */
+export function asDicomDate(value: string | undefined): string {
+  const digits = (value ?? '').replace(/[.\-/\s]/g, '');
+  return /^\d{8}$/.test(digits) ? digits : '';
+}
+
+/** A stored time as TM (HHMMSS.FFFFFF); ACR-NEMA's "12:34:56" loses its colons, anything else is left empty. */
+export function asDicomTime(value: string | undefined): string {
+  const t = (value ?? '').replace(/:/g, '').trim();
+  return /^\d{2,6}(\.\d{1,6})?$/.test(t) ? t : '';
 }
 
 function dicomDate(d: Date): string {
