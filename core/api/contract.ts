@@ -3,7 +3,7 @@ import { pacsContract, pacsEvents } from './pacs-contract';
 import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
-import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, TASK_KINDS } from '../vocabulary';
+import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, SPLITS, TASK_KINDS } from '../vocabulary';
 
 /**
  * The one contract between the renderer and the application: every channel with its request and
@@ -47,6 +47,8 @@ export const CaseSummary = z.object({
   confidence: z.number().optional(),
   uncertainty: z.number().optional(),
   suggestionRank: z.number().int().optional(),
+  /** The case's split in the shown task: set once labelled, or when the user held it out for test. */
+  taskSplit: z.enum(SPLITS).optional(),
   importedAt: z.string(),
   frameCount: z.number().int().nonnegative().default(1),
   quarantined: z.boolean().default(false),
@@ -443,6 +445,15 @@ export const contract = {
   'labels.flag': {
     request: LabelTarget.extend({ flagged: z.boolean().default(true), note: z.string().max(2000).optional() }),
     response: z.object({ flagged: z.boolean() }),
+  },
+  /** Holds cases out for the task's test split (a worklist selection), or returns them to the pool. */
+  'splits.set': {
+    request: z.object({ taskId: Id, caseIds: z.array(Id).min(1, 'choose at least one case').max(10_000), split: z.enum(['test', 'pool']) }),
+    response: z.object({
+      /** The cases whose split changed. */
+      changed: z.array(Id),
+      counts: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
+    }),
   },
   'cases.tags': { request: z.object({ id: Id }), response: DicomTags },
   'measurements.list': { request: z.object({ caseId: Id }), response: z.array(Measurement) },

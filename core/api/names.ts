@@ -33,6 +33,7 @@ export const CHANNEL_NAMES = [
   'labels.accept',
   'labels.skip',
   'labels.flag',
+  'splits.set',
   'cases.tags',
   'measurements.list',
   'measurements.add',

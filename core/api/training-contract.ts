@@ -161,7 +161,7 @@ export const trainingEvents = {
   'predict.progress': PredictProgressEvent,
   'loop.state': LoopStateSchema,
   /** Predictions or suggestions of a task changed: worklist rows, the viewer's model line and ranks refresh. */
-  'worklist.changed': z.object({ taskId: Id, versionId: Id.optional(), reason: z.enum(['predictions', 'suggestions', 'labels']) }),
+  'worklist.changed': z.object({ taskId: Id, versionId: Id.optional(), reason: z.enum(['predictions', 'suggestions', 'labels', 'splits']) }),
 };
 
 export type BackboneInfoT = z.output<typeof BackboneInfo>;

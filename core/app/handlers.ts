@@ -110,6 +110,20 @@ export function createHandlers(session: AppSession): Handlers {
     'labels.skip': (req) => ({
       skipped: ws().reviewMarks.update(req.taskId, req.caseId, { skipped: req.skipped }, session.author).skipped,
     }),
+    'splits.set': (req) => {
+      const w = ws();
+      const task = w.tasks.get(req.taskId);
+      let changed: number[];
+      if (req.split === 'test') {
+        changed = req.caseIds.filter((id) => w.splits.get(task.id, id)?.split !== 'test');
+        w.splits.holdOut(task.id, req.caseIds);
+      } else {
+        changed = w.splits.release(task.id, req.caseIds, task.settings.splitFractions);
+      }
+      // Rows, ranks and the viewer follow through the same event as a new version's predictions.
+      if (changed.length > 0) session.events.emit('worklist.changed', { taskId: task.id, reason: 'splits' });
+      return { changed, counts: w.splits.counts(task.id) };
+    },
     'labels.flag': (req) => {
       const change = { flagged: req.flagged, ...(req.note !== undefined ? { note: req.note } : {}) };
       return { flagged: ws().reviewMarks.update(req.taskId, req.caseId, change, session.author).flagged };

@@ -100,6 +100,38 @@ export class SplitService {
     })();
   }
 
+  /**
+   * Holds cases out for testing (a worklist selection): they become the user's test cases and leave
+   * the task's suggestions at once, since a test case is never offered for labelling-to-train.
+   */
+  holdOut(taskId: number, caseIds: number[]): void {
+    this.db.transaction(() => {
+      this.assign(taskId, caseIds, 'test');
+      const drop = this.db.prepare('DELETE FROM suggestions WHERE task_id = ? AND case_id = ?');
+      for (const id of caseIds) drop.run(taskId, id);
+    })();
+  }
+
+  /**
+   * Returns held-out cases to the pool: the user's assignment is removed; a labelled case is placed
+   * again by the stratified rule, in train or validation only (the user just took it out of test).
+   * Cases that are not in the test split are left as they are. Returns the cases that moved.
+   */
+  release(taskId: number, caseIds: number[], fractions: SplitFractions): number[] {
+    const moved: number[] = [];
+    const labelled = this.db.prepare('SELECT 1 FROM current_labels WHERE task_id = ? AND case_id = ?');
+    this.db.transaction(() => {
+      for (const id of caseIds) {
+        const previous = this.get(taskId, id);
+        if (previous?.split !== 'test') continue;
+        this.db.prepare('DELETE FROM task_splits WHERE task_id = ? AND case_id = ?').run(taskId, id);
+        if (previous.stratum !== null && labelled.get(taskId, id)) this.assignOnLabel(taskId, id, previous.stratum, { val: fractions.val, test: 0 });
+        moved.push(id);
+      }
+    })();
+    return moved;
+  }
+
   private insert(taskId: number, caseId: number, split: Split, source: SplitSource, stratum: string | null): void {
     this.db
       .prepare('INSERT INTO task_splits (task_id, case_id, split, source, stratum, assigned_at) VALUES (?, ?, ?, ?, ?, ?)')

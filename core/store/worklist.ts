@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
-import { CASE_FILTERS, type CaseFilter } from '../vocabulary';
+import { CASE_FILTERS, type CaseFilter, type Split } from '../vocabulary';
 import { isEmptyScope, normaliseCaseUnit, normaliseScope, scopeCondition, taskCaseCondition, unitSizes, type CaseUnit, type TaskScope } from './scope';
 
 export type WorklistFilter = CaseFilter;
@@ -34,6 +34,8 @@ export interface CaseSummary {
   // Additions beyond the first slice:
   frameCount: number;
   split: 'train' | 'val';
+  /** The case's split in this task (task_splits): set once labelled, or when the user held it out for test. */
+  taskSplit?: Split;
   uncertainty?: number;
   quarantined: boolean;
   /** Why the case is quarantined (e.g. the import could not decode its file); set only when `quarantined`. */
@@ -152,6 +154,7 @@ interface SummaryRow {
   importedAt: string;
   frameCount: number;
   split: 'train' | 'val';
+  taskSplit: Split | null;
   quarantined: number;
   quarantineReason: string | null;
   flagged: number | null;
@@ -166,7 +169,7 @@ export function caseSummaries(db: Database, ids: number[], taskId: number, versi
       `SELECT c.id, c.kind, c.display_name AS displayName, pa.patient_id AS patientId, pa.patient_name AS patientName,
          st.study_date AS studyDate, se.modality, cl.value_text AS label, pr.predicted, pr.confidence, pr.uncertainty,
          sg.rank AS suggestionRank, c.imported_at AS importedAt, c.frame_count AS frameCount, c.split,
-         rm.flagged, rm.skipped,
+         ts.split AS taskSplit, rm.flagged, rm.skipped,
          EXISTS (SELECT 1 FROM quarantine qu WHERE qu.case_id = c.id) AS quarantined,
          (SELECT qu.reason FROM quarantine qu WHERE qu.case_id = c.id ORDER BY qu.id DESC LIMIT 1) AS quarantineReason
        FROM cases c
@@ -178,9 +181,10 @@ export function caseSummaries(db: Database, ids: number[], taskId: number, versi
        LEFT JOIN predictions pr ON pr.version_id = ? AND pr.case_id = c.id
        LEFT JOIN suggestions sg ON sg.task_id = ? AND sg.case_id = c.id
        LEFT JOIN review_marks rm ON rm.task_id = ? AND rm.case_id = c.id
+       LEFT JOIN task_splits ts ON ts.task_id = ? AND ts.case_id = c.id
        WHERE c.id IN (SELECT value FROM json_each(?))`,
     )
-    .all(taskId, versionId, taskId, taskId, JSON.stringify(ids)) as SummaryRow[];
+    .all(taskId, versionId, taskId, taskId, taskId, JSON.stringify(ids)) as SummaryRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => {
     const r = byId.get(id);
@@ -209,6 +213,7 @@ function toSummary(r: SummaryRow): CaseSummary {
   if (r.confidence !== null) s.confidence = r.confidence;
   if (r.uncertainty !== null) s.uncertainty = r.uncertainty;
   if (r.suggestionRank !== null) s.suggestionRank = r.suggestionRank;
+  if (r.taskSplit !== null) s.taskSplit = r.taskSplit;
   if (r.quarantineReason !== null) s.quarantineReason = r.quarantineReason;
   return s;
 }

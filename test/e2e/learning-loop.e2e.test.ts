@@ -92,4 +92,23 @@ describe('the learning loop in the browser', () => {
     await expect.poll(() => page.getByTestId('current-label').textContent()).toMatch(/^(dark|bright)$/);
     await screenshot(page, '52-loop-accepted-top');
   });
+
+  it('holds a suggested case out for test with T: it leaves the suggestions and shows its split, and T returns it', async () => {
+    const second = page.locator('[data-testid="case-row"]').nth(1);
+    const id = await second.getAttribute('data-case-id');
+    const name = (await second.locator('.wl-name').textContent()) ?? '';
+    await second.click();
+    await page.keyboard.press('Shift+T');
+    await expect.poll(() => page.locator(`[data-testid="case-row"][data-case-id="${id}"]`).count()).toBe(0);
+    await page.getByTestId('filter-all').click();
+    await page.getByTestId('search').fill(name);
+    await page.getByTestId('search').press('Enter');
+    await page.getByTestId('search').blur();
+    const row = page.locator(`[data-testid="case-row"][data-case-id="${id}"]`);
+    await expect.poll(() => row.locator('[data-testid="row-split"]').textContent()).toBe('test');
+    await screenshot(page, '53-loop-held-out');
+    await row.click();
+    await page.keyboard.press('Shift+T');
+    await expect.poll(() => row.locator('[data-testid="row-split"]').count()).toBe(0);
+  });
 });

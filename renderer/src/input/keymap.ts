@@ -15,7 +15,7 @@ export type Action =
   | 'reset' | 'cine' | 'cine-faster' | 'cine-slower' | 'frame-next' | 'frame-previous' | 'red-free' | 'deidentify'
   | 'tool-wl' | 'tool-length' | 'tool-angle' | 'tool-ellipse' | 'tool-rectangle' | 'delete-measurement'
   | 'magnifier' | 'tags' | 'toggle-mode'
-  | 'submit-next' | 'previous-case' | 'next-case' | 'undo' | 'accept' | 'skip' | 'flag'
+  | 'submit-next' | 'previous-case' | 'next-case' | 'undo' | 'accept' | 'skip' | 'flag' | 'hold-out'
   | 'help' | 'close' | 'search';
 
 export type InputMode = 'view' | 'label';
@@ -93,6 +93,7 @@ export const BINDINGS: Binding[] = [
   { action: 'accept', keys: ['a'], label: "Accept the model's suggestion", group: 'Labeling', when: 'task' },
   { action: 'skip', keys: ['s'], label: 'Skip this case (and go to the next)', group: 'Labeling', when: 'task' },
   { action: 'flag', keys: ['f'], label: 'Flag / unflag for review', group: 'Labeling', when: 'task' },
+  { action: 'hold-out', keys: ['T'], label: 'Hold out for test / back to the pool (this case, or the Ctrl+clicked ones)', group: 'Labeling', when: 'task' },
   { action: 'search', keys: ['/'], label: 'Search the worklist', group: 'General' },
   { action: 'help', keys: ['?'], label: 'Show / hide this help (the keymap in effect; click a key to change it)', group: 'General' },
   { action: 'close', keys: ['Escape'], label: 'Close help and dialogs / leave the search box', group: 'General' },

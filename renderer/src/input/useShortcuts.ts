@@ -71,6 +71,7 @@ export function useShortcuts(): void {
     accept: () => labels.accept(),
     skip: () => reading.skipAndNext(),
     flag: () => labels.toggleFlag(),
+    'hold-out': () => labels.toggleHoldOut(),
     search: () => document.getElementById('worklist-search')?.focus(),
     help: () => (ui.helpOpen = !ui.helpOpen),
     close: () => {

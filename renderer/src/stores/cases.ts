@@ -24,6 +24,8 @@ export const useCasesStore = defineStore('cases', () => {
   const loaded = ref(false);
   const error = ref<string | null>(null);
   const selectedIndex = ref(-1);
+  /** Cases picked with Ctrl/⌘-click for an action on several at once (hold out for test). */
+  const marked = ref<Set<number>>(new Set());
   /** page number → rows; shallow so a page swap re-renders without deep-watching every row. */
   const pages = shallowReactive(new Map<number, CaseSummaryT[]>());
   const inFlight = new Map<number, Promise<void>>();
@@ -136,7 +138,15 @@ export const useCasesStore = defineStore('cases', () => {
     }
   }
 
+  function toggleMark(id: number): void {
+    const next = new Set(marked.value);
+    if (!next.delete(id)) next.add(id);
+    marked.value = next;
+  }
+  const clearMarks = () => (marked.value = new Set());
+
   function reset(): void {
+    marked.value = new Set();
     generation++;
     pages.clear();
     inFlight.clear();
@@ -146,7 +156,7 @@ export const useCasesStore = defineStore('cases', () => {
   }
 
   return {
-    filter, sort, search, total, loaded, error, selectedIndex, selected, pages,
-    rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, patchRow, reset,
+    filter, sort, search, total, loaded, error, selectedIndex, selected, pages, marked,
+    rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, patchRow, toggleMark, clearMarks, reset,
   };
 });

@@ -105,6 +105,23 @@ export const useLabelsStore = defineStore('labels', () => {
       return flagged ? 'Flagged for review' : 'Flag removed';
     });
 
+  /**
+   * Holds the Ctrl/⌘-clicked cases (or else the case on screen) out for the task's test split, or
+   * returns them to the pool when all of them are held out already.
+   */
+  const toggleHoldOut = () =>
+    change(async (caseId, taskId) => {
+      const cases = useCasesStore();
+      const ids = cases.marked.size > 0 ? [...cases.marked] : [caseId];
+      const rows = ids.map((id) => [...cases.pages.values()].flat().find((r) => r.id === id));
+      const split = rows.every((r) => r?.taskSplit === 'test') ? 'pool' : 'test';
+      const { changed } = await call('splits.set', { taskId, caseIds: ids, split });
+      cases.clearMarks();
+      await cases.refreshInPlace();
+      const n = ids.length === 1 ? 'case' : `${ids.length} cases`;
+      return split === 'test' ? `Held out ${n} for test (${changed.length} moved)` : `Returned ${n} to the pool (${changed.length} moved)`;
+    });
+
   function clear(): void {
     record.value = null;
     error.value = null;
@@ -115,5 +132,5 @@ export const useLabelsStore = defineStore('labels', () => {
   /** Re-reads the record on screen (the model's prediction for it changed). */
   const refresh = () => (loadingId !== null ? load(loadingId) : Promise.resolve());
 
-  return { record, error, notice, load, refresh, applyClass, undo, accept, skip, toggleFlag, clear };
+  return { record, error, notice, load, refresh, applyClass, undo, accept, skip, toggleFlag, toggleHoldOut, clear };
 });

@@ -26,6 +26,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'labels.accept': never,
     'labels.skip': never,
     'labels.flag': never,
+    'splits.set': never,
     'cases.tags': never,
     'measurements.list': never,
     'measurements.add': never,

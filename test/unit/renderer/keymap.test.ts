@@ -36,6 +36,12 @@ describe('keymap', () => {
     expect(matchBinding({ ...key('%'), code: 'Digit5', shiftKey: true }, VIEW)).toBeUndefined();
   });
 
+  it('holds a case out for test with T (Shift+t) while t stays the tag browser', () => {
+    expect(matchBinding(key('T', { shiftKey: true }), LABEL)?.action).toBe('hold-out');
+    expect(matchBinding(key('T', { shiftKey: true }), NO_TASK)).toBeUndefined();
+    expect(matchBinding(key('t'), LABEL)?.action).toBe('tags');
+  });
+
   it('toggles the mode with m only when there is a task to label', () => {
     expect(matchBinding(key('m'), LABEL)?.action).toBe('toggle-mode');
     expect(matchBinding(key('m'), NO_TASK)).toBeUndefined();
