@@ -69,8 +69,9 @@ interface LoopHost {
 
 export class LearningLoop {
   private readonly rotation = new Map<number, number>();
-  /** Tasks being scored, with the version; a newer version waits for the round to end, then goes next. */
-  private readonly scoring = new Map<number, number>();
+  /** Tasks being scored: the version and the switch that cancels its round when a newer version supersedes it. */
+  private readonly scoring = new Map<number, { versionId: number; controller: AbortController }>();
+  /** The version that scores next, once the superseded round has stopped. */
   private readonly pendingRefresh = new Map<number, number>();
   private readonly state = new Map<number, LoopStateT>();
   private unsubscribe: (() => void) | null = null;
@@ -86,7 +87,7 @@ export class LearningLoop {
       const ws = this.host.current;
       if (!ws) return;
       if (e.status === 'running') this.setState(ws, { taskId: e.taskId, phase: 'training', message: `run ${e.runId}: ${e.phase}` });
-      else if (e.status === 'done' && e.promoted && e.versionId && this.enabledFor(ws, e.taskId)) void this.refresh(ws, e.taskId, e.versionId);
+      else if (e.status === 'done' && e.promoted && e.versionId) this.activated(ws, e.taskId, e.versionId);
       else this.setState(ws, this.idleState(ws, e.taskId));
     });
   }
@@ -136,15 +137,30 @@ export class LearningLoop {
     }
   }
 
-  /** Scores the unlabelled in-scope cases with a version (default: the active one), then suggests. */
+  /** A version became active (a run promoted it, or the user did): the loop, when on, scores with it. */
+  activated(ws: Workspace, taskId: number, versionId: number): void {
+    if (this.enabledFor(ws, taskId)) void this.refresh(ws, taskId, versionId);
+  }
+
+  /**
+   * Scores the unlabelled in-scope cases with a version (default: the active one), then suggests. A
+   * round of an older version still under way is cancelled, not finished first: its scores would be
+   * outdated on arrival. The previous suggestions stay meanwhile and say which version made them.
+   */
   async refresh(ws: Workspace, taskId: number, versionId?: number): Promise<void> {
     const version = versionId ?? ws.versions.active(taskId)?.id;
     if (version === undefined) return;
-    if (this.scoring.has(taskId)) {
+    const running = this.scoring.get(taskId);
+    if (running) {
+      if (running.versionId === version && !this.pendingRefresh.has(taskId)) return;
+      // The round's `finally` starts the pending version once the trainer has stopped the old one.
       this.pendingRefresh.set(taskId, version);
+      running.controller.abort();
       return;
     }
-    this.scoring.set(taskId, version);
+    const controller = new AbortController();
+    this.scoring.set(taskId, { versionId: version, controller });
+    let previous: number | undefined;
     try {
       const task = ws.tasks.get(taskId);
       const settings = loopSettings(task);
@@ -153,7 +169,7 @@ export class LearningLoop {
       const top = ws.suggestions.list(taskId).map((s) => s.caseId);
       const { ids, nextRotation } = roundCases(unlabelled, top, settings.maxScoredPerRound, this.rotation.get(taskId) ?? 0);
       this.rotation.set(taskId, nextRotation);
-      const previous = ws.suggestions.list(taskId)[0]?.versionId;
+      previous = ws.suggestions.list(taskId)[0]?.versionId;
       this.setState(ws, {
         taskId,
         phase: 'scoring',
@@ -164,7 +180,8 @@ export class LearningLoop {
         message: `version ${version} is scoring ${ids.length} of ${unlabelled.length} unlabelled cases${previous ? `; the suggestions shown are version ${previous}'s` : ''}`,
       });
       if (ids.length > 0) {
-        await this.host.training.for(ws).predict({ taskId, versionId: version, caseIds: ids });
+        await this.host.training.for(ws).predict({ taskId, versionId: version, caseIds: ids }, { signal: controller.signal });
+        if (controller.signal.aborted) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
         this.host.events.emit('worklist.changed', { taskId, versionId: version, reason: 'predictions' });
       }
       this.setState(ws, { taskId, phase: 'suggesting', versionId: version, suggestionsVersionId: previous, message: `version ${version} is choosing the next cases` });
@@ -173,8 +190,19 @@ export class LearningLoop {
       this.host.events.emit('worklist.changed', { taskId, versionId: version, reason: 'suggestions' });
       this.setState(ws, this.idleState(ws, taskId));
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.setState(ws, { ...this.idleState(ws, taskId), message: `scoring with version ${version} failed: ${message}` });
+      if (controller.signal.aborted) {
+        const next = this.pendingRefresh.get(taskId);
+        this.setState(ws, {
+          taskId,
+          phase: 'scoring',
+          versionId: version,
+          suggestionsVersionId: previous,
+          message: `version ${version}'s scoring was cancelled${next !== undefined ? `: version ${next} is newer` : ''}${previous ? `; the suggestions shown are version ${previous}'s` : ''}`,
+        });
+      } else {
+        const message = err instanceof Error ? err.message : String(err);
+        this.setState(ws, { ...this.idleState(ws, taskId), message: `scoring with version ${version} failed: ${message}` });
+      }
     } finally {
       this.scoring.delete(taskId);
       const next = this.pendingRefresh.get(taskId);

@@ -92,8 +92,17 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
       const w = ws();
       return w.versions.list(session.requireTask(req.taskId)).map((v) => versionInfo(w, v));
     },
-    'versions.promote': (req) => versionInfo(ws(), ws().versions.promote(req.versionId)),
-    'versions.rollback': (req) => versionInfo(ws(), ws().versions.rollback(session.requireTask(req.taskId))),
+    // A version made active by hand is scored like a promoted run's (a round under way for another is cancelled).
+    'versions.promote': (req) => {
+      const v = ws().versions.promote(req.versionId);
+      session.loop.activated(ws(), v.taskId, v.id);
+      return versionInfo(ws(), v);
+    },
+    'versions.rollback': (req) => {
+      const v = ws().versions.rollback(session.requireTask(req.taskId));
+      session.loop.activated(ws(), v.taskId, v.id);
+      return versionInfo(ws(), v);
+    },
     'versions.export': (req) => exportVersion(ws(), req.versionId, req.dir),
     'predict.start': async (req) => {
       const outcome = await session.training.for(ws()).predict({ taskId: session.requireTask(req.taskId), scope: req.scope });

@@ -153,10 +153,27 @@ export class TrainingService {
     return new Promise((resolve) => this.runWaiters.set(runId, [...(this.runWaiters.get(runId) ?? []), resolve]));
   }
 
-  /** Prediction jobs share the queue: the trainer process does one heavy thing at a time. */
-  predict(request: PredictRequest): Promise<PredictOutcome> {
+  /**
+   * Prediction jobs share the queue: the trainer process does one heavy thing at a time. Aborting
+   * `signal` drops a queued job or stops a running one; the promise then rejects with code 'cancelled'.
+   */
+  predict(request: PredictRequest, options: { signal?: AbortSignal } = {}): Promise<PredictOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'predict', jobId: `predict-${this.nextJob++}`, request, resolve, reject });
+      const cancelled = () => Object.assign(new Error('cancelled'), { code: 'cancelled' });
+      if (options.signal?.aborted) return reject(cancelled());
+      const job: Job = { kind: 'predict', jobId: `predict-${this.nextJob++}`, request, resolve, reject };
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          const index = this.queue.indexOf(job);
+          if (index >= 0) {
+            this.queue.splice(index, 1);
+            reject(cancelled());
+          } else if (this.current === job) this.trainer?.post({ type: 'cancel', jobId: job.jobId });
+        },
+        { once: true },
+      );
+      this.queue.push(job);
       this.pump();
     });
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../core/api/dispatch';
 import type { LoopStateT } from '../../../core/api/training-contract';
@@ -99,4 +100,58 @@ describe('the loop, end to end through the handlers and the trainer thread', () 
     expect(states.map((s) => s.phase)).toEqual(expect.arrayContaining(['training', 'scoring', 'suggesting', 'idle']));
     expect(states.find((s) => s.phase === 'scoring')!.message).toMatch(/scoring 12 of 12 unlabelled cases/);
   }, 240_000);
+
+  it('cancels a round superseded by a newer active version; the old suggestions stay and say whose they are', async () => {
+    const ws = session.requireWorkspace();
+    const task = ws.tasks.list().find((t) => t.name === 'referable')!;
+    const v1 = ws.versions.active(task.id)!;
+    // Enough unlabelled cases for the round to take several batches, so a newer version arrives mid-round.
+    const dir = path.join(tmp, 'more');
+    fs.mkdirSync(dir);
+    for (let i = 0; i < 160; i++) {
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: i, g: 255 - i, b: (i * 7) % 256 } } }).png().toFile(path.join(dir, `more-${i}.png`));
+    }
+    await session.importPaths([dir], false);
+    // The same weights as version 1, kept as a candidate: the user promotes it by hand during the round.
+    const v2 = ws.versions.add({ taskId: task.id, backboneId: v1.backboneId ?? undefined, method: v1.method, config: v1.config, weights: { sha256: v1.weightsSha256 }, status: 'candidate' });
+    const before = ws.suggestions.list(task.id);
+    expect(before.every((x) => x.versionId === v1.id)).toBe(true);
+    states.length = 0;
+    let promoted: Promise<unknown> | null = null;
+    const done = new Promise<void>((resolve) => {
+      const off = session.events.subscribe((event, payload) => {
+        const p = payload as { taskId: number; phase?: string; done?: number; total?: number; reason?: string; versionId?: number };
+        if (event === 'predict.progress' && p.phase === 'predicting' && p.done! < p.total! && !promoted) {
+          // Mid-round: version 1's suggestions are still the ones shown.
+          expect(ws.suggestions.list(task.id)[0].versionId).toBe(v1.id);
+          promoted = call('versions.promote', { versionId: v2.id });
+        }
+        if (event === 'worklist.changed' && p.reason === 'suggestions' && p.versionId === v2.id) {
+          off();
+          resolve();
+        }
+      });
+    });
+    void session.loop.refresh(ws, task.id, v1.id);
+    await done;
+    await promoted;
+    const cancelled = states.find((x) => /scoring was cancelled/.test(x.message))!;
+    expect(cancelled).toMatchObject({ versionId: v1.id, suggestionsVersionId: v1.id });
+    expect(cancelled.message).toBe(`version ${v1.id}'s scoring was cancelled: version ${v2.id} is newer; the suggestions shown are version ${v1.id}'s`);
+    // Version 1 never finished: none of the new cases has its score; version 2 scored all of them and suggests.
+    const unlabelled = ws.worklistIds('unlabeled', task.id);
+    const fromV1 = new Set(ws.predictions.list(v1.id).map((x) => x.caseId));
+    expect(unlabelled.filter((id) => fromV1.has(id))).toHaveLength(12);
+    expect(ws.predictions.list(v2.id).map((x) => x.caseId).sort()).toEqual([...unlabelled].sort());
+    expect(ws.suggestions.list(task.id).every((x) => x.versionId === v2.id)).toBe(true);
+    expect(states.at(-1)).toMatchObject({ phase: 'idle', suggestionsVersionId: v2.id });
+  }, 240_000);
+
+  it('drops a queued prediction whose signal aborts', async () => {
+    const ws = session.requireWorkspace();
+    const task = ws.tasks.list().find((t) => t.name === 'referable')!;
+    const controller = new AbortController();
+    controller.abort();
+    await expect(session.training.for(ws).predict({ taskId: task.id, caseIds: [1] }, { signal: controller.signal })).rejects.toMatchObject({ code: 'cancelled' });
+  });
 });
