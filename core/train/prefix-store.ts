@@ -19,7 +19,8 @@ import { halfToFloat } from '../model/safetensors';
 export interface PrefixStoreKey {
   backboneSha256: string;
   startLayer: number;
-  preprocessing: { size: number; aspect: string; fundusFov: boolean; normalization: Normalization };
+  /** `intensity` absent = 'auto' (the input cache's rule); a change of any field is a miss. */
+  preprocessing: { size: number; aspect: string; fundusFov: boolean; intensity?: string; normalization: Normalization };
   rowsPerImage: number;
   width: number;
 }
@@ -90,6 +91,7 @@ export function prefixStoreKeyHash(key: PrefixStoreKey): string {
     size: p.size,
     aspect: p.aspect,
     fundusFov: p.fundusFov,
+    intensity: p.intensity ?? 'auto',
     mean: [...p.normalization.mean],
     std: [...p.normalization.std],
     rowsPerImage: key.rowsPerImage,
@@ -102,6 +104,29 @@ export function prefixStoreKeyHash(key: PrefixStoreKey): string {
 /** The conventional place in a workspace: <ws>/cache/prefix. */
 export function workspacePrefixRoot(workspaceDir: string): string {
   return path.join(workspaceDir, 'cache', 'prefix');
+}
+
+/**
+ * The workspace's store for a model's frozen prefix, or null when the adapter starts at block 0 (there
+ * is nothing frozen to keep). Training runs and predictions share it, so a version scoring the
+ * unlabelled cases reads what the previous round wrote for the same backbone and start layer.
+ */
+export function workspacePrefixStore(
+  workspaceDir: string,
+  model: { startLayer: number; prefixRowsPerImage: number; backbone: { config: { embedDim: number } } },
+  backboneSha256: string,
+  preprocessing: { size: number; aspect: string; fundusFov: boolean; intensity?: string },
+  normalization: Normalization,
+): PrefixStore | null {
+  if (model.startLayer === 0 || process.env.MEDTUNE_PREFIX_STORE === 'off') return null;
+  const { size, aspect, fundusFov, intensity } = preprocessing;
+  return new PrefixStore(workspacePrefixRoot(workspaceDir), {
+    backboneSha256,
+    startLayer: model.startLayer,
+    preprocessing: { size, aspect, fundusFov, ...(intensity !== undefined ? { intensity } : {}), normalization },
+    rowsPerImage: model.prefixRowsPerImage,
+    width: model.backbone.config.embedDim,
+  });
 }
 
 export class PrefixStore {

@@ -16,6 +16,7 @@ import { evaluateSamples, predictSamples } from './evaluation';
 import { fitLinearProbe, type ProbeScore } from './linear-probe';
 import type { MetricsSummary } from './metrics';
 import { decidePrefixCache, PrefixCache, type PrefixCacheMode } from './prefix-cache';
+import type { PrefixStore } from './prefix-store';
 import type { ReplicaPool } from './replica-pool';
 import { effectiveNumberWeights, inverseFrequencyWeights, classCounts, makeWarmupCosineSchedule } from './schedule';
 import { TrainingStep } from './step';
@@ -107,7 +108,7 @@ export interface TrainResult {
   steps: number;
   seconds: number;
   /** Whether epochs started from cached frozen-prefix tokens, why, and what building them cost. */
-  prefixCache: { used: boolean; reason: string; startLayer: number; seconds: number; megabytes: number };
+  prefixCache: { used: boolean; reason: string; startLayer: number; seconds: number; megabytes: number; fromDisk?: number };
   /** Set when the head was fitted by the linear probe: the C chosen and every C's validation score. */
   probe?: { C: number; metric: string; scores: ProbeScore[]; classWeighting: 'none' | 'balanced' };
 }
@@ -129,6 +130,8 @@ export interface RunOptions {
    * their gradients summed. Not used with extraVariables (replicas hold a frozen backbone).
    */
   replicas?: ReplicaPool | null;
+  /** Frozen-prefix tokens on disk across runs (prefix-store.ts): read where present, written where not. */
+  prefixStore?: PrefixStore | null;
 }
 
 
@@ -220,12 +223,14 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
         normalization,
         batchSize: evalBatchSize,
         replicas: trainingStep.replicas,
+        store: options.prefixStore,
         checkCancelled: () => throwIfAborted(signal),
         onProgress: (done, total) => progress(`caching frozen blocks 0..${model.startLayer - 1}: ${done}/${total} images`, done, total),
       });
       trainingStep.prefixCache = prefix;
-      Object.assign(prefixReport, { used: true, seconds: prefix.seconds, megabytes: prefix.bytes / 2 ** 20 });
-      progress(`prefix cache built in ${prefix.seconds.toFixed(1)} s (${prefixReport.megabytes.toFixed(0)} MB); epochs compute blocks ${model.startLayer}..${model.backbone.config.depth - 1}`);
+      Object.assign(prefixReport, { used: true, seconds: prefix.seconds, megabytes: prefix.bytes / 2 ** 20, ...(options.prefixStore ? { fromDisk: prefix.fromDisk } : {}) });
+      const disk = options.prefixStore ? `, ${prefix.fromDisk} of ${prefix.size} images read from the workspace's float16 store` : '';
+      progress(`prefix cache built in ${prefix.seconds.toFixed(1)} s (${prefixReport.megabytes.toFixed(0)} MB${disk}); epochs compute blocks ${model.startLayer}..${model.backbone.config.depth - 1}`);
     }
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();

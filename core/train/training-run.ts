@@ -20,6 +20,7 @@ import { resolveAdapterChoice, type TrainJob } from './job';
 import type { MetricsSummary } from './metrics';
 import { loadVersionModel, loadWorkspaceBackbone, versionManifest, type VersionManifest } from './model-loader';
 import { decidePromotion, versionWarnings } from './promotion';
+import { workspacePrefixStore } from './prefix-store';
 import { startReplicasFor, type ReplicaPool } from './replica-pool';
 import { trainAdapter } from './trainer';
 import type { Sample, TrainTaskKind } from './types';
@@ -207,6 +208,8 @@ export async function executeTrainingRun(
         normalization,
         signal,
         replicas,
+        // Warm runs read the frozen prefix of the images they saw before; a new backbone or preprocessing is another key.
+        prefixStore: workspacePrefixStore(ws.dir, model, backbone.sha256, preprocessing, normalization),
         onProgress: (p) => {
           if (p.phase === 'caching') {
             // Before epoch 1 the frozen prefix runs once per image. The run log keeps the decision and

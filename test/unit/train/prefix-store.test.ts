@@ -131,7 +131,7 @@ describe('PrefixStore: frozen-prefix tokens on disk across runs', () => {
     const root = path.join(tmp, 'c');
     await build(m, new PrefixStore(root, keyOf(m)));
     expect((await build(m, new PrefixStore(root, keyOf(m)))).fromDisk).toBe(inputs.length);
-    for (const changed of [{ sha: 'b'.repeat(64) }, { size: 64 }, { aspect: 'crop' }, { fundusFov: true }, { normalization: IMAGENET_NORMALIZATION }]) {
+    for (const changed of [{ sha: 'b'.repeat(64) }, { size: 64 }, { aspect: 'crop' }, { fundusFov: true }, { intensity: 'stretch' }, { normalization: IMAGENET_NORMALIZATION }]) {
       expect((await build(m, new PrefixStore(root, keyOf(m, changed)))).fromDisk).toBe(0);
     }
     m.dispose();
