@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AdaptedViT } from '../model/model';
+import { classWeightSum } from './loss-share';
 import { packTensors, unpackTensors, type PackedTensors, type ReplicaInput, type ReplicaMessage, type ReplicaRequest } from './replica-protocol';
 import type { TrainTaskKind } from './types';
 
@@ -186,6 +187,8 @@ export class ReplicaPool {
     this.checkOpen();
     const variables = this.variables();
     const perRow = labels.length / input.count;
+    // Single-label and class-weighted: each share counts by its weight sum (loss-share.ts).
+    const batchWeight = options.classWeights && perRow === 1 ? classWeightSum(labels, options.classWeights) : undefined;
     const replies = await Promise.all(
       this.shares(input.count).map(([start, n], i) =>
         this.replicas[i].request({
@@ -197,6 +200,7 @@ export class ReplicaPool {
           classWeights: options.classWeights,
           microBatch: options.microBatch,
           batchTotal: input.count,
+          batchWeight,
         }),
       ),
     );

@@ -40,6 +40,8 @@ export type ReplicaRequest =
       microBatch: number;
       /** Samples in the whole effective batch: each micro-batch's gradient is weighted by its share of it. */
       batchTotal: number;
+      /** Class-weighted single-label loss: Σ of the whole batch's class weights (shares count by weight, see loss-share.ts). */
+      batchWeight?: number;
     }
   | { type: 'predict'; id: number; variables: PackedTensors; input: ReplicaInput; microBatch: number }
   /** The frozen prefix (blocks before the adapter's start layer) of images, for the prefix cache. */

@@ -9,6 +9,7 @@ import { initBackend } from '../model/backend';
 import { taskLoss } from '../model/heads';
 import { AdaptedViT } from '../model/model';
 import { ViTBackbone } from '../model/vit';
+import { lossShare } from './loss-share';
 import { packTensors, unpackTensors, type PackedTensors, type ReplicaInput, type ReplicaMessage, type ReplicaRequest } from './replica-protocol';
 import type { TrainTaskKind } from './types';
 
@@ -57,7 +58,10 @@ function gradients(req: Extract<ReplicaRequest, { type: 'gradients' }>): void {
   try {
     for (let start = 0; start < req.input.count; start += req.microBatch) {
       const n = Math.min(req.microBatch, req.input.count - start);
-      const share = n / req.batchTotal;
+      const share =
+        req.batchWeight !== undefined && req.classWeights
+          ? lossShare(req.labels.subarray(start, start + n), req.batchTotal, { classWeights: req.classWeights, batchWeight: req.batchWeight })
+          : n / req.batchTotal;
       const x = inputSlice(req.input, start, n);
       const y = labelSlice(req.labels, start, n);
       const { value, grads } = tf.variableGrads(

@@ -1,7 +1,7 @@
 /**
  * The training step: the loss and gradient of one effective batch — split over the data-parallel
  * replicas when there are any, else micro-batches in this thread, each weighted by its share of the
- * batch — and the optimiser update with it. The training loop, the speed bench and the tests all
+ * batch (of its class-weight sum when the loss is class-weighted, see loss-share.ts) — and the optimiser update with it. The training loop, the speed bench and the tests all
  * train through this one class, so what they measure and check is what a run does.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +11,7 @@ import type { AdaptedViT } from '../model/model';
 import type { AugmentationConfig } from './augment';
 import { batchData, batchTensor, forwardMicroBatch, labelData, labelTensor, replicaInput } from './batches';
 import { throwIfAborted, tick, TrainingCancelled, unlessAborted } from './cancellation';
+import { classWeightSum, lossShare } from './loss-share';
 import { AdapterOptimizer, GradientAccumulator, type OptimizerConfig } from './optimizer';
 import type { PrefixCache } from './prefix-cache';
 import type { ReplicaPool } from './replica-pool';
@@ -127,6 +128,8 @@ export class TrainingStep {
   private async inThreadGradients(batch: Sample[]): Promise<StepGradients> {
     const { task, numClasses, size, normalization, augmentation, random, signal } = this.options;
     const micro = this.microBatch(batch);
+    const ids = (samples: Sample[]) => samples.map((s) => s.label as number);
+    const weighting = this.weighting(ids(batch));
     let loss = 0;
     for (let m = 0; m < batch.length; m += micro) {
       throwIfAborted(signal);
@@ -141,12 +144,20 @@ export class TrainingStep {
       );
       const named = new Map<string, tf.Tensor>();
       for (const [name, v] of this.variables) if (grads[v.name]) named.set(name, grads[v.name]);
-      this.accumulator.add(named, part.length / batch.length);
-      loss += (await value.data())[0] * (part.length / batch.length);
+      const share = task === 'multilabel' ? part.length / batch.length : lossShare(ids(part), batch.length, weighting);
+      this.accumulator.add(named, share);
+      loss += (await value.data())[0] * share;
       tf.dispose([labels, value]);
       await tick();
     }
     return { loss, grads: this.accumulator.take() };
+  }
+
+  /** The class weighting of a single-label batch (its weight sum), or undefined when the loss is unweighted. */
+  private weighting(ids: number[]): { classWeights: Float32Array; batchWeight: number } | undefined {
+    const classWeights = this.options.classWeights;
+    if (!classWeights || this.options.task === 'multilabel') return undefined;
+    return { classWeights, batchWeight: classWeightSum(ids, classWeights) };
   }
 
   private microBatch(batch: Sample[]): number {

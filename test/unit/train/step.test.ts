@@ -41,10 +41,12 @@ const stepOptions = (over: Partial<TrainingStepOptions> = {}): TrainingStepOptio
 });
 
 /** The whole batch's loss and gradient in one forward/backward pass, keyed by variable name. */
-function fullBatchGradient(m: AdaptedViT, batch: Sample[]): { loss: number; grads: Map<string, Float32Array> } {
+function fullBatchGradient(m: AdaptedViT, batch: Sample[], classWeights?: Float32Array): { loss: number; grads: Map<string, Float32Array> } {
   const images = batchTensor(batch, S, HALF_NORMALIZATION, null);
   const labels = labelTensor(batch, 'multiclass', 3);
-  const { value, grads } = tf.variableGrads(() => taskLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels), m.trainableVariables());
+  const weights = classWeights ? tf.tensor1d(classWeights) : undefined;
+  const { value, grads } = tf.variableGrads(() => taskLoss('multiclass', m.forward(images, { layout: 'NCHW' }).logits, labels, weights), m.trainableVariables());
+  weights?.dispose();
   const named = new Map<string, Float32Array>();
   for (const [name, v] of m.variables) named.set(name, grads[v.name].dataSync() as Float32Array);
   const loss = value.dataSync()[0];
@@ -87,13 +89,38 @@ describe('TrainingStep', () => {
     }
   });
 
+  it('class-weighted: a batch cut into micro-batches or replica shares gives the loss and gradient of the whole batch', async () => {
+    const m = model('dvpt', 6);
+    // Uneven classes and weights, so that each part's own weight sum differs from its share of the batch's size.
+    const batch = colourSamples(7, 'weighted', S);
+    const classWeights = Float32Array.from([0.5, 3, 1.25]);
+    expect(new Set(batch.map((b) => b.label)).size).toBeGreaterThan(1);
+    const pool = await ReplicaPool.start(m, { replicas: 2, task: 'multiclass', numClasses: 3 });
+    const steps = [1, 2, 3, 7].map((micro) => new TrainingStep(m, stepOptions({ microBatchSize: micro, classWeights })));
+    const replicated = new TrainingStep(m, stepOptions({ microBatchSize: 2, classWeights, replicas: pool }));
+    try {
+      const expected = fullBatchGradient(m, batch, classWeights);
+      for (const step of [...steps, replicated]) {
+        const got = await stepGradient(step, batch);
+        expect(got.loss).toBeCloseTo(expected.loss, 5);
+        for (const [name, g] of expected.grads) expect(relativeError(got.grads.get(name)!, g), name).toBeLessThan(1e-4);
+      }
+      expect(replicated.replicas).toBe(pool);
+      // Cut by size instead, the same parts give another loss: the check above can fail.
+      const unweightedShares = [batch.slice(0, 2), batch.slice(2, 4), batch.slice(4, 6), batch.slice(6)].map((part) => fullBatchGradient(m, part, classWeights).loss * (part.length / batch.length));
+      expect(Math.abs(unweightedShares.reduce((a, b) => a + b, 0) - expected.loss)).toBeGreaterThan(1e-3);
+    } finally {
+      for (const step of [...steps, replicated]) step.dispose();
+      await pool.close();
+      m.dispose();
+    }
+  });
+
   it('steps the same adapter with replicas as in this thread, step for step', async () => {
     const single = model('dvpt', 5);
     const parallel = model('dvpt', 5);
     const batches = [colourSamples(6, 'replicas-a', S), colourSamples(5, 'replicas-b', S)];
     const pool = await ReplicaPool.start(parallel, { replicas: 2, task: 'multiclass', numClasses: 3 });
-    // Unweighted: a class-weighted mean is normalised per micro-batch, so it depends on how the batch
-    // is cut, and the replicas cut it differently (shares of 3, then micro-batches of 2).
     const a = new TrainingStep(single, stepOptions());
     const b = new TrainingStep(parallel, stepOptions({ replicas: pool }));
     try {
