@@ -26,11 +26,14 @@ export type AspectMode = 'letterbox' | 'crop';
  * - 'auto' (default): photos and PNGs keep their stored values (raw 8-bit: 0..2^bits−1 mapped linearly,
  *   no per-image stretch); DICOM uses its first VOI window, else its VOI LUT, else the frame's min–max
  *   (DICOM without any VOI has no other meaningful scale);
- * - 'stretch': every grey image is min–max stretched on its own (the viewer's default without a preset).
+ * - 'stretch': every grey image is min–max stretched on its own (the viewer's default without a preset);
+ * - 'legacy': what versions trained before the mode existed saw, the display pipeline's default window
+ *   (DICOM: first VOI window, else VOI LUT, else min–max; grey photos and PNGs: min–max per image).
+ *   Their manifests have no intensity, and they are predicted with it (core/train/model-loader.ts).
  * Colour images always keep their stored values.
  */
-export type IntensityMode = 'auto' | 'stretch';
-export const INTENSITY_MODES = ['auto', 'stretch'] as const;
+export type IntensityMode = 'auto' | 'stretch' | 'legacy';
+export const INTENSITY_MODES = ['auto', 'stretch', 'legacy'] as const;
 
 export interface FovOptions {
   /** Channel to threshold: red is brightest inside a fundus FOV; green is an alternative for red-saturated images. */
@@ -73,7 +76,7 @@ export interface ModelInput {
 /** The display window that realises an intensity mode for a grey frame (undefined: the image's own VOI). */
 export function intensityWindow(image: DecodedImage, frameIndex: number, intensity: IntensityMode): RenderOptions['window'] {
   const grey = image.photometric === 'MONOCHROME1' || image.photometric === 'MONOCHROME2';
-  if (!grey) return undefined;
+  if (!grey || intensity === 'legacy') return undefined;
   if (intensity === 'stretch') {
     const { min, max } = frameRange(image, frameIndex);
     return minMaxWindow(min, max);

@@ -3,6 +3,7 @@
  * (safetensors blob + manifest in the version's config). Backbones are cached per process because a
  * ViT-B is 330 MB and every run and prediction of a session uses the same one.
  */
+import type { IntensityMode } from '../imaging/model-input';
 import { loadBackboneFile } from '../model/checkpoint';
 import { vitConfigSchema } from '../model/config';
 import { parseAdapterConfig, type AdapterConfig } from '../model/adapter-config';
@@ -42,7 +43,8 @@ export interface VersionManifest {
   adapter: AdapterConfig;
   classes: string[];
   backbone: { id: number; sha256: string; config: unknown };
-  preprocessing: { size: number; aspect: 'letterbox' | 'crop'; fundusFov: boolean; intensity?: 'auto' | 'stretch' };
+  /** `intensity` is always set on a manifest read through versionManifest ('legacy' for versions older than it). */
+  preprocessing: { size: number; aspect: 'letterbox' | 'crop'; fundusFov: boolean; intensity?: IntensityMode };
   normalization: { mean: number[]; std: number[] };
   train: Record<string, unknown>;
   appVersion: string;
@@ -51,6 +53,8 @@ export interface VersionManifest {
 export function versionManifest(version: AdapterVersion): VersionManifest {
   const m = version.config as unknown as VersionManifest;
   if (!m?.adapter || !m.backbone) throw new Error(`version ${version.id} has no model manifest`);
+  // Written before the job had an intensity: predicted as it was trained, by the display's default window.
+  if (m.preprocessing && m.preprocessing.intensity === undefined) return { ...m, preprocessing: { ...m.preprocessing, intensity: 'legacy' } };
   return m;
 }
 
