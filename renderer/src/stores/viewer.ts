@@ -288,5 +288,7 @@ export const useViewerStore = defineStore('viewer', () => {
     decoded, grey, effectiveWindow, frameCount, windowName, dragSensitivity,
     open, prefetch, close, setWindow, applyPreset, zoomBy, fit, rotate, reset, step, showSlice, stepSeries, toggleCine, stopCine, setCineFps,
     cachedBytes: () => cache.bytes,
+    /** An image through the same cache (side-by-side viewports). */
+    imageFor: fetchImage,
   };
 });
