@@ -1,7 +1,8 @@
 /**
  * UI benchmark in Chromium (browser mode): time from selecting a case to its pixels on screen for a
  * 512² CT, a 1024² JPEG 2000 MR and a DRIVE fundus photo (cold: first open, decoded by the pool);
- * frames per second while stepping through a multi-frame series; worklist scrolling with 50,000 cases
+ * frames per second while stepping through a multi-frame series and while wheel-scrolling a 100-slice 512² CT
+ * series (made from a shared CT file by bench/ct-series.ts); worklist scrolling with 50,000 cases
  * (the workspace of bench/worklist.ts, built with --keep).
  *
  *   npm run bench:ui [-- --no-worklist]
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { Workspace } from '../core/store';
+import { writeCtSeries } from './ct-series';
 import { launchChromium, startBrowserMode } from '../test/helpers/browser-mode';
 import { DICOM_DIR, FUNDUS_DIR, REPO_ROOT } from '../test/helpers/paths';
 
@@ -22,6 +24,7 @@ const FILES = {
 };
 const MULTIFRAME = path.join(DICOM_DIR, 'pydicom_data', 'emri_small.dcm');
 const CANVAS = '[data-testid="viewer-canvas"]';
+const SERIES_SLICES = 100;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-bench-ui-'));
 
 const attr = (page: Page, name: string) => page.locator(CANVAS).getAttribute(name);
@@ -52,7 +55,8 @@ async function main(): Promise<void> {
   const dir = path.join(root, 'ws');
   const ws = Workspace.create(dir);
   // The multi-frame series comes first: the reading screen opens it on start, which warms the decoder pool.
-  await ws.import([MULTIFRAME, ...Object.values(FILES)]);
+  const series = writeCtSeries(FILES['CT 512² (CT-MONO2-16-ankle)'], path.join(root, 'ct-series'), SERIES_SLICES);
+  await ws.import([MULTIFRAME, ...Object.values(FILES), ...series]);
   ws.close();
 
   const app = await startBrowserMode();
@@ -81,6 +85,30 @@ async function main(): Promise<void> {
     }
     const fps = steps / ((performance.now() - t0) / 1000);
     console.log(`Stepping a 10-frame MR series with ↓ (incl. key-event round trips): ${fps.toFixed(1)} frames/s`);
+
+    // The series opens at slice 1 (its first file); the wheel then scrolls all 100 slices down and back up.
+    await openBySearch(page, 'slice-001.dcm');
+    const box = (await page.locator(CANVAS).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('[data-testid="stack-slice"]'));
+    for (const [pass, delta] of [['down, first pass (slices decoded as prefetch reaches them)', 100], ['back up (slices cached)', -100]] as const) {
+      const t = performance.now();
+      for (let i = 1; i < SERIES_SLICES; i++) {
+        const before = await attr(page, 'data-case-id');
+        await page.mouse.wheel(0, delta);
+        const want = String(delta > 0 ? i : SERIES_SLICES - 1 - i);
+        // A slice counts once its own pixels are painted (the canvas names the case it drew).
+        await page.waitForFunction(
+          ([sel, w, prev]) => {
+            const el = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector(sel);
+            return el?.getAttribute('data-slice') === w && el.getAttribute('data-case-id') !== prev;
+          },
+          [CANVAS, want, before] as const,
+        );
+      }
+      const rate = (SERIES_SLICES - 1) / ((performance.now() - t) / 1000);
+      console.log(`Wheel-scrolling a ${SERIES_SLICES}-slice 512² CT series, ${pass}: ${rate.toFixed(1)} slices/s (painted)`);
+    }
 
     if (!process.argv.includes('--no-worklist')) {
       const big = path.join(root, 'big');

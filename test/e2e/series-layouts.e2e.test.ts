@@ -120,7 +120,9 @@ describe('side-by-side layouts', () => {
     expect(await page.getByTestId('viewport-note').textContent()).toBe('Prior study of 20030505, MR series 1 FAST LOCALIZER');
     // The active viewport (outlined) holds the full viewer with the current case.
     expect(await page.getByTestId('viewport-active').locator(CANVAS).getAttribute('data-case-id')).toBe(current);
-    const outline = await page.getByTestId('viewport-active').evaluate((el) => getComputedStyle(el as unknown as Element).outlineStyle);
+    const outline = await page
+      .getByTestId('viewport-active')
+      .evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { outlineStyle: string } }).getComputedStyle(el).outlineStyle);
     expect(outline).toBe('solid');
     // Synchronised zoom: the prior follows the current viewport's zoom.
     const prior = await passive.getAttribute('data-case-id');
