@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pacsContract, pacsEvents } from './pacs-contract';
+import { readingContract } from './reading-contract';
 import { trainingContract, trainingEvents } from './training-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
@@ -488,6 +489,7 @@ export const contract = {
   'uploads.import': { request: z.object({ batch: z.string().regex(/^[0-9a-f]{8,64}$/, 'an upload batch is hex') }), response: ImportReport },
   ...trainingContract,
   ...pacsContract,
+  ...readingContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;

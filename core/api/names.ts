@@ -3,6 +3,7 @@
  * sandboxed Electron preload can allow-list them without bundling the validators.
  */
 import { PACS_CHANNEL_NAMES, PACS_EVENT_NAMES } from './pacs-names';
+import { READING_CHANNEL_NAMES } from './reading-names';
 import { TRAINING_CHANNEL_NAMES, TRAINING_EVENT_NAMES } from './training-names';
 
 /**
@@ -50,6 +51,7 @@ export const CHANNEL_NAMES = [
   'uploads.import',
   ...TRAINING_CHANNEL_NAMES,
   ...PACS_CHANNEL_NAMES,
+  ...READING_CHANNEL_NAMES,
   ...DESKTOP_CHANNEL_NAMES,
 ] as const;
 

@@ -7,6 +7,7 @@ import { resolveUserPath, type LabelEvent, type Workspace } from '../store';
 import { caseRecord, describeEvents } from './case-record';
 import type { AppSession } from './session';
 import { createPacsHandlers } from './pacs-handlers';
+import { createReadingHandlers } from './reading-handlers';
 import { createTrainingHandlers } from './training-handlers';
 import { createViewerHandlers } from './viewer-handlers';
 import { createWorkHandlers } from './work-handlers';
@@ -25,6 +26,7 @@ export function createHandlers(session: AppSession): Handlers {
     ...createViewerHandlers(session),
     ...createWorkHandlers(session),
     ...createPacsHandlers(session),
+    ...createReadingHandlers(session),
     'app.info': (_req, ctx) => ({
       name: APP_NAME,
       version: APP_VERSION,

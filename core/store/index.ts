@@ -8,6 +8,7 @@ export { BlobStore, sha256Hex, type BlobRecord } from './blobs';
 export { MIGRATIONS, type Migration } from './schema';
 export type { CaseSummary, WorklistQuery, WorklistFilter, WorklistSort } from './worklist';
 export type { CaseDetail, QuarantineEntry } from './cases';
+export type { CaseSeries, HangingPartner, HangingRule, ModelInputCase, SeriesMember, SeriesOfStudy } from './series';
 export { TASK_KINDS, DEFAULT_TASK_SETTINGS, type TaskKind, type TaskClass, type LabelTask, type NewTask, type TaskSettings, type TaskLoopSettings } from './tasks';
 export { CASE_UNITS, LATERALITIES, lateralityFromName, normaliseScope, type CaseUnit, type Laterality, type ScopeOptions, type TaskScope } from './scope';
 export { DEFAULT_SPLIT_FRACTIONS, type SplitAssignment, type SplitFractions, type SplitSource } from './splits';

@@ -52,14 +52,18 @@ export const MAX_PAGE = 1000;
 const FILTERS: readonly WorklistFilter[] = CASE_FILTERS;
 const SORTS: readonly WorklistSort[] = ['imported', 'rank', 'uncertainty'];
 
-/** The worklist: one page of cases plus the filtered total, in two indexed queries. */
-export function listCases(db: Database, q: WorklistQuery): { total: number; items: CaseSummary[] } {
+interface WorklistSelection {
+  /** `WHERE …` on the cases row aliased `c`. */
+  whereSql: string;
+  params: Record<string, string | number>;
+  scope: TaskScope;
+  caseUnit: CaseUnit;
+}
+
+/** Which cases a worklist query selects (task scope and unit, filter, search), shared by the flat list and the groups. */
+function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId'>): WorklistSelection {
   const filter = q.filter ?? 'all';
-  const sort = q.sort ?? 'imported';
   if (!FILTERS.includes(filter)) throw new WorkspaceError('invalid', `Unknown worklist filter '${String(filter)}'`);
-  if (!SORTS.includes(sort)) throw new WorkspaceError('invalid', `Unknown worklist sort '${String(sort)}'`);
-  const offset = Math.max(0, Math.floor(q.offset ?? 0));
-  const limit = Math.min(MAX_PAGE, Math.max(0, Math.floor(q.limit ?? 100)));
 
   const taskId = q.taskId ?? (db.prepare('SELECT min(id) AS id FROM tasks').get() as { id: number | null }).id;
   if (q.taskId !== undefined && !db.prepare('SELECT 1 FROM tasks WHERE id = ?').get(q.taskId)) {
@@ -106,6 +110,16 @@ export function listCases(db: Database, q: WorklistQuery): { total: number; item
   }
   const whereSql = `WHERE ${where.join(' AND ')}`;
 
+  return { whereSql, params, scope, caseUnit };
+}
+
+/** The worklist: one page of cases plus the filtered total, in two indexed queries. */
+export function listCases(db: Database, q: WorklistQuery): { total: number; items: CaseSummary[] } {
+  const sort = q.sort ?? 'imported';
+  if (!SORTS.includes(sort)) throw new WorkspaceError('invalid', `Unknown worklist sort '${String(sort)}'`);
+  const offset = Math.max(0, Math.floor(q.offset ?? 0));
+  const limit = Math.min(MAX_PAGE, Math.max(0, Math.floor(q.limit ?? 100)));
+  const { whereSql, params, scope, caseUnit } = worklistSelection(db, q);
   const total = (db.prepare(`SELECT count(*) AS n FROM cases c ${whereSql}`).get(params) as { n: number }).n;
 
   let join = '';
@@ -128,6 +142,101 @@ export function listCases(db: Database, q: WorklistQuery): { total: number; item
     for (const item of items) item.unitSize = sizes.get(item.id) ?? 1;
   }
   return { total, items };
+}
+
+export interface WorklistSeriesGroup {
+  seriesUid: string;
+  seriesNumber?: number;
+  description?: string;
+  modality?: string;
+  /** The worklist's cases of the series, by instance number then case id. */
+  caseIds: number[];
+  labelled: number;
+}
+export interface WorklistStudyGroup {
+  studyUid: string;
+  studyDate?: string;
+  description?: string;
+  series: WorklistSeriesGroup[];
+}
+export interface WorklistPatientGroup {
+  patientId?: string;
+  patientName?: string;
+  studies: WorklistStudyGroup[];
+}
+
+/** Cases the grouped worklist lists at most; past it the groups say they are truncated (the flat list has them all). */
+export const MAX_GROUPED_CASES = 20_000;
+
+/**
+ * The worklist's cases (same filter, search and task as the flat list) grouped patient → study → series:
+ * patients by name and ID, their studies newest first, series by series number.
+ */
+export function worklistGroups(
+  db: Database,
+  q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId'>,
+  limit = MAX_GROUPED_CASES,
+): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
+  const { whereSql, params } = worklistSelection(db, q);
+  const rows = db
+    .prepare(
+      `SELECT c.id, pa.id AS patientRef, pa.patient_id AS patientId, pa.patient_name AS patientName,
+         st.study_uid AS studyUid, st.study_date AS studyDate, st.description AS studyDescription,
+         se.series_uid AS seriesUid, se.series_number AS seriesNumber, se.description AS seriesDescription, se.modality,
+         c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task) AS labelled
+       FROM cases c JOIN instances i ON i.id = c.instance_ref JOIN series se ON se.id = i.series_ref
+         JOIN studies st ON st.id = se.study_ref JOIN patients pa ON pa.id = st.patient_ref
+       ${whereSql}
+       ORDER BY pa.patient_name IS NULL, pa.patient_name, pa.patient_id, pa.id, st.study_date IS NULL, st.study_date DESC, st.id,
+         se.series_number IS NULL, se.series_number, se.id, i.instance_number IS NULL, i.instance_number, c.id
+       LIMIT @limit`,
+    )
+    .all({ ...params, limit: limit + 1 }) as {
+    id: number;
+    patientRef: number;
+    patientId: string | null;
+    patientName: string | null;
+    studyUid: string;
+    studyDate: string | null;
+    studyDescription: string | null;
+    seriesUid: string;
+    seriesNumber: number | null;
+    seriesDescription: string | null;
+    modality: string | null;
+    labelled: number;
+  }[];
+  const truncated = rows.length > limit;
+  if (truncated) rows.length = limit;
+  const patients: WorklistPatientGroup[] = [];
+  let patientRef = -1;
+  for (const r of rows) {
+    if (r.patientRef !== patientRef) {
+      patientRef = r.patientRef;
+      patients.push({ ...(r.patientId ? { patientId: r.patientId } : {}), ...(r.patientName ? { patientName: r.patientName } : {}), studies: [] });
+    }
+    const studies = patients[patients.length - 1].studies;
+    let study = studies[studies.length - 1];
+    if (!study || study.studyUid !== r.studyUid) {
+      study = { studyUid: r.studyUid, ...(r.studyDate ? { studyDate: r.studyDate } : {}), ...(r.studyDescription ? { description: r.studyDescription } : {}), series: [] };
+      studies.push(study);
+    }
+    let series = study.series[study.series.length - 1];
+    if (!series || series.seriesUid !== r.seriesUid) {
+      series = {
+        seriesUid: r.seriesUid,
+        ...(r.seriesNumber !== null ? { seriesNumber: r.seriesNumber } : {}),
+        ...(r.seriesDescription ? { description: r.seriesDescription } : {}),
+        ...(r.modality ? { modality: r.modality } : {}),
+        caseIds: [],
+        labelled: 0,
+      };
+      study.series.push(series);
+    }
+    series.caseIds.push(r.id);
+    series.labelled += r.labelled;
+  }
+  const total = truncated ? (db.prepare(`SELECT count(*) AS n FROM cases c ${whereSql}`).get(params) as { n: number }).n : rows.length;
+  return { total, patients, truncated };
 }
 
 /** A task's scope and case unit, straight from its settings (every case, one per image when there is no task). */

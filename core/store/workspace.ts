@@ -4,7 +4,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { BlobStore } from './blobs';
 import { WorkspaceError } from './errors';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema';
-import { listCases, type CaseSummary, type WorklistQuery } from './worklist';
+import { listCases, worklistGroups, type CaseSummary, type WorklistPatientGroup, type WorklistQuery } from './worklist';
 import { CaseService } from './cases';
 import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord, type ImportReport } from './import';
 import { LabelService } from './labels';
@@ -14,6 +14,7 @@ import { MeasurementService } from './measurements';
 import { CommentService } from './comments';
 import { ReviewMarkService } from './review-marks';
 import { RunService } from './runs';
+import { SeriesService } from './series';
 import { SplitService } from './splits';
 import { SuggestionService } from './suggestions';
 import { TaskService } from './tasks';
@@ -57,6 +58,8 @@ export class Workspace {
   readonly comments: CommentService;
   /** Per-task train / validation / test assignment of labelled cases. */
   readonly splits: SplitService;
+  /** Series and studies: stacks, the model's case of a series task, hanging partners. */
+  readonly series: SeriesService;
   /** Named PACS connections (configuration only; secrets are references). */
   readonly pacsConnections: PacsConnectionService;
   /** The backup written before migrating this workspace on open, if one was. */
@@ -80,6 +83,7 @@ export class Workspace {
     this.measurements = new MeasurementService(db);
     this.comments = new CommentService(db);
     this.splits = new SplitService(db);
+    this.series = new SeriesService(db, this.blobs);
     this.pacsConnections = new PacsConnectionService(db);
     this.migrationBackup = migrationBackup;
   }
@@ -180,6 +184,11 @@ export class Workspace {
 
   listCases(q: WorklistQuery = {}): { total: number; items: CaseSummary[] } {
     return listCases(this.db, q);
+  }
+
+  /** The worklist's cases grouped patient → study → series (see worklist.ts). */
+  worklistGroups(q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId'> = {}): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
+    return worklistGroups(this.db, q);
   }
 
   /** Every case id a worklist filter selects for a task, in worklist order (paged internally). */

@@ -12,7 +12,7 @@
 export type Action =
   | 'preset-1' | 'preset-2' | 'preset-3' | 'preset-4' | 'preset-5'
   | 'zoom-in' | 'zoom-out' | 'fit' | 'invert' | 'rotate-right' | 'rotate-left' | 'flip-h' | 'flip-v'
-  | 'reset' | 'cine' | 'cine-faster' | 'cine-slower' | 'frame-next' | 'frame-previous' | 'red-free' | 'deidentify'
+  | 'reset' | 'cine' | 'cine-faster' | 'cine-slower' | 'frame-next' | 'frame-previous' | 'series-next' | 'series-previous' | 'red-free' | 'deidentify'
   | 'tool-wl' | 'tool-length' | 'tool-angle' | 'tool-ellipse' | 'tool-rectangle' | 'delete-measurement'
   | 'magnifier' | 'tags' | 'toggle-mode'
   | 'submit-next' | 'previous-case' | 'next-case' | 'undo' | 'accept' | 'skip' | 'flag' | 'hold-out'
@@ -61,8 +61,10 @@ export const BINDINGS: Binding[] = [
   ...presetBindings('view-mode'),
   ...presetBindings('label-mode'),
   { action: 'toggle-mode', keys: ['m'], label: 'Switch view mode (1–5 = W/L) / label mode (number keys = classes)', group: 'General', when: 'task' },
-  { action: 'frame-next', keys: ['ArrowDown', 'ArrowRight', 'PageDown'], label: 'Next frame / slice (also the mouse wheel)', group: 'Viewer' },
-  { action: 'frame-previous', keys: ['ArrowUp', 'ArrowLeft', 'PageUp'], label: 'Previous frame / slice', group: 'Viewer' },
+  { action: 'frame-next', keys: ['ArrowDown', 'ArrowRight'], label: 'Next slice of the series / frame (also the mouse wheel)', group: 'Viewer' },
+  { action: 'frame-previous', keys: ['ArrowUp', 'ArrowLeft'], label: 'Previous slice / frame', group: 'Viewer' },
+  { action: 'series-next', keys: ['PageDown'], label: 'Next series of the study', group: 'Viewer' },
+  { action: 'series-previous', keys: ['PageUp'], label: 'Previous series of the study', group: 'Viewer' },
   { action: 'cine', keys: ['c'], label: 'Cine: play / stop the frames', group: 'Viewer' },
   { action: 'cine-faster', keys: [']'], label: 'Cine faster (frames per second)', group: 'Viewer' },
   { action: 'cine-slower', keys: ['['], label: 'Cine slower', group: 'Viewer' },

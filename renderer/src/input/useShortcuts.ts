@@ -62,6 +62,8 @@ export function useShortcuts(): void {
     'toggle-mode': () => keymap.toggleMode(),
     'frame-next': () => viewer.step(1),
     'frame-previous': () => viewer.step(-1),
+    'series-next': () => viewer.stepSeries(1),
+    'series-previous': () => viewer.stepSeries(-1),
     'red-free': () => (viewer.view.redFree = !viewer.view.redFree),
     deidentify: () => (viewer.deidentified = !viewer.deidentified),
     'submit-next': () => reading.submitAndNext(),

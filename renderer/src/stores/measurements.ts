@@ -37,7 +37,8 @@ export const useMeasurementsStore = defineStore('measurements', () => {
   }
 
   async function add(kind: MeasurementKindT, points: [number, number][]): Promise<void> {
-    const id = viewer.caseId;
+    // The slice on screen: in a series stack it is not always the case opened from the worklist.
+    const id = viewer.image?.caseId ?? viewer.caseId;
     if (id === null) return;
     try {
       const saved = await call('measurements.add', { caseId: id, frame: viewer.frame, kind, points });

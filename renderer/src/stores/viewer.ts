@@ -1,13 +1,21 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
 import type { ViewerImageT } from '../../../core/api/contract';
+import type { SeriesStackT } from '../../../core/api/reading-contract';
 import { defaultWindow, frameRange, wlDragSensitivity, type WindowLevel } from '../../../core/imaging/display';
 import { asDecodedImage, isGrey } from '../viewer/decoded';
+import { ImageCache } from '../viewer/image-cache';
 import { WL_PRESETS } from '../input/keymap';
 import { call, friendlyMessage } from './api';
+import { useTasksStore } from './tasks';
 
-/** Images kept in the renderer: the current one, the prefetched next one and the one just left. */
-const CACHE_SIZE = 3;
+/**
+ * Decoded images kept in the renderer, by the bytes of their pixels: the series on screen (prefetched slice by
+ * slice), the next cases of the worklist and the ones just left. 512 MB holds a 1000-slice 512² CT series.
+ */
+export const IMAGE_CACHE_BYTES = 512 * 2 ** 20;
+/** Slices of the series on screen loaded ahead at once (the decode pool serves the worklist's cases too). */
+const STACK_PREFETCH_PARALLEL = 2;
 const DEFAULT_CINE_FPS = 15;
 export const CINE_FPS_RANGE = { min: 1, max: 60 } as const;
 
@@ -46,7 +54,12 @@ export const useViewerStore = defineStore('viewer', () => {
   const magnifier = ref(false);
   /** When the current case was asked for; the canvas reports its first paint against it (bench, tests). */
   const requestedAt = ref(0);
-  const cache = new Map<number, Promise<ViewerImageT>>();
+  const cache = new ImageCache(IMAGE_CACHE_BYTES);
+  /** The series of the case on screen as one stack (null until known, or for a case outside any series). */
+  const stack = shallowRef<SeriesStackT | null>(null);
+  /** Index into stack.slices of the slice on screen. */
+  const slice = ref(0);
+  let prefetchToken = 0;
   let cineTimer: ReturnType<typeof setInterval> | null = null;
 
   const decoded = computed(() => (image.value ? asDecodedImage(image.value) : null));
@@ -58,6 +71,15 @@ export const useViewerStore = defineStore('viewer', () => {
     return defaultWindow(decoded.value, frame.value);
   });
   const frameCount = computed(() => image.value?.numberOfFrames ?? 0);
+  const stackSize = computed(() => stack.value?.slices.length ?? 0);
+  /** Wheel, arrows and cine step through the series' slices when it has several, else through the image's frames. */
+  const scrollsSlices = computed(() => stackSize.value > 1);
+  const stepCount = computed(() => (scrollsSlices.value ? stackSize.value : frameCount.value));
+  /** Where the model's input sits in the stack (series and study tasks), or -1. */
+  const modelInputSlice = computed(() => {
+    const input = stack.value?.modelInput;
+    return input ? (stack.value?.slices.findIndex((s) => s.caseId === input.caseId) ?? -1) : -1;
+  });
   /** How the window in effect came about, for the overlay: a named preset, the file's own window, or the data range. */
   const windowName = computed<string>(() => {
     if (!grey.value) return view.window ? 'custom' : 'full range';
@@ -74,34 +96,64 @@ export const useViewerStore = defineStore('viewer', () => {
     return wlDragSensitivity(grey.value ? frameRange(decoded.value, frame.value) : { min: 0, max: 2 ** Math.min(decoded.value.bitsStored, 16) - 1 });
   });
 
-  function fetchImage(id: number): Promise<ViewerImageT> {
-    let pending = cache.get(id);
-    if (!pending) {
-      pending = call('cases.image', { id });
-      pending.catch(() => cache.delete(id));
-      cache.set(id, pending);
-      while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as number);
-    } else {
-      cache.delete(id);
-      cache.set(id, pending);
+  const fetchImage = (id: number): Promise<ViewerImageT> => cache.get(id, (key) => call('cases.image', { id: key }));
+
+  async function fetchStack(id: number): Promise<SeriesStackT | null> {
+    const taskId = useTasksStore().current?.id;
+    try {
+      return await call('series.stack', { id, ...(taskId ? { taskId } : {}) });
+    } catch {
+      // Without its stack the case still shows as a single image.
+      return null;
     }
-    return pending;
+  }
+
+  /** Loads the stack's slices outward from the one on screen, a few at a time, while the cache has room. */
+  async function prefetchStack(): Promise<void> {
+    const s = stack.value;
+    if (!s || s.slices.length < 2) return;
+    const token = ++prefetchToken;
+    const order: number[] = [];
+    for (let d = 1; order.length < s.slices.length - 1; d++) {
+      if (s.index + d < s.slices.length) order.push(s.index + d);
+      if (s.index - d >= 0) order.push(s.index - d);
+    }
+    let next = 0;
+    const worker = async () => {
+      while (token === prefetchToken && next < order.length && cache.bytes < IMAGE_CACHE_BYTES * 0.75) {
+        await fetchImage(s.slices[order[next++]].caseId).catch(() => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: STACK_PREFETCH_PARALLEL }, worker));
+  }
+
+  /** Shows a case's series from its stack (found after the image, so the first pixels never wait for it). */
+  async function attachStack(id: number): Promise<void> {
+    const found = await fetchStack(id);
+    if (caseId.value !== id || image.value?.caseId !== id) return;
+    stack.value = found;
+    slice.value = found?.index ?? 0;
+    void prefetchStack();
   }
 
   /** Shows a case: its image comes from the prefetch cache when it is there, else straight from the pool. */
   async function open(id: number): Promise<void> {
     if (caseId.value === id && (image.value || loading.value)) return;
     stopCine();
+    prefetchToken++;
     caseId.value = id;
     requestedAt.value = performance.now();
     loading.value = true;
     error.value = null;
+    stack.value = null;
+    slice.value = 0;
     try {
       const next = await fetchImage(id);
       if (caseId.value !== id) return;
       image.value = next;
       frame.value = 0;
       Object.assign(view, initialView());
+      void attachStack(id);
     } catch (err) {
       if (caseId.value !== id) return;
       image.value = null;
@@ -118,11 +170,55 @@ export const useViewerStore = defineStore('viewer', () => {
 
   function close(): void {
     stopCine();
+    prefetchToken++;
     caseId.value = null;
     image.value = null;
+    stack.value = null;
+    slice.value = 0;
     error.value = null;
     loading.value = false;
     cache.clear();
+  }
+
+  /** Shows slice `index` of the stack, keeping W/L, zoom and pan; an undecodable slice says so and keeps the last. */
+  function showSlice(index: number): void {
+    const s = stack.value;
+    if (!s || index < 0 || index >= s.slices.length || index === slice.value) return;
+    slice.value = index;
+    fetchImage(s.slices[index].caseId).then(
+      (next) => {
+        if (stack.value !== s || slice.value !== index) return;
+        image.value = next;
+        frame.value = 0;
+        error.value = null;
+      },
+      (err: unknown) => {
+        if (stack.value === s && slice.value === index) error.value = `Slice ${index + 1}: ${friendlyMessage(err)}`;
+      },
+    );
+  }
+
+  /** PgUp/PgDn: the previous or next series of the study, from its middle slice, with a fresh view. */
+  async function stepSeries(delta: number): Promise<void> {
+    const s = stack.value;
+    const target = s?.study[s.seriesIndex + delta];
+    if (!s || !target) return;
+    stopCine();
+    prefetchToken++;
+    const id = caseId.value;
+    try {
+      const [next, nextStack] = await Promise.all([fetchImage(target.caseId), fetchStack(target.caseId)]);
+      if (caseId.value !== id || stack.value !== s) return;
+      image.value = next;
+      stack.value = nextStack;
+      slice.value = nextStack?.index ?? 0;
+      frame.value = 0;
+      error.value = null;
+      Object.assign(view, initialView(), { redFree: view.redFree });
+      void prefetchStack();
+    } catch (err) {
+      if (caseId.value === id) error.value = friendlyMessage(err);
+    }
   }
 
   function setWindow(w: WindowLevel): void {
@@ -151,10 +247,15 @@ export const useViewerStore = defineStore('viewer', () => {
   }
 
   /**
-   * Steps through the stack on screen: the frames of a multi-frame image (wrapping round, as cine does). When
-   * the worklist groups a series into one stack, this is where the step moves to the next instance.
+   * Steps through the stack on screen: the series' slices when it has several (stopping at either end, as OHIF
+   * does, or wrapping round for cine), else the frames of a multi-frame image (wrapping round).
    */
-  function step(delta: number): void {
+  function step(delta: number, wrap = false): void {
+    if (scrollsSlices.value) {
+      const n = stackSize.value;
+      showSlice(wrap ? (((slice.value + delta) % n) + n) % n : Math.min(n - 1, Math.max(0, slice.value + delta)));
+      return;
+    }
     const n = frameCount.value;
     if (n > 1) frame.value = (((frame.value + delta) % n) + n) % n;
   }
@@ -167,11 +268,11 @@ export const useViewerStore = defineStore('viewer', () => {
   function startCine(): void {
     if (cineTimer) clearInterval(cineTimer);
     cinePlaying.value = true;
-    cineTimer = setInterval(() => step(1), 1000 / cineFps.value);
+    cineTimer = setInterval(() => step(1, true), 1000 / cineFps.value);
   }
   function toggleCine(): void {
     if (cinePlaying.value) return stopCine();
-    if (frameCount.value < 2) return;
+    if (stepCount.value < 2) return;
     startCine();
   }
   /** Frames per second of cine (1–60); a running cine picks up the new speed at once. */
@@ -183,7 +284,11 @@ export const useViewerStore = defineStore('viewer', () => {
 
   return {
     caseId, image, loading, error, frame, view, deidentified, cinePlaying, cineFps, tool, magnifier, requestedAt,
+    stack, slice, stackSize, scrollsSlices, stepCount, modelInputSlice,
     decoded, grey, effectiveWindow, frameCount, windowName, dragSensitivity,
-    open, prefetch, close, setWindow, applyPreset, zoomBy, fit, rotate, reset, step, toggleCine, stopCine, setCineFps,
+    open, prefetch, close, setWindow, applyPreset, zoomBy, fit, rotate, reset, step, showSlice, stepSeries, toggleCine, stopCine, setCineFps,
+    cachedBytes: () => cache.bytes,
+    /** An image through the same cache (side-by-side viewports). */
+    imageFor: fetchImage,
   };
 });

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dispatch, type Handlers } from '../../../core/api/dispatch';
+import type { ChannelName } from '../../../core/api/names';
+import type { RequestOf, ResponseOf } from '../../../core/api/contract';
+import { createHandlers } from '../../../core/app/handlers';
+import { readSliceGeometry, sortSlices } from '../../../core/app/series-stack';
+import { AppSession } from '../../../core/app/session';
+import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';
+import { tempDir } from '../store/helpers/fixtures';
+
+/** A real DICOMDIR test set: patient 98890234 has a CT study (2001) and an MR study (2003) with several series. */
+const DIRTESTS = path.join(DICOM_DIR, 'pydicom_debian', 'dicomdirtests');
+const CT5N = path.join(DIRTESTS, '98892001', 'CT5N');
+const MR_STUDY = path.join(DIRTESTS, '98892003');
+
+const sessions: AppSession[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.dispose();
+});
+
+async function workspaceWith(files: string[]) {
+  const session = new AppSession('ann');
+  sessions.push(session);
+  const handlers: Handlers = createHandlers(session);
+  const call = async <C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> => {
+    const result = await dispatch(handlers, channel, request, { transport: 'websocket' });
+    if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
+    return result.value as ResponseOf<C>;
+  };
+  await call('workspace.create', { dir: path.join(tempDir('medtune-reading-'), 'ws') });
+  await call('import.start', { paths: files });
+  const items = (await call('cases.list', { limit: 1000 })).items;
+  const byFile = (name: string) => items.find((c) => c.displayName === name)!;
+  return { call, items, byFile };
+}
+
+describe('series stack', () => {
+  it('sorts a CT series along the slice normal, highest first (OHIF order), and names the study’s other series', async () => {
+    const { call, byFile } = await workspaceWith([path.join(DIRTESTS, '98892001')]);
+    // Instance numbers 6…10 go down in z (8.76 → -1.24 mm); their file names are in another order.
+    const stack = await call('series.stack', { id: byFile('3023').id });
+    expect(stack.sortedBy).toBe('position');
+    expect(stack.slices.map((s) => s.instanceNumber)).toEqual([6, 7, 8, 9, 10]);
+    expect(stack.slices.map((s) => s.position)).toEqual([8.763, 6.263, 3.763, 1.263, -1.237]);
+    expect(stack.index).toBe(3);
+    expect(stack.modality).toBe('CT');
+    expect(stack.study.map((s) => [s.seriesNumber, s.count])).toEqual([[4, 2], [5, 5]]);
+    expect(stack.seriesIndex).toBe(1);
+    // Series 4's two slices lie in different planes: no common normal, so instance-number order.
+    const scout = await call('series.stack', { id: stack.study[0].caseId });
+    expect(scout.sortedBy).toBe('instance-number');
+    expect(scout.modelInput).toBeNull();
+  });
+
+  it('states the model input of a series task: the middle slice by instance number, then the labelled one', async () => {
+    const { call, byFile } = await workspaceWith([CT5N]);
+    const task = await call('tasks.create', { name: 'ct', kind: 'multiclass', classes: [{ name: 'a', color: '#ff0000' }, { name: 'b', color: '#00ff00' }], caseUnit: 'series' });
+    const stack = await call('series.stack', { id: byFile('2062').id, taskId: task.id });
+    // Instance numbers 6…10: the middle is instance 8 (file 2693).
+    expect(stack.modelInput).toMatchObject({ caseId: byFile('2693').id, unit: 'series', rule: 'the middle slice by instance number' });
+    await call('labels.set', { caseId: byFile('2693').id, taskId: task.id, value: 'a' });
+    const after = await call('series.stack', { id: byFile('3353').id, taskId: task.id });
+    expect(after.modelInput).toMatchObject({ caseId: byFile('2693').id, rule: 'the case that carries the label' });
+  });
+
+  it('reads positions from the header only, and falls back to instance numbers without them', async () => {
+    const geometry = await readSliceGeometry(path.join(CT5N, '2062'));
+    expect(geometry.position).toEqual([-72.199997, -143, 8.7625]);
+    expect(geometry.orientation).toHaveLength(6);
+    expect(await readSliceGeometry(path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images', '21_training.tif'))).toEqual({});
+    const members = [{ caseId: 1, instanceNumber: 2 }, { caseId: 2, instanceNumber: 1 }];
+    expect(sortSlices(members, [{}, {}])).toEqual({ slices: members, sortedBy: 'instance-number' });
+    expect(sortSlices([{ caseId: 3 }], [{}]).sortedBy).toBe('import-order');
+  });
+});
+
+describe('grouped worklist', () => {
+  it('groups patient → study (newest first) → series with the filtered cases', async () => {
+    const { call, byFile } = await workspaceWith([path.join(DIRTESTS, '98892001'), MR_STUDY, path.join(DIRTESTS, '77654033')]);
+    const groups = await call('worklist.groups', {});
+    expect(groups.truncated).toBe(false);
+    expect(groups.total).toBe(31);
+    const ids = groups.patients.map((p) => p.patientId);
+    expect(ids).toEqual(expect.arrayContaining(['98890234', '77654033']));
+    const p = groups.patients.find((x) => x.patientId === '98890234')!;
+    expect(p.studies.map((s) => s.studyDate)[0]).toBe('20030505');
+    const ct = p.studies.find((s) => s.studyDate === '20010101')!;
+    expect(ct.series.map((s) => s.seriesNumber)).toEqual([4, 5]);
+    expect(ct.series[1].caseIds).toEqual(['2062', '2392', '2693', '3023', '3353'].map((f) => byFile(f).id));
+    const searched = await call('worklist.groups', { search: '2392' });
+    expect(searched.total).toBe(1);
+    expect(searched.patients[0].studies[0].series[0].caseIds).toEqual([byFile('2392').id]);
+  });
+});
+
+describe('hanging partners', () => {
+  it('prior: the latest earlier study of the same patient, its series of the same modality when there is one', async () => {
+    const { call, byFile } = await workspaceWith([path.join(DIRTESTS, '98892001'), MR_STUDY, path.join(DIRTESTS, '77654033')]);
+    // Three MR studies on 2003-05-05: the angio study of 04:53 has the one of 02:51 before it (its MR series 1).
+    expect(await call('cases.hanging', { id: byFile('4467').id, rule: 'prior' })).toEqual({
+      caseId: byFile('4919').id,
+      reason: 'Prior study of 20030505, MR series 1 FAST LOCALIZER',
+    });
+    // Before the 02:51 study comes the CT study of 2001, with no MR series: its first series (2 slices), the middle one.
+    expect(await call('cases.hanging', { id: byFile('4919').id, rule: 'prior' })).toEqual({
+      caseId: byFile('6924').id,
+      reason: 'Prior study of 20010101, CT series 4 Scout',
+    });
+    const ct = await call('cases.hanging', { id: byFile('2062').id, rule: 'prior' });
+    expect(ct).toEqual({ caseId: null, reason: 'No earlier study of this patient.' });
+  });
+
+  it('fundus: the other eye of the same visit, by laterality', async () => {
+    const dir = tempDir('medtune-eyes-');
+    // One visit's folder: both eyes named by OD/OS, and a photo that states no side.
+    const photo = (name: string, red: number) =>
+      sharp({ create: { width: 32, height: 24, channels: 3, background: { r: red, g: 40, b: 10 } } }).png().toFile(path.join(dir, name));
+    await Promise.all([photo('p21_OD.png', 200), photo('p21_OS.png', 150), photo('p23.png', 100)]);
+    const { call, byFile } = await workspaceWith([dir]);
+    expect(await call('cases.hanging', { id: byFile('p21_OD.png').id, rule: 'fundus' })).toEqual({
+      caseId: byFile('p21_OS.png').id,
+      reason: 'OS (left eye) of the same visit beside OD (right eye)',
+    });
+    expect((await call('cases.hanging', { id: byFile('p21_OS.png').id, rule: 'fundus' })).caseId).toBe(byFile('p21_OD.png').id);
+    expect((await call('cases.hanging', { id: byFile('p23.png').id, rule: 'fundus' })).caseId).toBeNull();
+  });
+});
