@@ -13,6 +13,10 @@ import { PredictionService } from './predictions';
 import { MeasurementService } from './measurements';
 import { CommentService } from './comments';
 import { ReviewMarkService } from './review-marks';
+import { ReaderService } from './readers';
+import { ReadService } from './reads';
+import { agreementReport, type AgreementReport } from './agreement';
+import type { BootstrapOptions } from '../util/agreement';
 import { RunService } from './runs';
 import { SplitService } from './splits';
 import { SuggestionService } from './suggestions';
@@ -59,6 +63,10 @@ export class Workspace {
   readonly splits: SplitService;
   /** Named PACS connections (configuration only; secrets are references). */
   readonly pacsConnections: PacsConnectionService;
+  /** Reader profiles (name, role, PIN). */
+  readonly readers: ReaderService;
+  /** Blind reads, case states and adjudication of tasks read k > 1 times. */
+  readonly reads: ReadService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -81,6 +89,8 @@ export class Workspace {
     this.comments = new CommentService(db);
     this.splits = new SplitService(db);
     this.pacsConnections = new PacsConnectionService(db);
+    this.readers = new ReaderService(db);
+    this.reads = new ReadService(db);
     this.migrationBackup = migrationBackup;
   }
 
@@ -203,6 +213,11 @@ export class Workspace {
    */
   insertImportRecords(records: ImportRecord[]): number[] {
     return insertImportRecords({ dir: this.dir, db: this.db, blobs: this.blobs }, records);
+  }
+
+  /** Reader–reader, reader–model and intra-reader agreement of a task read by several readers (core/store/agreement.ts). */
+  agreement(taskId: number, options?: BootstrapOptions): AgreementReport {
+    return agreementReport(this.db, taskId, options);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). */
