@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, Workspace } from '../../../core/store';
+import { exportLabels, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
 import { databaseOf } from '../../../core/store/workspace';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
@@ -158,6 +158,29 @@ describe('blind double reading', () => {
     expect(report.intra.map((p) => `${p.a}|${p.b}|${p.n}`)).toEqual(['ann|ann (repeat)|6']);
     expect(report.intra[0].kappa.value).toBe(1);
     expect(report.model).toBeUndefined();
+    ws.close();
+  });
+
+  it('exports every read and the consensus with reader names, and "Reader n" in the de-identified export', async () => {
+    const { ws, caseIds, task } = await doubleRead();
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'bob', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'bob', value: '2' });
+    const csv = parseCsv(exportLabels(ws, { taskId: task.id, format: 'csv', reads: true }));
+    const col = (t: typeof csv, name: string) => t.rows.map((r) => r.cells[t.header.indexOf(name)]);
+    expect(col(csv, 'author')).toEqual(['ann', 'bob', 'bob']);
+    expect(col(csv, 'case_state')).toEqual(['agreed', 'agreed', 'read']);
+    expect(col(csv, 'consensus')).toEqual(['1', '1', '']);
+    const json = JSON.parse(exportLabels(ws, { taskId: task.id, format: 'json' })) as { labels: { author: string; source: string }[]; reads: unknown[] };
+    expect(json.labels).toMatchObject([{ author: 'ann + bob', source: 'consensus' }]);
+    expect(json.reads).toHaveLength(3);
+
+    const deid = exportLabels(ws, { taskId: task.id, format: 'json', deidentify: true });
+    expect(deid).not.toMatch(/\bann\b|\bbob\b/);
+    const parsed = JSON.parse(deid) as { labels: { author: string }[]; reads: { author: string }[] };
+    // Profiles were made ann, bob, rev: the same reader keeps the same pseudonym in labels and reads.
+    expect(parsed.labels[0].author).toBe('Reader 1 + Reader 2');
+    expect(parsed.reads.map((r) => r.author)).toEqual(['Reader 1', 'Reader 2', 'Reader 2']);
     ws.close();
   });
 
