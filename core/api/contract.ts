@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { pacsContract, pacsEvents } from './pacs-contract';
 import { trainingContract, trainingEvents } from './training-contract';
+import { readersContract } from './readers-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
-import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, TASK_KINDS } from '../vocabulary';
+import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, TASK_KINDS, TRAINING_LABEL_MODES } from '../vocabulary';
+
+export type { AgreementReportT, PairAgreementT, ReaderProfileT, ReadersStateT, ReadViewT } from './readers-contract';
 
 /**
  * The one contract between the renderer and the application: every channel with its request and
@@ -90,10 +93,18 @@ export const TaskScope = z
     search: z.string().max(200).optional(),
   })
   .strict();
+/** Several readers (docs/readers.md): k blind reads per case, the model hidden meanwhile, what training takes, repeat share. */
+const ReadingFields = {
+  readsPerCase: z.number().int().min(1).max(10).optional(),
+  showModelInBlind: z.boolean().optional(),
+  trainingLabel: z.enum(TRAINING_LABEL_MODES).optional(),
+  intraReaderFraction: z.number().min(0).max(1).optional(),
+};
 export const TaskSettings = z.object({
   splitFractions: z.object({ val: z.number(), test: z.number() }),
   scope: TaskScope,
   caseUnit: CaseUnit,
+  ...ReadingFields,
 });
 export const LabelTask = z.object({
   id: Id,
@@ -109,6 +120,7 @@ export const UpdateTaskRequest = z.object({
   scope: TaskScope.optional(),
   /** Only while the task has no labels (labels stay on the case they were given to). */
   caseUnit: CaseUnit.optional(),
+  ...ReadingFields,
 });
 const Facet = <T extends z.ZodTypeAny>(value: T) => z.array(z.object({ value, count: z.number().int().nonnegative() }));
 export const ScopeOptions = z.object({
@@ -157,6 +169,8 @@ export const LabelEvent = z.object({
   /** "v3 · DVPT": the adapter version that suggested an accepted label. */
   adapterVersionName: z.string().optional(),
   undoOf: z.number().int().optional(),
+  /** Tasks read k > 1 times: the event writes the readers' consensus ('agreed') or a reviewer's decision ('adjudicated'). */
+  consensus: z.enum(['agreed', 'adjudicated']).optional(),
   createdAt: z.string(),
 });
 const LabelTarget = z.object({ caseId: Id, taskId: Id });
@@ -477,6 +491,7 @@ export const contract = {
   'uploads.import': { request: z.object({ batch: z.string().regex(/^[0-9a-f]{8,64}$/, 'an upload batch is hex') }), response: ImportReport },
   ...trainingContract,
   ...pacsContract,
+  ...readersContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
