@@ -220,29 +220,26 @@ export class ReadService {
   }
 
   /**
-   * Soft targets for 'soft' training: per case with all k reads, the mean one-hot of its first reads
-   * (an adjudicated case: the reviewer's class as a one-hot; a rejected case: none). Class order is the task's.
+   * 'soft' training (docs/readers.md): per complete, not rejected case, one value per read: the reads
+   * themselves while the readers disagree, else the case's label once per read. A case trained once
+   * per value with the plain cross-entropy is trained on the mean one-hot of its reads, and every case
+   * keeps the same weight (k samples). Empty unless the task is read k > 1 times with trainingLabel 'soft'.
    */
-  softTargets(taskId: number): Map<number, number[]> {
+  softReads(taskId: number): Map<number, LabelValue[]> {
     const task = this.tasks.get(taskId);
-    const index = new Map(task.classes.map((c, i) => [c.name, i]));
-    const out = new Map<number, number[]>();
-    const byCase = new Map<number, string[]>();
-    for (const r of this.allReads(taskId)) {
-      if (r.kind !== 'first' || typeof r.value !== 'string') continue;
-      byCase.set(r.caseId, [...(byCase.get(r.caseId) ?? []), r.value]);
-    }
-    for (const [caseId, values] of byCase) {
-      const state = this.state(taskId, caseId);
-      if (!COMPLETE.includes(state) || state === 'rejected') continue;
-      const current = this.labels.current(caseId, taskId);
-      const row = new Array<number>(task.classes.length).fill(0);
-      if (state === 'adjudicated' || (state === 'accepted' && current?.source === 'adjudicated')) {
-        if (typeof current?.value === 'string') row[index.get(current.value) ?? 0] = 1;
-      } else {
-        for (const v of values) row[index.get(v)!] += 1 / values.length;
-      }
-      out.set(caseId, row);
+    const { readsPerCase, trainingLabel } = readingSettings(task);
+    const out = new Map<number, LabelValue[]>();
+    if (readsPerCase <= 1 || trainingLabel !== 'soft') return out;
+    const states = new Map(
+      (this.db.prepare(`SELECT case_id, state FROM case_states WHERE task_id = ?`).all(taskId) as { case_id: number; state: CaseState }[]).map((r) => [r.case_id, r.state]),
+    );
+    const reads = new Map<number, LabelValue[]>();
+    for (const r of this.allReads(taskId)) if (r.kind === 'first') reads.set(r.caseId, [...(reads.get(r.caseId) ?? []), r.value]);
+    for (const [caseId, values] of reads) {
+      const state = states.get(caseId);
+      if (state === undefined || !COMPLETE.includes(state) || state === 'rejected') continue;
+      const label = state === 'disagreement' ? undefined : this.labels.current(caseId, taskId)?.value;
+      out.set(caseId, label === undefined ? values : values.map(() => label));
     }
     return out;
   }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportLabels, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
 import { databaseOf } from '../../../core/store/workspace';
+import { labelTargets, softReadTargets } from '../../../core/train/training-run';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
 async function workspaceWithCases(count: number, opts: { migrations?: typeof MIGRATIONS } = {}) {
@@ -158,6 +159,27 @@ describe('blind double reading', () => {
     expect(report.intra.map((p) => `${p.a}|${p.b}|${p.n}`)).toEqual(['ann|ann (repeat)|6']);
     expect(report.intra[0].kappa.value).toBe(1);
     expect(report.model).toBeUndefined();
+    ws.close();
+  });
+
+  it("trains 'soft' on every read (disagreements too), but only settled cases otherwise", async () => {
+    const { ws, caseIds, task } = await doubleRead({ trainingLabel: 'soft' });
+    const read = (caseId: number, ann: string, bob: string) => {
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'ann', value: ann });
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'bob', value: bob });
+    };
+    read(caseIds[0], '2', '2');
+    read(caseIds[1], '0', '2');
+    read(caseIds[2], '0', '1');
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[3], reader: 'ann', value: '1' }); // one read of two: not yet
+    ws.reads.adjudicate({ taskId: task.id, caseId: caseIds[2], reviewer: 'rev', value: '1' });
+    const t = ws.tasks.get(task.id);
+    // Hard labels (what 'reviewer' and 'majority' train on): the agreed and the adjudicated case only.
+    expect([...labelTargets(ws, t)]).toEqual([[caseIds[0], 2], [caseIds[2], 1]]);
+    // Soft: one class id per read; the open disagreement trains on both reads, settled cases on their label twice.
+    expect([...softReadTargets(ws, t)]).toEqual([[caseIds[0], [2, 2]], [caseIds[1], [0, 2]], [caseIds[2], [1, 1]]]);
+    ws.tasks.updateSettings(task.id, { trainingLabel: 'reviewer' });
+    expect(softReadTargets(ws, ws.tasks.get(task.id)).size).toBe(0);
     ws.close();
   });
 
