@@ -24,7 +24,9 @@ export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
 /** Worklist filters. */
-export const CASE_FILTERS = ['all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined'] as const;
+export const CASE_FILTERS = [
+  'all', 'unlabeled', 'labeled', 'suggested', 'disagree', 'flagged', 'skipped', 'quarantined', 'awaiting-my-read', 'readers-disagree',
+] as const;
 export type CaseFilter = (typeof CASE_FILTERS)[number];
 
 export const CASE_FILTER_TITLES: Readonly<Record<CaseFilter, string>> = {
@@ -36,7 +38,24 @@ export const CASE_FILTER_TITLES: Readonly<Record<CaseFilter, string>> = {
   flagged: 'Flagged',
   skipped: 'Skipped',
   quarantined: 'Quarantine',
+  'awaiting-my-read': 'Awaiting my read',
+  'readers-disagree': 'Readers disagree',
 };
+
+/** Reader profiles' roles: a reviewer also settles disagreements; an admin also manages profiles. */
+export const READER_ROLES = ['reader', 'reviewer', 'admin'] as const;
+export type ReaderRole = (typeof READER_ROLES)[number];
+
+/**
+ * A case's state in a task read k > 1 times (docs/readers.md): unread → read (fewer than k reads) →
+ * agreed or in disagreement → adjudicated, accepted or rejected by a reviewer.
+ */
+export const CASE_STATES = ['unread', 'read', 'agreed', 'disagreement', 'adjudicated', 'accepted', 'rejected'] as const;
+export type CaseState = (typeof CASE_STATES)[number];
+
+/** What training takes from a task read k > 1 times: unanimous or reviewer-settled, the majority, or all reads (soft). */
+export const TRAINING_LABEL_MODES = ['reviewer', 'majority', 'soft'] as const;
+export type TrainingLabelMode = (typeof TRAINING_LABEL_MODES)[number];
 
 /** Worklist orders. */
 export const CASE_SORTS = ['imported', 'rank', 'uncertainty'] as const;

@@ -2,9 +2,12 @@ import { z } from 'zod';
 import { pacsContract, pacsEvents } from './pacs-contract';
 import { readingContract } from './reading-contract';
 import { trainingContract, trainingEvents } from './training-contract';
+import { readersContract } from './readers-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
-import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, SPLITS, TASK_KINDS } from '../vocabulary';
+import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, SPLITS, TASK_KINDS, TRAINING_LABEL_MODES } from '../vocabulary';
+
+export type { AgreementReportT, PairAgreementT, ReaderProfileT, ReadersStateT, ReadViewT } from './readers-contract';
 
 /**
  * The one contract between the renderer and the application: every channel with its request and
@@ -93,10 +96,18 @@ export const TaskScope = z
     search: z.string().max(200).optional(),
   })
   .strict();
+/** Several readers (docs/readers.md): k blind reads per case, the model hidden meanwhile, what training takes, repeat share. */
+const ReadingFields = {
+  readsPerCase: z.number().int().min(1).max(10).optional(),
+  showModelInBlind: z.boolean().optional(),
+  trainingLabel: z.enum(TRAINING_LABEL_MODES).optional(),
+  intraReaderFraction: z.number().min(0).max(1).optional(),
+};
 export const TaskSettings = z.object({
   splitFractions: z.object({ val: z.number(), test: z.number() }),
   scope: TaskScope,
   caseUnit: CaseUnit,
+  ...ReadingFields,
 });
 export const LabelTask = z.object({
   id: Id,
@@ -112,6 +123,7 @@ export const UpdateTaskRequest = z.object({
   scope: TaskScope.optional(),
   /** Only while the task has no labels (labels stay on the case they were given to). */
   caseUnit: CaseUnit.optional(),
+  ...ReadingFields,
 });
 const Facet = <T extends z.ZodTypeAny>(value: T) => z.array(z.object({ value, count: z.number().int().nonnegative() }));
 export const ScopeOptions = z.object({
@@ -160,6 +172,8 @@ export const LabelEvent = z.object({
   /** "v3 · DVPT": the adapter version that suggested an accepted label. */
   adapterVersionName: z.string().optional(),
   undoOf: z.number().int().optional(),
+  /** Tasks read k > 1 times: the event writes the readers' consensus ('agreed') or a reviewer's decision ('adjudicated'). */
+  consensus: z.enum(['agreed', 'adjudicated']).optional(),
   createdAt: z.string(),
 });
 const LabelTarget = z.object({ caseId: Id, taskId: Id });
@@ -490,6 +504,7 @@ export const contract = {
   ...trainingContract,
   ...pacsContract,
   ...readingContract,
+  ...readersContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'not-found',
   'invalid',
   'conflict',
+  /** The current reader's role does not allow it, or a PIN did not match. */
+  'forbidden',
   'busy',
   'decode-failed',
   'blob-missing',

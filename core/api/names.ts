@@ -5,6 +5,7 @@
 import { PACS_CHANNEL_NAMES, PACS_EVENT_NAMES } from './pacs-names';
 import { READING_CHANNEL_NAMES } from './reading-names';
 import { TRAINING_CHANNEL_NAMES, TRAINING_EVENT_NAMES } from './training-names';
+import { READERS_CHANNEL_NAMES } from './readers-names';
 
 /**
  * Desktop-only: native file dialogs (a channel) and application-menu commands (an event). Browser mode
@@ -52,6 +53,7 @@ export const CHANNEL_NAMES = [
   ...TRAINING_CHANNEL_NAMES,
   ...PACS_CHANNEL_NAMES,
   ...READING_CHANNEL_NAMES,
+  ...READERS_CHANNEL_NAMES,
   ...DESKTOP_CHANNEL_NAMES,
 ] as const;
 

@@ -11,6 +11,7 @@ import { createReadingHandlers } from './reading-handlers';
 import { createTrainingHandlers } from './training-handlers';
 import { createViewerHandlers } from './viewer-handlers';
 import { createWorkHandlers } from './work-handlers';
+import { blindCaseRecord, blindWorklist, createReaderHandlers, isMultiRead, submitRead } from './reader-handlers';
 
 function labelChange(ws: Workspace, event: LabelEvent | undefined): LabelChangeT {
   return { event: event ? describeEvents(ws, [event])[0] : null, label: event?.valueText ?? null };
@@ -27,6 +28,7 @@ export function createHandlers(session: AppSession): Handlers {
     ...createWorkHandlers(session),
     ...createPacsHandlers(session),
     ...createReadingHandlers(session),
+    ...createReaderHandlers(session),
     'app.info': (_req, ctx) => ({
       name: APP_NAME,
       version: APP_VERSION,
@@ -43,10 +45,11 @@ export function createHandlers(session: AppSession): Handlers {
       return null;
     },
 
-    'cases.list': (req) => ws().listCases(req),
+    'cases.list': (req) => blindWorklist(ws(), req.taskId, ws().listCases({ ...req, reader: session.author }), session.author),
     'cases.get': (req) => {
       const taskId = req.taskId ?? ws().tasks.list()[0]?.id ?? null;
-      return caseRecord(ws(), req.id, taskId, taskId === null ? { flagged: false, skipped: false } : ws().reviewMarks.get(taskId, req.id));
+      const record = caseRecord(ws(), req.id, taskId, taskId === null ? { flagged: false, skipped: false } : ws().reviewMarks.get(taskId, req.id));
+      return blindCaseRecord(ws(), record, session.author);
     },
     'cases.image': (req) => {
       const detail = ws().cases.get(req.id);
@@ -70,6 +73,16 @@ export function createHandlers(session: AppSession): Handlers {
 
     'labels.set': (req) => {
       const w = ws();
+      // On a task read k > 1 times the reader's label is their blind read (core/app/reader-handlers.ts).
+      if (isMultiRead(w, req.taskId)) {
+        const change = w.transaction(() => {
+          const read = submitRead(w, req.taskId, req.caseId, session.author, req.value);
+          w.reviewMarks.update(req.taskId, req.caseId, { skipped: false }, session.author);
+          return read;
+        });
+        autoTrain(w, req.taskId);
+        return change;
+      }
       // A labelled case is no longer "skipped for now"; label and mark change together or not at all.
       const event = w.transaction(() => {
         const written = w.labels.set({ caseId: req.caseId, taskId: req.taskId, value: req.value, author: session.author });

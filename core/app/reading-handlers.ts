@@ -29,7 +29,7 @@ export function createReadingHandlers(session: AppSession): ReadingHandlers {
         seriesIndex,
       };
     },
-    'worklist.groups': (req) => ws().worklistGroups(req),
+    'worklist.groups': (req) => ws().worklistGroups({ ...req, reader: session.author }),
     'cases.hanging': (req) => ws().series.hangingPartner(req.id, req.rule),
   };
 }

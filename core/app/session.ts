@@ -21,8 +21,9 @@ const PROGRESS_INTERVAL_MS = 100;
 export class AppSession {
   readonly events = new EventBus();
   readonly images = new ViewerImages();
-  /** Who labels: the operating-system account running MedTune. */
-  readonly author: string;
+  /** The operating-system account running MedTune: the default reader profile of every workspace. */
+  readonly osUser: string;
+  private reader: string;
   private workspace: Workspace | null = null;
   private importing: AbortController | null = null;
 
@@ -35,7 +36,8 @@ export class AppSession {
   private readonly pathChooser?: PathChooser;
 
   constructor(author?: string, options: { spawnTrainer?: () => TrainerProcess; choosePaths?: PathChooser } = {}) {
-    this.author = author ?? currentUser();
+    this.osUser = author ?? currentUser();
+    this.reader = this.osUser;
     this.training = new TrainingHost(this.events, options.spawnTrainer);
     this.loop = new LearningLoop(this);
     this.loop.start();
@@ -48,6 +50,19 @@ export class AppSession {
       throw new ApiFailure('unsupported', 'File dialogs are only available in the desktop app. Type or paste the path instead.');
     }
     return this.pathChooser(purpose);
+  }
+
+  /** Who labels, reads, measures and comments now: the current reader profile (the OS user until another is chosen). */
+  get author(): string {
+    return this.reader;
+  }
+
+  /** Makes a profile of the open workspace the current reader, after checking its PIN. */
+  switchReader(name: string, pin: string | undefined): void {
+    const ws = this.requireWorkspace();
+    const profile = ws.readers.require(name);
+    if (!ws.readers.checkPin(profile.name, pin)) throw new ApiFailure('forbidden', `Wrong PIN for ${profile.name}`);
+    this.reader = profile.name;
   }
 
   get current(): Workspace | null {
@@ -86,6 +101,7 @@ export class AppSession {
     void this.training.close();
     this.workspace?.close();
     this.workspace = null;
+    this.reader = this.osUser;
     this.forgetWorkspaceState();
     this.events.emit('workspace.changed', null);
   }
@@ -154,6 +170,9 @@ export class AppSession {
     void this.training.close();
     this.workspace?.close();
     this.workspace = ws;
+    // Profiles belong to the workspace: every workspace has the OS user's, and a new one starts with it.
+    ws.readers.ensureDefault(this.osUser);
+    this.reader = this.osUser;
     this.forgetWorkspaceState();
     this.training.open(ws);
     const info = ws.info();

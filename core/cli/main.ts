@@ -6,6 +6,7 @@ import { registerDicomCommands } from './commands/dicom';
 import { registerModelCommands } from './commands/model';
 import { registerPacsCommands } from './commands/pacs';
 import { registerPredictCommands } from './commands/predict';
+import { registerReaderCommands } from './commands/readers';
 import { registerRunsCommands } from './commands/runs';
 import { registerSuggestCommands } from './commands/suggest';
 import { registerTrainCommands } from './commands/train';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPredictCommands(program);
   registerSuggestCommands(program);
   registerPacsCommands(program);
+  registerReaderCommands(program);
   // `-w '~/ws'` (quoted, or from a script): expand ~ as the shell would; relative paths keep meaning the cwd.
   program.hook('preAction', (_root, action) => {
     for (let cmd: Command | null = action; cmd; cmd = cmd.parent) {

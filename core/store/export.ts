@@ -18,6 +18,11 @@ export interface LabelExportOptions {
   deidSecret?: string;
   /** Every label event instead of the current labels. */
   history?: boolean;
+  /**
+   * Tasks read k > 1 times: one row per read (first and repeat) with its reader, the case's state and
+   * its consensus, instead of the labels. JSON exports of such tasks carry the reads beside the labels anyway.
+   */
+  reads?: boolean;
 }
 
 export interface LabelExportRow {
@@ -38,6 +43,11 @@ export interface LabelExportRow {
   source: string;
   labelled_at: string;
   event_id?: number;
+  /** Read rows: 'first' or 'repeat'. */
+  read_kind?: string;
+  /** Read rows: the case's review state and its current (consensus or adjudicated) label. */
+  case_state?: string;
+  consensus?: string | null;
 }
 
 const CSV_COLUMNS_IDENTIFIED = [
@@ -49,9 +59,12 @@ const CSV_COLUMNS_DEID = [
   'author', 'source', 'labelled_at',
 ] as const;
 
-/** The exported rows of a task, current labels (or the full history), by case. */
+const CSV_READ_COLUMNS = ['read_kind', 'case_state', 'consensus'] as const;
+
+/** The exported rows of a task, current labels (or the full history, or every read), by case. */
 export function labelExportRows(ws: Workspace, opts: Omit<LabelExportOptions, 'format'>): LabelExportRow[] {
   ws.tasks.get(opts.taskId);
+  if (opts.reads) return readExportRows(ws, opts);
   const sql = opts.history
     ? `SELECT e.case_id, e.value, e.value_text, e.author, e.source, e.created_at, e.id AS event_id
        FROM label_events e WHERE e.task_id = ? ORDER BY e.case_id, e.id`
@@ -66,23 +79,45 @@ export function labelExportRows(ws: Workspace, opts: Omit<LabelExportOptions, 'f
     created_at: string;
     event_id?: number;
   }[];
-  const details = new Map(ws.cases.all([...new Set(labels.map((l) => l.case_id))]).map((c) => [c.id, c]));
+  return withCases(ws, opts, labels, (l) => ({
+    label: l.value_text,
+    value: l.value === null ? null : (JSON.parse(l.value) as LabelValue),
+    author: l.author,
+    source: l.source,
+    labelled_at: l.created_at,
+    ...(l.event_id !== undefined ? { event_id: l.event_id } : {}),
+  }));
+}
+
+/** One row per read of a task read k > 1 times: its reader, kind, value and time, with the case's state and consensus. */
+function readExportRows(ws: Workspace, opts: Omit<LabelExportOptions, 'format'>): LabelExportRow[] {
+  const reads = ws.reads.allReads(opts.taskId).map((r) => ({ ...r, case_id: r.caseId }));
+  return withCases(ws, opts, reads, (r) => ({
+    label: r.valueText,
+    value: r.value,
+    author: r.reader,
+    source: 'read',
+    labelled_at: r.createdAt,
+    read_kind: r.kind,
+    case_state: ws.reads.state(opts.taskId, r.caseId),
+    consensus: ws.labels.current(r.caseId, opts.taskId)?.valueText ?? null,
+  }));
+}
+
+type RowFields = Pick<LabelExportRow, 'label' | 'value' | 'author' | 'source' | 'labelled_at'> & Partial<LabelExportRow>;
+
+/** Adds each row's case (identified, or de-identified with hashed UIDs, a patient pseudonym and readers as "Reader n"). */
+function withCases<T extends { case_id: number }>(ws: Workspace, opts: Omit<LabelExportOptions, 'format'>, items: T[], fields: (item: T) => RowFields): LabelExportRow[] {
+  const details = new Map(ws.cases.all([...new Set(items.map((l) => l.case_id))]).map((c) => [c.id, c]));
   const key = opts.deidentify ? deidKey(ws, opts.deidSecret) : undefined;
-  return labels.map((l) => {
+  const readerAlias = key ? readerPseudonyms(ws) : undefined;
+  return items.map((l) => {
     const c = details.get(l.case_id);
     if (!c) throw new WorkspaceError('not-found', `Label refers to missing case ${l.case_id}`);
-    const base = {
-      case_id: c.id,
-      split: c.split,
-      modality: c.modality,
-      label: l.value_text,
-      value: l.value === null ? null : (JSON.parse(l.value) as LabelValue),
-      author: l.author,
-      source: l.source,
-      labelled_at: l.created_at,
-      ...(l.event_id !== undefined ? { event_id: l.event_id } : {}),
-    };
-    if (key) {
+    const own = fields(l);
+    const base = { case_id: c.id, split: c.split, modality: c.modality, ...own };
+    if (key && readerAlias) {
+      base.author = own.author.split(' + ').map(readerAlias).join(' + ');
       return {
         ...base,
         study_instance_uid: hashUid(key, c.studyInstanceUid),
@@ -109,6 +144,7 @@ export function exportLabels(ws: Workspace, opts: LabelExportOptions): string {
   const rows = labelExportRows(ws, opts);
   if (opts.format === 'json') {
     const task = ws.tasks.get(opts.taskId);
+    const multiRead = !opts.reads && (task.settings.readsPerCase ?? 1) > 1;
     return `${JSON.stringify(
       {
         task: { name: task.name, kind: task.kind, classes: task.classes },
@@ -117,18 +153,40 @@ export function exportLabels(ws: Workspace, opts: LabelExportOptions): string {
         ...(opts.deidentify ? { deidentificationMethod: 'DICOM PS3.15 Annex E Basic Profile (export rows); UIDs and patient replaced by keyed SHA-256' } : {}),
         history: opts.history === true,
         labels: rows,
+        ...(multiRead ? { readsPerCase: task.settings.readsPerCase, reads: labelExportRows(ws, { ...opts, reads: true }) } : {}),
       },
       null,
       2,
     )}\n`;
   }
   if (opts.format !== 'csv') throw new WorkspaceError('invalid', `Unknown export format '${String(opts.format)}' (csv or json)`);
-  const columns: readonly string[] = [...(opts.deidentify ? CSV_COLUMNS_DEID : CSV_COLUMNS_IDENTIFIED), ...(opts.history ? ['event_id'] : [])];
+  const columns: readonly string[] = [
+    ...(opts.deidentify ? CSV_COLUMNS_DEID : CSV_COLUMNS_IDENTIFIED),
+    ...(opts.history && !opts.reads ? ['event_id'] : []),
+    ...(opts.reads ? CSV_READ_COLUMNS : []),
+  ];
   let out = csvLine([...columns]);
   for (const r of rows) out += csvLine(columns.map((col) => (r as unknown as Record<string, unknown>)[col]));
   return out;
 }
 
+
+/**
+ * De-identified exports name readers "Reader 1", "Reader 2", … in the order their profiles were made
+ * (then any other author, alphabetically), so a reader's rows stay linked without naming them.
+ */
+function readerPseudonyms(ws: Workspace): (name: string) => string {
+  const order = ws.readers.list().map((r) => r.name);
+  const others = (
+    databaseOf(ws)
+      .prepare('SELECT DISTINCT author AS name FROM label_events UNION SELECT DISTINCT reader FROM read_events ORDER BY name')
+      .all() as { name: string }[]
+  )
+    .flatMap((r) => r.name.split(' + '))
+    .filter((n) => !order.includes(n));
+  const all = [...order, ...[...new Set(others)].sort()];
+  return (name) => `Reader ${all.indexOf(name) + 1}`;
+}
 
 /** The workspace's de-identification key, made on first use and kept in `meta`. */
 function deidKey(ws: Workspace, secret?: string): string {

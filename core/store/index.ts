@@ -9,10 +9,16 @@ export { MIGRATIONS, type Migration } from './schema';
 export type { CaseSummary, WorklistQuery, WorklistFilter, WorklistSort } from './worklist';
 export type { CaseDetail, QuarantineEntry } from './cases';
 export type { CaseSeries, HangingPartner, HangingRule, ModelInputCase, SeriesMember, SeriesOfStudy } from './series';
-export { TASK_KINDS, DEFAULT_TASK_SETTINGS, type TaskKind, type TaskClass, type LabelTask, type NewTask, type TaskSettings, type TaskLoopSettings } from './tasks';
+export {
+  TASK_KINDS, DEFAULT_TASK_SETTINGS, MAX_READS_PER_CASE, readingSettings,
+  type TaskKind, type TaskClass, type LabelTask, type NewTask, type TaskSettings, type TaskLoopSettings, type ReadingSettings,
+} from './tasks';
 export { CASE_UNITS, LATERALITIES, lateralityFromName, normaliseScope, type CaseUnit, type Laterality, type ScopeOptions, type TaskScope } from './scope';
 export { DEFAULT_SPLIT_FRACTIONS, type SplitAssignment, type SplitFractions, type SplitSource } from './splits';
-export { displayText, type LabelValue, type LabelSource, type LabelEvent, type CurrentLabel, type SetLabel } from './labels';
+export { displayText, type LabelValue, type LabelSource, type CurrentLabelSource, type ConsensusKind, type LabelEvent, type CurrentLabel, type SetLabel } from './labels';
+export type { ReaderProfile, NewReader } from './readers';
+export { consensusOf, type CaseRead, type ReadView, type StateChange } from './reads';
+export type { AgreementReport, PairAgreement } from './agreement';
 export type { AdapterVersion, Backbone, LabelSnapshot, NewVersion, VersionStatus } from './versions';
 export type { TrainRun, RunStatus, RunOwner, RunLive } from './runs';
 export { HEARTBEAT_LIMIT_MS, processAlive, thisProcess } from './runs';

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { outOfScopeReason, taskCaseCondition } from './scope';
 import { SplitService } from './splits';
-import { TaskService, type LabelTask } from './tasks';
+import { readingSettings, TaskService, type LabelTask } from './tasks';
 
 /**
  * A label value by task kind: multiclass/ordinal → a class name; multilabel → class names (possibly
@@ -11,6 +11,12 @@ import { TaskService, type LabelTask } from './tasks';
 export type LabelValue = string | string[] | { maskSha256: string; rows: number; columns: number };
 
 export type LabelSource = 'human' | 'accepted-suggestion' | 'import';
+
+/** Where a current label came from: a label event's source, or for tasks read k > 1 times the consensus or a reviewer's decision. */
+export type CurrentLabelSource = LabelSource | 'consensus' | 'adjudicated';
+
+/** How a consensus label event of a task read k > 1 times was reached (docs/readers.md). */
+export type ConsensusKind = 'agreed' | 'adjudicated';
 
 export interface LabelEvent {
   id: number;
@@ -24,6 +30,8 @@ export interface LabelEvent {
   adapterVersionId?: number;
   /** Set on events written by undo: the event undone. */
   undoOf?: number;
+  /** Tasks read k > 1 times: this event writes the readers' consensus or a reviewer's adjudication. */
+  consensus?: ConsensusKind;
   createdAt: string;
 }
 
@@ -34,7 +42,7 @@ export interface CurrentLabel {
   value: LabelValue;
   valueText: string | null;
   author: string;
-  source: LabelSource;
+  source: CurrentLabelSource;
   updatedAt: string;
 }
 
@@ -46,6 +54,11 @@ export interface SetLabel {
   source?: LabelSource;
   /** The adapter version whose suggestion was accepted (source 'accepted-suggestion'). */
   adapterVersionId?: number;
+  /**
+   * Tasks read k > 1 times take a label only as the readers' consensus or a reviewer's decision
+   * (written by ReadService), or from an import; a reader's own label there is a read (core/store/reads.ts).
+   */
+  consensus?: ConsensusKind;
 }
 
 interface EventRow {
@@ -60,6 +73,7 @@ interface EventRow {
   undo_of: number | null;
   state_event_id: number | null;
   prev_state_event_id: number | null;
+  consensus: ConsensusKind | null;
   created_at: string;
 }
 
@@ -102,6 +116,10 @@ export class LabelService {
   /** Undoes the latest effective change of this case's label; undefined when there is nothing to undo. */
   undo(caseId: number, taskId: number, author: string): LabelEvent | undefined {
     return this.db.transaction(() => {
+      const task = this.tasks.get(taskId);
+      if (readingSettings(task).readsPerCase > 1) {
+        throw new WorkspaceError('conflict', `Task '${task.name}' is read ${readingSettings(task).readsPerCase} times per case: its label is settled by the readers and a reviewer, not undone`);
+      }
       const current = this.latest(caseId, taskId);
       if (!current) return undefined;
       const stateId = current.undo_of !== null ? current.state_event_id : current.id;
@@ -198,6 +216,10 @@ export class LabelService {
       if (outside) throw new WorkspaceError('invalid', outside);
     }
     const source = input.source ?? 'human';
+    const reads = readingSettings(task).readsPerCase;
+    if (reads > 1 && source !== 'import' && !input.consensus) {
+      throw new WorkspaceError('conflict', `Task '${task.name}' is read ${reads} times per case: submit a read (the label is the readers' consensus)`);
+    }
     if (source === 'accepted-suggestion' && input.adapterVersionId === undefined) {
       throw new WorkspaceError('invalid', 'An accepted suggestion must name the adapter version that suggested it');
     }
@@ -212,6 +234,7 @@ export class LabelService {
       author: input.author.trim(),
       source,
       adapterVersionId: input.adapterVersionId,
+      consensus: input.consensus,
       stateEventId: null,
       prevStateEventId: prevState,
     });
@@ -230,6 +253,7 @@ export class LabelService {
     source: LabelSource;
     adapterVersionId?: number;
     undoOf?: number;
+    consensus?: ConsensusKind;
     stateEventId: number | null;
     prevStateEventId: number | null;
   }): LabelEvent {
@@ -237,7 +261,8 @@ export class LabelService {
       this.db
         .prepare(
           `INSERT INTO label_events (case_id, task_id, value, value_text, author, source, adapter_version_id, undo_of,
-             state_event_id, prev_state_event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             state_event_id, prev_state_event_id, created_at${e.consensus ? ', consensus' : ''})
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${e.consensus ? ', ?' : ''})`,
         )
         .run(
           e.caseId,
@@ -251,6 +276,7 @@ export class LabelService {
           e.stateEventId,
           e.prevStateEventId,
           new Date().toISOString(),
+          ...(e.consensus ? [e.consensus] : []),
         ).lastInsertRowid,
     );
     return toEvent(this.eventRow(id));
@@ -322,5 +348,6 @@ function toEvent(r: EventRow): LabelEvent {
   };
   if (r.adapter_version_id !== null) e.adapterVersionId = r.adapter_version_id;
   if (r.undo_of !== null) e.undoOf = r.undo_of;
+  if (r.consensus) e.consensus = r.consensus;
   return e;
 }

@@ -384,10 +384,90 @@ CREATE TABLE case_comments (
 CREATE INDEX case_comments_case ON case_comments(case_id, id);
 `;
 
+/**
+ * V10 (issue 18, several readers): reader profiles; the independent reads of tasks read k > 1 times
+ * (append-only, one first and at most one blind repeat read per reader and case); the cases chosen for
+ * a repeat read; each case's review state with its full history. Label events gain `consensus`: an
+ * event that writes the agreed or adjudicated label of such a task, shown as that source in
+ * current_labels, which is what training reads (docs/readers.md).
+ */
+const V10 = `
+CREATE TABLE readers (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
+  role       TEXT NOT NULL CHECK (role IN ('reader', 'reviewer', 'admin')),
+  pin_hash   TEXT,                            -- scrypt$<salt hex>$<key hex>; NULL = no PIN
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE read_events (
+  id         INTEGER PRIMARY KEY,
+  task_id    INTEGER NOT NULL REFERENCES tasks(id),
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  reader     TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('first', 'repeat')),
+  value      TEXT NOT NULL,                   -- JSON, as label_events.value
+  value_text TEXT,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX read_events_once ON read_events(task_id, case_id, reader, kind);
+CREATE INDEX read_events_reader ON read_events(task_id, reader, kind);
+CREATE TRIGGER read_events_no_update BEFORE UPDATE ON read_events
+BEGIN SELECT RAISE(ABORT, 'read_events is append-only'); END;
+CREATE TRIGGER read_events_no_delete BEFORE DELETE ON read_events
+BEGIN SELECT RAISE(ABORT, 'read_events is append-only'); END;
+
+CREATE TABLE read_repeats (
+  task_id      INTEGER NOT NULL REFERENCES tasks(id),
+  case_id      INTEGER NOT NULL REFERENCES cases(id),
+  reader       TEXT NOT NULL,
+  scheduled_at TEXT NOT NULL,
+  PRIMARY KEY (task_id, case_id, reader)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE case_states (
+  task_id    INTEGER NOT NULL REFERENCES tasks(id),
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  state      TEXT NOT NULL CHECK (state IN ('read', 'agreed', 'disagreement', 'adjudicated', 'accepted', 'rejected')),
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (task_id, case_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX case_states_state ON case_states(task_id, state);
+
+CREATE TABLE case_state_history (
+  id         INTEGER PRIMARY KEY,
+  task_id    INTEGER NOT NULL REFERENCES tasks(id),
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  from_state TEXT NOT NULL,
+  to_state   TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  note       TEXT,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX case_state_history_case ON case_state_history(task_id, case_id, id);
+CREATE TRIGGER case_state_history_no_update BEFORE UPDATE ON case_state_history
+BEGIN SELECT RAISE(ABORT, 'case_state_history is append-only'); END;
+CREATE TRIGGER case_state_history_no_delete BEFORE DELETE ON case_state_history
+BEGIN SELECT RAISE(ABORT, 'case_state_history is append-only'); END;
+
+ALTER TABLE label_events ADD COLUMN consensus TEXT CHECK (consensus IN ('agreed', 'adjudicated'));
+DROP TRIGGER label_events_current_set;
+CREATE TRIGGER label_events_current_set AFTER INSERT ON label_events WHEN NEW.value IS NOT NULL
+BEGIN
+  INSERT INTO current_labels (task_id, case_id, event_id, value, value_text, author, source, updated_at)
+  VALUES (NEW.task_id, NEW.case_id, NEW.id, NEW.value, NEW.value_text, NEW.author,
+    CASE NEW.consensus WHEN 'agreed' THEN 'consensus' WHEN 'adjudicated' THEN 'adjudicated' ELSE NEW.source END, NEW.created_at)
+  ON CONFLICT (task_id, case_id) DO UPDATE SET
+    event_id = excluded.event_id, value = excluded.value, value_text = excluded.value_text,
+    author = excluded.author, source = excluded.source, updated_at = excluded.updated_at;
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   ...[V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql)),
   v8,
   (db) => db.exec(V9),
+  (db) => db.exec(V10),
 ];
 
 /** The schema version this build of MedTune writes. */

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { DEFAULT_SPLIT_FRACTIONS, type SplitFractions } from './splits';
 import { normaliseCaseUnit, normaliseScope, type CaseUnit, type TaskScope } from './scope';
-import { TASK_KINDS, type StrategyName, type TaskKind } from '../vocabulary';
+import { TASK_KINDS, TRAINING_LABEL_MODES, type StrategyName, type TaskKind, type TrainingLabelMode } from '../vocabulary';
 
 export { TASK_KINDS, type TaskKind } from '../vocabulary';
 export { CASE_UNITS, LATERALITIES, type CaseUnit, type Laterality, type TaskScope } from './scope';
@@ -27,6 +27,50 @@ export interface TaskSettings {
   loop?: TaskLoopSettings;
   /** The task's labelling guidelines as Markdown, shown to readers beside the image. */
   guidelines?: string;
+  /** Independent (blind) reads each case needs; absent or 1 = one label per case, as before (docs/readers.md). */
+  readsPerCase?: number;
+  /** Tasks read k > 1 times: whether a reader sees the model's suggestion before submitting a read (default: no). */
+  showModelInBlind?: boolean;
+  /** Tasks read k > 1 times: what training takes (default 'reviewer'). */
+  trainingLabel?: TrainingLabelMode;
+  /** Tasks read k > 1 times: share of each reader's cases shown to them again, blind, for intra-reader agreement (default 0). */
+  intraReaderFraction?: number;
+}
+
+/** The reading settings of a task with their defaults filled in. */
+export interface ReadingSettings {
+  readsPerCase: number;
+  showModelInBlind: boolean;
+  trainingLabel: TrainingLabelMode;
+  intraReaderFraction: number;
+}
+
+export const MAX_READS_PER_CASE = 10;
+
+export function readingSettings(task: { settings: TaskSettings }): ReadingSettings {
+  const s = task.settings;
+  return {
+    readsPerCase: s.readsPerCase ?? 1,
+    showModelInBlind: s.showModelInBlind ?? false,
+    trainingLabel: s.trainingLabel ?? 'reviewer',
+    intraReaderFraction: s.intraReaderFraction ?? 0,
+  };
+}
+
+function checkReadingSettings(s: TaskSettings): void {
+  const { readsPerCase, trainingLabel, intraReaderFraction, showModelInBlind } = s;
+  if (readsPerCase !== undefined && !(Number.isInteger(readsPerCase) && readsPerCase >= 1 && readsPerCase <= MAX_READS_PER_CASE)) {
+    throw new WorkspaceError('invalid', `Reads per case must be a whole number from 1 to ${MAX_READS_PER_CASE} (got ${String(readsPerCase)})`);
+  }
+  if (trainingLabel !== undefined && !(TRAINING_LABEL_MODES as readonly string[]).includes(trainingLabel)) {
+    throw new WorkspaceError('invalid', `Training label must be one of ${TRAINING_LABEL_MODES.join(', ')} (got '${String(trainingLabel)}')`);
+  }
+  if (intraReaderFraction !== undefined && !(typeof intraReaderFraction === 'number' && intraReaderFraction >= 0 && intraReaderFraction <= 1)) {
+    throw new WorkspaceError('invalid', `The intra-reader fraction must be from 0 to 1 (got ${String(intraReaderFraction)})`);
+  }
+  if (showModelInBlind !== undefined && typeof showModelInBlind !== 'boolean') {
+    throw new WorkspaceError('invalid', 'showModelInBlind must be true or false');
+  }
 }
 
 export interface TaskLoopSettings {
@@ -130,6 +174,7 @@ export class TaskService {
     if (next.caseUnit !== task.settings.caseUnit && this.db.prepare('SELECT 1 FROM current_labels WHERE task_id = ? LIMIT 1').get(id)) {
       throw new WorkspaceError('conflict', `Task '${task.name}' has labels; its case unit (${task.settings.caseUnit}) cannot change`);
     }
+    checkReadingSettings(next);
     const { val, test } = next.splitFractions;
     if (!(val >= 0 && test >= 0 && val + test < 1)) {
       throw new WorkspaceError('invalid', `Split fractions must be ≥ 0 and leave cases for training (validation ${val}, test ${test})`);

@@ -16,6 +16,8 @@ export interface WorklistQuery {
   /** The task whose labels, suggestions and active-version predictions are shown; default: the first task. */
   taskId?: number;
   sort?: WorklistSort;
+  /** The reader whose 'awaiting-my-read' list is asked for (required by that filter). */
+  reader?: string;
 }
 
 export interface CaseSummary {
@@ -61,7 +63,7 @@ interface WorklistSelection {
 }
 
 /** Which cases a worklist query selects (task scope and unit, filter, search), shared by the flat list and the groups. */
-function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId'>): WorklistSelection {
+function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader'>): WorklistSelection {
   const filter = q.filter ?? 'all';
   if (!FILTERS.includes(filter)) throw new WorkspaceError('invalid', `Unknown worklist filter '${String(filter)}'`);
 
@@ -78,7 +80,7 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
             | undefined
         )?.id ?? null);
   const params: Record<string, string | number> = { task: taskId ?? -1, version: versionId ?? -1, search: '' };
-  const { scope, caseUnit } = taskScope(db, taskId);
+  const { scope, caseUnit, readsPerCase } = taskScope(db, taskId);
 
   const where: string[] = [];
   // Only the task's cases: in its scope and, for a series or study task, one representative per group.
@@ -103,6 +105,21 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
       ON pr.case_id = cl.case_id AND pr.version_id = @version
       WHERE cl.task_id = @task AND pr.predicted IS NOT cl.value_text)`);
   }
+  if (filter === 'awaiting-my-read') {
+    if (!q.reader?.trim()) throw new WorkspaceError('invalid', "The 'awaiting my read' filter needs the reader");
+    params.reader = q.reader.trim();
+    // Read once per case: the unlabelled cases. Read k times: cases this reader has not read that still
+    // lack reads, and the cases picked for this reader's blind repeat read.
+    where.push(
+      readsPerCase <= 1
+        ? `NOT ${hasLabel}`
+        : `(c.id NOT IN (SELECT case_id FROM read_events WHERE task_id = @task AND reader = @reader AND kind = 'first')
+            AND c.id NOT IN (SELECT case_id FROM case_states WHERE task_id = @task AND state <> 'read')
+          OR c.id IN (SELECT rr.case_id FROM read_repeats rr WHERE rr.task_id = @task AND rr.reader = @reader AND NOT EXISTS (
+            SELECT 1 FROM read_events re WHERE re.task_id = rr.task_id AND re.case_id = rr.case_id AND re.reader = rr.reader AND re.kind = 'repeat')))`,
+    );
+  }
+  if (filter === 'readers-disagree') where.push(`c.id IN (SELECT case_id FROM case_states WHERE task_id = @task AND state = 'disagreement')`);
   const search = q.search?.trim().toLowerCase();
   if (search) {
     where.push(`c.search_text LIKE @search ESCAPE '\\'`);
@@ -174,7 +191,7 @@ export const MAX_GROUPED_CASES = 20_000;
  */
 export function worklistGroups(
   db: Database,
-  q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId'>,
+  q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader'>,
   limit = MAX_GROUPED_CASES,
 ): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
   const { whereSql, params } = worklistSelection(db, q);
@@ -239,12 +256,13 @@ export function worklistGroups(
   return { total, patients, truncated };
 }
 
-/** A task's scope and case unit, straight from its settings (every case, one per image when there is no task). */
-function taskScope(db: Database, taskId: number | null): { scope: TaskScope; caseUnit: CaseUnit } {
-  if (taskId === null) return { scope: {}, caseUnit: 'image' };
+/** A task's scope, case unit and reads per case, straight from its settings (every case, one per image, one read when there is no task). */
+function taskScope(db: Database, taskId: number | null): { scope: TaskScope; caseUnit: CaseUnit; readsPerCase: number } {
+  if (taskId === null) return { scope: {}, caseUnit: 'image', readsPerCase: 1 };
   const row = db.prepare('SELECT settings FROM tasks WHERE id = ?').get(taskId) as { settings: string } | undefined;
-  const settings = JSON.parse(row?.settings ?? '{}') as { scope?: unknown; caseUnit?: unknown };
-  return { scope: normaliseScope(settings.scope), caseUnit: normaliseCaseUnit(settings.caseUnit) };
+  const settings = JSON.parse(row?.settings ?? '{}') as { scope?: unknown; caseUnit?: unknown; readsPerCase?: unknown };
+  const k = typeof settings.readsPerCase === 'number' ? settings.readsPerCase : 1;
+  return { scope: normaliseScope(settings.scope), caseUnit: normaliseCaseUnit(settings.caseUnit), readsPerCase: k };
 }
 
 interface SummaryRow {

@@ -13,6 +13,10 @@ import { PredictionService } from './predictions';
 import { MeasurementService } from './measurements';
 import { CommentService } from './comments';
 import { ReviewMarkService } from './review-marks';
+import { ReaderService } from './readers';
+import { ReadService } from './reads';
+import { agreementReport, type AgreementReport } from './agreement';
+import type { BootstrapOptions } from '../util/agreement';
 import { RunService } from './runs';
 import { SeriesService } from './series';
 import { SplitService } from './splits';
@@ -62,6 +66,10 @@ export class Workspace {
   readonly series: SeriesService;
   /** Named PACS connections (configuration only; secrets are references). */
   readonly pacsConnections: PacsConnectionService;
+  /** Reader profiles (name, role, PIN). */
+  readonly readers: ReaderService;
+  /** Blind reads, case states and adjudication of tasks read k > 1 times. */
+  readonly reads: ReadService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -85,6 +93,8 @@ export class Workspace {
     this.splits = new SplitService(db);
     this.series = new SeriesService(db, this.blobs);
     this.pacsConnections = new PacsConnectionService(db);
+    this.readers = new ReaderService(db);
+    this.reads = new ReadService(db);
     this.migrationBackup = migrationBackup;
   }
 
@@ -187,7 +197,7 @@ export class Workspace {
   }
 
   /** The worklist's cases grouped patient → study → series (see worklist.ts). */
-  worklistGroups(q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId'> = {}): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
+  worklistGroups(q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader'> = {}): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
     return worklistGroups(this.db, q);
   }
 
@@ -212,6 +222,11 @@ export class Workspace {
    */
   insertImportRecords(records: ImportRecord[]): number[] {
     return insertImportRecords({ dir: this.dir, db: this.db, blobs: this.blobs }, records);
+  }
+
+  /** Reader–reader, reader–model and intra-reader agreement of a task read by several readers (core/store/agreement.ts). */
+  agreement(taskId: number, options?: BootstrapOptions): AgreementReport {
+    return agreementReport(this.db, taskId, options);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). */

@@ -92,6 +92,22 @@ export function labelTargets(ws: Workspace, task: LabelTask): Map<number, number
   return out;
 }
 
+/**
+ * A task read by several readers with trainingLabel 'soft': each complete case's class ids, one per read
+ * (core/store/reads.ts softReads); training takes one sample per id, which is the cross-entropy against
+ * the mean one-hot of the reads. Empty otherwise.
+ */
+export function softReadTargets(ws: Workspace, task: LabelTask): Map<number, number[]> {
+  const index = new Map(task.classes.map((c, i) => [c.name, i]));
+  const out = new Map<number, number[]>();
+  if (task.kind === 'multilabel') return out;
+  for (const [caseId, values] of ws.reads.softReads(task.id)) {
+    const ids = values.flatMap((v) => (typeof v === 'string' && index.has(v) ? [index.get(v)!] : []));
+    if (ids.length) out.set(caseId, ids);
+  }
+  return out;
+}
+
 function adapterConfigFor(job: TrainJob, task: LabelTask, depth: number): AdapterConfig {
   return parseAdapterConfig({ ...resolveAdapterChoice(job.adapter, depth), numClasses: task.classes.length, task: trainKind(task) }, 'training job');
 }
@@ -148,20 +164,22 @@ export async function executeTrainingRun(
     const preprocessing: Preprocessing = { size, aspect: job.aspect, fundusFov: job.fundusFov, intensity: job.intensity };
 
     const targets = labelTargets(ws, task);
-    const cases = ws.cases.all([...targets.keys()]);
+    // 'soft' (several readers): training cases once per read, disagreements included; validation and test keep hard labels.
+    const soft = softReadTargets(ws, task);
+    const cases = ws.cases.all([...new Set([...targets.keys(), ...soft.keys()])]);
     const cache = new InputCache(ws.dir, preprocessing);
     const ensured = await ensureInputs(cache, cases, {
       signal,
       onProgress: (done, total) => emit({ phase: 'preparing', fraction: 0.1 * (done / total), message: `preparing images ${done}/${total}` }),
     });
-    const toSample = (id: number): Sample | null => {
+    const toSamples = (id: number, split: 'train' | 'val' | 'test'): Sample[] => {
       const input = ensured.inputs.get(id);
-      return input ? { input, label: targets.get(id)! } : null;
+      const labels = split === 'train' && soft.has(id) ? soft.get(id)! : targets.has(id) ? [targets.get(id)!] : [];
+      return input ? labels.map((label) => ({ input, label })) : [];
     };
     // The task's own splits (assigned when each case was first labelled); test cases are never trained on.
     const splits = ws.splits.forTask(task.id);
-    const inSplit = (split: 'train' | 'val' | 'test') =>
-      cases.filter((c) => (splits.get(c.id)?.split ?? c.split) === split).map((c) => toSample(c.id)).filter((s): s is Sample => s !== null);
+    const inSplit = (split: 'train' | 'val' | 'test') => cases.filter((c) => (splits.get(c.id)?.split ?? c.split) === split).flatMap((c) => toSamples(c.id, split));
     const train = inSplit('train');
     const val = inSplit('val');
     const test = inSplit('test');

@@ -109,11 +109,12 @@ export function registerWorkspaceCommands(program: Command): void {
     .option('-o, --out <file>', 'write to this file (default: stdout)')
     .option('--deidentify', 'drop patient identifiers and hash UIDs (DICOM PS3.15 Annex E basic profile)')
     .option('--history', 'every label event, not only the current labels')
-    .action((opts: { workspace: string; task: string; format: 'csv' | 'json'; out?: string; deidentify?: boolean; history?: boolean }) =>
+    .option('--reads', 'a task read by several readers: every read with its reader, the case state and the consensus')
+    .action((opts: { workspace: string; task: string; format: 'csv' | 'json'; out?: string; deidentify?: boolean; history?: boolean; reads?: boolean }) =>
       withWorkspace(opts.workspace, (ws) => {
         const task = ws.tasks.byName(opts.task);
         if (!task) throw new CliError(`No label task named '${opts.task}' in ${ws.dir}`);
-        const text = exportLabels(ws, { taskId: task.id, format: opts.format, deidentify: opts.deidentify, history: opts.history });
+        const text = exportLabels(ws, { taskId: task.id, format: opts.format, deidentify: opts.deidentify, history: opts.history, reads: opts.reads });
         if (opts.out) {
           fs.writeFileSync(opts.out, text);
           process.stderr.write(`wrote ${path.resolve(opts.out)}\n`);

@@ -64,6 +64,14 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'pacs.series': never,
     'pacs.retrieve': never,
     'pacs.cancel': never,
+    'readers.list': never,
+    'readers.add': never,
+    'readers.switch': never,
+    'reads.get': never,
+    'reads.adjudicate': never,
+    'reads.accept': never,
+    'reads.reject': never,
+    'agreement.get': never,
     'desktop.choosePaths': never,
   };
 }

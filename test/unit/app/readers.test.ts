@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dispatch, type Handlers } from '../../../core/api/dispatch';
+import type { ChannelName } from '../../../core/api/names';
+import type { RequestOf, ResponseOf } from '../../../core/api/contract';
+import { createHandlers } from '../../../core/app/handlers';
+import { AppSession } from '../../../core/app/session';
+import { tempDir, tinyDicomSet, writeDicomFiles } from '../store/helpers/fixtures';
+
+const sessions: AppSession[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.dispose();
+});
+
+function client(osUser: string) {
+  const session = new AppSession(osUser);
+  sessions.push(session);
+  const handlers: Handlers = createHandlers(session);
+  const raw = (channel: ChannelName, request: unknown) => dispatch(handlers, channel, request, { transport: 'websocket' });
+  const call = async <C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> => {
+    const result = await raw(channel, request);
+    if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
+    return result.value as ResponseOf<C>;
+  };
+  const failure = async (channel: ChannelName, request: unknown) => {
+    const result = await raw(channel, request);
+    if (result.ok) throw new Error(`${channel} was expected to fail`);
+    return result.error;
+  };
+  return { session, call, failure };
+}
+
+/** A workspace of 4 cases, a 3-grade task read twice per case, and the profiles ann, bob (PIN) and rev (reviewer). */
+async function doubleReadWorkspace() {
+  const root = tempDir('medtune-readers-');
+  const input = path.join(root, 'in');
+  writeDicomFiles(input, tinyDicomSet(4, { perSeries: 2 }));
+  const app = client('admin');
+  await app.call('workspace.create', { dir: path.join(root, 'ws') });
+  await app.call('import.start', { paths: [input] });
+  const task = await app.call('tasks.create', { name: 'grade', kind: 'ordinal', classes: [{ name: 'g0' }, { name: 'g1' }, { name: 'g2' }] });
+  const updated = await app.call('tasks.update', { id: task.id, readsPerCase: 2 });
+  expect(updated.settings).toMatchObject({ readsPerCase: 2 });
+  await app.call('readers.add', { name: 'ann' });
+  await app.call('readers.add', { name: 'bob', pin: '2468' });
+  const state = await app.call('readers.add', { name: 'rev', role: 'reviewer' });
+  expect(state.readers.map((r) => `${r.name}:${r.role}:${r.hasPin}`)).toEqual(['admin:admin:false', 'ann:reader:false', 'bob:reader:true', 'rev:reviewer:false']);
+  const ids = (await app.call('cases.list', {})).items.map((c) => c.id);
+  const ws = app.session.requireWorkspace();
+  const version = ws.versions.add({ taskId: task.id, method: 'dvpt', weights: new Uint8Array([1, 2, 3]) });
+  ws.predictions.put(version.id, ids.map((caseId) => ({ caseId, probabilities: [0.1, 0.2, 0.7] })));
+  return { app, taskId: task.id, ids };
+}
+
+describe('several readers through the API', () => {
+  it('starts with the OS user as an admin profile; switching checks the PIN; only admins add profiles', async () => {
+    const { app } = await doubleReadWorkspace();
+    expect((await app.call('app.info', {})).reader).toBe('admin');
+    expect(await app.failure('readers.switch', { name: 'bob', pin: '1111' })).toMatchObject({ code: 'forbidden' });
+    expect(await app.failure('readers.switch', { name: 'bob' })).toMatchObject({ code: 'forbidden' });
+    expect(await app.failure('readers.switch', { name: 'nobody' })).toMatchObject({ code: 'not-found' });
+    expect((await app.call('readers.switch', { name: 'bob', pin: '2468' })).current.name).toBe('bob');
+    expect((await app.call('app.info', {})).reader).toBe('bob');
+    expect(await app.failure('readers.add', { name: 'eve' })).toMatchObject({ code: 'forbidden' });
+  });
+
+  it('keeps a case blind until the reader has read it: no label, history or model; reads go through labels.set', async () => {
+    const { app, taskId, ids } = await doubleReadWorkspace();
+    const [c1, c2] = ids;
+    await app.call('readers.switch', { name: 'ann' });
+    expect((await app.call('cases.list', { taskId, filter: 'awaiting-my-read' })).total).toBe(4);
+    const before = await app.call('cases.get', { id: c1, taskId });
+    expect(before.prediction).toBeNull();
+    expect((await app.call('cases.list', { taskId })).items[0].predicted).toBeUndefined();
+    expect(await app.call('labels.set', { caseId: c1, taskId, value: 'g1' })).toEqual({ event: null, label: null });
+    expect((await app.call('cases.get', { id: c1, taskId })).label).toBe('g1'); // her own read
+    expect((await app.call('cases.get', { id: c1, taskId })).prediction).toMatchObject({ predicted: 'g2' });
+    expect(await app.failure('labels.set', { caseId: c1, taskId, value: 'g2' })).toMatchObject({ code: 'conflict' });
+    expect(await app.failure('labels.undo', { caseId: c1, taskId })).toMatchObject({ code: 'conflict' });
+    expect(await app.failure('labels.accept', { caseId: c2, taskId })).toMatchObject({ code: 'conflict' });
+
+    await app.call('readers.switch', { name: 'bob', pin: '2468' });
+    const blind = await app.call('reads.get', { taskId, caseId: c1 });
+    expect(blind).toMatchObject({ readCount: 1, others: null, modelVisible: false, canReview: false, history: [] });
+    expect((await app.call('cases.get', { id: c1, taskId })).label).toBeNull();
+    const agreed = await app.call('labels.set', { caseId: c1, taskId, value: 'g1' });
+    expect(agreed.label).toBe('g1');
+    expect((await app.call('reads.get', { taskId, caseId: c1 })).others).toMatchObject([{ reader: 'ann', value: 'g1' }]);
+
+    // A disagreement waits for a reviewer; a reader cannot settle it.
+    await app.call('labels.set', { caseId: c2, taskId, value: 'g0' });
+    await app.call('readers.switch', { name: 'ann' });
+    expect((await app.call('labels.set', { caseId: c2, taskId, value: 'g2' })).label).toBeNull();
+    expect(await app.failure('reads.adjudicate', { taskId, caseId: c2, value: 'g2' })).toMatchObject({ code: 'forbidden' });
+    await app.call('readers.switch', { name: 'rev' });
+    expect((await app.call('cases.list', { taskId, filter: 'readers-disagree' })).items.map((c) => c.id)).toEqual([c2]);
+    const review = await app.call('reads.get', { taskId, caseId: c2 });
+    expect(review).toMatchObject({ state: 'disagreement', canReview: true });
+    expect(review.others?.map((r) => r.valueText).sort()).toEqual(['g0', 'g2']);
+    const settled = await app.call('reads.adjudicate', { taskId, caseId: c2, value: 'g1', note: 'looked again' });
+    expect(settled.state).toBe('adjudicated');
+    expect(settled.history.map((h) => h.to)).toEqual(['read', 'disagreement', 'adjudicated']);
+    expect((await app.call('cases.get', { id: c2, taskId })).label).toBe('g1');
+
+    const report = await app.call('agreement.get', { taskId });
+    expect(report).toMatchObject({ readers: ['ann', 'bob'], weights: 'quadratic', states: { agreed: 1, adjudicated: 1 } });
+    expect(report.pairs[0]).toMatchObject({ a: 'ann', b: 'bob', n: 2 });
+    expect(report.pairs[0].percent.value).toBe(0.5);
+    expect(report.model?.pairs.map((p) => p.b)).toEqual(['ann', 'bob']);
+  });
+});

@@ -1,0 +1,222 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportLabels, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
+import { databaseOf } from '../../../core/store/workspace';
+import { labelTargets, softReadTargets } from '../../../core/train/training-run';
+import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
+
+async function workspaceWithCases(count: number, opts: { migrations?: typeof MIGRATIONS } = {}) {
+  const root = tempDir();
+  writeDicomFiles(path.join(root, 'in'), tinyDicomSet(count, { perSeries: 4 }));
+  const dir = path.join(root, 'ws');
+  const ws = Workspace.create(dir, opts);
+  const caseIds = (await ws.import([path.join(root, 'in')])).caseIds;
+  expect(caseIds).toHaveLength(count);
+  return { dir, ws, caseIds };
+}
+
+const code = errorCode;
+const awaiting = (ws: Workspace, taskId: number, reader: string) =>
+  ws.listCases({ taskId, filter: 'awaiting-my-read', reader, limit: 1000 }).items.map((c) => c.id);
+
+describe('reader profiles', () => {
+  it('keep name, role and a PIN stored only as a salted scrypt hash', async () => {
+    const { dir, ws } = await workspaceWithCases(1);
+    expect(ws.readers.ensureDefault('root')).toMatchObject({ name: 'root', role: 'admin', hasPin: false });
+    expect(ws.readers.ensureDefault('root').id).toBe(ws.readers.get('root')!.id);
+    ws.readers.add({ name: 'ann', role: 'reader', pin: '1234' });
+    ws.readers.add({ name: 'bob', role: 'reviewer', pin: '1234' });
+    const hashes = (databaseOf(ws).prepare('SELECT pin_hash FROM readers WHERE pin_hash IS NOT NULL').all() as { pin_hash: string }[]).map((r) => r.pin_hash);
+    expect(hashes).toHaveLength(2);
+    expect(hashes[0]).toMatch(/^scrypt\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
+    expect(hashes[0]).not.toBe(hashes[1]); // salted: the same PIN hashes differently
+    expect(hashes.join()).not.toContain('1234');
+    ws.close();
+    const again = Workspace.open(dir);
+    expect(again.readers.checkPin('ann', '1234')).toBe(true);
+    expect(again.readers.checkPin('ann', '4321')).toBe(false);
+    expect(again.readers.checkPin('ann', undefined)).toBe(false);
+    expect(again.readers.checkPin('root', undefined)).toBe(true);
+    expect(again.readers.list().map((r) => `${r.name}:${r.role}`)).toEqual(['root:admin', 'ann:reader', 'bob:reviewer']);
+    expect(code(() => again.readers.add({ name: 'ann' }))).toBe('conflict');
+    expect(code(() => again.readers.add({ name: 'cy', pin: '12' }))).toBe('invalid');
+    expect(code(() => again.readers.add({ name: 'cy', role: 'boss' as never }))).toBe('invalid');
+    expect(code(() => again.readers.checkPin('nobody', '1234'))).toBe('not-found');
+    again.close();
+  });
+});
+
+describe('blind double reading', () => {
+  async function doubleRead(settings: Record<string, unknown> = {}) {
+    const made = await workspaceWithCases(6);
+    const { ws } = made;
+    const task = ws.tasks.create({ name: 'grade', kind: 'ordinal', classes: ['0', '1', '2'] });
+    ws.tasks.updateSettings(task.id, { readsPerCase: 2, ...settings });
+    ws.readers.add({ name: 'ann' });
+    ws.readers.add({ name: 'bob' });
+    ws.readers.add({ name: 'rev', role: 'reviewer' });
+    return { ...made, task };
+  }
+
+  it('keeps reads blind, writes the consensus only when readers agree, and sends disagreements to the reviewer', async () => {
+    const { ws, caseIds, task } = await doubleRead();
+    const [c1, c2, c3] = caseIds;
+    expect(awaiting(ws, task.id, 'ann')).toEqual(caseIds);
+    // A reader's own label on a k = 2 task is a read, never the task's label.
+    expect(code(() => ws.labels.set({ caseId: c1, taskId: task.id, value: '1', author: 'ann' }))).toBe('conflict');
+
+    expect(ws.reads.submit({ taskId: task.id, caseId: c1, reader: 'ann', value: '1' }).state).toBe('read');
+    // Bob has not read c1: Ann's read is hidden from him, and so is the model.
+    expect(ws.reads.view(task.id, c1, 'bob')).toMatchObject({ state: 'read', readCount: 1, others: null, modelVisible: false });
+    expect(ws.reads.view(task.id, c1, 'ann')).toMatchObject({ others: [], modelVisible: true, myRead: { value: '1' } });
+    expect(ws.labels.current(c1, task.id)).toBeUndefined();
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(c1);
+    expect(awaiting(ws, task.id, 'bob')).toContain(c1);
+
+    expect(ws.reads.submit({ taskId: task.id, caseId: c1, reader: 'bob', value: '1' }).state).toBe('agreed');
+    expect(ws.labels.current(c1, task.id)).toMatchObject({ value: '1', source: 'consensus', author: 'ann + bob' });
+    expect(ws.reads.view(task.id, c1, 'bob').others).toMatchObject([{ reader: 'ann', value: '1' }]);
+    // Submitted reads are final, and a complete case takes no third read.
+    expect(code(() => ws.reads.submit({ taskId: task.id, caseId: c1, reader: 'ann', value: '2' }))).toBe('conflict');
+    expect(code(() => ws.reads.submit({ taskId: task.id, caseId: c1, reader: 'rev', value: '2' }))).toBe('conflict');
+
+    ws.reads.submit({ taskId: task.id, caseId: c2, reader: 'ann', value: '0' });
+    expect(ws.reads.submit({ taskId: task.id, caseId: c2, reader: 'bob', value: '2' }).state).toBe('disagreement');
+    expect(ws.labels.current(c2, task.id)).toBeUndefined(); // training never sees an unsettled disagreement
+    expect(ws.listCases({ taskId: task.id, filter: 'readers-disagree' }).items.map((c) => c.id)).toEqual([c2]);
+    expect(ws.labels.currentAll(task.id).map((l) => l.caseId)).toEqual([c1]);
+
+    // Only a reviewer settles it; a reviewer who did not read sees both reads.
+    expect(code(() => ws.reads.adjudicate({ taskId: task.id, caseId: c2, reviewer: 'ann', value: '0' }))).toBe('forbidden');
+    expect(ws.reads.view(task.id, c2, 'rev').others).toHaveLength(2);
+    expect(code(() => ws.reads.adjudicate({ taskId: task.id, caseId: c3, reviewer: 'rev', value: '0' }))).toBe('conflict');
+    expect(ws.reads.adjudicate({ taskId: task.id, caseId: c2, reviewer: 'rev', value: '1', note: 'borderline' })).toBe('adjudicated');
+    expect(ws.labels.current(c2, task.id)).toMatchObject({ value: '1', source: 'adjudicated', author: 'rev' });
+    expect(ws.listCases({ taskId: task.id, filter: 'readers-disagree' }).total).toBe(0);
+    expect(ws.reads.accept({ taskId: task.id, caseId: c1, reviewer: 'rev' })).toBe('accepted');
+    expect(ws.reads.reject({ taskId: task.id, caseId: c2, reviewer: 'rev', note: 'ungradable' })).toBe('rejected');
+    expect(ws.labels.current(c2, task.id)).toBeUndefined();
+
+    expect(ws.reads.history(task.id, c2).map((h) => `${h.from}>${h.to}:${h.actor}`)).toEqual([
+      'unread>read:ann', 'read>disagreement:bob', 'disagreement>adjudicated:rev', 'adjudicated>rejected:rev',
+    ]);
+    expect(ws.reads.history(task.id, c2)[2].note).toBe('borderline');
+    expect(ws.reads.stateCounts(task.id)).toEqual({ accepted: 1, rejected: 1 });
+    // The history and the reads are append-only.
+    expect(() => databaseOf(ws).prepare('DELETE FROM case_state_history').run()).toThrow(/append-only/);
+    expect(() => databaseOf(ws).prepare(`UPDATE read_events SET value = '"2"'`).run()).toThrow(/append-only/);
+    ws.close();
+  });
+
+  it("takes a strict majority under 'majority' and calls a tie a disagreement", async () => {
+    const { ws, caseIds, task } = await doubleRead({ readsPerCase: 3, trainingLabel: 'majority' });
+    ws.readers.add({ name: 'cy' });
+    const read = (caseId: number, values: string[]) =>
+      ['ann', 'bob', 'cy'].slice(0, values.length).map((reader, i) => ws.reads.submit({ taskId: task.id, caseId, reader, value: values[i] }).state);
+    expect(read(caseIds[0], ['2', '2', '1'])).toEqual(['read', 'read', 'agreed']);
+    expect(ws.labels.current(caseIds[0], task.id)).toMatchObject({ value: '2', source: 'consensus' });
+    expect(read(caseIds[1], ['0', '1', '2']).at(-1)).toBe('disagreement');
+    ws.tasks.updateSettings(task.id, { trainingLabel: 'reviewer' });
+    expect(read(caseIds[2], ['2', '2', '1']).at(-1)).toBe('disagreement');
+    ws.close();
+  });
+
+  it('re-shows a share of a reader’s cases blind, hiding even their own first read, and shows the model only when allowed', async () => {
+    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1 });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '2' });
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: true, others: null, modelVisible: false });
+    expect(ws.reads.view(task.id, caseIds[0], 'ann').myRead).toBeUndefined();
+    expect(awaiting(ws, task.id, 'ann')).toContain(caseIds[0]);
+    expect(ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' }).read.kind).toBe('repeat');
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: false, myRead: { value: '2', kind: 'first' } });
+    // The repeat is not a read towards k.
+    expect(ws.reads.state(task.id, caseIds[0])).toBe('read');
+
+    ws.tasks.updateSettings(task.id, { showModelInBlind: true, intraReaderFraction: 0 });
+    expect(ws.reads.view(task.id, caseIds[1], 'bob')).toMatchObject({ others: null, modelVisible: true });
+    ws.close();
+  });
+
+  it('computes agreement from the reads: pairs, Fleiss, per class, intra-reader', async () => {
+    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1 });
+    const ann = ['0', '1', '2', '2', '1', '0'];
+    const bob = ['0', '1', '2', '1', '1', '2'];
+    caseIds.forEach((c, i) => {
+      ws.reads.submit({ taskId: task.id, caseId: c, reader: 'ann', value: ann[i] });
+      ws.reads.submit({ taskId: task.id, caseId: c, reader: 'bob', value: bob[i] });
+      ws.reads.submit({ taskId: task.id, caseId: c, reader: 'ann', value: ann[i] }); // a perfectly consistent repeat
+    });
+    const report = ws.agreement(task.id, { resamples: 200 });
+    expect(report.weights).toBe('quadratic');
+    expect(report.readers).toEqual(['ann', 'bob']);
+    expect(report.pairs).toHaveLength(1);
+    expect(report.pairs[0]).toMatchObject({ a: 'ann', b: 'bob', n: 6 });
+    expect(report.pairs[0].percent.value).toBeCloseTo(4 / 6, 12);
+    expect(report.pairs[0].perClass.map((p) => p.className)).toEqual(['0', '1', '2']);
+    expect(report.fleiss.n).toBe(6);
+    // Bob still owes his repeats: only Ann has intra-reader agreement.
+    expect(report.intra.map((p) => `${p.a}|${p.b}|${p.n}`)).toEqual(['ann|ann (repeat)|6']);
+    expect(report.intra[0].kappa.value).toBe(1);
+    expect(report.model).toBeUndefined();
+    ws.close();
+  });
+
+  it("trains 'soft' on every read (disagreements too), but only settled cases otherwise", async () => {
+    const { ws, caseIds, task } = await doubleRead({ trainingLabel: 'soft' });
+    const read = (caseId: number, ann: string, bob: string) => {
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'ann', value: ann });
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'bob', value: bob });
+    };
+    read(caseIds[0], '2', '2');
+    read(caseIds[1], '0', '2');
+    read(caseIds[2], '0', '1');
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[3], reader: 'ann', value: '1' }); // one read of two: not yet
+    ws.reads.adjudicate({ taskId: task.id, caseId: caseIds[2], reviewer: 'rev', value: '1' });
+    const t = ws.tasks.get(task.id);
+    // Hard labels (what 'reviewer' and 'majority' train on): the agreed and the adjudicated case only.
+    expect([...labelTargets(ws, t)]).toEqual([[caseIds[0], 2], [caseIds[2], 1]]);
+    // Soft: one class id per read; the open disagreement trains on both reads, settled cases on their label twice.
+    expect([...softReadTargets(ws, t)]).toEqual([[caseIds[0], [2, 2]], [caseIds[1], [0, 2]], [caseIds[2], [1, 1]]]);
+    ws.tasks.updateSettings(task.id, { trainingLabel: 'reviewer' });
+    expect(softReadTargets(ws, ws.tasks.get(task.id)).size).toBe(0);
+    ws.close();
+  });
+
+  it('exports every read and the consensus with reader names, and "Reader n" in the de-identified export', async () => {
+    const { ws, caseIds, task } = await doubleRead();
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'bob', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'bob', value: '2' });
+    const csv = parseCsv(exportLabels(ws, { taskId: task.id, format: 'csv', reads: true }));
+    const col = (t: typeof csv, name: string) => t.rows.map((r) => r.cells[t.header.indexOf(name)]);
+    expect(col(csv, 'author')).toEqual(['ann', 'bob', 'bob']);
+    expect(col(csv, 'case_state')).toEqual(['agreed', 'agreed', 'read']);
+    expect(col(csv, 'consensus')).toEqual(['1', '1', '']);
+    const json = JSON.parse(exportLabels(ws, { taskId: task.id, format: 'json' })) as { labels: { author: string; source: string }[]; reads: unknown[] };
+    expect(json.labels).toMatchObject([{ author: 'ann + bob', source: 'consensus' }]);
+    expect(json.reads).toHaveLength(3);
+
+    const deid = exportLabels(ws, { taskId: task.id, format: 'json', deidentify: true });
+    expect(deid).not.toMatch(/\bann\b|\bbob\b/);
+    const parsed = JSON.parse(deid) as { labels: { author: string }[]; reads: { author: string }[] };
+    // Profiles were made ann, bob, rev: the same reader keeps the same pseudonym in labels and reads.
+    expect(parsed.labels[0].author).toBe('Reader 1 + Reader 2');
+    expect(parsed.reads.map((r) => r.author)).toEqual(['Reader 1', 'Reader 2', 'Reader 2']);
+    ws.close();
+  });
+
+  it('migrates a V9 workspace: labels keep their source, later label events still fill current_labels', async () => {
+    const { dir, ws, caseIds } = await workspaceWithCases(2, { migrations: MIGRATIONS.slice(0, 9) });
+    const t = ws.tasks.create({ name: 'grade', kind: 'multiclass', classes: ['a', 'b'] });
+    ws.labels.set({ caseId: caseIds[0], taskId: t.id, value: 'a', author: 'ann' });
+    ws.close();
+    const again = Workspace.open(dir);
+    expect(again.labels.current(caseIds[0], t.id)).toMatchObject({ value: 'a', source: 'human' });
+    again.labels.set({ caseId: caseIds[1], taskId: t.id, value: 'b', author: 'ann' });
+    expect(again.labels.currentAll(t.id).map((l) => l.value)).toEqual(['a', 'b']);
+    expect(code(() => again.tasks.updateSettings(t.id, { readsPerCase: 0 }))).toBe('invalid');
+    expect(code(() => again.tasks.updateSettings(t.id, { trainingLabel: 'vote' as never }))).toBe('invalid');
+    again.close();
+  });
+});
