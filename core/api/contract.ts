@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pacsContract, pacsEvents } from './pacs-contract';
 import { trainingContract, trainingEvents } from './training-contract';
+import { maskContract } from './mask-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
 import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, TASK_KINDS } from '../vocabulary';
@@ -477,6 +478,7 @@ export const contract = {
   'uploads.import': { request: z.object({ batch: z.string().regex(/^[0-9a-f]{8,64}$/, 'an upload batch is hex') }), response: ImportReport },
   ...trainingContract,
   ...pacsContract,
+  ...maskContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;

@@ -60,6 +60,11 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'pacs.series': never,
     'pacs.retrieve': never,
     'pacs.cancel': never,
+    'masks.get': never,
+    'masks.save': never,
+    'masks.history': never,
+    'masks.import': never,
+    'masks.export': never,
     'desktop.choosePaths': never,
   };
 }
