@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { MASK_SOURCES, type MaskSource } from '../vocabulary';
 import { sha256Hex } from './blobs';
 import { WorkspaceError } from './errors';
+import { LabelService, type LabelSource } from './labels';
 import { outOfScopeReason } from './scope';
 import { TaskService } from './tasks';
 
@@ -76,8 +77,11 @@ const EVENT_COLUMNS = `id, task_id, case_id, frame, rows, columns, encoding, len
 export class MaskService {
   private readonly tasks: TaskService;
 
+  private readonly labels: LabelService;
+
   constructor(private readonly db: Database) {
     this.tasks = new TaskService(db);
+    this.labels = new LabelService(db);
   }
 
   /** Appends a mask event and makes it the frame's current mask. */
@@ -209,7 +213,29 @@ export class MaskService {
           new Date().toISOString(),
         ).lastInsertRowid,
     );
-    return toEvent(this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM mask_events WHERE id = ?`).get(id) as Row);
+    const event = toEvent(this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM mask_events WHERE id = ?`).get(id) as Row);
+    this.syncLabel(event);
+    return event;
+  }
+
+  /**
+   * The case's label for the task follows its masks, so the worklist, progress and splits count a painted case
+   * as labelled: the value names the latest mask with foreground; a case whose frames are all empty has none.
+   */
+  private syncLabel(e: MaskEvent): void {
+    const current = this.labels.current(e.caseId, e.taskId);
+    const currentSha = current && typeof current.value === 'object' && !Array.isArray(current.value) ? current.value.maskSha256 : undefined;
+    const source: LabelSource = e.source === 'import' ? 'import' : e.source === 'accepted-prediction' ? 'accepted-suggestion' : 'human';
+    const version = e.source === 'accepted-prediction' ? { adapterVersionId: e.adapterVersionId } : {};
+    if (e.foreground > 0) {
+      if (currentSha === e.sha256) return;
+      this.labels.set({ caseId: e.caseId, taskId: e.taskId, value: { maskSha256: e.sha256, rows: e.rows, columns: e.columns }, author: e.author, source, ...version });
+      return;
+    }
+    const painted = this.db
+      .prepare('SELECT 1 FROM current_masks c JOIN mask_events m ON m.id = c.event_id WHERE c.task_id = ? AND c.case_id = ? AND m.foreground > 0 LIMIT 1')
+      .get(e.taskId, e.caseId);
+    if (current && !painted) this.labels.clear(e.caseId, e.taskId, e.author);
   }
 }
 

@@ -175,6 +175,8 @@ describe('painting a vessel mask', () => {
     const afterSecond = Number(await layerAttr('data-foreground'));
     expect(afterSecond).toBeGreaterThan(afterFirst + 300);
     expect(await layerAttr('data-undo')).toBe('2');
+    // A painted case counts as labelled: the label bar and the worklist row say so.
+    await expect.poll(() => page.getByTestId('current-label').textContent()).toMatch(/^mask [0-9a-f]{12}$/);
     await screenshot(page, 'segmentation-10-two-strokes');
 
     const stored = (await storedMask())!;

@@ -3,6 +3,8 @@ import { computed, ref, shallowRef } from 'vue';
 import type { MaskEventInfoT } from '../../../core/api/mask-contract';
 import { fillHoles as fillHolesOp, type Plane } from '../viewer/mask-ops';
 import { call, friendlyMessage } from './api';
+import { useCasesStore } from './cases';
+import { useLabelsStore } from './labels';
 import { useTasksStore } from './tasks';
 
 /** What a left drag does on a segmentation task: nothing (view tools), paint, erase, flood fill, or a lasso/polygon. */
@@ -208,6 +210,7 @@ export const useMasksStore = defineStore('masks', () => {
           error.value = null;
           if (!dirty) saveState.value = 'saved';
         }
+        await showLabel(t);
       } catch (err) {
         // The strokes stay on screen and are tried again with the next save.
         dirty = true;
@@ -220,6 +223,17 @@ export const useMasksStore = defineStore('masks', () => {
       }
     })();
     await saving;
+  }
+
+  /** A painted case counts as labelled (the store keeps its label in step with its masks): show that in the row and label bar. */
+  async function showLabel(t: Target): Promise<void> {
+    try {
+      const fresh = await call('cases.get', { id: t.caseId, taskId: t.taskId });
+      useCasesStore().patchRow(t.caseId, { label: fresh.label ?? undefined });
+      void useLabelsStore().refresh();
+    } catch {
+      // Only the display lags; the mask is stored.
+    }
   }
 
   return {

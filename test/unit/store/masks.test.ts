@@ -97,6 +97,24 @@ describe('mask store', () => {
     expect(ws.masks.history(taskId, caseIds[0])).toEqual([]);
   });
 
+  it('keeps the case labelled while it has a painted mask, so worklist, progress and splits count it', () => {
+    expect(ws.labels.current(caseIds[0], taskId)).toBeUndefined();
+    const painted = ws.masks.save({ ...target(), rows, columns, labels: bar(1), author: 'ann' });
+    expect(ws.labels.current(caseIds[0], taskId)).toMatchObject({ value: { maskSha256: painted.sha256, rows, columns }, author: 'ann', source: 'human' });
+    expect(ws.splits.get(taskId, caseIds[0])).toBeDefined();
+    expect(ws.labels.counts(taskId).total).toBe(1);
+    // Saving the same pixels again writes no second label event; erasing everything clears the label.
+    ws.masks.save({ ...target(), rows, columns, labels: bar(1), author: 'ann' });
+    expect(ws.labels.history(caseIds[0], taskId)).toHaveLength(1);
+    ws.masks.save({ ...target(), rows, columns, labels: new Uint8Array(rows * columns), author: 'bob' });
+    expect(ws.labels.current(caseIds[0], taskId)).toBeUndefined();
+    // An accepted prediction is an accepted suggestion of that version.
+    const version = ws.versions.add({ taskId, method: 'dvpt', weights: new Uint8Array([1]) });
+    ws.masks.save({ ...target(), rows, columns, labels: bar(4), author: 'ann', source: 'accepted-prediction', adapterVersionId: version.id });
+    expect(ws.labels.current(caseIds[0], taskId)).toMatchObject({ source: 'accepted-suggestion' });
+    expect(ws.labels.history(caseIds[0], taskId).at(-1)!.adapterVersionId).toBe(version.id);
+  });
+
   it('saves a batch all or nothing', () => {
     const good = { ...target(), rows, columns, labels: bar(1), author: 'ann' };
     expect(errorCode(() => ws.masks.saveMany([good, { ...good, caseId: 999 }]))).toBe('not-found');
