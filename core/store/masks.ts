@@ -48,6 +48,20 @@ export interface SaveMask extends MaskTarget {
   adapterVersionId?: number;
 }
 
+/** An adapter version's predicted mask of one frame. */
+export interface PredictedMask {
+  versionId: number;
+  caseId: number;
+  frame: number;
+  rows: number;
+  columns: number;
+  labels: Uint8Array;
+  foreground: number;
+  /** Mean pixel entropy over the predicted foreground and its border (nats). */
+  uncertainty: number;
+  createdAt: string;
+}
+
 interface Row {
   id: number;
   task_id: number;
@@ -134,6 +148,44 @@ export class MaskService {
       )
       .all(taskId) as Row[];
     return rows.map(toEvent);
+  }
+
+  /** Stores (or replaces) predicted masks of one adapter version, in one transaction. */
+  putPredictions(versionId: number, items: Omit<PredictedMask, 'versionId' | 'foreground' | 'createdAt'>[]): void {
+    const put = this.db.prepare(
+      `INSERT OR REPLACE INTO predicted_masks (version_id, case_id, frame, rows, columns, encoding, data, foreground, uncertainty, created_at)
+       VALUES (?, ?, ?, ?, ?, 'deflate-u8', ?, ?, ?, ?)`,
+    );
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const p of items) {
+        if (p.labels.length !== p.rows * p.columns) throw new WorkspaceError('invalid', `A ${p.columns}×${p.rows} predicted mask has ${p.labels.length} pixels`);
+        let foreground = 0;
+        for (const v of p.labels) if (v) foreground++;
+        const plane = Buffer.from(p.labels.buffer, p.labels.byteOffset, p.labels.byteLength);
+        put.run(versionId, p.caseId, p.frame, p.rows, p.columns, deflateSync(plane), foreground, Number.isFinite(p.uncertainty) ? p.uncertainty : 0, now);
+      }
+    })();
+  }
+
+  /** A version's predicted mask of one frame, undefined when it has not predicted it. */
+  prediction(versionId: number, caseId: number, frame: number): PredictedMask | undefined {
+    const r = this.db.prepare('SELECT * FROM predicted_masks WHERE version_id = ? AND case_id = ? AND frame = ?').get(versionId, caseId, frame) as
+      | { rows: number; columns: number; data: Buffer; foreground: number; uncertainty: number; created_at: string }
+      | undefined;
+    if (!r) return undefined;
+    const raw = inflateSync(r.data);
+    return {
+      versionId,
+      caseId,
+      frame,
+      rows: r.rows,
+      columns: r.columns,
+      labels: new Uint8Array(raw.buffer, raw.byteOffset, raw.length),
+      foreground: r.foreground,
+      uncertainty: r.uncertainty,
+      createdAt: r.created_at,
+    };
   }
 
   private saveOne(m: SaveMask): MaskEvent {

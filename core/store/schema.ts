@@ -388,7 +388,9 @@ CREATE INDEX case_comments_case ON case_comments(case_id, id);
  * V10: segmentation masks (issue 16) as an append-only event log per (task, case, frame), like labels:
  * each event holds the whole mask at image resolution, zlib-deflated (one byte per pixel: 0 background,
  * i = the task's class i), with who, when, the source and the adapter version of an accepted prediction.
- * `current_masks` points at each frame's latest event, kept in step by a trigger.
+ * `current_masks` points at each frame's latest event, kept in step by a trigger. `predicted_masks` holds an
+ * adapter version's predicted mask per (case, frame), the same encoding, with its uncertainty (mean pixel
+ * entropy over the predicted foreground and its border); replaced when the version predicts again.
  */
 const V10 = `
 CREATE TABLE mask_events (
@@ -426,6 +428,20 @@ BEGIN
   INSERT INTO current_masks (task_id, case_id, frame, event_id) VALUES (NEW.task_id, NEW.case_id, NEW.frame, NEW.id)
   ON CONFLICT (task_id, case_id, frame) DO UPDATE SET event_id = excluded.event_id;
 END;
+CREATE TABLE predicted_masks (
+  version_id  INTEGER NOT NULL REFERENCES adapter_versions(id),
+  case_id     INTEGER NOT NULL REFERENCES cases(id),
+  frame       INTEGER NOT NULL CHECK (frame >= 0),
+  rows        INTEGER NOT NULL CHECK (rows > 0),
+  columns     INTEGER NOT NULL CHECK (columns > 0),
+  encoding    TEXT NOT NULL CHECK (encoding IN ('deflate-u8')),
+  data        BLOB NOT NULL,
+  foreground  INTEGER NOT NULL CHECK (foreground >= 0),
+  uncertainty REAL NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (version_id, case_id, frame)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX predicted_masks_case ON predicted_masks(case_id);
 `;
 
 export const MIGRATIONS: readonly Migration[] = [
