@@ -37,7 +37,7 @@ module.exports = {
     layer('model', []),
     layer('store', ['imaging']),
     layer('active', ['store', 'model']),
-    layer('train', ['model', 'store', 'imaging']),
+    layer('train', ['model', 'store', 'imaging', 'segmentation']),
     layer('pacs', ['store', 'imaging']),
     layer('segmentation', ['imaging', 'model']),
     layer('app', ['api', 'store', 'imaging', 'model', 'train', 'active', 'pacs', 'segmentation']),
@@ -64,7 +64,7 @@ module.exports = {
       from: { path: '^renderer/' },
       to: {
         path: '^core/',
-        pathNot: '^core/(vocabulary\\.ts|api/(contract|training-contract|pacs-contract|errors|names)\\.ts|bridge/(codec|protocol)\\.ts|imaging/(display|measure|types)\\.ts)$',
+        pathNot: '^core/(vocabulary\\.ts|api/(contract|training-contract|pacs-contract|mask-contract|errors|names)\\.ts|bridge/(codec|protocol)\\.ts|imaging/(display|measure|types)\\.ts)$',
       },
     },
     {

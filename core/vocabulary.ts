@@ -19,6 +19,10 @@ export const TASK_KIND_TITLES: Readonly<Record<TaskKind, string>> = {
   segmentation: 'Segmentation (masks)',
 };
 
+/** Where a segmentation mask came from: painted, a model's prediction accepted as is or after editing, or imported from a file. */
+export const MASK_SOURCES = ['human', 'accepted-prediction', 'edited-prediction', 'import'] as const;
+export type MaskSource = (typeof MASK_SOURCES)[number];
+
 /** Where a labelled case serves: training, validation (model selection, version comparison) or held-out test. */
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];

@@ -3,6 +3,7 @@ import { pacsContract, pacsEvents } from './pacs-contract';
 import { readingContract } from './reading-contract';
 import { trainingContract, trainingEvents } from './training-contract';
 import { readersContract } from './readers-contract';
+import { maskContract } from './mask-contract';
 import type { ChannelName, EventName } from './names';
 import type { Result } from './errors';
 import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, SPLITS, TASK_KINDS, TRAINING_LABEL_MODES } from '../vocabulary';
@@ -505,6 +506,7 @@ export const contract = {
   ...pacsContract,
   ...readingContract,
   ...readersContract,
+  ...maskContract,
   /** Shows a native dialog; the chosen paths, none when cancelled. Browser mode: `unsupported`. */
   'desktop.choosePaths': { request: z.object({ purpose: PathPurpose }), response: z.object({ paths: z.array(z.string()) }) },
 } satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;

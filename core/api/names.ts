@@ -2,6 +2,7 @@
  * The names of every request channel and event of the contract, with no dependencies, so the
  * sandboxed Electron preload can allow-list them without bundling the validators.
  */
+import { MASK_CHANNEL_NAMES } from './mask-names';
 import { PACS_CHANNEL_NAMES, PACS_EVENT_NAMES } from './pacs-names';
 import { READING_CHANNEL_NAMES } from './reading-names';
 import { TRAINING_CHANNEL_NAMES, TRAINING_EVENT_NAMES } from './training-names';
@@ -54,6 +55,7 @@ export const CHANNEL_NAMES = [
   ...PACS_CHANNEL_NAMES,
   ...READING_CHANNEL_NAMES,
   ...READERS_CHANNEL_NAMES,
+  ...MASK_CHANNEL_NAMES,
   ...DESKTOP_CHANNEL_NAMES,
 ] as const;
 

@@ -26,6 +26,7 @@ export type { Prediction, NewPrediction } from './predictions';
 export type { Suggestion, NewSuggestions } from './suggestions';
 export { labelProgress, type LabelProgress } from './progress';
 export { MAX_COMMENT_LENGTH, type CaseComment } from './comments';
+export { MASK_SOURCES, type MaskSource, type MaskTarget, type MaskEvent, type StoredMask, type SaveMask, type PredictedMask } from './masks';
 export { MEASUREMENT_POINTS, type Measurement, type NewMeasurement } from './measurements';
 export { MAX_NOTE_LENGTH, type ReviewMark, type ReviewMarkChange } from './review-marks';
 export { splitFor, uidFromText, type ImportRecord, type ImportOptions, type ImportProgress, type ImportReport, type ImportFailure } from './import';

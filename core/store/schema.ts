@@ -463,11 +463,72 @@ BEGIN
 END;
 `;
 
+/**
+ * V11: segmentation masks (issue 16) as an append-only event log per (task, case, frame), like labels:
+ * each event holds the whole mask at image resolution, zlib-deflated (one byte per pixel: 0 background,
+ * i = the task's class i), with who, when, the source and the adapter version of an accepted prediction.
+ * `current_masks` points at each frame's latest event, kept in step by a trigger. `predicted_masks` holds an
+ * adapter version's predicted mask per (case, frame), the same encoding, with its uncertainty (mean pixel
+ * entropy over the predicted foreground and its border); replaced when the version predicts again.
+ */
+const V11 = `
+CREATE TABLE mask_events (
+  id                 INTEGER PRIMARY KEY,
+  task_id            INTEGER NOT NULL REFERENCES tasks(id),
+  case_id            INTEGER NOT NULL REFERENCES cases(id),
+  frame              INTEGER NOT NULL DEFAULT 0 CHECK (frame >= 0),
+  rows               INTEGER NOT NULL CHECK (rows > 0),
+  columns            INTEGER NOT NULL CHECK (columns > 0),
+  encoding           TEXT NOT NULL CHECK (encoding IN ('deflate-u8')),
+  data               BLOB NOT NULL,
+  sha256             TEXT NOT NULL CHECK (length(sha256) = 64),  -- of the uncompressed label plane
+  foreground         INTEGER NOT NULL CHECK (foreground >= 0),   -- pixels not background
+  author             TEXT NOT NULL,
+  source             TEXT NOT NULL CHECK (source IN ('human', 'accepted-prediction', 'edited-prediction', 'import')),
+  adapter_version_id INTEGER REFERENCES adapter_versions(id),
+  created_at         TEXT NOT NULL,
+  CHECK ((source IN ('accepted-prediction', 'edited-prediction')) = (adapter_version_id IS NOT NULL))
+) STRICT;
+CREATE INDEX mask_events_target ON mask_events(task_id, case_id, frame, id);
+CREATE TRIGGER mask_events_no_update BEFORE UPDATE ON mask_events
+BEGIN SELECT RAISE(ABORT, 'mask_events is append-only'); END;
+CREATE TRIGGER mask_events_no_delete BEFORE DELETE ON mask_events
+BEGIN SELECT RAISE(ABORT, 'mask_events is append-only'); END;
+CREATE TABLE current_masks (
+  task_id  INTEGER NOT NULL REFERENCES tasks(id),
+  case_id  INTEGER NOT NULL REFERENCES cases(id),
+  frame    INTEGER NOT NULL,
+  event_id INTEGER NOT NULL REFERENCES mask_events(id),
+  PRIMARY KEY (task_id, case_id, frame)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX current_masks_case ON current_masks(case_id);
+CREATE TRIGGER mask_events_current AFTER INSERT ON mask_events
+BEGIN
+  INSERT INTO current_masks (task_id, case_id, frame, event_id) VALUES (NEW.task_id, NEW.case_id, NEW.frame, NEW.id)
+  ON CONFLICT (task_id, case_id, frame) DO UPDATE SET event_id = excluded.event_id;
+END;
+CREATE TABLE predicted_masks (
+  version_id  INTEGER NOT NULL REFERENCES adapter_versions(id),
+  case_id     INTEGER NOT NULL REFERENCES cases(id),
+  frame       INTEGER NOT NULL CHECK (frame >= 0),
+  rows        INTEGER NOT NULL CHECK (rows > 0),
+  columns     INTEGER NOT NULL CHECK (columns > 0),
+  encoding    TEXT NOT NULL CHECK (encoding IN ('deflate-u8')),
+  data        BLOB NOT NULL,
+  foreground  INTEGER NOT NULL CHECK (foreground >= 0),
+  uncertainty REAL NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (version_id, case_id, frame)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX predicted_masks_case ON predicted_masks(case_id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   ...[V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql)),
   v8,
   (db) => db.exec(V9),
   (db) => db.exec(V10),
+  (db) => db.exec(V11),
 ];
 
 /** The schema version this build of MedTune writes. */

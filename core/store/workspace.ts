@@ -10,6 +10,7 @@ import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord
 import { LabelService } from './labels';
 import { PacsConnectionService } from './pacs-connections';
 import { PredictionService } from './predictions';
+import { MaskService } from './masks';
 import { MeasurementService } from './measurements';
 import { CommentService } from './comments';
 import { ReviewMarkService } from './review-marks';
@@ -59,6 +60,8 @@ export class Workspace {
   /** Skip and flag-for-review marks per (task, case). */
   readonly reviewMarks: ReviewMarkService;
   readonly measurements: MeasurementService;
+  /** Segmentation masks per (task, case, frame), an append-only event log. */
+  readonly masks: MaskService;
   readonly comments: CommentService;
   /** Per-task train / validation / test assignment of labelled cases. */
   readonly splits: SplitService;
@@ -89,6 +92,7 @@ export class Workspace {
     this.suggestions = new SuggestionService(db);
     this.reviewMarks = new ReviewMarkService(db);
     this.measurements = new MeasurementService(db);
+    this.masks = new MaskService(db);
     this.comments = new CommentService(db);
     this.splits = new SplitService(db);
     this.series = new SeriesService(db, this.blobs);

@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../model/backend';
 import { Workspace } from '../store';
 import { executePrediction } from './predict-run';
+import { executeSegmentationRun } from './segmentation-run';
 import { executeTrainingRun } from './training-run';
 import type { TrainerMessage, TrainerRequest } from './worker-protocol';
 
@@ -41,7 +42,9 @@ async function handle(req: Exclude<TrainerRequest, { type: 'cancel' }>): Promise
   try {
     const ws = workspace(req.workspaceDir);
     if (req.type === 'train') {
-      const outcome = await executeTrainingRun(ws, req.runId, req.job, {
+      // A segmentation task trains a mask head in the same queue, runs and versions (segmentation-run.ts).
+      const run = ws.tasks.get(req.job.taskId).kind === 'segmentation' ? executeSegmentationRun : executeTrainingRun;
+      const outcome = await run(ws, req.runId, req.job, {
         signal: controller.signal,
         onEvent: (event) => port.postMessage({ type: 'run-event', jobId: req.jobId, event }),
       });

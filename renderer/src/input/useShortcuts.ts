@@ -12,7 +12,7 @@ import { matchBinding, type Action } from './keymap';
 /** Inputs that take no typing (a slider such as cine speed, a checkbox): shortcuts still work while they have focus. */
 const NON_TEXT_INPUTS = new Set(['range', 'checkbox', 'radio', 'button', 'color', 'submit', 'reset']);
 
-function typingInField(target: EventTarget | null): boolean {
+export function typingInField(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
   if (!el) return false;
   if (el.tagName === 'INPUT') return !NON_TEXT_INPUTS.has((el as HTMLInputElement).type);

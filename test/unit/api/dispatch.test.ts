@@ -72,6 +72,11 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'reads.accept': never,
     'reads.reject': never,
     'agreement.get': never,
+    'masks.get': never,
+    'masks.save': never,
+    'masks.history': never,
+    'masks.import': never,
+    'masks.export': never,
     'desktop.choosePaths': never,
   };
 }

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { MASK_SOURCES } from '../vocabulary';
+
+/** The segmentation half of the contract: a case's mask per (task, frame), its history, and mask files in and out. */
+
+const Id = z.number().int().positive();
+const Frame = z.number().int().nonnegative().default(0);
+const labelPlane = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'mask labels must be a Uint8Array');
+
+export const MaskSource = z.enum(MASK_SOURCES);
+const MaskTarget = z.object({ taskId: Id, caseId: Id, frame: Frame });
+
+/** One saved state of a mask (no pixels). */
+export const MaskEventInfo = z.object({
+  id: Id,
+  taskId: Id,
+  caseId: Id,
+  frame: z.number().int().nonnegative(),
+  rows: z.number().int().positive(),
+  columns: z.number().int().positive(),
+  sha256: z.string(),
+  foreground: z.number().int().nonnegative(),
+  storedBytes: z.number().int().nonnegative(),
+  author: z.string(),
+  source: MaskSource,
+  adapterVersionId: Id.optional(),
+  /** "v3 · DVPT": the adapter version whose prediction was accepted or edited. */
+  adapterVersionName: z.string().optional(),
+  createdAt: z.string(),
+});
+/** A mask with its pixels: one class id per pixel, row-major (0 = background, i = the task's class i). */
+export const MaskData = MaskEventInfo.extend({ labels: labelPlane });
+
+/** File formats a mask is read from and written to (core/segmentation). */
+export const MASK_FILE_FORMATS = ['png-indexed', 'png-per-class', 'png-binary', 'dicom-seg'] as const;
+export const MaskFileFormat = z.enum(MASK_FILE_FORMATS);
+
+const filePath = z.string().trim().min(1).max(4096);
+
+export const maskContract = {
+  'masks.get': { request: MaskTarget, response: z.object({ mask: MaskData.nullable() }) },
+  'masks.save': {
+    request: MaskTarget.extend({
+      rows: z.number().int().positive(),
+      columns: z.number().int().positive(),
+      labels: labelPlane,
+      source: MaskSource.default('human'),
+      adapterVersionId: Id.optional(),
+    }),
+    response: MaskEventInfo,
+  },
+  'masks.history': { request: z.object({ taskId: Id, caseId: Id, frame: z.number().int().nonnegative().optional() }), response: z.array(MaskEventInfo) },
+  /**
+   * Reads a mask file into the store for one case: an indexed PNG (grey value = class id), one 0/255 PNG per
+   * class (file k = class k+1), a binary mask (class 1), or a DICOM-SEG (segment number = class id).
+   */
+  'masks.import': { request: MaskTarget.extend({ format: MaskFileFormat, files: z.array(filePath).min(1).max(50) }), response: MaskEventInfo },
+  /** Writes the current mask into a folder (made if absent): indexed PNG, one PNG per class, or a DICOM-SEG of a DICOM case. */
+  'masks.export': {
+    request: MaskTarget.extend({ format: MaskFileFormat.exclude(['png-binary']), dir: filePath }),
+    response: z.object({ files: z.array(z.string()) }),
+  },
+} as const;
+
+export type MaskEventInfoT = z.output<typeof MaskEventInfo>;
+export type MaskDataT = z.output<typeof MaskData>;
+export type MaskFileFormatT = z.output<typeof MaskFileFormat>;

@@ -1,0 +1,333 @@
+/**
+ * A training run of a segmentation task (issue 16), in the same queue, run rows and versions as the
+ * classification runs: the task's current masks → tiles at the backbone's input size → an adapter (DVPT,
+ * EPT, LoRA or linear = frozen tokens) with the SETR-PUP-like head, Dice + CE → a version scored by mean
+ * foreground Dice per validation image with a bootstrap CI → promoted by the same rules (paired on the same
+ * images) → the promoted version predicts the task's cases (predicted masks) and ranks the unlabelled ones
+ * by mean pixel entropy over the predicted foreground and its border (the suggestions).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { APP_VERSION } from '../app-info';
+import { decodeImageFile } from '../imaging/decode-file';
+import { frameToRgb8, type Normalization } from '../imaging/model-input';
+import { activeBackend, initBackend } from '../model/backend';
+import { parseAdapterConfig } from '../model/adapter-config';
+import { parseSafetensors, serializeSafetensors, type NamedTensorData } from '../model/safetensors';
+import { DEFAULT_SEGMENTATION_HEAD, SegmentationModel, type SegmentationHeadConfig } from '../model/segmentation-head';
+import { argmaxLabels, foregroundEntropy, meanForegroundDice, predictImage, sampleTiles, tileBatch, type MaskedImage } from '../segmentation/inference';
+import { bootstrapMeanCi } from '../segmentation/metrics';
+import type { AdapterVersion, LabelTask, Workspace } from '../store';
+import { TrainingCancelled, throwIfAborted } from './cancellation';
+import { resolveAdapterChoice, type TrainJob } from './job';
+import { loadWorkspaceBackbone, type LoadedWorkspaceBackbone } from './model-loader';
+import { backboneNormalization, type RunEvent, type RunOutcome } from './training-run';
+
+/** Training tiles per training image and epoch. */
+const TILES_PER_IMAGE = 8;
+/** The promoted version predicts at most this many cases of the task after its run. */
+const PREDICT_LIMIT = 500;
+
+interface SegmentationManifest {
+  kind: 'segmentation';
+  adapter: ReturnType<typeof parseAdapterConfig>;
+  head: SegmentationHeadConfig;
+  classes: string[];
+  backbone: { id: number; sha256: string; config: unknown };
+  tile: number;
+  normalization: Normalization;
+  train: Record<string, unknown>;
+  appVersion: string;
+}
+
+interface CaseImage extends MaskedImage {
+  caseId: number;
+  frame: number;
+}
+
+/** Seeded uniform draws (mulberry32): the tile schedule is reproducible per seed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function caseRgb(ws: Workspace, caseId: number, frame: number, intensity: TrainJob['intensity']): Promise<{ width: number; height: number; rgb: Uint8Array }> {
+  const detail = ws.cases.get(caseId);
+  return frameToRgb8(await decodeImageFile(detail.blobPath), frame, intensity);
+}
+
+/** The model of a segmentation version, or undefined when it is not one or was trained on another backbone. */
+export function loadSegmentationVersion(ws: Workspace, version: AdapterVersion, backbone: LoadedWorkspaceBackbone): { model: SegmentationModel; manifest: SegmentationManifest } | undefined {
+  const manifest = version.config as unknown as SegmentationManifest;
+  if (manifest?.kind !== 'segmentation' || manifest.backbone?.sha256 !== backbone.sha256) return undefined;
+  const adapter = parseAdapterConfig(manifest.adapter, `version ${version.id}`);
+  const contents = parseSafetensors(ws.versions.weights(version.id), `version ${version.id} weights`);
+  const tensors = new Map<string, NamedTensorData>([...contents.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
+  return { model: new SegmentationModel(backbone.model, adapter, manifest.head, 0, tensors), manifest };
+}
+
+export async function executeSegmentationRun(
+  ws: Workspace,
+  runId: number,
+  job: TrainJob,
+  options: { signal?: AbortSignal; onEvent?: (e: RunEvent) => void } = {},
+): Promise<RunOutcome> {
+  const { signal } = options;
+  const backend = activeBackend() ?? (await initBackend());
+  ws.runs.start(runId, backend.name);
+  const emit = (e: Omit<RunEvent, 'runId' | 'taskId' | 'status'> & { status?: RunEvent['status'] }) => {
+    const event: RunEvent = { runId, taskId: job.taskId, status: 'running', ...e };
+    options.onEvent?.(event);
+    if (event.status === 'running' && (event.phase !== 'training' || event.message)) {
+      const { runId: _r, taskId: _t, status: _s, ...entry } = event;
+      ws.runs.progress(runId, entry);
+    }
+  };
+  let model: SegmentationModel | null = null;
+  const started = Date.now();
+  try {
+    const task = ws.tasks.get(job.taskId);
+    emit({ phase: 'preparing', fraction: 0, message: `backend ${backend.name}; loading backbone` });
+    const backbone = await loadWorkspaceBackbone(ws, job.backboneId);
+    const tile = backbone.model.config.imageSize;
+    const normalization = backboneNormalization(ws.versions.backbone(job.backboneId).config);
+    const K = task.classes.length + 1;
+    const adapter = parseAdapterConfig({ ...resolveAdapterChoice(job.adapter, backbone.model.config.depth), numClasses: K, task: 'multiclass' }, 'training job');
+    const head: SegmentationHeadConfig = { ...DEFAULT_SEGMENTATION_HEAD, numClasses: K };
+
+    // The task's painted masks, each with its image at full resolution, in the task's splits.
+    const events = ws.masks.currentAll(task.id).filter((e) => e.foreground > 0);
+    const splits = ws.splits.forTask(task.id);
+    const sets: Record<'train' | 'val' | 'test', CaseImage[]> = { train: [], val: [], test: [] };
+    const unreadable: string[] = [];
+    for (const [i, e] of events.entries()) {
+      throwIfAborted(signal);
+      try {
+        const image = await caseRgb(ws, e.caseId, e.frame, job.intensity);
+        if (image.width !== e.columns || image.height !== e.rows) throw new Error(`the image is ${image.width}×${image.height}, its mask ${e.columns}×${e.rows}`);
+        const split = splits.get(e.caseId)?.split ?? ws.cases.get(e.caseId).split;
+        sets[split].push({ ...image, labels: ws.masks.event(e.id).labels, caseId: e.caseId, frame: e.frame });
+      } catch (err) {
+        if (err instanceof TrainingCancelled) throw err;
+        unreadable.push(`case ${e.caseId}: ${(err as Error).message}`);
+      }
+      emit({ phase: 'preparing', fraction: 0.1 * ((i + 1) / events.length), message: `reading masked images ${i + 1}/${events.length}` });
+    }
+    const { train, val, test } = sets;
+    if (train.length === 0) throw Object.assign(new Error('no painted masks in the training split yet'), { code: 'invalid-request' });
+
+    model = new SegmentationModel(backbone.model, adapter, head, job.seed);
+    const params = model.parameterCount();
+    const stepsPerEpoch = Math.max(1, Math.ceil((train.length * TILES_PER_IMAGE) / job.batchSize));
+    const totalSteps = job.epochs * stepsPerEpoch;
+    emit({
+      phase: 'training',
+      fraction: 0.1,
+      message:
+        `${train.length} training / ${val.length} validation${test.length ? ` / ${test.length} held-out test` : ''} masks; ` +
+        `${tile}×${tile} tiles at full resolution, ${TILES_PER_IMAGE} per image and epoch; ${params.adapter} adapter + ${params.head} head parameters` +
+        (unreadable.length ? `; left out: ${unreadable.join('; ')}` : ''),
+    });
+    const optimizer = tf.train.adam(job.lr);
+    const next = rng(job.seed);
+    const vars = model.trainableVariables();
+    let loss = NaN;
+    try {
+      for (let step = 1; step <= totalSteps; step++) {
+        throwIfAborted(signal);
+        const { x, y } = tileBatch(train, sampleTiles(train, job.batchSize, tile, next), tile, normalization);
+        const m = model;
+        const value = tf.tidy(() => {
+          const images = tf.tensor4d(x, [job.batchSize, tile, tile, 3]);
+          const labels = tf.tensor3d(y, [job.batchSize, tile, tile], 'int32');
+          return optimizer.minimize(() => m.loss(images, labels), true, vars)!;
+        });
+        loss = (await value.data())[0];
+        value.dispose();
+        const epoch = Math.ceil(step / stepsPerEpoch);
+        emit({
+          phase: 'training',
+          fraction: 0.1 + 0.7 * (step / totalSteps),
+          epoch,
+          epochs: job.epochs,
+          step,
+          totalSteps,
+          loss,
+          lr: job.lr,
+          ...(step % stepsPerEpoch === 0 ? { message: `epoch ${epoch}/${job.epochs}: loss ${loss.toFixed(4)}` } : {}),
+        });
+      }
+    } finally {
+      optimizer.dispose();
+    }
+
+    // Mean foreground Dice per validation image, for this model and (on the same images) the active version.
+    emit({ phase: 'validating', fraction: 0.82 });
+    const perImageDice = (mdl: SegmentationModel, images: CaseImage[]) =>
+      images.map((im) => {
+        throwIfAborted(signal);
+        return meanForegroundDice(argmaxLabels(predictImage(mdl, im, tile, normalization), K), im.labels, K);
+      });
+    const candidateDice = perImageDice(model, val);
+    const ci = bootstrapMeanCi(candidateDice);
+    const testDice = test.length ? bootstrapMeanCi(perImageDice(model, test), { seed: 2 }) : null;
+    emit({ phase: 'comparing', fraction: 0.88 });
+    const active = ws.versions.active(job.taskId);
+    let activeDice: number[] | undefined;
+    if (active && val.length) {
+      const loaded = loadSegmentationVersion(ws, active, backbone);
+      if (loaded) {
+        try {
+          activeDice = perImageDice(loaded.model, val);
+        } finally {
+          loaded.model.dispose();
+        }
+      }
+    }
+    const storedActive = (active?.metrics as { meanDice?: { value?: number } } | undefined)?.meanDice?.value;
+    const snapshot = ws.versions.snapshot(job.taskId);
+    const activeLabels = (active?.labelSnapshot as { labelCount?: number } | undefined)?.labelCount ?? 0;
+    const decision = decide(job.promote, ci, val.length, snapshot.labelCount, active, activeDice, candidateDice, activeLabels, storedActive);
+
+    throwIfAborted(signal);
+    emit({ phase: 'saving', fraction: 0.9 });
+    const manifest: SegmentationManifest = {
+      kind: 'segmentation',
+      adapter,
+      head,
+      classes: task.classes.map((c) => c.name),
+      backbone: { id: job.backboneId, sha256: backbone.sha256, config: backbone.model.config },
+      tile,
+      normalization: { mean: [...normalization.mean], std: [...normalization.std] },
+      train: { ...job },
+      appVersion: APP_VERSION,
+    };
+    const meanDice = { value: ci.mean, lo: ci.low, hi: ci.high, n: val.length, level: 0.95 };
+    const version = ws.versions.add({
+      taskId: job.taskId,
+      backboneId: job.backboneId,
+      method: adapter.method,
+      config: manifest as unknown as Record<string, unknown>,
+      weights: serializeSafetensors(await model.exportTensors(), { format: 'pt', method: adapter.method, head: 'segmentation' }),
+      metrics: {
+        kind: 'segmentation',
+        selection: { name: 'meanDice', value: Number.isFinite(ci.mean) ? ci.mean : null },
+        meanDice,
+        perImageDice: candidateDice,
+        test: testDice ? { n: test.length, meanDice: { value: testDice.mean, lo: testDice.low, hi: testDice.high } } : null,
+        trainCount: train.length,
+        valCount: val.length,
+        testCount: test.length,
+        steps: totalSteps,
+        finalLoss: loss,
+        seconds: (Date.now() - started) / 1000,
+        backend: backend.name,
+        trainableParameters: params.adapter + params.head,
+        comparedWith: active ? { versionId: active.id, meanDice: activeDice ? mean(activeDice) : (storedActive ?? null), rescored: activeDice !== undefined } : null,
+        promotion: { promoted: decision.promote, reason: decision.reason },
+        warnings: val.length < 5 ? [`only ${val.length} validation image(s): the Dice interval is wide`] : [],
+      },
+      trainRunId: runId,
+      status: decision.promote ? 'active' : 'candidate',
+    });
+    const promoted = ws.versions.get(version.id).status === 'active';
+    if (promoted) {
+      try {
+        await predictTask(ws, task, version.id, model, tile, normalization, job, signal, (done, total) =>
+          emit({ phase: 'saving', fraction: 0.9 + 0.1 * (done / total), message: done === total ? `predicted masks of ${total} case(s); suggestions ranked by mask uncertainty` : undefined }),
+        );
+      } catch (err) {
+        if (err instanceof TrainingCancelled) throw err;
+        // The version stands; only its predicted masks are missing (they can be made again by predicting).
+        emit({ phase: 'saving', fraction: 1, message: `predicting masks failed: ${(err as Error).message}` });
+      }
+    }
+    ws.runs.finish(runId, version.id);
+    const reason = `version ${version.id} ${promoted ? 'is now active' : 'is a candidate'}: ${decision.reason}`;
+    emit({ phase: 'finished', status: 'done', fraction: 1, versionId: version.id, promoted, metric: { name: 'meanDice', value: Number.isFinite(ci.mean) ? ci.mean : null }, message: reason });
+    return { status: 'done', versionId: version.id, promoted, reason: decision.reason, epochs: `trained ${job.epochs} epoch(s), ${totalSteps} steps` };
+  } catch (err) {
+    const cancelled = err instanceof TrainingCancelled || signal?.aborted;
+    const message = cancelled ? 'cancelled' : err instanceof Error ? err.message : String(err);
+    if (!cancelled && !(err as { code?: string })?.code) console.error(`[medtune] segmentation run ${runId} failed:`, err);
+    if (cancelled) ws.runs.cancel(runId);
+    else ws.runs.fail(runId, message);
+    const status = cancelled ? 'cancelled' : 'failed';
+    options.onEvent?.({ runId, taskId: job.taskId, status, phase: 'finished', fraction: 1, error: cancelled ? undefined : message });
+    return { status, error: cancelled ? undefined : message };
+  } finally {
+    model?.dispose();
+  }
+}
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
+/**
+ * The classification runs' promotion rule on mean Dice: the first version becomes active; one trained on more
+ * labels wins unless worse beyond noise (the paired bootstrap interval of the per-image difference entirely
+ * below 0); one on no more labels must be better beyond noise (interval entirely above 0).
+ */
+function decide(
+  policy: TrainJob['promote'],
+  ci: { mean: number; low: number; high: number },
+  n: number,
+  labels: number,
+  active: AdapterVersion | undefined,
+  activeDice: number[] | undefined,
+  candidateDice: number[],
+  activeLabels: number,
+  storedActive: number | undefined,
+): { promote: boolean; reason: string } {
+  const score = `mean Dice ${f2(ci.mean)} (95 % CI ${f2(ci.low)}–${f2(ci.high)}, ${n} validation image${n === 1 ? '' : 's'})`;
+  if (policy === 'never') return { promote: false, reason: `${score}; not promoted (promotion off for this run)` };
+  if (policy === 'always' || !active) return { promote: true, reason: `${score}; ${active ? 'promoted as asked' : 'the task’s first version'}` };
+  if (n === 0) return { promote: false, reason: 'no validation images: cannot compare with the active version' };
+  if (activeDice) {
+    const d = bootstrapMeanCi(candidateDice.map((v, i) => v - activeDice[i]), { seed: 3 });
+    const diff = `difference ${f2(d.mean)} (95 % CI ${f2(d.low)}–${f2(d.high)}) against version ${active.id} on the same images`;
+    if (labels > activeLabels) return d.high < 0 ? { promote: false, reason: `${score}; worse beyond noise: ${diff}` } : { promote: true, reason: `${score}; more labels and not worse: ${diff}` };
+    return d.low > 0 ? { promote: true, reason: `${score}; better beyond noise: ${diff}` } : { promote: false, reason: `${score}; not better beyond noise: ${diff}` };
+  }
+  const better = storedActive === undefined || ci.mean > storedActive;
+  return { promote: better, reason: `${score}; version ${active.id} could not be re-scored, its stored mean Dice is ${f2(storedActive ?? NaN)}` };
+}
+
+/** The new active version's predicted masks of the task's cases, and the unlabelled ones ranked by their uncertainty. */
+async function predictTask(
+  ws: Workspace,
+  task: LabelTask,
+  versionId: number,
+  model: SegmentationModel,
+  tile: number,
+  normalization: Normalization,
+  job: TrainJob,
+  signal: AbortSignal | undefined,
+  onProgress: (done: number, total: number) => void,
+): Promise<void> {
+  const ids = ws.worklistIds('all', task.id).slice(0, PREDICT_LIMIT);
+  const labelled = new Set(ws.masks.currentAll(task.id).filter((e) => e.foreground > 0).map((e) => e.caseId));
+  const K = task.classes.length + 1;
+  const ranked: { caseId: number; score: number; reason: string }[] = [];
+  for (const [i, caseId] of ids.entries()) {
+    throwIfAborted(signal);
+    try {
+      const image = await caseRgb(ws, caseId, 0, job.intensity);
+      const probs = predictImage(model, image, tile, normalization);
+      const labels = argmaxLabels(probs, K);
+      const uncertainty = foregroundEntropy(probs, labels, image.width, image.height, K);
+      ws.masks.putPredictions(versionId, [{ caseId, frame: 0, rows: image.height, columns: image.width, labels, uncertainty }]);
+      if (!labelled.has(caseId)) ranked.push({ caseId, score: uncertainty, reason: `mean pixel entropy ${uncertainty.toFixed(3)} over the predicted mask and its border` });
+    } catch (err) {
+      if (err instanceof TrainingCancelled) throw err;
+      // A case that cannot be read gets no prediction; the others still do.
+    }
+    onProgress(i + 1, ids.length);
+  }
+  ws.suggestions.replace({ taskId: task.id, strategy: 'mask-entropy', versionId, items: ranked });
+}

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../core/model/backend';
+import { readBinaryMask } from '../../../core/segmentation/png-mask';
+import { Workspace } from '../../../core/store';
+import { parseTrainJob } from '../../../core/train/job';
+import { releaseBackbones } from '../../../core/train/model-loader';
+import { executeSegmentationRun } from '../../../core/train/segmentation-run';
+import { FUNDUS_DIR, PARITY_DIR } from '../../helpers/paths';
+
+/**
+ * A segmentation run through the same runs and versions as classification: DRIVE photographs with their
+ * manual vessel masks stored as masks, the tiny parity ViT, a DVPT adapter with the segmentation head.
+ */
+const DRIVE = path.join(FUNDUS_DIR, 'DRIVE', 'training');
+const IDS = ['21', '22', '23', '24', '25', '26', '27'];
+
+let tmp: string;
+let ws: Workspace;
+let taskId: number;
+let backboneId: number;
+let caseByName: Map<string, number>;
+
+beforeAll(async () => {
+  await initBackend();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-segrun-'));
+  ws = Workspace.create(path.join(tmp, 'ws'));
+  await ws.import(IDS.map((id) => path.join(DRIVE, 'images', `${id}_training.tif`)));
+  backboneId = ws.versions.addBackbone({
+    name: 'parity-tiny',
+    arch: 'vit',
+    config: JSON.parse(fs.readFileSync(path.join(PARITY_DIR, 'backbone.json'), 'utf8')),
+    weights: fs.readFileSync(path.join(PARITY_DIR, 'backbone-timm.safetensors')),
+  }).id;
+  taskId = ws.tasks.create({ name: 'Vessels', kind: 'segmentation', classes: ['vessel'] }).id;
+  caseByName = new Map(ws.listCases({ limit: 100 }).items.map((c) => [c.displayName.split('_')[0], c.id]));
+  // Five painted cases (21–25): three to train on, two to validate on; 26 and 27 stay unlabelled.
+  for (const id of IDS.slice(0, 5)) {
+    const mask = await readBinaryMask(path.join(DRIVE, '1st_manual', `${id}_manual1.gif`));
+    ws.masks.save({ taskId, caseId: caseByName.get(id)!, frame: 0, rows: mask.height, columns: mask.width, labels: mask.labels, author: 'test', source: 'import' });
+  }
+  ws.splits.assign(taskId, ['21', '22', '23'].map((id) => caseByName.get(id)!), 'train');
+  ws.splits.assign(taskId, ['24', '25'].map((id) => caseByName.get(id)!), 'val');
+}, 120_000);
+
+afterAll(() => {
+  ws?.close();
+  releaseBackbones();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const job = (extra: object = {}) =>
+  parseTrainJob({ taskId, backboneId, adapter: { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 2 }, epochs: 2, batchSize: 8, lr: 3e-3, ...extra });
+
+describe('segmentation training run', () => {
+  it('trains from the stored masks, stores a version scored by mean Dice with a CI, predicts masks and ranks suggestions', async () => {
+    const run = ws.runs.create({ taskId, method: 'dvpt' });
+    const outcome = await executeSegmentationRun(ws, run.id, job());
+    expect(outcome.status, outcome.error).toBe('done');
+    const version = ws.versions.get(outcome.versionId!);
+    expect(version.status).toBe('active'); // the task's first version
+    const metrics = version.metrics as { kind: string; meanDice: { value: number; lo: number; hi: number; n: number }; perImageDice: number[]; trainCount: number; valCount: number };
+    expect(metrics).toMatchObject({ kind: 'segmentation', trainCount: 3, valCount: 2 });
+    expect(metrics.perImageDice).toHaveLength(2);
+    expect(metrics.meanDice.value).toBeGreaterThanOrEqual(0);
+    expect(metrics.meanDice.value).toBeLessThanOrEqual(1);
+    expect(metrics.meanDice.lo).toBeLessThanOrEqual(metrics.meanDice.value);
+    expect(metrics.meanDice.hi).toBeGreaterThanOrEqual(metrics.meanDice.value);
+    expect(ws.runs.get(run.id)).toMatchObject({ status: 'done', resultVersionId: version.id });
+
+    // Every case of the task got a predicted mask at image resolution; the unlabelled ones are the suggestions.
+    for (const id of IDS) {
+      const p = ws.masks.prediction(version.id, caseByName.get(id)!, 0)!;
+      expect(p, id).toBeDefined();
+      expect([p.columns, p.rows]).toEqual([565, 584]);
+      expect(p.labels.every((v) => v <= 1)).toBe(true);
+      expect(p.uncertainty).toBeGreaterThanOrEqual(0);
+    }
+    const suggested = ws.suggestions.list(taskId);
+    expect(suggested.map((s) => s.caseId).sort()).toEqual(['26', '27'].map((id) => caseByName.get(id)!).sort());
+    expect(suggested[0]).toMatchObject({ strategy: 'mask-entropy', versionId: version.id });
+  }, 300_000);
+
+  it('compares a second version with the active one on the same validation images', async () => {
+    const run = ws.runs.create({ taskId, method: 'dvpt' });
+    const outcome = await executeSegmentationRun(ws, run.id, job({ seed: 7, promote: 'never' }));
+    expect(outcome.status, outcome.error).toBe('done');
+    const version = ws.versions.get(outcome.versionId!);
+    expect(version.status).toBe('candidate');
+    expect((version.metrics as { comparedWith: { rescored: boolean } }).comparedWith.rescored).toBe(true);
+  }, 300_000);
+
+  it('fails with a clear message when no mask lies in the training split', async () => {
+    const other = ws.tasks.create({ name: 'Lesions', kind: 'segmentation', classes: ['lesion'] }).id;
+    const run = ws.runs.create({ taskId: other, method: 'dvpt' });
+    const outcome = await executeSegmentationRun(ws, run.id, job({ taskId: other }));
+    expect(outcome).toMatchObject({ status: 'failed', error: 'no painted masks in the training split yet' });
+  });
+});
