@@ -9,6 +9,7 @@ import type { Result } from './errors';
 import { CASE_FILTERS, CASE_SORTS, CASE_UNITS, LATERALITIES, MEASUREMENT_KINDS, SPLITS, TASK_KINDS, TRAINING_LABEL_MODES } from '../vocabulary';
 
 export type { AgreementReportT, PairAgreementT, ReaderProfileT, ReadersStateT, ReadViewT } from './readers-contract';
+export type { HangingRuleT, SeriesStackT, WorklistGroupsT, WorklistSeriesGroupT } from './reading-contract';
 
 /**
  * The one contract between the renderer and the application: every channel with its request and

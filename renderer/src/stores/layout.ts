@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { HangingRuleT } from '../../../core/api/reading-contract';
+import type { HangingRuleT } from '../../../core/api/contract';
 import { call, friendlyMessage } from './api';
 import { useCasesStore } from './cases';
 import { useLabelsStore } from './labels';

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
 import type { ViewerImageT } from '../../../core/api/contract';
-import type { SeriesStackT } from '../../../core/api/reading-contract';
+import type { SeriesStackT } from '../../../core/api/contract';
 import { defaultWindow, frameRange, wlDragSensitivity, type WindowLevel } from '../../../core/imaging/display';
 import { asDecodedImage, isGrey } from '../viewer/decoded';
 import { ImageCache } from '../viewer/image-cache';

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
-import type { WorklistGroupsT, WorklistSeriesGroupT } from '../../../core/api/reading-contract';
+import type { WorklistGroupsT, WorklistSeriesGroupT } from '../../../core/api/contract';
 import { call, friendlyMessage } from './api';
 import { useCasesStore } from './cases';
 
