@@ -3,13 +3,15 @@ import { WorkspaceError } from './errors';
 import { ReadService } from './reads';
 import { TaskService } from './tasks';
 import {
-  cohenKappa,
-  fleissKappa,
-  oneVsRest,
-  pairwiseAgreement,
-  percentAgreement,
-  pick,
-  withInterval,
+  agreementOf,
+  confusion,
+  fleissOf,
+  kappaOf,
+  oneVsRestCounts,
+  oneVsRestTable,
+  pairwiseAgreementOf,
+  ratingCounts,
+  withIntervals,
   type AgreementStat,
   type BootstrapOptions,
   type KappaWeights,
@@ -66,6 +68,7 @@ export function agreementReport(db: Database, taskId: number, options: Bootstrap
     into.get(r.reader)!.set(r.caseId, id);
   }
   const readers = [...first.keys()].sort();
+  options = { resamples: resampleBudget(readers.length, [...first.values()].reduce((n, m) => Math.max(n, m.size), 0)), ...options };
   const pairs: PairAgreement[] = [];
   for (let i = 0; i < readers.length; i++) {
     for (let j = i + 1; j < readers.length; j++) {
@@ -75,17 +78,15 @@ export function agreementReport(db: Database, taskId: number, options: Bootstrap
 
   const byCase = new Map<number, number[]>();
   for (const ratings of first.values()) for (const [caseId, id] of ratings) byCase.set(caseId, [...(byCase.get(caseId) ?? []), id]);
-  const multi = [...byCase.values()].filter((r) => r.length >= 2);
-  const over = (stat: (rows: number[][]) => number, seed: string) => withInterval(multi.length, (idx) => stat(pick(multi, idx)), { ...options, seed });
-  const fleiss = {
-    n: multi.length,
-    kappa: over((rows) => fleissKappa(rows, classes.length), 'fleiss'),
-    percent: over((rows) => pairwiseAgreement(rows), 'fleiss-percent'),
-    perClass: classes.map((className, c) => ({
-      className,
-      kappa: over((rows) => fleissKappa(rows.map((r) => oneVsRest(r, c)), 2), `fleiss-${c}`),
-    })),
-  };
+  // Per-case class counts once; every resample then sums rows (cases with fewer than two reads are left out).
+  const counts = ratingCounts([...byCase.values()], classes.length);
+  const perClass = classes.map((_, c) => oneVsRestCounts(counts, c));
+  const [kappa, percent, ...classKappas] = withIntervals(
+    counts.length,
+    (idx) => [fleissOf(counts, classes.length, idx), pairwiseAgreementOf(counts, idx), ...perClass.map((pc) => fleissOf(pc, 2, idx))],
+    { ...options, seed: 'fleiss' },
+  );
+  const fleiss = { n: counts.length, kappa, percent, perClass: classes.map((className, c) => ({ className, kappa: classKappas[c] })) };
 
   const report: AgreementReport = { taskId, taskName: task.name, classes, weights, readers, pairs, fleiss, intra: [] };
   const version = db.prepare(`SELECT id FROM adapter_versions WHERE task_id = ? AND status = 'active'`).get(taskId) as { id: number } | undefined;
@@ -105,6 +106,16 @@ export function agreementReport(db: Database, taskId: number, options: Bootstrap
   return report;
 }
 
+/**
+ * Bootstrap resamples for a report: 1,000, fewer (down to 200) when pairs × cases is large, so a
+ * workspace of many readers and thousands of cases still answers in seconds (the report runs on the
+ * app's thread). Each resample costs one pass over a pair's cases.
+ */
+function resampleBudget(readers: number, cases: number): number {
+  const pairs = (readers * (readers + 1)) / 2 + readers; // reader pairs, model–reader, intra-reader
+  return Math.max(200, Math.min(1000, Math.floor(5e7 / Math.max(1, pairs * cases))));
+}
+
 function pairAgreement(
   a: string,
   ratingsA: Map<number, number>,
@@ -117,18 +128,25 @@ function pairAgreement(
   const both = [...ratingsA.keys()].filter((caseId) => ratingsB.has(caseId)).sort((x, y) => x - y);
   const x = both.map((caseId) => ratingsA.get(caseId)!);
   const y = both.map((caseId) => ratingsB.get(caseId)!);
-  const stat = (f: (p: number[], q: number[]) => number, seed: string) =>
-    withInterval(both.length, (idx) => f(pick(x, idx), pick(y, idx)), { ...options, seed: `${a}|${b}|${seed}` });
+  const K = classes.length;
+  // One K×K table per resample gives every statistic: overall kappa and agreement, and one vs rest per class.
+  const [kappa, percent, ...perClass] = withIntervals(
+    both.length,
+    (idx) => {
+      const m = confusion(x, y, K, idx);
+      return [kappaOf(m, K, weights), agreementOf(m, K), ...classes.flatMap((_, c) => {
+        const t = oneVsRestTable(m, K, c);
+        return [kappaOf(t, 2), agreementOf(t, 2)];
+      })];
+    },
+    { ...options, seed: `${a}|${b}` },
+  );
   return {
     a,
     b,
     n: both.length,
-    kappa: stat((p, q) => cohenKappa(p, q, classes.length, weights), 'kappa'),
-    percent: stat(percentAgreement, 'percent'),
-    perClass: classes.map((className, c) => ({
-      className,
-      kappa: stat((p, q) => cohenKappa(oneVsRest(p, c), oneVsRest(q, c), 2), `kappa-${c}`),
-      percent: stat((p, q) => percentAgreement(oneVsRest(p, c), oneVsRest(q, c)), `percent-${c}`),
-    })),
+    kappa,
+    percent,
+    perClass: classes.map((className, c) => ({ className, kappa: perClass[2 * c], percent: perClass[2 * c + 1] })),
   };
 }

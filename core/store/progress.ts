@@ -1,3 +1,4 @@
+import { readingSettings } from './tasks';
 import { databaseOf, type Workspace } from './workspace';
 
 export interface LabelProgress {
@@ -5,13 +6,13 @@ export interface LabelProgress {
   /** Cases that can be labelled: every case not in quarantine. */
   total: number;
   labelled: number;
-  /** Current labels by the reader who gave them, most first. */
+  /** Current labels by the reader who gave them, most first; a task read k > 1 times: each reader's first reads. */
   byReader: { author: string; labelled: number }[];
 }
 
 /** How far the labelling of a task has come, overall and per reader; counted in SQL, never by loading cases. */
 export function labelProgress(ws: Workspace, taskId: number): LabelProgress {
-  ws.tasks.get(taskId);
+  const task = ws.tasks.get(taskId);
   const db = databaseOf(ws);
   const inScope = 'c.id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL)';
   const { total } = db.prepare(`SELECT count(*) AS total FROM cases c WHERE ${inScope}`).get() as { total: number };
@@ -21,5 +22,14 @@ export function labelProgress(ws: Workspace, taskId: number): LabelProgress {
        WHERE cl.task_id = ? AND ${inScope} GROUP BY cl.author ORDER BY labelled DESC, author`,
     )
     .all(taskId) as { author: string; labelled: number }[];
-  return { taskId, total, labelled: byReader.reduce((n, r) => n + r.labelled, 0), byReader };
+  const labelled = byReader.reduce((n, r) => n + r.labelled, 0);
+  if (readingSettings(task).readsPerCase <= 1) return { taskId, total, labelled, byReader };
+  // Read by several readers: the labels are the consensus; what each reader has done is their reads.
+  const reads = db
+    .prepare(
+      `SELECT re.reader AS author, count(*) AS labelled FROM read_events re JOIN cases c ON c.id = re.case_id
+       WHERE re.task_id = ? AND re.kind = 'first' AND ${inScope} GROUP BY re.reader ORDER BY labelled DESC, author`,
+    )
+    .all(taskId) as { author: string; labelled: number }[];
+  return { taskId, total, labelled, byReader: reads };
 }

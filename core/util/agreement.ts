@@ -26,34 +26,83 @@ export interface BootstrapOptions {
 
 const BOOTSTRAP = { resamples: 1000, seed: 'agreement', level: 0.95 };
 
+/** The K×K table of two raters' class ids (row: a, column: b), over `indices` (a resample) or every case. */
+export function confusion(a: ArrayLike<number>, b: ArrayLike<number>, classes: number, indices?: ArrayLike<number>): Float64Array {
+  if (a.length !== b.length) throw new Error(`kappa needs paired ratings (${a.length} vs ${b.length})`);
+  const m = new Float64Array(classes * classes);
+  const n = indices ? indices.length : a.length;
+  for (let k = 0; k < n; k++) {
+    const i = indices ? indices[k] : k;
+    m[a[i] * classes + b[i]]++;
+  }
+  return m;
+}
+
 /**
- * Cohen's kappa of two raters' class ids: 1 − Σ w·O / Σ w·E with O the observed and E the chance
- * (product of marginals) contingency table; w = 1 off the diagonal (unweighted) or ((i−j)/(K−1))²
- * (quadratic). Equals scikit-learn's cohen_kappa_score(a, b, labels=range(K), weights=…).
+ * Cohen's kappa from a K×K table: 1 − Σ w·O / Σ w·E with O the observed and E the chance (product of
+ * marginals) table; w = 1 off the diagonal (unweighted) or ((i−j)/(K−1))² (quadratic).
  */
-export function cohenKappa(a: ArrayLike<number>, b: ArrayLike<number>, classes: number, weights: KappaWeights = 'none'): number {
-  const n = a.length;
-  if (n !== b.length) throw new Error(`kappa needs paired ratings (${n} vs ${b.length})`);
-  if (n === 0 || classes < 2) return NaN;
-  const observed = new Float64Array(classes * classes);
+export function kappaOf(m: ArrayLike<number>, classes: number, weights: KappaWeights = 'none'): number {
   const rowSum = new Float64Array(classes);
   const colSum = new Float64Array(classes);
-  for (let i = 0; i < n; i++) {
-    observed[a[i] * classes + b[i]]++;
-    rowSum[a[i]]++;
-    colSum[b[i]]++;
+  let n = 0;
+  for (let i = 0; i < classes; i++) {
+    for (let j = 0; j < classes; j++) {
+      rowSum[i] += m[i * classes + j];
+      colSum[j] += m[i * classes + j];
+      n += m[i * classes + j];
+    }
   }
+  if (n === 0 || classes < 2) return NaN;
   let wObserved = 0;
   let wExpected = 0;
   for (let i = 0; i < classes; i++) {
     for (let j = 0; j < classes; j++) {
       if (i === j) continue;
       const w = weights === 'quadratic' ? ((i - j) / (classes - 1)) ** 2 : 1;
-      wObserved += w * observed[i * classes + j];
+      wObserved += w * m[i * classes + j];
       wExpected += (w * rowSum[i] * colSum[j]) / n;
     }
   }
   return wExpected === 0 ? NaN : 1 - wObserved / wExpected;
+}
+
+/** Share of agreeing cases in a K×K table. */
+export function agreementOf(m: ArrayLike<number>, classes: number): number {
+  let same = 0;
+  let n = 0;
+  for (let i = 0; i < classes; i++) {
+    same += m[i * classes + i];
+    for (let j = 0; j < classes; j++) n += m[i * classes + j];
+  }
+  return n === 0 ? NaN : same / n;
+}
+
+/** The 2×2 table of "class c or not" from a K×K table (one vs rest). */
+export function oneVsRestTable(m: ArrayLike<number>, classes: number, c: number): Float64Array {
+  let aYes = 0;
+  let bYes = 0;
+  let n = 0;
+  for (let i = 0; i < classes; i++) {
+    for (let j = 0; j < classes; j++) {
+      const v = m[i * classes + j];
+      n += v;
+      if (i === c) aYes += v;
+      if (j === c) bYes += v;
+    }
+  }
+  const both = m[c * classes + c];
+  // Index 0 = not c, 1 = c.
+  return Float64Array.of(n - aYes - bYes + both, bYes - both, aYes - both, both);
+}
+
+/**
+ * Cohen's kappa of two raters' class ids. Equals scikit-learn's
+ * cohen_kappa_score(a, b, labels=range(K), weights=…).
+ */
+export function cohenKappa(a: ArrayLike<number>, b: ArrayLike<number>, classes: number, weights: KappaWeights = 'none'): number {
+  if (a.length === 0) return NaN;
+  return kappaOf(confusion(a, b, classes), classes, weights);
 }
 
 /**
@@ -62,26 +111,66 @@ export function cohenKappa(a: ArrayLike<number>, b: ArrayLike<number>, classes: 
  * P_i = Σ_j n_ij (n_ij − 1) / (n_i (n_i − 1)) and P̄e = Σ_j p_j², p_j the share of all ratings in class j.
  */
 export function fleissKappa(ratings: readonly (readonly number[])[], classes: number): number {
-  const rated = ratings.filter((r) => r.length >= 2);
-  if (rated.length === 0) return NaN;
+  return fleissOf(ratingCounts(ratings, classes), classes);
+}
+
+/** Per case, the number of ratings in each class (cases with fewer than two ratings left out). */
+export function ratingCounts(ratings: readonly (readonly number[])[], classes: number): Float64Array[] {
+  return ratings
+    .filter((r) => r.length >= 2)
+    .map((r) => {
+      const counts = new Float64Array(classes);
+      for (const c of r) counts[c]++;
+      return counts;
+    });
+}
+
+/** Fleiss' kappa from per-case class counts, over `indices` (a resample) or every case. */
+export function fleissOf(counts: readonly Float64Array[], classes: number, indices?: ArrayLike<number>): number {
+  const n = indices ? indices.length : counts.length;
+  if (n === 0) return NaN;
   const totals = new Float64Array(classes);
   let all = 0;
   let pSum = 0;
-  for (const r of rated) {
-    const counts = new Float64Array(classes);
-    for (const c of r) counts[c]++;
+  for (let k = 0; k < n; k++) {
+    const row = counts[indices ? indices[k] : k];
     let agree = 0;
+    let ni = 0;
     for (let j = 0; j < classes; j++) {
-      agree += counts[j] * (counts[j] - 1);
-      totals[j] += counts[j];
+      agree += row[j] * (row[j] - 1);
+      totals[j] += row[j];
+      ni += row[j];
     }
-    pSum += agree / (r.length * (r.length - 1));
-    all += r.length;
+    pSum += agree / (ni * (ni - 1));
+    all += ni;
   }
-  const pBar = pSum / rated.length;
+  const pBar = pSum / n;
   let pe = 0;
   for (let j = 0; j < classes; j++) pe += (totals[j] / all) ** 2;
   return pe === 1 ? NaN : (pBar - pe) / (1 - pe);
+}
+
+/** Mean share of agreeing rater pairs within a case, from per-case class counts. */
+export function pairwiseAgreementOf(counts: readonly Float64Array[], indices?: ArrayLike<number>): number {
+  const n = indices ? indices.length : counts.length;
+  if (n === 0) return NaN;
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const row = counts[indices ? indices[k] : k];
+    let same = 0;
+    let ni = 0;
+    for (const v of row) {
+      same += (v * (v - 1)) / 2;
+      ni += v;
+    }
+    sum += same / ((ni * (ni - 1)) / 2);
+  }
+  return sum / n;
+}
+
+/** Per-case counts of "class c or not" (one vs rest). */
+export function oneVsRestCounts(counts: readonly Float64Array[], c: number): Float64Array[] {
+  return counts.map((row) => Float64Array.of(row.reduce((s, v) => s + v, 0) - row[c], row[c]));
 }
 
 /** Share of cases on which two raters gave the same class. */
@@ -92,47 +181,42 @@ export function percentAgreement(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return same / a.length;
 }
 
-/** Share of rater pairs within a case that agree, averaged over cases with at least two ratings. */
-export function pairwiseAgreement(ratings: readonly (readonly number[])[]): number {
-  const rated = ratings.filter((r) => r.length >= 2);
-  if (rated.length === 0) return NaN;
-  let sum = 0;
-  for (const r of rated) {
-    let same = 0;
-    let pairs = 0;
-    for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++, pairs++) if (r[i] === r[j]) same++;
-    sum += same / pairs;
-  }
-  return sum / rated.length;
-}
-
 /** Class `c` against the rest: 1 where the id is c, else 0. */
 export function oneVsRest(ids: ArrayLike<number>, c: number): number[] {
   return Array.from(ids, (v) => (v === c ? 1 : 0));
 }
 
 /**
- * A statistic over cases with its percentile-bootstrap interval: cases are resampled with replacement
- * (seeded, so a report is reproducible), `stat` is recomputed on each resample's case indices, and the
- * (1−level)/2 and (1+level)/2 percentiles of the defined values bound it.
+ * Statistics over cases with their percentile-bootstrap intervals: cases are resampled with replacement
+ * (seeded, so a report is reproducible), `stats` recomputes every statistic on each resample's case
+ * indices (one pass, e.g. over one contingency table), and the (1−level)/2 and (1+level)/2 percentiles
+ * of each statistic's defined values bound it.
  */
-export function withInterval(n: number, stat: (indices: ArrayLike<number>) => number, options: BootstrapOptions = {}): AgreementStat {
+export function withIntervals(n: number, stats: (indices: ArrayLike<number>) => number[], options: BootstrapOptions = {}): AgreementStat[] {
   const { resamples, seed, level } = { ...BOOTSTRAP, ...options };
   const all = Uint32Array.from({ length: n }, (_, i) => i);
-  const value = n === 0 ? NaN : stat(all);
-  if (n < 2 || Number.isNaN(value)) return { value, lo: NaN, hi: NaN, n };
+  const values = stats(all);
+  if (n < 2) return values.map((value) => ({ value, lo: NaN, hi: NaN, n }));
   const random = seededRandom(seed);
-  const values: number[] = [];
-  const pick = new Uint32Array(n);
+  const samples = values.map(() => [] as number[]);
+  const pickIdx = new Uint32Array(n);
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) pick[i] = Math.floor(random() * n);
-    const v = stat(pick);
-    if (!Number.isNaN(v)) values.push(v);
+    for (let i = 0; i < n; i++) pickIdx[i] = Math.floor(random() * n);
+    stats(pickIdx).forEach((v, s) => {
+      if (!Number.isNaN(v)) samples[s].push(v);
+    });
   }
-  // Fewer than half the resamples defined it: the interval would describe an odd subset.
-  if (values.length < resamples / 2) return { value, lo: NaN, hi: NaN, n };
-  values.sort((x, y) => x - y);
-  return { value, lo: percentile(values, (1 - level) / 2), hi: percentile(values, (1 + level) / 2), n };
+  return values.map((value, s) => {
+    // Undefined on all cases, or on fewer than half the resamples: an interval would describe an odd subset.
+    if (Number.isNaN(value) || samples[s].length < resamples / 2) return { value, lo: NaN, hi: NaN, n };
+    const sorted = samples[s].sort((x, y) => x - y);
+    return { value, lo: percentile(sorted, (1 - level) / 2), hi: percentile(sorted, (1 + level) / 2), n };
+  });
+}
+
+/** One statistic with its interval (withIntervals for a single statistic). */
+export function withInterval(n: number, stat: (indices: ArrayLike<number>) => number, options: BootstrapOptions = {}): AgreementStat {
+  return withIntervals(n, (idx) => [stat(idx)], options)[0];
 }
 
 /** Linear interpolation between order statistics (numpy's default). */
@@ -141,9 +225,4 @@ function percentile(sorted: number[], q: number): number {
   const lo = Math.floor(pos);
   const hi = Math.min(sorted.length - 1, lo + 1);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-/** Picks entries by index (a bootstrap resample). */
-export function pick<T>(values: readonly T[], indices: ArrayLike<number>): T[] {
-  return Array.from(indices, (i) => values[i]);
 }

@@ -86,7 +86,7 @@ describe('several readers, one truth', () => {
     await page().getByTestId('tab-settings').click();
     await page().getByTestId('reads-per-case').fill('2');
     await page().getByTestId('reading-settings-save').click();
-    await expect.poll(() => page().getByTestId('task-error').count()).toBe(0);
+    await expect.poll(() => page().getByTestId('reading-settings-saved').textContent()).toBe('Read 2× per case, blind');
     await screenshot(page(), '61-readers-settings');
   });
 

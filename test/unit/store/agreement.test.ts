@@ -1,7 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cohenKappa, fleissKappa, oneVsRest, percentAgreement, withInterval } from '../../../core/util/agreement';
+import {
+  agreementOf,
+  cohenKappa,
+  confusion,
+  fleissKappa,
+  fleissOf,
+  kappaOf,
+  oneVsRest,
+  oneVsRestCounts,
+  oneVsRestTable,
+  percentAgreement,
+  ratingCounts,
+  withInterval,
+  withIntervals,
+} from '../../../core/util/agreement';
 import { seededRandom } from '../../../core/util/prng';
 import { REPO_ROOT } from '../../helpers/paths';
 
@@ -71,6 +85,24 @@ describe('agreement statistics', () => {
     expect(percentAgreement(a, a)).toBe(1);
     expect(cohenKappa([1, 1, 1], [1, 1, 1], 3)).toBeNaN();
     expect(cohenKappa([], [], 3)).toBeNaN();
+  });
+
+  it('read every statistic off one table: one vs rest from the K×K table equals the binarised ratings', () => {
+    const random = seededRandom('tables');
+    const a = Array.from({ length: 300 }, () => Math.floor(random() * 4));
+    const b = rater(a, 4, 0.6, 'tables-b');
+    const m = confusion(a, b, 4);
+    expect(agreementOf(m, 4)).toBeCloseTo(percentAgreement(a, b), 14);
+    const ratings = a.map((v, i) => (i % 4 === 0 ? [v, b[i]] : [v, b[i], (v + i) % 4]));
+    for (let c = 0; c < 4; c++) {
+      expect(kappaOf(oneVsRestTable(m, 4, c), 2)).toBeCloseTo(cohenKappa(oneVsRest(a, c), oneVsRest(b, c), 2), 14);
+      expect(agreementOf(oneVsRestTable(m, 4, c), 2)).toBeCloseTo(percentAgreement(oneVsRest(a, c), oneVsRest(b, c)), 14);
+      expect(fleissOf(oneVsRestCounts(ratingCounts(ratings, 4), c), 2)).toBeCloseTo(fleissKappa(ratings.map((r) => oneVsRest(r, c)), 2), 14);
+    }
+    // Several statistics in one bootstrap pass equal each computed alone (same seed, same resamples).
+    const both = withIntervals(300, (idx) => [kappaOf(confusion(a, b, 4, idx), 4), agreementOf(confusion(a, b, 4, idx), 4)], { resamples: 200, seed: 's' });
+    expect(both[1]).toEqual(withInterval(300, (idx) => agreementOf(confusion(a, b, 4, idx), 4), { resamples: 200, seed: 's' }));
+    expect(withIntervals(0, () => [NaN])).toEqual([{ value: NaN, lo: NaN, hi: NaN, n: 0 }]);
   });
 
   it('give a seeded bootstrap interval that contains the value and narrows with more cases', () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportLabels, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
+import { exportLabels, labelProgress, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
 import { databaseOf } from '../../../core/store/workspace';
 import { labelTargets, softReadTargets } from '../../../core/train/training-run';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
@@ -75,6 +75,8 @@ describe('blind double reading', () => {
 
     expect(ws.reads.submit({ taskId: task.id, caseId: c1, reader: 'bob', value: '1' }).state).toBe('agreed');
     expect(ws.labels.current(c1, task.id)).toMatchObject({ value: '1', source: 'consensus', author: 'ann + bob' });
+    // Progress: the consensus labels, and per reader their reads.
+    expect(labelProgress(ws, task.id)).toMatchObject({ labelled: 1, byReader: [{ author: 'ann', labelled: 1 }, { author: 'bob', labelled: 1 }] });
     expect(ws.reads.view(task.id, c1, 'bob').others).toMatchObject([{ reader: 'ann', value: '1' }]);
     // Submitted reads are final, and a complete case takes no third read.
     expect(code(() => ws.reads.submit({ taskId: task.id, caseId: c1, reader: 'ann', value: '2' }))).toBe('conflict');
