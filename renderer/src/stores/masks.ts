@@ -133,11 +133,6 @@ export const useMasksStore = defineStore('masks', () => {
     markChanged();
   }
 
-  /** Redraw now (during a stroke), without ending it. */
-  function touch(): void {
-    revision.value++;
-  }
-
   function markChanged(): void {
     revision.value++;
     scheduleSave();
@@ -310,7 +305,6 @@ export const useMasksStore = defineStore('masks', () => {
     close,
     beginStroke,
     endStroke,
-    touch,
     undo,
     redo,
     fillHoles,
