@@ -31,6 +31,20 @@ export const MaskEventInfo = z.object({
 /** A mask with its pixels: one class id per pixel, row-major (0 = background, i = the task's class i). */
 export const MaskData = MaskEventInfo.extend({ labels: labelPlane });
 
+/** The task's active adapter version's predicted mask of the frame, shown as an overlay that names the version. */
+export const MaskPrediction = z.object({
+  versionId: Id,
+  /** "v3 · DVPT". */
+  versionName: z.string(),
+  rows: z.number().int().positive(),
+  columns: z.number().int().positive(),
+  labels: labelPlane,
+  foreground: z.number().int().nonnegative(),
+  /** Mean pixel entropy over the predicted foreground and its border (what suggestions rank by). */
+  uncertainty: z.number(),
+  createdAt: z.string(),
+});
+
 /** File formats a mask is read from and written to (core/segmentation). */
 export const MASK_FILE_FORMATS = ['png-indexed', 'png-per-class', 'png-binary', 'dicom-seg'] as const;
 export const MaskFileFormat = z.enum(MASK_FILE_FORMATS);
@@ -38,7 +52,9 @@ export const MaskFileFormat = z.enum(MASK_FILE_FORMATS);
 const filePath = z.string().trim().min(1).max(4096);
 
 export const maskContract = {
-  'masks.get': { request: MaskTarget, response: z.object({ mask: MaskData.nullable() }) },
+  'masks.get': { request: MaskTarget, response: z.object({ mask: MaskData.nullable(), prediction: MaskPrediction.nullable() }) },
+  /** Stores the active version's predicted mask of the frame as the current mask (source accepted-prediction). */
+  'masks.accept': { request: MaskTarget, response: MaskEventInfo },
   'masks.save': {
     request: MaskTarget.extend({
       rows: z.number().int().positive(),
@@ -64,4 +80,5 @@ export const maskContract = {
 
 export type MaskEventInfoT = z.output<typeof MaskEventInfo>;
 export type MaskDataT = z.output<typeof MaskData>;
+export type MaskPredictionT = z.output<typeof MaskPrediction>;
 export type MaskFileFormatT = z.output<typeof MaskFileFormat>;

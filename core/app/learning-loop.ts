@@ -213,7 +213,9 @@ export class LearningLoop {
 
   private enabledFor(ws: Workspace, taskId: number): boolean {
     try {
-      return loopSettings(ws.tasks.get(taskId)).enabled;
+      const task = ws.tasks.get(taskId);
+      // A segmentation run predicts masks and ranks suggestions itself (core/train/segmentation-run.ts).
+      return loopSettings(task).enabled && task.kind !== 'segmentation';
     } catch {
       return false;
     }

@@ -105,6 +105,9 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
     },
     'versions.export': (req) => exportVersion(ws(), req.versionId, req.dir),
     'predict.start': async (req) => {
+      if (ws().tasks.get(session.requireTask(req.taskId)).kind === 'segmentation') {
+        throw new ApiFailure('unsupported', 'A segmentation version predicts the masks of the task’s cases at the end of its training run; train again to predict anew.');
+      }
       const outcome = await session.training.for(ws()).predict({ taskId: session.requireTask(req.taskId), scope: req.scope });
       return { versionId: outcome.versionId, predicted: outcome.predicted, seconds: outcome.seconds };
     },

@@ -218,6 +218,8 @@ export async function executeSegmentationRun(
         kind: 'segmentation',
         selection: { name: 'meanDice', value: Number.isFinite(ci.mean) ? ci.mean : null },
         meanDice,
+        // The versions table shows the selection metric with the interval stored under its name.
+        intervals: { meanDice },
         perImageDice: candidateDice,
         test: testDice ? { n: test.length, meanDice: { value: testDice.mean, lo: testDice.low, hi: testDice.high } } : null,
         trainCount: train.length,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { readBinaryMask, type LabelMap } from '../../core/segmentation/png-mask';
-import { createWorkspaceAndImport, openApp, screenshot, type OpenApp } from '../helpers/browser-mode';
+import { canvasSignature, createWorkspaceAndImport, openApp, screenshot, type OpenApp } from '../helpers/browser-mode';
 import { FUNDUS_DIR } from '../helpers/paths';
 
 /**
@@ -229,6 +229,56 @@ describe('painting a vessel mask', () => {
     await page.getByTestId('paint-outline').check();
     await page.getByTestId('paint-opacity').fill('1');
     await screenshot(page, 'segmentation-40-outline');
+    expect(opened.consoleErrors).toEqual([]);
+  });
+
+  it('fills a lasso, a clicked polygon and a flood fill within the tolerance, erases, and hides a class', async () => {
+    await page.getByTestId('paint-outline').uncheck();
+    const count = async () => Number(await layerAttr('data-foreground'));
+    const zoom = 1; // the reload fitted the view again
+    const start = await count();
+    // Freehand lasso: a triangle dragged in the upper right of the fundus.
+    await page.getByTestId('paint-lasso').click();
+    const corners: Pt[] = [[380, 150], [460, 150], [420, 220]];
+    await page.mouse.move(...(await toPage(corners[0], zoom)));
+    await page.mouse.down();
+    for (const c of [...corners.slice(1), corners[0]]) await page.mouse.move(...(await toPage(c, zoom)), { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(count).toBeGreaterThan(start + 2000); // the triangle's area is 2800 pixels
+    const afterLasso = await count();
+    // Polygon by clicks, closed with Enter.
+    for (const c of [[380, 300], [440, 300], [440, 340], [380, 340]] as Pt[]) await page.mouse.click(...(await toPage(c, zoom)));
+    await page.keyboard.press('Enter');
+    await expect.poll(count).toBeGreaterThan(afterLasso + 2000); // 60 × 40
+    await screenshot(page, 'segmentation-45-lasso-polygon');
+    // Flood fill on the bright optic disc: a connected region of similar values, not the whole image.
+    await page.getByTestId('paint-fill').click();
+    await page.getByTestId('paint-tolerance').fill('8');
+    const beforeFill = await count();
+    await page.mouse.click(...(await toPage([95, 245], zoom)));
+    await expect.poll(count).toBeGreaterThan(beforeFill + 50);
+    expect(await count()).toBeLessThan(beforeFill + 565 * 584 * 0.5);
+    await screenshot(page, 'segmentation-47-flood-fill');
+    await page.keyboard.press('Control+z');
+    await expect.poll(count).toBe(beforeFill);
+    // The eraser takes the polygon back out.
+    await page.getByTestId('paint-eraser').click();
+    await page.getByTestId('paint-size').fill('50');
+    await page.getByTestId('paint-size').press('Tab');
+    await page.mouse.move(...(await toPage([385, 320], zoom)));
+    await page.mouse.down();
+    await page.mouse.move(...(await toPage([435, 320], zoom)), { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(count).toBeLessThanOrEqual(afterLasso);
+    // Hiding the class leaves the layer transparent; the mask itself is unchanged.
+    const kept = await count();
+    await page.getByTestId('paint-visible-vessel').uncheck();
+    await expect.poll(async () => (await canvasSignature(page, LAYER)).sum).toBe(0);
+    expect(await count()).toBe(kept);
+    await page.getByTestId('paint-visible-vessel').check();
+    await expect.poll(async () => (await canvasSignature(page, LAYER)).sum).toBeGreaterThan(0);
+    await waitSaved();
+    expect((await storedMask())!.labels.filter((v) => v === 1).length).toBe(kept);
     expect(opened.consoleErrors).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { MaskEventInfoT } from '../../../core/api/mask-contract';
+import type { MaskEventInfoT, MaskPredictionT } from '../../../core/api/mask-contract';
 import { fillHoles as fillHolesOp, type Plane } from '../viewer/mask-ops';
 import { call, friendlyMessage } from './api';
 import { useCasesStore } from './cases';
@@ -53,6 +53,11 @@ export const useMasksStore = defineStore('masks', () => {
   /** The latest saved (or loaded) event of this mask. */
   const saved = ref<MaskEventInfoT | null>(null);
   const saveState = ref<'saved' | 'pending' | 'saving' | 'error'>('saved');
+  /** The active version's predicted mask of this frame, shown as an outline overlay naming the version. */
+  const prediction = shallowRef<MaskPredictionT | null>(null);
+  const showPrediction = ref(true);
+  /** Set by Edit: the version whose prediction is being edited; the saves record `edited-prediction` with it. */
+  const editingVersion = ref<number | null>(null);
   const error = ref<string | null>(null);
   const loading = ref(false);
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -77,13 +82,16 @@ export const useMasksStore = defineStore('masks', () => {
     target.value = next;
     plane.value = null;
     saved.value = null;
+    prediction.value = null;
+    editingVersion.value = null;
     undoStack.length = redoStack.length = 0;
     undoDepth.value = redoDepth.value = 0;
     error.value = null;
     loading.value = true;
     try {
-      const { mask } = await call('masks.get', next);
+      const { mask, prediction: predicted } = await call('masks.get', next);
       if (!sameTarget(target.value, next)) return;
+      prediction.value = predicted && predicted.rows === rows && predicted.columns === columns ? predicted : null;
       const labels = mask && mask.rows === rows && mask.columns === columns ? mask.labels.slice() : new Uint8Array(rows * columns);
       plane.value = { width: columns, height: rows, labels };
       if (mask) {
@@ -123,11 +131,6 @@ export const useMasksStore = defineStore('masks', () => {
       return;
     }
     markChanged();
-  }
-
-  /** Redraw now (during a stroke), without ending it. */
-  function touch(): void {
-    revision.value++;
   }
 
   function markChanged(): void {
@@ -194,7 +197,9 @@ export const useMasksStore = defineStore('masks', () => {
     const p = plane.value;
     // Editing a model's mask keeps naming the version it came from.
     const base = saved.value;
-    const fromPrediction = base && (base.source === 'accepted-prediction' || base.source === 'edited-prediction') && base.adapterVersionId !== undefined;
+    const predictedBy =
+      editingVersion.value ??
+      (base && (base.source === 'accepted-prediction' || base.source === 'edited-prediction') ? (base.adapterVersionId ?? null) : null);
     saveState.value = 'saving';
     saving = (async () => {
       try {
@@ -203,7 +208,7 @@ export const useMasksStore = defineStore('masks', () => {
           rows: p.height,
           columns: p.width,
           labels: p.labels.slice(),
-          ...(fromPrediction ? { source: 'edited-prediction' as const, adapterVersionId: base.adapterVersionId } : {}),
+          ...(predictedBy !== null ? { source: 'edited-prediction' as const, adapterVersionId: predictedBy } : {}),
         });
         if (sameTarget(target.value, t)) {
           saved.value = event;
@@ -223,6 +228,41 @@ export const useMasksStore = defineStore('masks', () => {
       }
     })();
     await saving;
+  }
+
+  /** Takes the model's predicted mask as it is: stored as the current mask (accepted-prediction), one undo step. */
+  async function acceptPrediction(): Promise<void> {
+    const p = plane.value;
+    const t = target.value;
+    const predicted = prediction.value;
+    if (!p || !t || !predicted) return;
+    await flush();
+    try {
+      const event = await call('masks.accept', t);
+      if (!sameTarget(target.value, t)) return;
+      beginStroke();
+      p.labels.set(predicted.labels);
+      revision.value++;
+      saved.value = event;
+      editingVersion.value = null;
+      error.value = null;
+      await showLabel(t);
+    } catch (err) {
+      error.value = friendlyMessage(err);
+    }
+  }
+
+  /** Starts from the model's predicted mask to correct it: the strokes then save as edited-prediction of that version. */
+  function editPrediction(): void {
+    const p = plane.value;
+    const predicted = prediction.value;
+    if (!p || !predicted) return;
+    beginStroke();
+    p.labels.set(predicted.labels);
+    editingVersion.value = predicted.versionId;
+    if (tool.value === 'view') tool.value = 'brush';
+    // Nothing is stored until the first correction: an unchanged prediction is accepted, not edited.
+    revision.value++;
   }
 
   /** A painted case counts as labelled (the store keeps its label in step with its masks): show that in the row and label bar. */
@@ -251,6 +291,11 @@ export const useMasksStore = defineStore('masks', () => {
     redoDepth,
     saved,
     saveState,
+    prediction,
+    showPrediction,
+    editingVersion,
+    acceptPrediction,
+    editPrediction,
     error,
     loading,
     task,
@@ -260,7 +305,6 @@ export const useMasksStore = defineStore('masks', () => {
     close,
     beginStroke,
     endStroke,
-    touch,
     undo,
     redo,
     fillHoles,

@@ -167,29 +167,60 @@ export function intensityPlane(frame: ArrayLike<number>, width: number, height: 
   return out;
 }
 
+/** A rectangle of image pixels, x0/y0 inclusive, x1/y1 exclusive. */
+export interface PixelRect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** The pixels a brush stroke segment a→b of `radius` can touch, plus one for outlines, clipped to the plane. */
+export function segmentRect(plane: Plane, a: [number, number], b: [number, number], radius: number): PixelRect {
+  const r = Math.max(0.5, radius) + 2;
+  return {
+    x0: Math.max(0, Math.floor(Math.min(a[0], b[0]) - r)),
+    y0: Math.max(0, Math.floor(Math.min(a[1], b[1]) - r)),
+    x1: Math.min(plane.width, Math.ceil(Math.max(a[0], b[0]) + r)),
+    y1: Math.min(plane.height, Math.ceil(Math.max(a[1], b[1]) + r)),
+  };
+}
+
 /**
  * The mask as RGBA at image resolution for drawing: each visible class in its colour at `alpha` (0–255);
  * `outline` keeps only the pixels on a class's border (a 4-neighbour differs or lies outside the image).
+ * With `rect`, only that part of `out` is redrawn (a stroke in progress), the rest is left as it is.
  */
-export function maskToRgba(plane: Plane, colours: [number, number, number][], visible: boolean[], alpha: number, outline: boolean, out?: Uint8ClampedArray): Uint8ClampedArray {
+export function maskToRgba(
+  plane: Plane,
+  colours: [number, number, number][],
+  visible: boolean[],
+  alpha: number,
+  outline: boolean,
+  out?: Uint8ClampedArray,
+  rect?: PixelRect,
+): Uint8ClampedArray {
   const { width, height, labels } = plane;
-  const rgba = out && out.length === width * height * 4 ? out : new Uint8ClampedArray(width * height * 4);
-  rgba.fill(0);
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i];
-    if (v === 0 || !visible[v] || !colours[v]) continue;
-    if (outline) {
-      const x = i % width;
-      const y = (i - x) / width;
-      const inside = x > 0 && x < width - 1 && y > 0 && y < height - 1 && labels[i - 1] === v && labels[i + 1] === v && labels[i - width] === v && labels[i + width] === v;
-      if (inside) continue;
+  const reuse = out && out.length === width * height * 4;
+  const rgba = reuse ? out : new Uint8ClampedArray(width * height * 4);
+  const area = rect && reuse ? rect : { x0: 0, y0: 0, x1: width, y1: height };
+  for (let y = area.y0; y < area.y1; y++) {
+    for (let x = area.x0; x < area.x1; x++) {
+      const i = y * width + x;
+      const o = i * 4;
+      const v = labels[i];
+      const inside =
+        outline && x > 0 && x < width - 1 && y > 0 && y < height - 1 && labels[i - 1] === v && labels[i + 1] === v && labels[i - width] === v && labels[i + width] === v;
+      if (v === 0 || !visible[v] || !colours[v] || inside) {
+        rgba[o] = rgba[o + 1] = rgba[o + 2] = rgba[o + 3] = 0;
+        continue;
+      }
+      const [r, g, b] = colours[v];
+      rgba[o] = r;
+      rgba[o + 1] = g;
+      rgba[o + 2] = b;
+      rgba[o + 3] = outline ? 255 : alpha;
     }
-    const [r, g, b] = colours[v];
-    const o = i * 4;
-    rgba[o] = r;
-    rgba[o + 1] = g;
-    rgba[o + 2] = b;
-    rgba[o + 3] = outline ? 255 : alpha;
   }
   return rgba;
 }

@@ -74,6 +74,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'agreement.get': never,
     'masks.get': never,
     'masks.save': never,
+    'masks.accept': never,
     'masks.history': never,
     'masks.import': never,
     'masks.export': never,

@@ -31,7 +31,7 @@ function client(author: string) {
     if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
     return result.value as ResponseOf<C>;
   };
-  return { call, raw };
+  return { call, raw, session };
 }
 
 async function setUp(files: string[]) {
@@ -55,6 +55,27 @@ function twoClasses(): Uint8Array {
 }
 
 describe('mask channels', () => {
+  it('shows the active version’s predicted mask, accepts it, and records an edit of it as edited-prediction', async () => {
+    const { c, items, taskId } = await setUp([CT]);
+    const caseId = items[0].id;
+    const ws = c.session.requireWorkspace();
+    expect(await c.call('masks.get', { taskId, caseId })).toEqual({ mask: null, prediction: null });
+    expect(await c.raw('masks.accept', { taskId, caseId })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    const version = ws.versions.add({ taskId, method: 'dvpt', weights: new Uint8Array([1, 2, 3]) });
+    const predicted = twoClasses();
+    ws.masks.putPredictions(version.id, [{ caseId, frame: 0, rows: 128, columns: 128, labels: predicted, uncertainty: 0.25 }]);
+    const shown = (await c.call('masks.get', { taskId, caseId })).prediction!;
+    expect(shown).toMatchObject({ versionId: version.id, versionName: `v${version.id} · DVPT`, uncertainty: 0.25 });
+    expect(Array.from(shown.labels)).toEqual(Array.from(predicted));
+    const accepted = await c.call('masks.accept', { taskId, caseId });
+    expect(accepted).toMatchObject({ source: 'accepted-prediction', adapterVersionId: version.id, adapterVersionName: `v${version.id} · DVPT` });
+    const edited = predicted.slice();
+    edited.fill(0, 0, 128 * 5);
+    const saved = await c.call('masks.save', { taskId, caseId, rows: 128, columns: 128, labels: edited, source: 'edited-prediction', adapterVersionId: version.id });
+    expect(saved.source).toBe('edited-prediction');
+    expect((await c.call('masks.history', { taskId, caseId })).map((e) => e.source)).toEqual(['accepted-prediction', 'edited-prediction']);
+  });
+
   it('saves a painted mask, returns it as the current one, and lists its history', async () => {
     const { c, items, taskId } = await setUp([CT]);
     const caseId = items[0].id;

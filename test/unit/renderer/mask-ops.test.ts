@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillHoles, fillPolygon, floodFill, intensityPlane, maskToRgba, stampSegment, type Plane } from '../../../renderer/src/viewer/mask-ops';
+import { fillHoles, fillPolygon, floodFill, intensityPlane, maskToRgba, segmentRect, stampSegment, type Plane } from '../../../renderer/src/viewer/mask-ops';
 
 const plane = (width: number, height: number): Plane => ({ width, height, labels: new Uint8Array(width * height) });
 const at = (p: Plane, x: number, y: number) => p.labels[y * p.width + x];
@@ -82,5 +82,17 @@ describe('mask painting operations', () => {
     expect(outline[12 * 4 + 3]).toBe(0); // the centre is inside
     expect(Array.from(outline.slice(0, 4))).toEqual([255, 0, 0, 255]);
     expect(maskToRgba(p, colours, [false, false], 128, false).every((v) => v === 0)).toBe(true);
+  });
+
+  it('redrawing only a stroke’s rectangle gives the same pixels as redrawing everything', () => {
+    const colours: [number, number, number][] = [[0, 0, 0], [255, 0, 0], [0, 0, 255]];
+    for (const outline of [false, true]) {
+      const p = plane(60, 40);
+      fillPolygon(p, [[5, 5], [30, 5], [30, 30], [5, 30]], 2);
+      const rgba = maskToRgba(p, colours, [false, true, true], 100, outline);
+      stampSegment(p, [10, 20], [50, 22], 3, 1);
+      maskToRgba(p, colours, [false, true, true], 100, outline, rgba, segmentRect(p, [10, 20], [50, 22], 3));
+      expect(Array.from(rgba), outline ? 'outline' : 'filled').toEqual(Array.from(maskToRgba(p, colours, [false, true, true], 100, outline)));
+    }
   });
 });
