@@ -55,26 +55,17 @@ export class ViewerImages {
       throw new ApiFailure('invalid-request', `${image.source}: frame ${firstFrame + 1} does not exist (${image.numberOfFrames} frames)`);
     }
     const end = frameCount === undefined ? image.frames.length : Math.min(image.frames.length, firstFrame + frameCount);
-    return {
-      caseId,
-      source: image.source,
-      kind: image.kind,
-      rows: image.rows,
-      columns: image.columns,
-      samplesPerPixel: image.samplesPerPixel,
-      numberOfFrames: image.numberOfFrames,
-      firstFrame,
-      frames: image.frames.slice(firstFrame, end),
-      photometric: image.photometric,
-      bitsAllocated: image.bitsAllocated,
-      bitsStored: image.bitsStored,
-      signed: image.signed,
-      lossy: image.lossy,
-      modality: image.modality,
-      voi: image.voi,
-      ...(image.palette ? { palette: image.palette } : {}),
-      metadata: image.metadata,
-    };
+    return toViewerImage(caseId, image, firstFrame, end);
+  }
+
+  /**
+   * A JPEG 2000 case's reduced-resolution first view, decoded by the pool ahead of the full image (asked for just
+   * before it, so it is decoded first); null for other files. Not cached: the full image replaces it at once.
+   */
+  async preview(caseId: number, file: string, maxSide: number, full: { rows: number; columns: number }): Promise<ViewerImageT | null> {
+    this.pool ??= new DecodePool();
+    const image = await this.pool.previewFile(file, maxSide).catch(() => null);
+    return image ? { ...toViewerImage(caseId, image, 0, image.frames.length), preview: full } : null;
   }
 
   async thumbnail(caseId: number, file: string, size: number): Promise<ThumbnailT> {
@@ -108,6 +99,30 @@ export class ViewerImages {
     if (keep) this.images.set(caseId, pending);
     return pending;
   }
+}
+
+/** A decoded image (frames firstFrame…end−1) as the contract's ViewerImage. */
+function toViewerImage(caseId: number, image: DecodedImage, firstFrame: number, end: number): ViewerImageT {
+  return {
+    caseId,
+    source: image.source,
+    kind: image.kind,
+    rows: image.rows,
+    columns: image.columns,
+    samplesPerPixel: image.samplesPerPixel,
+    numberOfFrames: image.numberOfFrames,
+    firstFrame,
+    frames: image.frames.slice(firstFrame, end),
+    photometric: image.photometric,
+    bitsAllocated: image.bitsAllocated,
+    bitsStored: image.bitsStored,
+    signed: image.signed,
+    lossy: image.lossy,
+    modality: image.modality,
+    voi: image.voi,
+    ...(image.palette ? { palette: image.palette } : {}),
+    metadata: image.metadata,
+  };
 }
 
 /** Box-filter downscale of RGBA pixels so the longer side is at most `size` (never enlarges). */

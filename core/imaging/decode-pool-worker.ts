@@ -3,7 +3,7 @@
  * transferred (no copy). Started directly as JavaScript in a build, or through decode-pool-worker.mjs under tsx/vitest.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeImageBytes, decodeImageFile } from './decode-file';
+import { decodeImageBytes, decodeImageFile, previewImageFile } from './decode-file';
 import type { DecodeRequest, DecodeResponse } from './decode-pool-protocol';
 import { verifyImageBytes } from './decode-pool-verify';
 import { ImagingError, type DecodedImage } from './types';
@@ -41,6 +41,16 @@ async function handle(request: Exclude<DecodeRequest, { type: 'cancel' }>): Prom
       response = { id: request.id, ok: false, error: { file: request.source, reason, code: 'corrupt' } };
     }
     port.postMessage(response);
+    return;
+  }
+  if (request.type === 'preview-file') {
+    // A preview never fails: without one the viewer simply waits for the full decode.
+    const preview = (await previewImageFile(request.path, request.maxSide).catch(() => undefined)) ?? null;
+    const discard = cancelled.delete(request.id);
+    port.postMessage(
+      discard ? { id: request.id, ok: false, cancelled: true } : ({ id: request.id, ok: true, preview } satisfies DecodeResponse),
+      !discard && preview ? transferList(preview) : [],
+    );
     return;
   }
   try {
