@@ -149,7 +149,7 @@ describe('quick JPEG 2000 first view', () => {
       for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) sum += f[(y * 4 + dy) * 1024 + x * 4 + dx];
       return sum / 16;
     });
-    const mean = (v: ArrayLike<number>) => Array.prototype.reduce.call(v, (a: number, b: unknown) => a + (b as number), 0) as number / v.length;
+    const mean = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
     const [mq, mb] = [mean(q), mean(blocks)];
     let sxy = 0;
     let sxx = 0;
