@@ -127,6 +127,8 @@ describe('hanging partners', () => {
     });
     expect((await call('cases.hanging', { id: byFile('p21_OS.png').id, rule: 'fundus' })).caseId).toBe(byFile('p21_OD.png').id);
     expect((await call('cases.hanging', { id: byFile('p23.png').id, rule: 'fundus' })).caseId).toBeNull();
+    // A folder of photos is no stack: each photo scrolls alone.
+    expect((await call('series.stack', { id: byFile('p21_OD.png').id })).slices.map((s) => s.caseId)).toEqual([byFile('p21_OD.png').id]);
   });
 });
 
