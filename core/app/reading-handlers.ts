@@ -1,11 +1,9 @@
 import type { Handlers } from '../api/dispatch';
 import { SliceGeometryCache } from './series-stack';
+import { REDUCIBLE_SYNTAXES } from './viewer-images';
 import type { AppSession } from './session';
 
 type ReadingHandlers = Pick<Handlers, 'series.stack' | 'worklist.groups' | 'cases.hanging' | 'cases.preview'>;
-
-/** Transfer syntaxes with a reduced-resolution path (JPEG 2000 and HTJ2K): only these cost the pool a preview. */
-const PREVIEW_SYNTAXES = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
 
 /** Reading by series and study: a case's series as a sorted stack, the grouped worklist, hanging partners, quick JPEG 2000 first views. */
 export function createReadingHandlers(session: AppSession): ReadingHandlers {
@@ -36,7 +34,7 @@ export function createReadingHandlers(session: AppSession): ReadingHandlers {
     'cases.hanging': (req) => ws().series.hangingPartner(req.id, req.rule),
     'cases.preview': (req) => {
       const detail = ws().cases.get(req.id);
-      if (!detail.transferSyntaxUid || !PREVIEW_SYNTAXES.has(detail.transferSyntaxUid) || !detail.rows || !detail.columns) return null;
+      if (!detail.transferSyntaxUid || !REDUCIBLE_SYNTAXES.has(detail.transferSyntaxUid) || !detail.rows || !detail.columns) return null;
       if (Math.max(detail.rows, detail.columns) <= req.maxSide) return null;
       return session.images.preview(req.id, detail.blobPath, req.maxSide, { rows: detail.rows, columns: detail.columns });
     },

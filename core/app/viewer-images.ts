@@ -4,6 +4,15 @@ import { ImagingError, type DecodedImage } from '../imaging/types';
 import { ApiFailure } from '../api/errors';
 import type { ThumbnailT, ViewerImageT } from '../api/contract';
 
+/** Transfer syntaxes with a reduced-resolution path (JPEG 2000 and HTJ2K, OpenJPEG's decodeSubResolution). */
+export const REDUCIBLE_SYNTAXES: ReadonlySet<string> = new Set([
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.91',
+  '1.2.840.10008.1.2.4.201',
+  '1.2.840.10008.1.2.4.202',
+  '1.2.840.10008.1.2.4.203',
+]);
+
 /** Decoded images kept for slice requests and re-opening the case just left (each can be tens of MB). */
 const IMAGE_CACHE_SIZE = 4;
 /** Thumbnails are small (64² RGBA = 16 KB): keep a few thousand so scrolling back costs nothing. */
@@ -68,11 +77,17 @@ export class ViewerImages {
     return image ? { ...toViewerImage(caseId, image, 0, image.frames.length), preview: full } : null;
   }
 
-  async thumbnail(caseId: number, file: string, size: number): Promise<ThumbnailT> {
+  /**
+   * A small preview. `reducible` (JPEG 2000): from a reduced-resolution decode, a fraction of the full one's cost, so
+   * a worklist row never holds the pool for a full 1024² decode while the viewer waits.
+   */
+  async thumbnail(caseId: number, file: string, size: number, reducible = false): Promise<ThumbnailT> {
     const key = `${caseId}:${size}`;
     const cached = this.thumbnails.get(key);
     if (cached) return cached;
-    const image = await this.decoded(caseId, file, false);
+    this.pool ??= new DecodePool();
+    const reduced = reducible ? await this.pool.previewFile(file, size * 2).catch(() => null) : null;
+    const image = reduced ?? (await this.decoded(caseId, file, false));
     const frame = renderFrame(image, 0);
     const thumb = { caseId, ...shrink(frame.rgba, frame.width, frame.height, size) };
     this.thumbnails.set(key, thumb);

@@ -71,7 +71,18 @@ async function handle(request: Exclude<DecodeRequest, { type: 'cancel' }>): Prom
   port.postMessage(response, transfer);
 }
 
+/**
+ * Once the worker has answered its first request, it loads the JPEG 2000 codec while idle: compiling it costs a
+ * first JPEG 2000 view 100–700 ms otherwise (the other codecs are small or rarely first).
+ */
+let warmed = false;
+function warmUp(): void {
+  if (warmed) return;
+  warmed = true;
+  setTimeout(() => void import('./dicom/codecs/wasm-codecs').then((codecs) => codecs.preloadCodecs(['openjpeg'])), 0);
+}
+
 port.on('message', (request: DecodeRequest) => {
   if (request.type === 'cancel') cancelled.add(request.id);
-  else void handle(request);
+  else void handle(request).finally(warmUp);
 });

@@ -9,6 +9,8 @@ import { createHandlers } from '../../../core/app/handlers';
 import { readSliceGeometry, sortSlices } from '../../../core/app/series-stack';
 import { AppSession } from '../../../core/app/session';
 import { decodeDicom, decodeDicomPreview } from '../../../core/imaging/dicom';
+import { renderFrame } from '../../../core/imaging/display';
+import { shrink } from '../../../core/app/viewer-images';
 import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';
 import { tempDir } from '../store/helpers/fixtures';
 
@@ -173,5 +175,13 @@ describe('quick JPEG 2000 first view', () => {
     const preview = (await call('cases.preview', { id: byFile('MR2_J2KI.dcm').id }))!;
     expect(preview).toMatchObject({ rows: 256, columns: 256, preview: { rows: 1024, columns: 1024 }, caseId: byFile('MR2_J2KI.dcm').id });
     expect(await call('cases.preview', { id: byFile('2062').id })).toBeNull();
+    // Its worklist thumbnail comes from the reduced decode too, and matches one shrunk from the full image.
+    const thumb = await call('cases.thumbnail', { id: byFile('MR2_J2KI.dcm').id, size: 64 });
+    const full = await decodeDicom(new Uint8Array(fs.readFileSync(J2K)), J2K);
+    const reference = shrink(renderFrame(full, 0).rgba, 1024, 1024, 64);
+    expect([thumb.width, thumb.height]).toEqual([64, 64]);
+    const grey = (rgba: ArrayLike<number>) => Array.from({ length: 64 * 64 }, (_, i) => rgba[i * 4]);
+    const [a, b] = [grey(thumb.rgba), grey(reference.rgba)];
+    expect(a.reduce((n, v, i) => n + Math.abs(v - b[i]), 0) / a.length).toBeLessThan(4);
   });
 });

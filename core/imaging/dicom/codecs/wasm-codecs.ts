@@ -62,6 +62,11 @@ function loadCodec(name: CodecName): Promise<DecoderClass> {
   return promise;
 }
 
+/** Loads codecs ahead of need (their WebAssembly compiles once per thread); failures wait for a real decode to report. */
+export async function preloadCodecs(names: readonly CodecName[]): Promise<void> {
+  await Promise.all(names.map((name) => loadCodec(name).catch(() => undefined)));
+}
+
 export interface WasmDecodeResult {
   info: FrameInfo;
   /** Decoded samples as bytes (copied out of wasm memory), little-endian for > 8 bits. */
