@@ -162,3 +162,36 @@ describe('side-by-side layouts', () => {
     await screenshot(page, '63-layout-1x2-fundus');
   });
 });
+
+describe('a series task', () => {
+  it('states which slice is the model input and goes there on a click', async () => {
+    await page.getByTestId('layout-1x1').click();
+    // The task is made through the app's own API; a reload shows it (the session keeps the workspace open).
+    await page.evaluate(async () => {
+      const api = (globalThis as unknown as { medtune: { invoke(c: string, r: unknown): Promise<{ ok: boolean }> } }).medtune;
+      const made = await api.invoke('tasks.create', {
+        name: 'ct-series',
+        kind: 'multiclass',
+        classes: [{ name: 'normal', color: '#3fb950' }, { name: 'abnormal', color: '#f85149' }],
+        caseUnit: 'series',
+        scope: { modalities: ['CT'] },
+      });
+      if (!made.ok) throw new Error('tasks.create failed');
+    });
+    await page.reload();
+    await page.getByTestId('group-by-study').check();
+    const axial = page.getByTestId('group-series').filter({ hasText: 'series 5' });
+    // One case per series now: its representative, the middle slice by instance number.
+    await poll(() => axial.textContent());
+    expect(await axial.textContent()).toContain('1 case');
+    await axial.click();
+    await poll(sliceText).toBe('Slice 3/5');
+    expect(await page.getByTestId('stack-model-input').textContent()).toContain('Model input: the middle slice by instance number — slice 3');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await poll(sliceText).toBe('Slice 5/5');
+    await screenshot(page, '64-series-task-model-input');
+    await page.getByTestId('stack-model-input').click();
+    await poll(sliceText).toBe('Slice 3/5');
+  });
+});
