@@ -160,6 +160,10 @@ describe('side-by-side layouts', () => {
     await poll(() => page.getByTestId('viewport-passive').getAttribute('data-case-id')).not.toBe('');
     expect(await page.getByTestId('viewport-passive').getAttribute('data-case-id')).not.toBe(odId);
     await screenshot(page, '63-layout-1x2-fundus');
+    // 2×2: the active viewport and three others (the other eye, then whatever follows in the worklist).
+    await page.getByTestId('layout-2x2').click();
+    await poll(() => page.getByTestId('viewport-cell').count()).toBe(3);
+    expect(await page.getByTestId('viewport-active').count()).toBe(1);
   });
 });
 
