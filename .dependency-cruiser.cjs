@@ -64,7 +64,7 @@ module.exports = {
       from: { path: '^renderer/' },
       to: {
         path: '^core/',
-        pathNot: '^core/(vocabulary\\.ts|api/(contract|training-contract|pacs-contract|mask-contract|errors|names)\\.ts|bridge/(codec|protocol)\\.ts|imaging/(display|measure|types)\\.ts)$',
+        pathNot: '^core/(vocabulary\\.ts|api/(contract|training-contract|pacs-contract|mask-contract|reading-contract|errors|names)\\.ts|bridge/(codec|protocol)\\.ts|imaging/(display|measure|types)\\.ts)$',
       },
     },
     {

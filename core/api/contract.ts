@@ -277,6 +277,8 @@ export const ViewerImage = z.object({
   bitsStored: z.number().int(),
   signed: z.boolean(),
   lossy: z.boolean(),
+  /** A reduced-resolution first view (cases.preview): the full image's size; the full image follows from cases.image. */
+  preview: z.object({ rows: z.number().int().positive(), columns: z.number().int().positive() }).optional(),
   modality: z.object({ slope: z.number(), intercept: z.number(), lut: LookupTable.optional(), unit: z.string().optional() }),
   voi: z.object({ windows: z.array(WindowPreset), luts: z.array(LookupTable), fn: z.enum(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']) }),
   palette: z.object({ red: LookupTable, green: LookupTable, blue: LookupTable }).optional(),
@@ -440,6 +442,11 @@ export const contract = {
       frameCount: z.number().int().positive().optional(),
     }),
     response: ViewerImage,
+  },
+  /** JPEG 2000: a quick reduced-resolution first view (longer side ≤ maxSide) while cases.image decodes; null otherwise. */
+  'cases.preview': {
+    request: z.object({ id: Id, maxSide: z.number().int().min(64).max(2048).default(256) }),
+    response: ViewerImage.nullable(),
   },
   'cases.thumbnail': { request: z.object({ id: Id, size: z.number().int().min(16).max(256).default(64) }), response: Thumbnail },
   'tasks.list': { request: Empty, response: z.array(LabelTask) },

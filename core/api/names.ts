@@ -24,6 +24,7 @@ export const CHANNEL_NAMES = [
   'cases.list',
   'cases.get',
   'cases.image',
+  'cases.preview',
   'cases.thumbnail',
   'tasks.list',
   'tasks.create',

@@ -11,6 +11,7 @@ import { createPacsHandlers } from './pacs-handlers';
 import { createReadingHandlers } from './reading-handlers';
 import { createTrainingHandlers } from './training-handlers';
 import { createViewerHandlers } from './viewer-handlers';
+import { REDUCIBLE_SYNTAXES } from './viewer-images';
 import { createWorkHandlers } from './work-handlers';
 import { blindCaseRecord, blindWorklist, createReaderHandlers, isMultiRead, submitRead } from './reader-handlers';
 
@@ -59,7 +60,7 @@ export function createHandlers(session: AppSession): Handlers {
     },
     'cases.thumbnail': (req) => {
       const detail = ws().cases.get(req.id);
-      return session.images.thumbnail(req.id, detail.blobPath, req.size);
+      return session.images.thumbnail(req.id, detail.blobPath, req.size, REDUCIBLE_SYNTAXES.has(detail.transferSyntaxUid ?? ''));
     },
 
     'tasks.list': () => ws().tasks.list(),

@@ -4,6 +4,15 @@ import { ImagingError, type DecodedImage } from '../imaging/types';
 import { ApiFailure } from '../api/errors';
 import type { ThumbnailT, ViewerImageT } from '../api/contract';
 
+/** Transfer syntaxes with a reduced-resolution path (JPEG 2000 and HTJ2K, OpenJPEG's decodeSubResolution). */
+export const REDUCIBLE_SYNTAXES: ReadonlySet<string> = new Set([
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.91',
+  '1.2.840.10008.1.2.4.201',
+  '1.2.840.10008.1.2.4.202',
+  '1.2.840.10008.1.2.4.203',
+]);
+
 /** Decoded images kept for slice requests and re-opening the case just left (each can be tens of MB). */
 const IMAGE_CACHE_SIZE = 4;
 /** Thumbnails are small (64² RGBA = 16 KB): keep a few thousand so scrolling back costs nothing. */
@@ -55,33 +64,30 @@ export class ViewerImages {
       throw new ApiFailure('invalid-request', `${image.source}: frame ${firstFrame + 1} does not exist (${image.numberOfFrames} frames)`);
     }
     const end = frameCount === undefined ? image.frames.length : Math.min(image.frames.length, firstFrame + frameCount);
-    return {
-      caseId,
-      source: image.source,
-      kind: image.kind,
-      rows: image.rows,
-      columns: image.columns,
-      samplesPerPixel: image.samplesPerPixel,
-      numberOfFrames: image.numberOfFrames,
-      firstFrame,
-      frames: image.frames.slice(firstFrame, end),
-      photometric: image.photometric,
-      bitsAllocated: image.bitsAllocated,
-      bitsStored: image.bitsStored,
-      signed: image.signed,
-      lossy: image.lossy,
-      modality: image.modality,
-      voi: image.voi,
-      ...(image.palette ? { palette: image.palette } : {}),
-      metadata: image.metadata,
-    };
+    return toViewerImage(caseId, image, firstFrame, end);
   }
 
-  async thumbnail(caseId: number, file: string, size: number): Promise<ThumbnailT> {
+  /**
+   * A JPEG 2000 case's reduced-resolution first view, decoded by the pool ahead of the full image (asked for just
+   * before it, so it is decoded first); null for other files. Not cached: the full image replaces it at once.
+   */
+  async preview(caseId: number, file: string, maxSide: number, full: { rows: number; columns: number }): Promise<ViewerImageT | null> {
+    this.pool ??= new DecodePool();
+    const image = await this.pool.previewFile(file, maxSide).catch(() => null);
+    return image ? { ...toViewerImage(caseId, image, 0, image.frames.length), preview: full } : null;
+  }
+
+  /**
+   * A small preview. `reducible` (JPEG 2000): from a reduced-resolution decode, a fraction of the full one's cost, so
+   * a worklist row never holds the pool for a full 1024² decode while the viewer waits.
+   */
+  async thumbnail(caseId: number, file: string, size: number, reducible = false): Promise<ThumbnailT> {
     const key = `${caseId}:${size}`;
     const cached = this.thumbnails.get(key);
     if (cached) return cached;
-    const image = await this.decoded(caseId, file, false);
+    this.pool ??= new DecodePool();
+    const reduced = reducible ? await this.pool.previewFile(file, size * 2).catch(() => null) : null;
+    const image = reduced ?? (await this.decoded(caseId, file, false));
     const frame = renderFrame(image, 0);
     const thumb = { caseId, ...shrink(frame.rgba, frame.width, frame.height, size) };
     this.thumbnails.set(key, thumb);
@@ -108,6 +114,30 @@ export class ViewerImages {
     if (keep) this.images.set(caseId, pending);
     return pending;
   }
+}
+
+/** A decoded image (frames firstFrame…end−1) as the contract's ViewerImage. */
+function toViewerImage(caseId: number, image: DecodedImage, firstFrame: number, end: number): ViewerImageT {
+  return {
+    caseId,
+    source: image.source,
+    kind: image.kind,
+    rows: image.rows,
+    columns: image.columns,
+    samplesPerPixel: image.samplesPerPixel,
+    numberOfFrames: image.numberOfFrames,
+    firstFrame,
+    frames: image.frames.slice(firstFrame, end),
+    photometric: image.photometric,
+    bitsAllocated: image.bitsAllocated,
+    bitsStored: image.bitsStored,
+    signed: image.signed,
+    lossy: image.lossy,
+    modality: image.modality,
+    voi: image.voi,
+    ...(image.palette ? { palette: image.palette } : {}),
+    metadata: image.metadata,
+  };
 }
 
 /** Box-filter downscale of RGBA pixels so the longer side is at most `size` (never enlarges). */

@@ -43,6 +43,17 @@ export async function decodeImageBytes(bytes: Uint8Array, source: string): Promi
   throw new ImagingError(source, 'neither DICOM nor a JPEG, PNG, TIFF or GIF photo', 'unsupported');
 }
 
+/**
+ * A reduced-resolution first view of a JPEG 2000 DICOM file (see decodeDicomPreview); undefined for every other
+ * file and whenever the quick path cannot be taken.
+ */
+export async function previewImageFile(filePath: string, maxSide: number): Promise<DecodedImage | undefined> {
+  const bytes = await readImageBytes(filePath);
+  if (!hasDicmPrefix(bytes)) return undefined;
+  const { decodeDicomPreview } = await loadDicom();
+  return decodeDicomPreview(bytes, filePath, maxSide);
+}
+
 /** Read and decode one file; errors name the path. */
 export async function decodeImageFile(filePath: string): Promise<DecodedImage> {
   const bytes = await readImageBytes(filePath);

@@ -3,7 +3,7 @@
  * transferred (no copy). Started directly as JavaScript in a build, or through decode-pool-worker.mjs under tsx/vitest.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeImageBytes, decodeImageFile } from './decode-file';
+import { decodeImageBytes, decodeImageFile, previewImageFile } from './decode-file';
 import type { DecodeRequest, DecodeResponse } from './decode-pool-protocol';
 import { verifyImageBytes } from './decode-pool-verify';
 import { ImagingError, type DecodedImage } from './types';
@@ -43,6 +43,16 @@ async function handle(request: Exclude<DecodeRequest, { type: 'cancel' }>): Prom
     port.postMessage(response);
     return;
   }
+  if (request.type === 'preview-file') {
+    // A preview never fails: without one the viewer simply waits for the full decode.
+    const preview = (await previewImageFile(request.path, request.maxSide).catch(() => undefined)) ?? null;
+    const discard = cancelled.delete(request.id);
+    port.postMessage(
+      discard ? { id: request.id, ok: false, cancelled: true } : ({ id: request.id, ok: true, preview } satisfies DecodeResponse),
+      !discard && preview ? transferList(preview) : [],
+    );
+    return;
+  }
   try {
     const image =
       request.type === 'decode-file' ? await decodeImageFile(request.path) : await decodeImageBytes(request.bytes, request.source);
@@ -61,7 +71,18 @@ async function handle(request: Exclude<DecodeRequest, { type: 'cancel' }>): Prom
   port.postMessage(response, transfer);
 }
 
+/**
+ * Once the worker has answered its first request, it loads the JPEG 2000 codec while idle: compiling it costs a
+ * first JPEG 2000 view 100–700 ms otherwise (the other codecs are small or rarely first).
+ */
+let warmed = false;
+function warmUp(): void {
+  if (warmed) return;
+  warmed = true;
+  setTimeout(() => void import('./dicom/codecs/wasm-codecs').then((codecs) => codecs.preloadCodecs(['openjpeg'])), 0);
+}
+
 port.on('message', (request: DecodeRequest) => {
   if (request.type === 'cancel') cancelled.add(request.id);
-  else void handle(request);
+  else void handle(request).finally(warmUp);
 });

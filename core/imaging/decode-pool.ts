@@ -101,6 +101,11 @@ export class DecodePool {
     return this.submit<DecodedImage>({ type: 'decode-file', id: this.nextId++, path }, path, options.signal);
   }
 
+  /** A reduced-resolution first view of a JPEG 2000 file, null for any other (see previewImageFile). */
+  previewFile(path: string, maxSide: number, options: DecodeRequestOptions = {}): Promise<DecodedImage | null> {
+    return this.submit<DecodedImage | null>({ type: 'preview-file', id: this.nextId++, path, maxSide }, path, options.signal);
+  }
+
   /** Decode bytes already in memory. The bytes are copied to the worker (the caller keeps its buffer). */
   decodeBytes(bytes: Uint8Array, source: string, options: DecodeRequestOptions = {}): Promise<DecodedImage> {
     return this.submit<DecodedImage>({ type: 'decode-bytes', id: this.nextId++, bytes, source }, source, options.signal);
@@ -171,7 +176,10 @@ export class DecodePool {
     worker.task = undefined;
     worker.thread.unref();
     if (task && task.job.id === response.id) {
-      if (response.ok) this.settle(task, () => task.resolve(('check' in response ? response.check : response.image) as never));
+      if (response.ok) {
+        const value = 'check' in response ? response.check : 'preview' in response ? response.preview : response.image;
+        this.settle(task, () => task.resolve(value as never));
+      }
       else if ('error' in response) {
         const { file, reason, code } = response.error;
         this.settle(task, () => task.reject(new ImagingError(file, reason, code)));

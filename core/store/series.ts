@@ -34,7 +34,10 @@ export interface CaseSeries {
   description?: string;
   modality?: string;
   studyUid: string;
-  /** The series' cases (not quarantined, plus the asked-for case itself), by instance number then case id. */
+  /**
+   * The series' cases (not quarantined, plus the asked-for case itself), by instance number then case id. Photos are
+   * no stack: a folder of photos is one "series" only for bookkeeping, so a photo's series is the photo alone.
+   */
   members: SeriesMember[];
   /** The series of the study in series-number order, this one included. */
   study: SeriesOfStudy[];
@@ -83,7 +86,7 @@ export class SeriesService {
         .prepare(
           `SELECT c.id AS caseId, i.instance_number AS instanceNumber, c.frame_count AS frameCount, c.blob_sha256 AS sha
            FROM cases c JOIN instances i ON i.id = c.instance_ref
-           WHERE i.series_ref = @series AND (${NOT_QUARANTINED} OR c.id = @id)
+           WHERE i.series_ref = @series AND ((c.kind = 'dicom' AND ${NOT_QUARANTINED}) OR c.id = @id)
            ORDER BY i.instance_number IS NULL, i.instance_number, c.id`,
         )
         .all({ series: head.seriesRef, id: caseId }) as { caseId: number; instanceNumber: number | null; frameCount: number; sha: string }[]

@@ -196,7 +196,7 @@ describe('import, view and label with the keyboard', () => {
     await expect.poll(() => page.getByTestId('overlay-frame').textContent()).toContain('Frame 1 / 10');
     const first = await canvasSignature(page, CANVAS);
     await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('PageDown');
+    await page.keyboard.press('ArrowRight');
     await expect.poll(() => page.getByTestId('overlay-frame').textContent()).toContain('Frame 3 / 10');
     await expect.poll(async () => (await canvasSignature(page, CANVAS)).hash).not.toBe(first.hash);
     await page.keyboard.press('r');

@@ -268,15 +268,8 @@ async function encapsulatedFrameSet(
         case 'jpeg-2000':
         case 'htj2k': {
           const result = await decodeJ2k(stream, ts.encoding === 'htj2k');
-          frame = toStoredFrame(result, layout, source);
-          if (layout.signed && !result.info.isSigned) {
-            // The header is authoritative (as in pydicom and GDCM): unsigned codestream samples become two's
-            // complement of the codestream precision (the Bits Stored of a consistent file).
-            signExtend(frame as Int8Array | Int16Array | Int32Array, result.info.bitsPerSample || layout.bitsStored);
-          }
-          if (layout.samplesPerPixel === 3 && (ts.encoding === 'htj2k' || !isYbr || layout.photometric === 'YBR_RCT' || layout.photometric === 'YBR_ICT')) {
-            photometric = 'RGB';
-          }
+          frame = j2kFrame(result, layout, source);
+          photometric = j2kPhotometric(layout, ts);
           lossyCodec ||= result.reversible === false;
           break;
         }
@@ -293,6 +286,26 @@ async function encapsulatedFrameSet(
     throw new ImagingError(source, `${layout.photometric} with ${ts.name} is not supported`, 'unsupported');
   }
   return { frames, photometric, lossyCodec, truncatedReason };
+}
+
+/** A JPEG 2000 codec result as stored values of `layout` (its rows and columns those of the decoded resolution). */
+function j2kFrame(result: WasmDecodeResult, layout: PixelLayout, source: string): PixelArray {
+  const frame = toStoredFrame(result, layout, source);
+  if (layout.signed && !result.info.isSigned) {
+    // The header is authoritative (as in pydicom and GDCM): unsigned codestream samples become two's
+    // complement of the codestream precision (the Bits Stored of a consistent file).
+    signExtend(frame as Int8Array | Int16Array | Int32Array, result.info.bitsPerSample || layout.bitsStored);
+  }
+  return frame;
+}
+
+/** Colour JPEG 2000 comes back as RGB (the codec undoes RCT/ICT; HTJ2K always); other data keeps its photometric. */
+function j2kPhotometric(layout: PixelLayout, ts: TransferSyntaxInfo): Photometric {
+  const isYbr = layout.photometric.startsWith('YBR');
+  if (layout.samplesPerPixel === 3 && (ts.encoding === 'htj2k' || !isYbr || layout.photometric === 'YBR_RCT' || layout.photometric === 'YBR_ICT')) {
+    return 'RGB';
+  }
+  return layout.photometric as Photometric;
 }
 
 /**
@@ -346,6 +359,55 @@ export async function decodeParsed(parsed: ParsedDicom, header: DicomHeader): Pr
       ? { warnings: [...header.warnings, ...(frameSet.truncatedReason ? [frameSet.truncatedReason] : [])] }
       : {}),
   };
+}
+
+/**
+ * A quick first view of a JPEG 2000 (or HTJ2K) file: its first frame from the codestream's lower resolution levels
+ * (OpenJPEG's decodeSubResolution), the longer side at most `maxSide` or the smallest level the codestream has.
+ * Undefined for any other syntax, for an image already that small, or when the reduced decode fails (the full
+ * decode then reports the problem).
+ */
+export async function decodeDicomPreview(bytes: Uint8Array, source: string, maxSide: number): Promise<DecodedImage | undefined> {
+  try {
+    const parsed = parseDicomBytes(bytes, source);
+    const header = headerFromParsed(parsed, source);
+    const layout = pixelLayout(header);
+    const ts = transferSyntaxInfo(header.transferSyntaxUid);
+    if (!ts || (ts.encoding !== 'jpeg-2000' && ts.encoding !== 'htj2k')) return undefined;
+    const level = Math.ceil(Math.log2(Math.max(layout.rows, layout.columns) / maxSide));
+    if (level < 1) return undefined;
+    const { element } = findPixelDataElement(parsed.dataSet)!;
+    const stream = encapsulatedFrames(parsed.dataSet, element, layout.frames).frames[0];
+    if (!stream) return undefined;
+    // A codestream may have fewer decomposition levels than asked for: try the next finer level then.
+    let result: WasmDecodeResult | undefined;
+    for (let l = level; l >= 1 && !result; l--) result = await decodeWithWasm('openjpeg', stream, { decodeLevel: l }).catch(() => undefined);
+    if (!result?.decodeLevel) return undefined;
+    const reduced = { ...layout, rows: result.info.height, columns: result.info.width };
+    const frame = j2kFrame(result, reduced, source);
+    const palette = layout.photometric === 'PALETTE COLOR' ? readPalette(parsed.dataSet) : undefined;
+    return {
+      source,
+      kind: 'dicom',
+      rows: reduced.rows,
+      columns: reduced.columns,
+      samplesPerPixel: layout.samplesPerPixel,
+      numberOfFrames: 1,
+      frames: [frame],
+      photometric: j2kPhotometric(layout, ts),
+      bitsAllocated: layout.bitsAllocated,
+      bitsStored: layout.bitsStored,
+      signed: layout.signed,
+      // Reduced: not the stored values of any pixel of the file, so never for measurement.
+      lossy: true,
+      modality: readModalityTransform(parsed.dataSet, layout.signed),
+      voi: readVoiTransform(parsed.dataSet, layout.signed),
+      ...(palette ? { palette } : {}),
+      metadata: header.metadata,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Decodes every frame of a DICOM file. Every failure is an ImagingError naming `source`. */

@@ -147,6 +147,8 @@ export const useViewerStore = defineStore('viewer', () => {
     error.value = null;
     stack.value = null;
     slice.value = 0;
+    // JPEG 2000 not yet decoded: ask for the quick reduced first view before the full image, so the pool does it first.
+    if (!cache.has(id)) void showPreview(id, call('cases.preview', { id }).catch(() => null));
     try {
       const next = await fetchImage(id);
       if (caseId.value !== id) return;
@@ -161,6 +163,15 @@ export const useViewerStore = defineStore('viewer', () => {
     } finally {
       if (caseId.value === id) loading.value = false;
     }
+  }
+
+  /** Shows a reduced-resolution first view until the full image is there (never over it). */
+  async function showPreview(id: number, pending: Promise<ViewerImageT | null>): Promise<void> {
+    const preview = await pending;
+    if (!preview || caseId.value !== id || image.value?.caseId === id) return;
+    image.value = preview;
+    frame.value = 0;
+    Object.assign(view, initialView());
   }
 
   /** Starts loading a case the user is likely to open next (errors wait until it is opened). */

@@ -14,6 +14,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
   return {
     'cases.get': never,
     'cases.image': never,
+    'cases.preview': never,
     'cases.thumbnail': never,
     'tasks.list': never,
     'tasks.create': never,

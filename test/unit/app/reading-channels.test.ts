@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +8,9 @@ import type { RequestOf, ResponseOf } from '../../../core/api/contract';
 import { createHandlers } from '../../../core/app/handlers';
 import { readSliceGeometry, sortSlices } from '../../../core/app/series-stack';
 import { AppSession } from '../../../core/app/session';
+import { decodeDicom, decodeDicomPreview } from '../../../core/imaging/dicom';
+import { renderFrame } from '../../../core/imaging/display';
+import { shrink } from '../../../core/app/viewer-images';
 import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';
 import { tempDir } from '../store/helpers/fixtures';
 
@@ -125,5 +129,59 @@ describe('hanging partners', () => {
     });
     expect((await call('cases.hanging', { id: byFile('p21_OS.png').id, rule: 'fundus' })).caseId).toBe(byFile('p21_OD.png').id);
     expect((await call('cases.hanging', { id: byFile('p23.png').id, rule: 'fundus' })).caseId).toBeNull();
+    // A folder of photos is no stack: each photo scrolls alone.
+    expect((await call('series.stack', { id: byFile('p21_OD.png').id })).slices.map((s) => s.caseId)).toEqual([byFile('p21_OD.png').id]);
+  });
+});
+
+describe('quick JPEG 2000 first view', () => {
+  const J2K = path.join(DICOM_DIR, 'pydicom_data', 'MR2_J2KI.dcm');
+
+  it('decodes a reduced resolution of the codestream that looks like the full image, shrunk', async () => {
+    const bytes = new Uint8Array(fs.readFileSync(J2K));
+    const preview = (await decodeDicomPreview(bytes, J2K, 256))!;
+    const full = await decodeDicom(bytes, J2K);
+    expect([preview.rows, preview.columns, full.rows, full.columns]).toEqual([256, 256, 1024, 1024]);
+    expect(preview.frames[0]).toHaveLength(256 * 256);
+    // Against the mean of each 4×4 block of the full image (the wavelet low-pass of the same data): same mean,
+    // correlation near 1.
+    const f = full.frames[0];
+    const q = preview.frames[0];
+    const blocks = Array.from({ length: 256 * 256 }, (_, i) => {
+      const [y, x] = [Math.floor(i / 256), i % 256];
+      let sum = 0;
+      for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) sum += f[(y * 4 + dy) * 1024 + x * 4 + dx];
+      return sum / 16;
+    });
+    const mean = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
+    const [mq, mb] = [mean(q), mean(blocks)];
+    let sxy = 0;
+    let sxx = 0;
+    let syy = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      sxy += (q[i] - mq) * (blocks[i] - mb);
+      sxx += (q[i] - mq) ** 2;
+      syy += (blocks[i] - mb) ** 2;
+    }
+    expect(Math.abs(mq - mb) / mb).toBeLessThan(0.01);
+    expect(sxy / Math.sqrt(sxx * syy)).toBeGreaterThan(0.98);
+    // Not JPEG 2000, or already small: no preview.
+    expect(await decodeDicomPreview(new Uint8Array(fs.readFileSync(path.join(CT5N, '2062'))), '2062', 256)).toBeUndefined();
+    expect(await decodeDicomPreview(bytes, J2K, 1024)).toBeUndefined();
+  });
+
+  it('cases.preview answers a JPEG 2000 case with its reduced first frame and the full size, other cases with null', async () => {
+    const { call, byFile } = await workspaceWith([J2K, path.join(CT5N, '2062')]);
+    const preview = (await call('cases.preview', { id: byFile('MR2_J2KI.dcm').id }))!;
+    expect(preview).toMatchObject({ rows: 256, columns: 256, preview: { rows: 1024, columns: 1024 }, caseId: byFile('MR2_J2KI.dcm').id });
+    expect(await call('cases.preview', { id: byFile('2062').id })).toBeNull();
+    // Its worklist thumbnail comes from the reduced decode too, and matches one shrunk from the full image.
+    const thumb = await call('cases.thumbnail', { id: byFile('MR2_J2KI.dcm').id, size: 64 });
+    const full = await decodeDicom(new Uint8Array(fs.readFileSync(J2K)), J2K);
+    const reference = shrink(renderFrame(full, 0).rgba, 1024, 1024, 64);
+    expect([thumb.width, thumb.height]).toEqual([64, 64]);
+    const grey = (rgba: ArrayLike<number>) => Array.from({ length: 64 * 64 }, (_, i) => rgba[i * 4]);
+    const [a, b] = [grey(thumb.rgba), grey(reference.rgba)];
+    expect(a.reduce((n, v, i) => n + Math.abs(v - b[i]), 0) / a.length).toBeLessThan(4);
   });
 });

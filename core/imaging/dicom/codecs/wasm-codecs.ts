@@ -26,6 +26,9 @@ export interface WasmDecoder {
   getInterleaveMode?(): number;
   getIsReversible?(): boolean;
   getLastErrorMessage?(): string;
+  // OpenJPEG only: reduced-resolution decoding (the codestream's lower wavelet levels).
+  decodeSubResolution?(decodeLevel: number, decodeLayer: number): void;
+  calculateSizeAtDecompositionLevel?(decodeLevel: number): { width: number; height: number };
 }
 
 type DecoderClass = new () => WasmDecoder;
@@ -59,6 +62,11 @@ function loadCodec(name: CodecName): Promise<DecoderClass> {
   return promise;
 }
 
+/** Loads codecs ahead of need (their WebAssembly compiles once per thread); failures wait for a real decode to report. */
+export async function preloadCodecs(names: readonly CodecName[]): Promise<void> {
+  await Promise.all(names.map((name) => loadCodec(name).catch(() => undefined)));
+}
+
 export interface WasmDecodeResult {
   info: FrameInfo;
   /** Decoded samples as bytes (copied out of wasm memory), little-endian for > 8 bits. */
@@ -66,16 +74,30 @@ export interface WasmDecodeResult {
   nearLossless?: number;
   interleaveMode?: number;
   reversible?: boolean;
+  /** Decomposition levels skipped (each halves width and height); absent for a full-resolution decode. */
+  decodeLevel?: number;
+}
+
+export interface WasmDecodeOptions {
+  /**
+   * OpenJPEG: skip this many decomposition levels, for a quick reduced-resolution first view (more levels than the
+   * codestream has is an error). Other codecs ignore it.
+   */
+  decodeLevel?: number;
 }
 
 /** Decodes one encoded frame. Throws the codec's error (the caller wraps it in an ImagingError). */
-export async function decodeWithWasm(name: CodecName, encoded: Uint8Array): Promise<WasmDecodeResult> {
+export async function decodeWithWasm(name: CodecName, encoded: Uint8Array, options: WasmDecodeOptions = {}): Promise<WasmDecodeResult> {
   const Decoder = await loadCodec(name);
   const decoder = new Decoder();
   try {
     decoder.getEncodedBuffer(encoded.length).set(encoded);
-    decoder.decode();
-    const info = { ...decoder.getFrameInfo() };
+    // The number of levels is known only after decoding; more than the codestream has makes OpenJPEG fail.
+    const decodeLevel = options.decodeLevel && decoder.decodeSubResolution && decoder.calculateSizeAtDecompositionLevel ? options.decodeLevel : 0;
+    if (decodeLevel > 0) decoder.decodeSubResolution!(decodeLevel, 0);
+    else decoder.decode();
+    // Frame info describes the full image; a reduced decode's size comes from its level.
+    const info = { ...decoder.getFrameInfo(), ...(decodeLevel > 0 ? decoder.calculateSizeAtDecompositionLevel!(decodeLevel) : {}) };
     const decoded = decoder.getDecodedBuffer();
     return {
       info,
@@ -83,6 +105,7 @@ export async function decodeWithWasm(name: CodecName, encoded: Uint8Array): Prom
       nearLossless: decoder.getNearLossless?.(),
       interleaveMode: decoder.getInterleaveMode?.(),
       reversible: decoder.getIsReversible?.(),
+      ...(decodeLevel > 0 ? { decodeLevel } : {}),
     };
   } catch (err) {
     // Emscripten throws numbers (pointers) or strings for C++ exceptions; give them a readable message.
