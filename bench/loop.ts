@@ -3,19 +3,24 @@
  * last label the next suggestions are visible, measured through the services the app uses, next to a
  * PyTorch script doing the same training and scoring work (bench/reference/loop_reference.py).
  *
- * Setup (untimed): a workspace of PneumoniaMNIST images (/work/shared/data/medmnist; RetinaMNIST has
- * only 1,600), 28² upscaled to the model size and written as PNG via sharp, imported like a user's
- * folder; a random-weight ViT (core/model/random-weights.ts) registered as the backbone.
+ * Setup (untimed): a workspace of RetinaMNIST (default; 5 DR grades, colour fundus) or PneumoniaMNIST
+ * images (/work/shared/data/medmnist), 28² upscaled to the model size and written as PNG via sharp,
+ * imported like a user's folder; a random-weight ViT (core/model/random-weights.ts) registered as the
+ * backbone. RetinaMNIST has 1,600 images in all its splits: beyond that, mirrored copies (the same
+ * fundus as the other eye would show it) make up the count, so --images 2000 works on either set.
  * Per model, two rounds: label 200 cases (ws.labels.setMany, as the label handler does), then 25 more
  * (the warm-started second run). Each round times:
  *   label write → run queued (TrainingService.enqueueTraining) → version active (waitForRun; promote
  *   'always', so the round always ends with a new active version) → every unlabelled case scored
  *   (TrainingService.predict, scope 'unlabeled') → suggestions visible (executeSuggest, margin, 25).
+ * Runs and scoring keep the frozen prefix (blocks before the adapter's start layer) on disk in the
+ * workspace (core/train/prefix-store.ts), so the second round reads what the first computed.
  * The reference trains the same adapter (same start layer, epochs, batch, optimizer) on the same
  * train/validation/test cases the run used, scores the same unlabelled images and ranks by margin.
  *
- *   npm run bench:loop -- [--models tiny,small] [--images 2000] [--labels 200] [--more 25] [--epochs 5]
- *                         [--last-layers 4] [--batch 16] [--quick] [--keep] [--json out.json]
+ *   npm run bench:loop -- [--dataset retina|pneumonia] [--models tiny,small] [--images 2000] [--labels 200]
+ *                         [--more 25] [--epochs 5] [--last-layers 4] [--batch 16] [--quick] [--keep] [--json out.json]
+ *                         [--setup-only]
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,20 +28,13 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { executeSuggest } from '../core/active/suggest-run';
-import { HALF_NORMALIZATION } from '../core/imaging/model-input';
-import { parseAdapterConfig } from '../core/model/adapter-config';
 import { describeBackend, initBackend } from '../core/model/backend';
-import { sha256Hex } from '../core/model/checkpoint';
 import type { ViTConfig } from '../core/model/config';
-import { AdaptedViT } from '../core/model/model';
 import { randomBackboneWeights } from '../core/model/random-weights';
 import { serializeSafetensors } from '../core/model/safetensors';
-import { ViTBackbone } from '../core/model/vit';
 import { Workspace } from '../core/store';
 import { parseTrainJob, resolveAdapterChoice, type TrainJobInput } from '../core/train/job';
 import { readMedMnist } from '../core/train/medmnist';
-import { PrefixCache } from '../core/train/prefix-cache';
-import { PrefixStore } from '../core/train/prefix-store';
 import { TrainingService } from '../core/train/service';
 import type { RunEvent } from '../core/train/training-run';
 import { seededRandom } from '../core/util/prng';
@@ -58,11 +56,20 @@ const BATCH = Number(opt('batch', '16'));
 const SIZE = 224;
 const JSON_OUT = opt('json', '');
 const KEEP = args.includes('--keep');
+/** Writes and imports the images, then stops: checks the full setup (e.g. --images 2000) without the training. */
+const SETUP_ONLY = args.includes('--setup-only');
 const PYTHON = '/usr/bin/python3';
 const REFERENCE = path.resolve(import.meta.dirname, 'reference', 'loop_reference.py');
 const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
-const DATA = path.join(SHARED, 'data', 'medmnist', 'pneumoniamnist_reduced_train.npz');
-const CLASSES = ['normal', 'pneumonia'];
+const DATASETS: Record<string, { file: string; classes: string[]; kind: 'multiclass' | 'ordinal' }> = {
+  // Multiclass (softmax cross-entropy) on both sets: the reference trains the same head and loss.
+  retina: { file: 'retinamnist.npz', classes: ['grade0', 'grade1', 'grade2', 'grade3', 'grade4'], kind: 'multiclass' },
+  pneumonia: { file: 'pneumoniamnist_reduced_train.npz', classes: ['normal', 'pneumonia'], kind: 'multiclass' },
+};
+const DATASET = opt('dataset', 'retina');
+if (!DATASETS[DATASET]) throw new Error(`unknown --dataset "${DATASET}" (${Object.keys(DATASETS).join(', ')})`);
+const DATA = path.join(SHARED, 'data', 'medmnist', DATASETS[DATASET].file);
+const CLASSES = DATASETS[DATASET].classes;
 
 const SHAPES: Record<string, { embedDim: number; depth: number; numHeads: number }> = {
   tiny: { embedDim: 192, depth: 12, numHeads: 3 },
@@ -89,30 +96,40 @@ interface Phases {
 
 interface RoundRecord {
   labelled: number;
-  medtune: Phases & { predicted: number; suggested: number; epochs?: string; prefix?: string };
+  medtune: Phases & { predicted: number; prefixFromDisk?: number; suggested: number; epochs?: string; prefix?: string };
   split: { train: number[]; val: number[]; test: number[]; unlabeled: number[] };
 }
 
-/** 28² grey images upscaled to SIZE² PNGs (what a user's folder would hold), and the same pixels raw for the reference. */
+/**
+ * 28² images upscaled to SIZE² PNGs (what a user's folder would hold), and the same pixels raw for the
+ * reference. Every split of the set is used; past its end, mirrored copies make up the count.
+ */
 async function writeImages(dir: string): Promise<{ labels: number[] }> {
   const data = await readMedMnist(DATA);
-  const split = data.train;
-  const n = Math.min(IMAGES, split.n);
-  if (n < IMAGES) console.log(`note: ${path.basename(DATA)} has ${split.n} training images; using ${n}`);
+  const splits = [data.train, data.val, data.test].filter((s) => s && s.n > 0);
+  const available = splits.reduce((n, s) => n + s.n, 0);
+  const n = IMAGES;
+  if (n > 2 * available) throw new Error(`${path.basename(DATA)} has ${available} images; at most ${2 * available} with mirrored copies`);
+  if (n > available) console.log(`note: ${path.basename(DATA)} has ${available} images; ${n - available} mirrored copies make up ${n}`);
   const png = path.join(dir, 'png');
   fs.mkdirSync(png, { recursive: true });
   const raw = Buffer.alloc(n * SIZE * SIZE * 3);
-  const side = split.width;
-  const per = side * side * split.channels;
+  const labels: number[] = [];
   for (let i = 0; i < n; i++) {
-    const pixels = Buffer.from(split.images.subarray(i * per, (i + 1) * per));
-    const img = sharp(pixels, { raw: { width: side, height: side, channels: split.channels as 1 | 3 } }).resize(SIZE, SIZE).toColourspace('srgb');
+    let k = i % available;
+    const split = splits.find((s) => (k < s.n ? true : ((k -= s.n), false)))!;
+    const side = split.width;
+    const per = side * side * split.channels;
+    const pixels = Buffer.from(split.images.subarray(k * per, (k + 1) * per));
+    let img = sharp(pixels, { raw: { width: side, height: side, channels: split.channels as 1 | 3 } }).resize(SIZE, SIZE).toColourspace('srgb');
+    if (i >= available) img = img.flop();
     await img.clone().png().toFile(path.join(png, `img-${String(i).padStart(5, '0')}.png`));
     const { data: rgb } = await img.clone().removeAlpha().raw().toBuffer({ resolveWithObject: true });
     rgb.copy(raw, i * SIZE * SIZE * 3);
+    labels.push(split.labels[k * split.labelsPerCase]);
   }
   fs.writeFileSync(path.join(dir, 'pixels.u8'), raw);
-  return { labels: Array.from(split.labels.subarray(0, n)) };
+  return { labels };
 }
 
 function runReference(spec: unknown, dir: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -127,7 +144,7 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
   const config = vitConfig(model);
   const weights = randomBackboneWeights(config, 1);
   const backboneId = ws.versions.addBackbone({ name: `random-vit-${model}`, arch: 'vit', config: config as unknown as Record<string, unknown>, weights: serializeSafetensors(weights) }).id;
-  const taskId = ws.tasks.create({ name: `pneumonia-${model}`, kind: 'multiclass', classes: CLASSES }).id;
+  const taskId = ws.tasks.create({ name: `${DATASET}-${model}`, kind: DATASETS[DATASET].kind, classes: CLASSES }).id;
   const caseIds = [...caseIndex.keys()];
   const random = seededRandom(`bench:loop:${model}`);
   const order = caseIds.map((id) => ({ id, r: random() })).sort((a, b) => a.r - b.r).map((x) => x.id);
@@ -166,13 +183,13 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
       const labelledIds = order.slice(0, labelled);
       const inSplit = (s: string) => labelledIds.filter((id) => (splits.get(id)?.split ?? 'train') === s).map((id) => caseIndex.get(id)!);
       const unlabeled = order.slice(labelled).map((id) => caseIndex.get(id)!);
-      const prefix = messages.find((m) => /prefix cache/.test(m));
+      const prefix = messages.find((m) => /prefix cache built/.test(m));
       rounds.push({
         labelled,
-        medtune: { labelWrite, queue, train, predict, suggest, total, predicted: predicted.predicted, suggested: suggestion.suggested.length, epochs: outcome.epochs, prefix },
+        medtune: { labelWrite, queue, train, predict, suggest, total, predicted: predicted.predicted, prefixFromDisk: predicted.prefixFromDisk, suggested: suggestion.suggested.length, epochs: outcome.epochs, prefix },
         split: { train: inSplit('train'), val: inSplit('val'), test: inSplit('test'), unlabeled },
       });
-      console.log(`  ViT-${model}, ${labelled} labels: MedTune ${total.toFixed(1)} s (train ${train.toFixed(1)}, predict ${predicted.predicted} in ${predict.toFixed(1)}, suggest ${suggest.toFixed(2)})${prefix ? ` — ${prefix}` : ''}`);
+      console.log(`  ViT-${model}, ${labelled} labels: MedTune ${total.toFixed(1)} s (train ${train.toFixed(1)}, predict ${predicted.predicted} in ${predict.toFixed(1)}${predicted.prefixFromDisk !== undefined ? ` with ${predicted.prefixFromDisk} prefixes read from disk` : ''}, suggest ${suggest.toFixed(2)})${prefix ? ` — ${prefix}` : ''}`);
     }
   } finally {
     await service.close();
@@ -200,44 +217,7 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
     console.log(`  ViT-${model}, ${rounds[i].labelled} labels: PyTorch ${ref.total.toFixed(1)} s (train ${ref.train.toFixed(1)}, predict ${ref.predicted} in ${ref.predict.toFixed(1)}, suggest ${ref.suggest.toFixed(2)})`);
   }
   if (reference.error) console.log(`  ViT-${model}: PyTorch reference failed: ${String(reference.error)}`);
-  const last = rounds.at(-1)!.split;
-  const store = await prefixStoreTiming(model, adapter, [...last.train, ...last.val], dir);
-  console.log(`  ViT-${model} prefix store: blocks 0..${Number(adapter.startLayer ?? 0) - 1} of ${store.images} labelled images computed in ${store.computeSeconds.toFixed(1)} s, read back (float16, ${store.diskMb.toFixed(0)} MB) in ${store.readSeconds.toFixed(2)} s`);
-  return { model, adapter, rounds, reference, prefixStore: store };
-}
-
-/**
- * What the disk store (core/train/prefix-store.ts) saves a round: the frozen prefix of its labelled
- * images computed (and written) vs read back, in this thread. The training run does not use the store
- * yet (its wiring is separate work), so this is measured beside the run rather than inside it.
- */
-async function prefixStoreTiming(model: string, adapter: Record<string, unknown>, images: number[], dir: string) {
-  const config = vitConfig(model);
-  const weights = serializeSafetensors(randomBackboneWeights(config, 1));
-  const backbone = new ViTBackbone(config, randomBackboneWeights(config, 1));
-  const m = AdaptedViT.initialise(backbone, parseAdapterConfig({ ...adapter, numClasses: CLASSES.length, task: 'multiclass' }, 'bench'), 0);
-  const raw = fs.readFileSync(path.join(dir, 'pixels.u8'));
-  const per = SIZE * SIZE * 3;
-  const inputs = images.map((i) => new Uint8Array(raw.subarray(i * per, (i + 1) * per)));
-  const key = {
-    backboneSha256: sha256Hex(weights),
-    startLayer: m.startLayer,
-    preprocessing: { size: SIZE, aspect: 'letterbox', fundusFov: false, normalization: HALF_NORMALIZATION },
-    rowsPerImage: m.prefixRowsPerImage,
-    width: config.embedDim,
-  };
-  const root = path.join(dir, 'cache', 'prefix');
-  const options = { size: SIZE, normalization: HALF_NORMALIZATION, batchSize: BATCH };
-  try {
-    const computed = await PrefixCache.build(m, inputs, { ...options, store: new PrefixStore(root, key) });
-    const read = await PrefixCache.build(m, inputs, { ...options, store: new PrefixStore(root, key) });
-    if (read.fromDisk !== inputs.length) throw new Error(`prefix store: ${read.fromDisk} of ${inputs.length} read back`);
-    const du = fs.readdirSync(root, { recursive: true }).reduce((b, f) => b + (String(f).endsWith('.f16') ? fs.statSync(path.join(root, String(f))).size : 0), 0);
-    return { images: inputs.length, computeSeconds: computed.seconds, readSeconds: read.seconds, diskMb: du / 2 ** 20 };
-  } finally {
-    m.dispose();
-    backbone.dispose();
-  }
+  return { model, adapter, rounds, reference };
 }
 
 const f = (v: unknown, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '–');
@@ -246,7 +226,7 @@ async function main(): Promise<void> {
   const backend = await initBackend({ force: opt('backend', '') || undefined });
   const cpu = os.cpus();
   console.log(`bench:loop — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}; MedTune backend: ${describeBackend(backend)}`);
-  console.log(`${IMAGES} PneumoniaMNIST images at ${SIZE}², ${LABELS} labels then +${MORE}; DVPT in the last ${LAST_LAYERS} blocks, ${EPOCHS} epochs, batch ${BATCH}, suggestions: margin, ${MORE}`);
+  console.log(`${IMAGES} ${DATASET === 'retina' ? 'RetinaMNIST' : 'PneumoniaMNIST'} images at ${SIZE}², ${LABELS} labels then +${MORE}; DVPT in the last ${LAST_LAYERS} blocks, ${EPOCHS} epochs, batch ${BATCH}, suggestions: margin, ${MORE}`);
   const openBlas = fs.existsSync(PYTHON) ? openBlasEnvironment(PYTHON) : null;
   if (openBlas) console.log(openBlas.note);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-bench-loop-'));
@@ -260,7 +240,9 @@ async function main(): Promise<void> {
       if (report.imported !== labels.length) throw new Error(`imported ${report.imported} of ${labels.length} images (${report.duplicates} duplicates)`);
       const caseIndex = new Map<number, number>();
       for (const c of ws.listCases({ limit: labels.length + 10 }).items) caseIndex.set(c.id, Number(/img-(\d+)/.exec(c.displayName)![1]));
-      console.log(`setup (untimed): ${labels.length} PNGs written and imported in ${seconds(t).toFixed(0)} s`);
+      const counts = labels.reduce((c, l) => c.set(l, (c.get(l) ?? 0) + 1), new Map<number, number>());
+      console.log(`setup (untimed): ${labels.length} PNGs written and imported in ${seconds(t).toFixed(0)} s; per class ${CLASSES.map((c, i) => `${c} ${counts.get(i) ?? 0}`).join(', ')}`);
+      if (SETUP_ONLY) return;
       for (const model of MODELS) results.push(await benchModel(model, ws, caseIndex, labels, dir, openBlas?.env ?? process.env));
     } finally {
       ws.close();
@@ -286,15 +268,16 @@ async function main(): Promise<void> {
     });
     const mt = perRound.reduce((s, x) => s + x.medtune.total, 0);
     const pt = perRound.every((x) => x.pytorch) ? perRound.reduce((s, x) => s + (x.pytorch?.total ?? 0), 0) : undefined;
-    return { model: r.model, adapter: r.adapter, rounds: perRound, medtuneTotal: mt, pytorchTotal: pt, totalRatio: pt ? mt / pt : null, prefixStore: r.prefixStore, reference: { ...r.reference, rounds: undefined } };
+    return { model: r.model, adapter: r.adapter, rounds: perRound, medtuneTotal: mt, pytorchTotal: pt, totalRatio: pt ? mt / pt : null, reference: { ...r.reference, rounds: undefined } };
   });
   console.log('');
   for (const s of summary) console.log(`ViT-${s.model}: both rounds MedTune ${f(s.medtuneTotal)} s, PyTorch ${f(s.pytorchTotal)} s, totalRatio ${s.totalRatio ? s.totalRatio.toFixed(2) + '×' : '–'}`);
-  console.log('ratio = MedTune time / PyTorch time. PyTorch reads the same pixels pre-decoded (no PNG decode), keeps nothing between rounds.');
+  console.log('ratio = MedTune time / PyTorch time. PyTorch reads the same pixels pre-decoded (no PNG decode), keeps nothing between rounds;');
+  console.log(`MedTune keeps the frozen prefix on disk in the workspace between runs and rounds${process.env.MEDTUNE_PREFIX_STORE === 'off' ? ' — not in this run (MEDTUNE_PREFIX_STORE=off)' : ' (MEDTUNE_PREFIX_STORE=off compares without)'}.`);
   if (JSON_OUT) {
     fs.writeFileSync(
       JSON_OUT,
-      JSON.stringify({ machine: { cpus: cpu.length, cpu: cpu[0]?.model, memGiB: os.totalmem() / 2 ** 30, backend: describeBackend(backend), openBlas: openBlas?.note }, images: IMAGES, labels: LABELS, more: MORE, epochs: EPOCHS, batch: BATCH, lastLayers: LAST_LAYERS, models: summary }, null, 2),
+      JSON.stringify({ machine: { cpus: cpu.length, cpu: cpu[0]?.model, memGiB: os.totalmem() / 2 ** 30, backend: describeBackend(backend), openBlas: openBlas?.note }, dataset: DATASET, prefixStore: process.env.MEDTUNE_PREFIX_STORE !== 'off', images: IMAGES, labels: LABELS, more: MORE, epochs: EPOCHS, batch: BATCH, lastLayers: LAST_LAYERS, models: summary }, null, 2),
     );
   }
 }

@@ -46,6 +46,18 @@ export const VersionInfo = z.object({
   createdAt: z.string(),
 });
 
+const Gain = z.object({ extra: z.number().int(), value: z.number(), gain: z.number(), low: z.number(), high: z.number() });
+export const VersionForecast = z.object({
+  metric: z.string().nullable(),
+  points: z.array(z.object({ versionId: Id, labels: z.number(), value: z.number() })),
+  forecast: z
+    .object({ labels: z.number(), level: z.number(), fit: z.object({ a: z.number(), b: z.number(), c: z.number(), rmse: z.number(), points: z.number().int() }), forecasts: z.array(Gain) })
+    .nullable(),
+  reason: z.string().optional(),
+  /** The same in sentences, as the CLI prints them. */
+  lines: z.array(z.string()),
+});
+
 export const RunEventSchema = z.object({
   runId: Id,
   taskId: Id,
@@ -134,6 +146,8 @@ export const trainingContract = {
   'versions.list': { request: z.object({ taskId: Id.optional() }), response: z.array(VersionInfo) },
   'versions.promote': { request: z.object({ versionId: Id }), response: VersionInfo },
   'versions.rollback': { request: z.object({ taskId: Id.optional() }), response: VersionInfo },
+  /** When to stop labelling: the gain the next 50, 100 and 500 labels are expected to bring (core/train/version-curve.ts). */
+  'versions.forecast': { request: z.object({ taskId: Id.optional() }), response: VersionForecast },
   /** Writes `<dir>/medtune-<task>-v<id>/` (adapter_model.safetensors, adapter_config.json, medtune_version.json). */
   'versions.export': {
     request: z.object({ versionId: Id, dir: z.string().trim().min(1).max(4096) }),

@@ -8,6 +8,7 @@ export const TRAINING_CHANNEL_NAMES = [
   'versions.list',
   'versions.promote',
   'versions.rollback',
+  'versions.forecast',
   'versions.export',
   'predict.start',
   'suggest.run',

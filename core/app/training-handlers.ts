@@ -8,12 +8,13 @@ import { adapterChoiceFromFields } from '../model/adapters/registry';
 import { loadBackboneFile } from '../model/checkpoint';
 import { exportVersion } from '../train/export-version';
 import type { TrainJobInput } from '../train/job';
+import { describeForecast, versionCurve } from '../train/version-curve';
 import type { AdapterVersion, Backbone, TrainRun, Workspace } from '../store';
 import type { AppSession } from './session';
 
 type TrainingHandlers = Pick<
   Handlers,
-  'backbones.list' | 'backbones.import' | 'train.start' | 'train.cancel' | 'train.runs' | 'versions.list' | 'versions.promote' | 'versions.rollback' | 'versions.export' | 'predict.start' | 'suggest.run' | 'loop.status'
+  'backbones.list' | 'backbones.import' | 'train.start' | 'train.cancel' | 'train.runs' | 'versions.list' | 'versions.promote' | 'versions.rollback' | 'versions.forecast' | 'versions.export' | 'predict.start' | 'suggest.run' | 'loop.status'
 >;
 
 function runInfo(r: TrainRun, withLog: boolean): RunInfoT {
@@ -102,6 +103,10 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
       const v = ws().versions.rollback(session.requireTask(req.taskId));
       session.loop.activated(ws(), v.taskId, v.id);
       return versionInfo(ws(), v);
+    },
+    'versions.forecast': (req) => {
+      const curve = versionCurve(ws(), session.requireTask(req.taskId));
+      return { ...curve, lines: describeForecast(curve) };
     },
     'versions.export': (req) => exportVersion(ws(), req.versionId, req.dir),
     'predict.start': async (req) => {

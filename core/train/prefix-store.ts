@@ -106,6 +106,17 @@ export function workspacePrefixRoot(workspaceDir: string): string {
   return path.join(workspaceDir, 'cache', 'prefix');
 }
 
+export const DEFAULT_PREFIX_STORE_MB = 4096;
+
+/** The disk budget of a workspace's prefix store, in bytes: MEDTUNE_PREFIX_STORE_MB (default 4096 MB). */
+export function prefixStoreBudgetBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.MEDTUNE_PREFIX_STORE_MB;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_PREFIX_STORE_MB * 2 ** 20;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) throw new Error(`MEDTUNE_PREFIX_STORE_MB must be a number of megabytes ≥ 0, got "${raw}"`);
+  return mb * 2 ** 20;
+}
+
 /**
  * The workspace's store for a model's frozen prefix, or null when the adapter starts at block 0 (there
  * is nothing frozen to keep). Training runs and predictions share it, so a version scoring the
@@ -126,20 +137,32 @@ export function workspacePrefixStore(
     preprocessing: { size, aspect, fundusFov, ...(intensity !== undefined ? { intensity } : {}), normalization },
     rowsPerImage: model.prefixRowsPerImage,
     width: model.backbone.config.embedDim,
-  });
+  }, { maxBytes: prefixStoreBudgetBytes() });
 }
 
 export class PrefixStore {
   readonly dir: string;
-  /** Entries found on disk / written, since this store was made. */
+  /** Entries found on disk / written / not written because the store was full, since this store was made. */
   hits = 0;
   writes = 0;
+  skipped = 0;
+  private readonly root: string;
+  private readonly maxBytes: number;
+  /** Bytes of entries under the root (every key), counted at the first write. */
+  private used: number | null = null;
 
+  /**
+   * `maxBytes` bounds the whole root (all keys): once it is full, new entries are computed but not
+   * kept (ViT-S at block 8 is 150 kB an image, so a 50,000-case workspace would otherwise take 7.5 GB).
+   */
   constructor(
     root: string,
     readonly key: PrefixStoreKey,
+    options: { maxBytes?: number } = {},
   ) {
+    this.root = root;
     this.dir = path.join(root, prefixStoreKeyHash(key));
+    this.maxBytes = options.maxBytes ?? Infinity;
   }
 
   get valuesPerImage(): number {
@@ -173,9 +196,18 @@ export class PrefixStore {
   }
 
   /** Stores an input's tokens (rounded to float16); written to a temporary name and renamed, so readers never see half a file. */
-  write(input: Uint8Array, tokens: Float32Array): void {
+  write(input: Uint8Array, tokens: Float32Array): boolean {
     if (tokens.length !== this.valuesPerImage) {
       throw new Error(`prefix store: expected ${this.valuesPerImage} values per image, got ${tokens.length}`);
+    }
+    const bytes = this.valuesPerImage * 2;
+    if (Number.isFinite(this.maxBytes)) {
+      this.used ??= storedBytes(this.root);
+      if (this.used + bytes > this.maxBytes) {
+        this.skipped++;
+        return false;
+      }
+      this.used += bytes;
     }
     const file = this.file(input);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -186,5 +218,26 @@ export class PrefixStore {
     fs.writeFileSync(tmp, new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength));
     fs.renameSync(tmp, file);
     this.writes++;
+    return true;
   }
+}
+
+/** Bytes of the .f16 entries under a store root (0 when it does not exist yet). */
+function storedBytes(root: string): number {
+  let total = 0;
+  let names: string[];
+  try {
+    names = fs.readdirSync(root, { recursive: true }) as string[];
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.endsWith('.f16')) continue;
+    try {
+      total += fs.statSync(path.join(root, name)).size;
+    } catch {
+      // removed meanwhile (a truncated entry replaced by another reader): not stored
+    }
+  }
+  return total;
 }

@@ -59,6 +59,8 @@ describe('the learning loop in the browser', () => {
     await page.getByTestId('backbone-file').fill(path.join(PARITY_DIR, 'backbone-timm.safetensors'));
     await page.getByTestId('backbone-import').click();
     await page.getByTestId('backbone-row').waitFor();
+    // The Training screen says when it will forecast what more labels bring.
+    await expect.poll(() => page.getByTestId('forecast-reason').textContent()).toMatch(/a forecast needs 3 versions trained on at least 2 label counts \(0 versions/);
     await page.getByTestId('tab-reading').click();
     await expect.poll(() => page.getByTestId('loop-state').textContent()).toMatch(/first run starts after 20 labels/);
   });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeForecast, versionCurve } from '../../train/version-curve';
 import { findTask, positiveInt, withWorkspace } from '../common';
 
 /** `medtune versions`, `promote`, `rollback`. */
@@ -17,6 +18,8 @@ export function registerVersionCommands(program: Command): void {
             `${String(v.id).padStart(4)}  ${v.status.padEnd(9)}  ${v.method.padEnd(6)}  labels ${String((v.labelSnapshot as { labelCount?: number }).labelCount ?? '?').padStart(5)}  ${m.selection ? `${m.selection.name} ${m.selection.value?.toFixed(4) ?? 'n/a'}` : ''}  ${v.createdAt}\n`,
           );
         }
+        // When to stop labelling: what the next labels are expected to bring.
+        for (const line of describeForecast(versionCurve(ws, task.id))) process.stdout.write(`${line}\n`);
       });
     });
 

@@ -50,6 +50,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'versions.list': never,
     'versions.promote': never,
     'versions.rollback': never,
+    'versions.forecast': never,
     'versions.export': never,
     'predict.start': never,
     'suggest.run': never,

@@ -10,7 +10,7 @@ import { AdaptedViT } from '../../../core/model/model';
 import { halfToFloat } from '../../../core/model/safetensors';
 import { ViTBackbone } from '../../../core/model/vit';
 import { PrefixCache } from '../../../core/train/prefix-cache';
-import { float16ToFloat32, float32ToFloat16, floatToHalf, PrefixStore, roundToFloat16, type PrefixStoreKey } from '../../../core/train/prefix-store';
+import { float16ToFloat32, float32ToFloat16, floatToHalf, PrefixStore, prefixStoreBudgetBytes, roundToFloat16, type PrefixStoreKey } from '../../../core/train/prefix-store';
 import { seededRandom } from '../../../core/util/prng';
 import { PARITY_DIR } from '../../helpers/paths';
 import { colourSamples } from '../../helpers/samples';
@@ -153,6 +153,23 @@ describe('PrefixStore: frozen-prefix tokens on disk across runs', () => {
     expect(cache.fromDisk).toBe(1);
     expect(store.writes).toBe(1);
     expect(fs.statSync(path.join(store.dir, file)).size).toBe(m.prefixRowsPerImage * 48 * 2);
+    m.dispose();
+  });
+
+  it('keeps no more than its disk budget (over every key): the rest is computed, used, and not stored', async () => {
+    const m = model(2);
+    const root = path.join(tmp, 'budget');
+    const perImage = m.prefixRowsPerImage * 48 * 2;
+    // Another key already holds one entry; the budget leaves room for two more.
+    await build(m, new PrefixStore(root, keyOf(m, { size: 64 })), inputs.slice(0, 1));
+    const store = new PrefixStore(root, keyOf(m), { maxBytes: 3 * perImage });
+    const cache = await build(m, store, inputs.slice(0, 4));
+    expect(cache.size).toBe(4);
+    expect([store.writes, store.skipped]).toEqual([2, 2]);
+    expect((await build(m, new PrefixStore(root, keyOf(m), { maxBytes: 3 * perImage }), inputs.slice(0, 4))).fromDisk).toBe(2);
+    expect(prefixStoreBudgetBytes({ MEDTUNE_PREFIX_STORE_MB: '10' })).toBe(10 * 2 ** 20);
+    expect(prefixStoreBudgetBytes({})).toBe(4096 * 2 ** 20);
+    expect(() => prefixStoreBudgetBytes({ MEDTUNE_PREFIX_STORE_MB: 'lots' })).toThrow(/MEDTUNE_PREFIX_STORE_MB/);
     m.dispose();
   });
 });
