@@ -12,7 +12,8 @@ const Port = z.number().int().min(1).max(65535);
 const Uid = z.string().regex(/^[0-9.]{1,64}$/, 'a DICOM UID');
 const EnvName = z.string().trim().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)');
 const Date8 = z.string().regex(/^\d{8}$/, 'a date is YYYYMMDD');
-export const PacsProtocol = z.enum(['dicomweb', 'dimse']);
+/** `dimse`: C-MOVE when the connection has our listen port, else C-GET; `c-get` / `c-move` choose. */
+export const PacsProtocol = z.enum(['dicomweb', 'dimse', 'c-get', 'c-move']);
 
 /** A connection as the renderer sees it: where it points and where its secret comes from, never the secret. */
 export const PacsConnectionInfo = z.object({
@@ -87,6 +88,8 @@ export const PacsRetrieveReport = z.object({
   imported: z.number().int(),
   duplicates: z.number().int(),
   skipped: z.number().int(),
+  /** Fetched but refused by the importer's checks (kept as quarantined cases, named in failures). */
+  quarantined: z.number().int(),
   failed: z.number().int(),
   failures: z.array(z.object({ file: z.string(), reason: z.string(), code: z.string() })),
   cancelled: z.boolean(),

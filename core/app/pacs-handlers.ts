@@ -166,6 +166,7 @@ export function createPacsHandlers(session: AppSession): PacsHandlers {
           return { ...rest, caseCount: info?.caseCount ?? 0 };
         } finally {
           retrieving = null;
+          await c.close?.();
         }
       }),
     'pacs.cancel': () => {

@@ -7,9 +7,10 @@ import type { PacsClient } from './client';
 import type { DimseConfig } from './connection';
 import { PacsError } from './errors';
 import { matchingKeys, type InstanceRef, type SeriesResult, type StudyQuery, type StudyResult } from './query';
+import { StoreScp } from './store-scp';
 
 const { Client } = dimse;
-const { CEchoRequest, CFindRequest, CGetRequest, CStoreRequest } = dimse.requests;
+const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dimse.requests;
 const { CStoreResponse } = dimse.responses;
 const { Status } = dimse.constants;
 type Request = InstanceType<typeof dimse.requests.Request>;
@@ -20,16 +21,40 @@ type DimseDataset = InstanceType<typeof dimse.Dataset>;
 dimse.log.setLevel('error');
 (createRequire(import.meta.url)('dcmjs') as { log: { setLevel(l: string): void } }).log.setLevel('error');
 
+/** C-MOVE status "Refused: Move Destination unknown". */
+const MOVE_DESTINATION_UNKNOWN = 0xa801;
+
 const TIMEOUTS = { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 30000 };
 
+/** How instances come in: C-GET on our own association, or C-MOVE to our storage SCP. */
+export type DimseRetrieve = 'c-get' | 'c-move';
+
 /**
- * DIMSE (C-ECHO, C-FIND, C-GET, C-STORE) through dcmjs-dimse. Each operation opens its own association,
- * so a failure affects one request and concurrent fetches do not share state.
+ * DIMSE (C-ECHO, C-FIND, C-GET or C-MOVE, C-STORE) through dcmjs-dimse. Each operation opens its own
+ * association, so a failure affects one request and concurrent fetches do not share state. For C-MOVE
+ * one storage SCP (store-scp.ts) listens on our port while the client is open; `close()` stops it.
  */
 export class DimseClient implements PacsClient {
   readonly protocol = 'dimse' as const;
+  readonly retrieveWith: DimseRetrieve;
+  private scp?: Promise<StoreScp>;
 
-  constructor(private readonly config: DimseConfig) {}
+  /** C-MOVE when the connection has a port of ours to move to, else C-GET (unless `retrieveWith` says). */
+  constructor(
+    private readonly config: DimseConfig,
+    retrieveWith?: DimseRetrieve,
+  ) {
+    this.retrieveWith = retrieveWith ?? (config.listenPort ? 'c-move' : 'c-get');
+    if (this.retrieveWith === 'c-move' && !config.listenPort) {
+      throw new PacsError('bad-config', `C-MOVE needs our own port (the connection's listen port) where ${config.aet} can send the instances`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const scp = this.scp;
+    this.scp = undefined;
+    if (scp) (await scp.catch(() => undefined))?.close();
+  }
 
   async echo(signal?: AbortSignal): Promise<void> {
     const req = new CEchoRequest();
@@ -79,6 +104,10 @@ export class DimseClient implements PacsClient {
   }
 
   async fetchInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer> {
+    return this.retrieveWith === 'c-move' ? this.moveInstance(ref, signal) : this.getInstance(ref, signal);
+  }
+
+  private async getInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer> {
     const req = CGetRequest.createImageGetRequest(ref.studyUid, ref.seriesUid, ref.sopInstanceUid);
     let received: DimseDataset | undefined;
     let status: number | undefined;
@@ -93,6 +122,29 @@ export class DimseClient implements PacsClient {
     );
     if (!received) throw new PacsError(status === Status.Success ? 'not-found' : 'protocol', `${this.peer()}: C-GET of ${ref.sopInstanceUid} returned no instance (status 0x${(status ?? 0).toString(16)})`);
     return await part10(received);
+  }
+
+  /** Asks the peer to move one instance to our storage SCP and waits for it (the PACS stores before it answers). */
+  private async moveInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer> {
+    const ourAet = this.config.callingAet;
+    this.scp ??= StoreScp.start({ port: this.config.listenPort!, ourAet, peerAet: this.config.aet });
+    const arrival = (await this.scp).expect(ref.sopInstanceUid);
+    try {
+      const req = CMoveRequest.createImageMoveRequest(ourAet, ref.studyUid, ref.seriesUid, ref.sopInstanceUid);
+      let status: number | undefined;
+      req.on('response', (res: { getStatus(): number }) => {
+        if (res.getStatus() !== Status.Pending) status = res.getStatus();
+      });
+      await this.send([req], signal);
+      const received = arrival.take();
+      if (received) return await part10(received);
+      if (status === MOVE_DESTINATION_UNKNOWN) {
+        throw new PacsError('bad-config', `${this.peer()} does not know ${ourAet} as a move destination (status 0xa801): add ${ourAet} with this computer's address and port ${this.config.listenPort} to its DICOM modalities`);
+      }
+      throw new PacsError(status === Status.Success ? 'not-found' : 'protocol', `${this.peer()}: C-MOVE of ${ref.sopInstanceUid} to ${ourAet} delivered no instance (status 0x${(status ?? 0).toString(16)})`);
+    } finally {
+      arrival.release();
+    }
   }
 
   async store(files: Buffer[], signal?: AbortSignal): Promise<void> {

@@ -119,7 +119,8 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
           report.cancelled = true;
           return;
         }
-        if (err instanceof PacsError && (err.code === 'unreachable' || err.code === 'auth')) {
+        // Failures that would repeat for every instance end the run; a later run resumes.
+        if (err instanceof PacsError && (err.code === 'unreachable' || err.code === 'auth' || err.code === 'bad-config')) {
           stop = err.message;
           return;
         }

@@ -152,6 +152,22 @@ describe.skipIf(missing)('PACS channels (the panel’s) against a real Orthanc',
     expect(again).toMatchObject({ present: report.imported + report.duplicates, fetched: report.listed - report.imported - report.duplicates });
   });
 
+  it('retrieves over C-MOVE when the DIMSE connection has our port, and frees that port afterwards', async () => {
+    const added = await call('pacs.add', { name: 'mover', dimse: { aet: ORTHANC_AET, host: '127.0.0.1', port: orthanc.dicomPort, callingAet: MEDTUNE_AET, listenPort: orthanc.movePort } });
+    expect(added.description).toContain(`(C-MOVE to port ${orthanc.movePort})`);
+    const studies = await call('pacs.query', { connection: 'mover', query: {} });
+    // The largest study came in over WADO-RS above; the next one comes over C-MOVE.
+    const study = studies.filter((s) => s.modalities.some((m) => m !== 'SR')).sort((a, b) => (b.instanceCount ?? 0) - (a.instanceCount ?? 0))[1];
+    const report = await call('pacs.retrieve', { connection: 'mover', targets: [{ studyUid: study.studyUid }] });
+    expect(report).toMatchObject({ listed: study.instanceCount, failed: 0, cancelled: false });
+    expect(report.fetched).toBeGreaterThan(0);
+    expect(report.fetched).toBe(report.listed - report.present);
+    expect(report.imported + report.skipped + report.duplicates + report.quarantined).toBe(report.fetched);
+    // The storage SCP is closed with the retrieve: the port can be bound again.
+    const { StoreScp } = await import('../../../core/pacs/store-scp');
+    (await StoreScp.start({ port: orthanc.movePort, ourAet: MEDTUNE_AET, peerAet: ORTHANC_AET })).close();
+  });
+
   it('cancels a running retrieve, and a cancel with nothing running says so', async () => {
     expect(await call('pacs.cancel', {})).toEqual({ cancelled: false });
     const studies = await call('pacs.query', { connection: 'orthanc', query: {} });
