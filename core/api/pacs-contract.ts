@@ -23,8 +23,9 @@ export const PacsConnectionInfo = z.object({
   dicomweb: z
     .object({
       url: z.string(),
+      auth: z.enum(['basic', 'bearer', 'none']),
       user: z.string().optional(),
-      /** "from $VAR" or "kept by <protector>"; absent without a password. */
+      /** "from $VAR" or "kept by <protector>"; absent without a password or token. */
       secret: z.string().optional(),
     })
     .optional(),
@@ -33,8 +34,9 @@ export const PacsConnectionInfo = z.object({
 });
 
 /**
- * A new connection. The Basic password is either the name of an environment variable (read at each
- * request) or, in the desktop app, a value handed to the OS keychain protector; it is never stored or sent back.
+ * A new connection. Basic auth is a user and a password, Bearer a token; either secret is the name of
+ * an environment variable (read at each request) or, in the desktop app, a value handed to the OS
+ * keychain protector; it is never stored in clear or sent back.
  */
 export const PacsAddRequest = z.object({
   name: Name,
@@ -44,6 +46,8 @@ export const PacsAddRequest = z.object({
       user: z.string().trim().min(1).max(200).optional(),
       passwordEnv: EnvName.optional(),
       password: z.string().min(1).max(1000).optional(),
+      tokenEnv: EnvName.optional(),
+      token: z.string().min(1).max(8000).optional(),
     })
     .optional(),
   dimse: z.object({ aet: AeTitle, host: z.string().trim().min(1).max(255), port: Port, callingAet: AeTitle.default('MEDTUNE'), listenPort: Port.optional() }).optional(),

@@ -66,12 +66,26 @@ function connectionInfo(stored: StoredPacsConnection, c: PacsConnection): PacsCo
     description: describeConnection(stored.name, c),
     dicomweb: c.dicomweb && {
       url: c.dicomweb.url,
+      auth: auth?.kind ?? 'none',
       user: auth?.kind === 'basic' ? auth.user : undefined,
       secret: !auth ? undefined : secretSource(auth.kind === 'basic' ? auth.password : auth.token),
     },
     dimse: c.dimse && { ...c.dimse },
     updatedAt: stored.updatedAt,
   };
+}
+
+/** A secret as a reference: the environment variable named, else the typed value through the OS keychain. */
+function keep(envName: string | undefined, typed: string | undefined, what: 'password' | 'token'): SecretRef {
+  if (envName) return { env: envName };
+  try {
+    return protectSecret(KEYCHAIN_PROTECTOR_ID, typed!);
+  } catch {
+    throw new ApiFailure(
+      'unsupported',
+      `This MedTune cannot keep a typed ${what} safely (no keychain here, e.g. browser mode or a Linux desktop without a keyring). Put the ${what} in an environment variable of the MedTune process and name that variable instead.`,
+    );
+  }
 }
 
 /** Connections, echo, query and retrieve over core/pacs; one retrieve at a time per session. */
@@ -95,24 +109,15 @@ export function createPacsHandlers(session: AppSession): PacsHandlers {
         const w = ws();
         const config: PacsConnection = {};
         if (req.dicomweb) {
-          const { url, user, passwordEnv, password } = req.dicomweb;
+          const { url, user, passwordEnv, password, tokenEnv, token } = req.dicomweb;
+          if ((tokenEnv || token) && (user || passwordEnv || password)) throw new ApiFailure('invalid-request', 'Choose Basic (a user and a password) or Bearer (a token), not both.');
           if (user && !passwordEnv && !password) {
             throw new ApiFailure('invalid-request', 'A Basic user needs a password: name the environment variable that holds it, or type it (desktop app only).');
           }
           if (!user && (passwordEnv || password)) throw new ApiFailure('invalid-request', 'A password needs a user name.');
-          let secret: SecretRef | undefined;
-          if (passwordEnv) secret = { env: passwordEnv };
-          else if (password) {
-            try {
-              secret = protectSecret(KEYCHAIN_PROTECTOR_ID, password);
-            } catch {
-              throw new ApiFailure(
-                'unsupported',
-                'This MedTune cannot keep a typed password safely (no keychain here, e.g. browser mode). Put the password in an environment variable of the MedTune process and name that variable instead.',
-              );
-            }
-          }
-          config.dicomweb = { url, ...(user && secret ? { auth: { kind: 'basic' as const, user, password: secret } } : {}) };
+          if (user) config.dicomweb = { url, auth: { kind: 'basic', user, password: keep(passwordEnv, password, 'password') } };
+          else if (tokenEnv || token) config.dicomweb = { url, auth: { kind: 'bearer', token: keep(tokenEnv, token, 'token') } };
+          else config.dicomweb = { url };
         }
         if (req.dimse) config.dimse = { ...req.dimse };
         if (!config.dicomweb && !config.dimse) throw new ApiFailure('invalid-request', 'A connection needs a DICOMweb URL, a DIMSE peer (AE title, host, port), or both.');

@@ -56,7 +56,7 @@ describe.skipIf(missing)('PACS channels (the panel’s) against a real Orthanc',
 
   it('adds, lists and removes connections; the password stays an environment-variable reference', async () => {
     const added = await call('pacs.add', { name: 'orthanc', dicomweb: { url: orthanc.dicomWebUrl, user: ORTHANC_USER, passwordEnv: PW_VAR } });
-    expect(added.dicomweb).toEqual({ url: orthanc.dicomWebUrl, user: ORTHANC_USER, secret: `from $${PW_VAR}` });
+    expect(added.dicomweb).toEqual({ url: orthanc.dicomWebUrl, auth: 'basic', user: ORTHANC_USER, secret: `from $${PW_VAR}` });
     await call('pacs.add', { name: 'dimse', dimse: { aet: ORTHANC_AET, host: '127.0.0.1', port: orthanc.dicomPort, callingAet: MEDTUNE_AET } });
     const list = await call('pacs.list', {});
     expect(list.map((c) => c.name)).toEqual(['dimse', 'orthanc']);
