@@ -153,6 +153,7 @@ export function createPacsHandlers(session: AppSession): PacsHandlers {
         let lastEmit = 0;
         try {
           const report = await retrieve(w, c, req.targets, {
+            connection: req.connection,
             concurrency: req.concurrency,
             signal: controller.signal,
             onProgress: (p) => {

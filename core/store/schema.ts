@@ -384,10 +384,26 @@ CREATE TABLE case_comments (
 CREATE INDEX case_comments_case ON case_comments(case_id, id);
 `;
 
+/**
+ * V10: where retrieved cases came from (core/store/pacs-origins.ts): the PACS connection's name (kept
+ * when the connection is removed, as history), the study and the series.
+ */
+const V10_PACS_ORIGINS = `
+CREATE TABLE pacs_origins (
+  case_id      INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+  connection   TEXT NOT NULL,
+  study_uid    TEXT NOT NULL,
+  series_uid   TEXT NOT NULL,
+  retrieved_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX pacs_origins_connection ON pacs_origins(connection);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   ...[V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql)),
   v8,
   (db) => db.exec(V9),
+  (db) => db.exec(V10_PACS_ORIGINS),
 ];
 
 /** The schema version this build of MedTune writes. */

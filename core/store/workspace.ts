@@ -9,6 +9,7 @@ import { CaseService } from './cases';
 import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord, type ImportReport } from './import';
 import { LabelService } from './labels';
 import { PacsConnectionService } from './pacs-connections';
+import { PacsOriginService } from './pacs-origins';
 import { PredictionService } from './predictions';
 import { MeasurementService } from './measurements';
 import { CommentService } from './comments';
@@ -59,6 +60,8 @@ export class Workspace {
   readonly splits: SplitService;
   /** Named PACS connections (configuration only; secrets are references). */
   readonly pacsConnections: PacsConnectionService;
+  /** Where retrieved cases came from (connection, study, series). */
+  readonly pacsOrigins: PacsOriginService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -81,6 +84,7 @@ export class Workspace {
     this.comments = new CommentService(db);
     this.splits = new SplitService(db);
     this.pacsConnections = new PacsConnectionService(db);
+    this.pacsOrigins = new PacsOriginService(db);
     this.migrationBackup = migrationBackup;
   }
 

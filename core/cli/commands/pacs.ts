@@ -148,6 +148,7 @@ export function registerPacsCommands(program: Command): void {
         process.once('SIGINT', onSigint);
         try {
           const r = await retrieve(ws, client, targets, {
+            connection: name,
             concurrency: o.concurrency,
             signal: abort.signal,
             onProgress: o.quiet ? undefined : (p) => p.phase === 'fetching' && process.stderr.write(`\rfetched ${p.done}/${p.total}`),

@@ -147,6 +147,13 @@ describe.skipIf(missing)('PACS channels (the panel’s) against a real Orthanc',
     expect(changed.at(-1)?.caseCount).toBe(report.caseCount);
     const cases = await call('cases.list', {});
     expect(cases.total).toBe(report.caseCount);
+    // Each case says where it came from, not the staging file it was imported from (deleted since).
+    const record = await call('cases.get', { id: cases.items[0].id });
+    expect(record.pacsOrigin).toMatchObject({ connection: 'orthanc', studyUid: study.studyUid });
+    expect(record.case.sourcePath).toBe(`pacs://orthanc/studies/${study.studyUid}/series/${record.pacsOrigin!.seriesUid}/instances/${record.case.sopInstanceUid}`);
+    expect(record.case.displayName).toMatch(/^orthanc · .+ · .+ · .+$/);
+    expect(cases.items.every((c) => c.displayName.startsWith('orthanc · '))).toBe(true);
+    expect((await call('cases.list', { search: 'orthanc' })).total).toBe(cases.total);
 
     const again = await call('pacs.retrieve', { connection: 'orthanc', targets: [{ studyUid: study.studyUid }] });
     expect(again).toMatchObject({ present: report.imported + report.duplicates, fetched: report.listed - report.imported - report.duplicates });
