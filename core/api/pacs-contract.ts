@@ -104,7 +104,8 @@ export const PacsRetrieveReport = z.object({
 
 export const PacsProgress = z.object({
   connection: z.string(),
-  phase: z.enum(['listing', 'fetching', 'done']),
+  /** listing / fetching / done: a retrieve; sending: reports going back (done = reports sent). */
+  phase: z.enum(['listing', 'fetching', 'done', 'sending']),
   done: z.number().int(),
   total: z.number().int(),
   current: z.string().optional(),
@@ -132,6 +133,14 @@ export const pacsContract = {
     response: PacsRetrieveReport,
   },
   'pacs.cancel': { request: Empty, response: z.object({ cancelled: z.boolean() }) },
+  /**
+   * Sends a task's labels back as one Basic Text SR per study, for the cases retrieved through this
+   * connection (only those of `studyUids` when given); `message` is the result line the panel shows.
+   */
+  'pacs.send': {
+    request: z.object({ ...Target, taskId: z.number().int().positive(), studyUids: z.array(Uid).min(1).max(1000).optional() }),
+    response: z.object({ studies: z.number().int(), cases: z.number().int(), reports: z.array(z.string()), message: z.string() }),
+  },
 };
 
 export const pacsEvents = {

@@ -6,10 +6,11 @@ import { PacsError, type PacsErrorCode } from '../pacs/errors';
 import { openClient, type PacsProtocol } from '../pacs/open-client';
 import { retrieve } from '../pacs/retrieve';
 import { protectSecret } from '../pacs/secrets';
+import { sendReports } from '../pacs/send';
 import type { StoredPacsConnection, Workspace } from '../store';
 import type { AppSession } from './session';
 
-type PacsHandlers = Pick<Handlers, 'pacs.list' | 'pacs.add' | 'pacs.remove' | 'pacs.echo' | 'pacs.query' | 'pacs.series' | 'pacs.retrieve' | 'pacs.cancel'>;
+type PacsHandlers = Pick<Handlers, 'pacs.list' | 'pacs.add' | 'pacs.remove' | 'pacs.echo' | 'pacs.query' | 'pacs.series' | 'pacs.retrieve' | 'pacs.cancel' | 'pacs.send'>;
 
 /**
  * The protector a typed password goes to. The desktop app registers one under this id (Electron's
@@ -92,6 +93,7 @@ function keep(envName: string | undefined, typed: string | undefined, what: 'pas
 export function createPacsHandlers(session: AppSession): PacsHandlers {
   const ws = () => session.requireWorkspace();
   let retrieving: { controller: AbortController; dir: string } | null = null;
+  let sending = false;
   // A retrieve writes into the workspace it started in: stop it when that workspace is closed or replaced.
   session.events.subscribe((event, payload) => {
     if (event === 'workspace.changed' && retrieving && (payload as { dir?: string } | null)?.dir !== retrieving.dir) retrieving.controller.abort();
@@ -172,6 +174,33 @@ export function createPacsHandlers(session: AppSession): PacsHandlers {
           return { ...rest, caseCount: info?.caseCount ?? 0 };
         } finally {
           retrieving = null;
+          await c.close?.();
+        }
+      }),
+    'pacs.send': (req) =>
+      speaking(async () => {
+        const w = ws();
+        if (sending) throw new ApiFailure('busy', 'Labels are being sent. Wait for that to finish.');
+        const task = w.tasks.get(req.taskId);
+        const caseIds = w.pacsOrigins.caseIds(req.connection, req.studyUids);
+        const where = req.studyUids ? `the ${req.studyUids.length === 1 ? 'chosen study' : `${req.studyUids.length} chosen studies`}` : req.connection;
+        if (caseIds.length === 0) throw new ApiFailure('not-found', `No case in this workspace was retrieved from ${where}; retrieve studies first, then label them.`);
+        const c = await client(w, req.connection, req.protocol);
+        sending = true;
+        try {
+          const r = await sendReports(w, c, task.id, {
+            caseIds,
+            onProgress: (p) => session.events.emit('pacs.progress', { connection: req.connection, phase: 'sending', ...p }),
+          });
+          const how = c.protocol === 'dicomweb' ? 'STOW-RS' : 'C-STORE';
+          return { ...r, message: `Sent ${r.studies} report${r.studies === 1 ? '' : 's'} (${r.cases} labelled case${r.cases === 1 ? '' : 's'} of "${task.name}", from ${where}) to ${req.connection} by ${how}.` };
+        } catch (err) {
+          if (err instanceof PacsError && err.code === 'not-found' && /no labelled/.test(err.message)) {
+            throw new ApiFailure('not-found', `None of the ${caseIds.length} case${caseIds.length === 1 ? '' : 's'} retrieved from ${where} has a label in "${task.name}" yet.`);
+          }
+          throw err;
+        } finally {
+          sending = false;
           await c.close?.();
         }
       }),

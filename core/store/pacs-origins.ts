@@ -50,8 +50,11 @@ export class PacsOriginService {
     return r && { connection: r.connection, studyUid: r.study_uid, seriesUid: r.series_uid, retrievedAt: r.retrieved_at };
   }
 
-  /** The cases retrieved through a connection, in id order. */
-  caseIds(connection: string): number[] {
-    return (this.db.prepare('SELECT case_id FROM pacs_origins WHERE connection = ? ORDER BY case_id').all(connection) as { case_id: number }[]).map((r) => r.case_id);
+  /** The cases retrieved through a connection (only from these studies, when given), in id order. */
+  caseIds(connection: string, studyUids?: string[]): number[] {
+    const rows = studyUids
+      ? this.db.prepare('SELECT case_id FROM pacs_origins WHERE connection = ? AND study_uid IN (SELECT value FROM json_each(?)) ORDER BY case_id').all(connection, JSON.stringify(studyUids))
+      : this.db.prepare('SELECT case_id FROM pacs_origins WHERE connection = ? ORDER BY case_id').all(connection);
+    return (rows as { case_id: number }[]).map((r) => r.case_id);
   }
 }

@@ -60,6 +60,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'pacs.series': never,
     'pacs.retrieve': never,
     'pacs.cancel': never,
+    'pacs.send': never,
     'desktop.choosePaths': never,
   };
 }

@@ -159,6 +159,26 @@ describe.skipIf(missing)('PACS channels (the panel’s) against a real Orthanc',
     expect(again).toMatchObject({ present: report.imported + report.duplicates, fetched: report.listed - report.imported - report.duplicates });
   });
 
+  it('sends the task’s labels of the cases retrieved from a connection back, with progress and a result line', async () => {
+    const task = await call('tasks.create', { name: 'quality', kind: 'multiclass', classes: [{ name: 'good' }, { name: 'poor' }] });
+    const cases = await call('cases.list', {});
+    const record = await call('cases.get', { id: cases.items[0].id });
+    const studyUid = record.pacsOrigin!.studyUid;
+    expect(await failure('pacs.send', { connection: 'orthanc', taskId: task.id })).toMatchObject({ code: 'not-found', message: expect.stringMatching(/^None of the \d+ cases retrieved from orthanc has a label in "quality" yet\.$/) });
+    expect(await failure('pacs.send', { connection: 'dimse', taskId: task.id })).toMatchObject({ message: expect.stringMatching(/No case in this workspace was retrieved from dimse/) });
+
+    await call('labels.set', { caseId: record.case.id, taskId: task.id, value: 'poor' });
+    seen.length = 0;
+    const sent = await call('pacs.send', { connection: 'orthanc', taskId: task.id, studyUids: [studyUid] });
+    expect(sent).toMatchObject({ studies: 1, cases: 1, message: 'Sent 1 report (1 labelled case of "quality", from the chosen study) to orthanc by STOW-RS.' });
+    expect(seen.filter((e) => e.event === 'pacs.progress').map((e) => e.payload)).toEqual([
+      { connection: 'orthanc', phase: 'sending', done: 0, total: 1 },
+      { connection: 'orthanc', phase: 'sending', done: 1, total: 1 },
+    ]);
+    const stored = await orthanc.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: sent.reports[0] }, Expand: true });
+    expect(stored).toHaveLength(1);
+  });
+
   it('retrieves over C-MOVE when the DIMSE connection has our port, and frees that port afterwards', async () => {
     const added = await call('pacs.add', { name: 'mover', dimse: { aet: ORTHANC_AET, host: '127.0.0.1', port: orthanc.dicomPort, callingAet: MEDTUNE_AET, listenPort: orthanc.movePort } });
     expect(added.description).toContain(`(C-MOVE to port ${orthanc.movePort})`);
