@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { DecodePool } from '../imaging';
 import type { ImportFailure, Workspace } from '../store';
 import type { PacsClient } from './client';
 import { PacsError } from './errors';
@@ -78,6 +79,7 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
 
+  let decodePool: DecodePool | undefined;
   let staged: string[] = [];
   const refOfFile = new Map<string, InstanceRef>();
   let importing = Promise.resolve();
@@ -87,7 +89,9 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
     if (files.length === 0) return importing;
     // One import at a time: they share the workspace's connection and its transactions.
     importing = importing.then(async () => {
-      const r = await ws.import(files);
+      // One decode pool for the whole retrieve: a pool per batch would start its workers 25 times for 500 instances.
+      decodePool ??= new DecodePool();
+      const r = await ws.import(files, { decodePool });
       report.imported += r.imported;
       report.duplicates += r.duplicates;
       report.skipped += r.skipped;
@@ -139,9 +143,13 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
       opts.onProgress?.({ phase: 'fetching', done: ++done, total: missing.length, current: ref.sopInstanceUid });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
-  await importStaged();
-  await importing;
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
+    await importStaged();
+    await importing;
+  } finally {
+    await (decodePool as DecodePool | undefined)?.close();
+  }
   fs.rmSync(staging, { recursive: true, force: true });
   if (stop) report.interrupted = `${stop}; ${missing.length - done} of ${missing.length} instances not fetched — run the retrieve again to resume`;
   return report;

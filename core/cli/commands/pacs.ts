@@ -176,12 +176,16 @@ export function registerPacsCommands(program: Command): void {
     .requiredOption(...wsOption)
     .requiredOption('--task <name>', 'label task name')
     .option(...protocolOption, parseProtocol)
-    .action((name: string, o: { workspace: string; task: string; protocol?: PacsProtocol }) =>
+    .option('--retrieved', 'only cases retrieved through this connection')
+    .option('--study <uid...>', 'only cases retrieved through this connection from these studies')
+    .action((name: string, o: { workspace: string; task: string; protocol?: PacsProtocol; retrieved?: boolean; study?: string[] }) =>
       withWorkspaceAsync(o.workspace, async (ws) => {
         const task = ws.tasks.byName(o.task);
         if (!task) throw new CliError(`No label task named '${o.task}' in ${ws.dir}`);
+        const caseIds = o.retrieved || o.study ? ws.pacsOrigins.caseIds(name, o.study) : undefined;
+        if (caseIds?.length === 0) throw new CliError(`no case in this workspace was retrieved from ${name}${o.study ? ' (from those studies)' : ''}`);
         const client = await openClient(loadConnection(ws, name), o.protocol);
-        const r = await sendReports(ws, client, task.id);
+        const r = await sendReports(ws, client, task.id, { caseIds });
         process.stdout.write(`sent ${r.studies} report(s) covering ${r.cases} case(s) to ${name} (${client.protocol})\n`);
         for (const uid of r.reports) process.stdout.write(`  ${uid}\n`);
       }),

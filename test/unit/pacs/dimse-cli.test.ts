@@ -151,7 +151,8 @@ describe.skipIf(missing)('DIMSE and the pacs CLI against a real Orthanc', () => 
     const c = db.listCases({ limit: 1 }).items[0];
     db.labels.set({ caseId: c.id, taskId: task.id, value: 'good', author: 'reader-b' });
     db.close();
-    const r = await runCli(['pacs', 'send', 'orthanc', '-w', ws, '--task', 'quality', '--protocol', 'dimse']);
+    expect((await runCli(['pacs', 'send', 'orthanc', '-w', ws, '--task', 'quality', '--study', '1.2.3.4'])).err).toMatch(/no case in this workspace was retrieved from orthanc \(from those studies\)/);
+    const r = await runCli(['pacs', 'send', 'orthanc', '-w', ws, '--task', 'quality', '--protocol', 'dimse', '--retrieved']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const uid = /^\s+(2\.25\.\d+)$/m.exec(r.out)![1];
