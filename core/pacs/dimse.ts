@@ -7,6 +7,7 @@ import type { PacsClient } from './client';
 import type { DimseConfig } from './connection';
 import { PacsError } from './errors';
 import { matchingKeys, type InstanceRef, type SeriesResult, type StudyQuery, type StudyResult } from './query';
+import { keepReceivedBytes, part10FromReceived } from './part10';
 import { StoreScp } from './store-scp';
 
 const { Client } = dimse;
@@ -23,6 +24,13 @@ dimse.log.setLevel('error');
 
 /** C-MOVE status "Refused: Move Destination unknown". */
 const MOVE_DESTINATION_UNKNOWN = 0xa801;
+
+/** A DIMSE client that keeps the bytes of instances it receives (C-GET) instead of only their parsed form. */
+class ReceivingClient extends Client {
+  createDatasetFromStoreWritableStream(...args: Parameters<typeof keepReceivedBytes>): void {
+    keepReceivedBytes(...args);
+  }
+}
 
 const TIMEOUTS = { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 30000 };
 
@@ -184,7 +192,7 @@ export class DimseClient implements PacsClient {
   private send(requests: Request[], signal?: AbortSignal, setup?: (c: InstanceType<typeof Client>) => void): Promise<void> {
     if (signal?.aborted) return Promise.reject(new PacsError('cancelled', 'cancelled'));
     return new Promise((resolve, reject) => {
-      const client = new Client();
+      const client = new ReceivingClient();
       for (const r of requests) client.addRequest(r);
       setup?.(client);
       let error: PacsError | undefined;
@@ -213,8 +221,10 @@ export class DimseClient implements PacsClient {
   }
 }
 
-/** A received dataset as a Part 10 file (dcmjs-dimse writes it with its meta header). */
+/** A received dataset as a Part 10 file: its bytes as received, else (not kept) as dcmjs-dimse writes it. */
 async function part10(ds: DimseDataset): Promise<Buffer> {
+  const asReceived = part10FromReceived(ds);
+  if (asReceived) return asReceived;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-dimse-'));
   const file = path.join(dir, 'instance.dcm');
   try {

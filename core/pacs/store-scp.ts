@@ -1,9 +1,11 @@
 import dimse from 'dcmjs-dimse';
 import { PacsError } from './errors';
+import { keepReceivedBytes } from './part10';
 
 const { Server, Scp } = dimse;
 const { CStoreResponse } = dimse.responses;
-const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason, StorageClass } = dimse.constants;
+const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason } = dimse.constants;
+const { CEchoResponse } = dimse.responses;
 type DimseDataset = InstanceType<typeof dimse.Dataset>;
 type Association = Parameters<InstanceType<typeof Scp>['associationRequested']>[0];
 
@@ -15,7 +17,6 @@ export interface Arrival {
   release(): void;
 }
 
-const STORAGE_CLASSES = new Set<string>(Object.values(StorageClass as Record<string, string>));
 
 /**
  * MedTune's own storage SCP for C-MOVE: a PACS moves instances to it on a second association. It
@@ -40,11 +41,16 @@ export class StoreScp {
         for (const c of association.getPresentationContexts()) {
           const context = association.getPresentationContext(c.id);
           const offered = context.getTransferSyntaxUids();
-          // The first syntax offered: the PACS proposes the stored one first, so nothing is transcoded.
-          if (STORAGE_CLASSES.has(context.getAbstractSyntaxUid()) && offered.length > 0) context.setResult(PresentationContextResult.Accept, offered[0]);
+          // Any SOP class (retired, RT, SEG…: the importer decides what becomes a case), in the first syntax
+          // offered: the PACS proposes the stored one first, so nothing is transcoded.
+          if (offered.length > 0) context.setResult(PresentationContextResult.Accept, offered[0]);
           else context.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
         }
         this.sendAssociationAccept();
+      }
+
+      override createDatasetFromStoreWritableStream(...args: Parameters<typeof keepReceivedBytes>): void {
+        keepReceivedBytes(...args);
       }
 
       override cStoreRequest(request: Parameters<InstanceType<typeof Scp>['cStoreRequest']>[0], callback: (r: InstanceType<typeof CStoreResponse>) => void): void {
@@ -63,6 +69,13 @@ export class StoreScp {
         } catch {
           response.setStatus(Status.ProcessingFailure);
         }
+        callback(response);
+      }
+
+      override cEchoRequest(request: Parameters<InstanceType<typeof Scp>['cEchoRequest']>[0], callback: (r: InstanceType<typeof CEchoResponse>) => void): void {
+        // A PACS may check its move destination with C-ECHO first.
+        const response = CEchoResponse.fromRequest(request);
+        response.setStatus(Status.Success);
         callback(response);
       }
 

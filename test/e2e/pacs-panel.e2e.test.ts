@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, screenshot, startBrowserMode, type RunningApp } from '../helpers/browser-mode';
-import { ORTHANC_PASSWORD, ORTHANC_USER, OrthancServer, orthancMissing, sharedDicomFiles } from '../helpers/orthanc';
+import { MEDTUNE_AET, ORTHANC_AET, ORTHANC_PASSWORD, ORTHANC_USER, OrthancServer, orthancMissing, sharedDicomFiles } from '../helpers/orthanc';
 
 const missing = orthancMissing();
 if (missing) console.warn(`skipping the PACS panel e2e test: ${missing}`);
@@ -23,6 +23,7 @@ describe.skipIf(missing)('PACS panel in browser mode against a real Orthanc', ()
   let page: Page;
   let tmp: string;
   const consoleErrors: string[] = [];
+  let retrievedStudyUid = '';
 
   beforeAll(async () => {
     orthanc = await OrthancServer.start();
@@ -99,6 +100,7 @@ describe.skipIf(missing)('PACS panel in browser mode against a real Orthanc', ()
     const uidCount = (uid: string) => details.filter((d) => d.MainDicomTags.StudyInstanceUID === uid).length;
     const target = details.filter((d) => /^[A-Za-z0-9-]+$/.test(d.PatientMainDicomTags.PatientID ?? '') && uidCount(d.MainDicomTags.StudyInstanceUID) === 1).sort((a, b) => b.Series.length - a.Series.length)[0];
     const patientId = target.PatientMainDicomTags.PatientID!;
+    retrievedStudyUid = target.MainDicomTags.StudyInstanceUID;
     await page.getByTestId('pacs-q-patient-id').fill(patientId);
     await page.getByTestId('pacs-search').click();
     const row = page.locator(`[data-testid="pacs-study"][data-study-uid="${target.MainDicomTags.StudyInstanceUID}"]`);
@@ -143,6 +145,45 @@ describe.skipIf(missing)('PACS panel in browser mode against a real Orthanc', ()
     await expect.poll(() => page.getByTestId('pacs-sent').textContent()).toBe('✓ Sent 1 report (1 labelled case of "quality", from orthanc) to orthanc by STOW-RS.');
     await screenshot(page, '33-pacs-sent-back');
     expect((await orthanc.rest<string[]>('/instances')).length).toBe(before + 1);
+  });
+
+  it('retrieves a study over C-MOVE through a DIMSE-only connection with our own port', async () => {
+    await page.getByTestId('pacs-add-open').click();
+    await page.getByTestId('pacs-name').fill('mover');
+    await page.getByTestId('pacs-aet').fill(ORTHANC_AET);
+    await page.getByTestId('pacs-host').fill('127.0.0.1');
+    await page.getByTestId('pacs-port').fill(String(orthanc.dicomPort));
+    await page.getByTestId('pacs-calling-aet').fill(MEDTUNE_AET);
+    await page.getByTestId('pacs-listen-port').fill(String(orthanc.movePort));
+    await page.getByTestId('pacs-save').click();
+    await expect.poll(() => page.getByTestId('pacs-description').textContent()).toContain(`(C-MOVE to port ${orthanc.movePort})`);
+
+    // A study not retrieved yet, with images, whose UID no other study shares.
+    const details = await Promise.all((await orthanc.rest<string[]>('/studies')).map((id) => orthanc.rest<{ MainDicomTags: { StudyInstanceUID: string }; Instances?: string[]; Series: string[] }>(`/studies/${id}`)));
+    const uids = details.map((d) => d.MainDicomTags.StudyInstanceUID);
+    const modalities = async (seriesIds: string[]) => Promise.all(seriesIds.map(async (id) => (await orthanc.rest<{ MainDicomTags: { Modality?: string } }>(`/series/${id}`)).MainDicomTags.Modality));
+    let studyUid = '';
+    for (const d of details) {
+      const uid = d.MainDicomTags.StudyInstanceUID;
+      if (uid === retrievedStudyUid || uids.indexOf(uid) !== uids.lastIndexOf(uid)) continue;
+      if ((await modalities(d.Series)).every((m) => m && m !== 'SR')) {
+        studyUid = uid;
+        break;
+      }
+    }
+    await page.getByTestId('pacs-q-patient-id').fill('');
+    await page.getByTestId('pacs-search').click();
+    const row = page.locator(`[data-testid="pacs-study"][data-study-uid="${studyUid}"]`);
+    await row.waitFor();
+    await row.getByTestId('pacs-choose-study').check();
+    await page.getByTestId('pacs-retrieve').click();
+    await page.getByTestId('pacs-report').waitFor({ timeout: 120_000 });
+    await page.getByTestId('pacs-report').waitFor();
+    const failures = (await page.getByTestId('pacs-failures').count()) ? await page.getByTestId('pacs-failures').textContent() : '';
+    expect(failures).toBe('');
+    await expect.poll(() => page.getByTestId('pacs-report').textContent()).toMatch(/[1-9]\d* imported/);
+    expect(await page.getByTestId('pacs-report').textContent()).toContain('0 failed');
+    await screenshot(page, '34-pacs-c-move');
   });
 
   it('logged no errors in the page', () => {

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import type { RequestOf } from '../../../core/api/contract';
 import type { PacsConnectionInfoT, PacsProgressT, PacsQueryT, PacsRetrieveReportT, PacsSeriesT, PacsStudyT } from '../../../core/api/pacs-contract';
 import { call, friendlyMessage, useGuardedActions } from './api';
@@ -26,6 +26,8 @@ export const usePacsStore = defineStore('pacs', () => {
   // The shared guard keeps the error sentence; `busy` says which action runs (the panel shows it).
   const { error, guard } = useGuardedActions();
   let subscribed = false;
+  // A send-back result belongs to the connection it went to.
+  watch(selected, () => (sent.value = null));
 
   function subscribe(): void {
     if (subscribed) return;

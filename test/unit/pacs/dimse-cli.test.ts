@@ -105,6 +105,14 @@ describe.skipIf(missing)('DIMSE and the pacs CLI against a real Orthanc', () => 
     const again = await runCli(['pacs', 'retrieve', 'mover', '-w', moveWs, '--protocol', 'dimse', '--study', study.studyUid, '--quiet']);
     expect(again.out).toContain(`already here ${kept}, fetched ${Number(m[2]) - kept}`);
 
+    // Everything else over C-MOVE too: every SOP class (retired US, RT, SEG…) arrives, as received (no
+    // re-encoding: one instance holds an ACR-NEMA date, 1993.04.30, that dcmjs refuses to write).
+    const all = await runCli(['pacs', 'retrieve', 'mover', '-w', moveWs, '--all', '--quiet']);
+    const n = /listed (\d+), already here (\d+), fetched (\d+):.* failed (\d+)/.exec(all.out)!.slice(1).map(Number);
+    expect(n[0]).toBe(accepted.length);
+    expect(n[2]).toBe(n[0] - n[1]);
+    expect(n[3]).toBe(0);
+
     // C-MOVE asked of a connection without a port of ours: said before anything is fetched.
     const c = await runCli(['pacs', 'retrieve', 'orthanc', '-w', ws, '--protocol', 'c-move', '--study', study.studyUid, '--quiet']);
     expect(c.code).toBe(1);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DimseClient } from '../../../core/pacs/dimse';
 import { PacsError } from '../../../core/pacs/errors';
+import { part10FromReceived } from '../../../core/pacs/part10';
 import { StoreScp } from '../../../core/pacs/store-scp';
 import { freePort, sharedDicomFiles } from '../../helpers/orthanc';
 import { readDicomHeader } from '../../../core/imaging';
@@ -29,6 +30,12 @@ describe('the C-MOVE storage SCP', () => {
     await peer('PACS').store([bytes]);
     const dataset = arrival.take();
     expect(dataset?.getElement('SOPInstanceUID')).toBe(uid);
+    // Kept as received and made a Part 10 file without re-encoding: the importer's reader sees the same instance.
+    const file = part10FromReceived(dataset!)!;
+    expect(file.subarray(128, 132).toString()).toBe('DICM');
+    const header = readDicomHeader(file, 'received.dcm');
+    expect(header.metadata.sopInstanceUid).toBe(uid);
+    expect(header).toMatchObject({ hasPixelData: true, rows: 128, columns: 128 });
     arrival.release();
     await expect(peer('PACS').store([bytes])).rejects.toMatchObject({ code: 'rejected' });
   });
