@@ -7,13 +7,14 @@ import type { PacsClient } from './client';
 import type { DimseConfig } from './connection';
 import { PacsError } from './errors';
 import { matchingKeys, type InstanceRef, type SeriesResult, type StudyQuery, type StudyResult } from './query';
-import { keepReceivedBytes, part10FromReceived } from './part10';
+import { part10FromReceived } from './part10';
 import { StoreScp } from './store-scp';
 
 const { Client } = dimse;
 const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dimse.requests;
 const { CStoreResponse } = dimse.responses;
-const { Status } = dimse.constants;
+const { Status, TransferSyntax } = dimse.constants;
+const { PresentationContext } = dimse.association;
 type Request = InstanceType<typeof dimse.requests.Request>;
 type DimseDataset = InstanceType<typeof dimse.Dataset>;
 
@@ -22,15 +23,22 @@ type DimseDataset = InstanceType<typeof dimse.Dataset>;
 dimse.log.setLevel('error');
 (createRequire(import.meta.url)('dcmjs') as { log: { setLevel(l: string): void } }).log.setLevel('error');
 
+/** Transfer syntaxes C-GET also proposes, so compressed instances come back as stored. */
+const STORED_SYNTAXES = [
+  TransferSyntax.RleLossless,
+  TransferSyntax.JpegBaseline,
+  '1.2.840.10008.1.2.4.51', // JPEG Extended
+  '1.2.840.10008.1.2.4.57', // JPEG Lossless, non-hierarchical (process 14)
+  TransferSyntax.JpegLossless,
+  TransferSyntax.JpegLsLossless,
+  TransferSyntax.JpegLsLossy,
+  TransferSyntax.Jpeg2000Lossless,
+  TransferSyntax.Jpeg2000Lossy,
+  // Not deflate or big endian: dcmjs-dimse would write them out again wrongly; the PACS converts those.
+];
+
 /** C-MOVE status "Refused: Move Destination unknown". */
 const MOVE_DESTINATION_UNKNOWN = 0xa801;
-
-/** A DIMSE client that keeps the bytes of instances it receives (C-GET) instead of only their parsed form. */
-class ReceivingClient extends Client {
-  createDatasetFromStoreWritableStream(...args: Parameters<typeof keepReceivedBytes>): void {
-    keepReceivedBytes(...args);
-  }
-}
 
 const TIMEOUTS = { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 30000 };
 
@@ -105,8 +113,8 @@ export class DimseClient implements PacsClient {
     const series = seriesUid ? [seriesUid] : (await this.findSeries(studyUid, signal)).map((s) => s.seriesUid);
     const out: InstanceRef[] = [];
     for (const s of series) {
-      const req = CFindRequest.createImageFindRequest({ StudyInstanceUID: studyUid, SeriesInstanceUID: s, SOPInstanceUID: '' });
-      for (const e of await this.find(req, signal)) out.push({ studyUid, seriesUid: s, sopInstanceUid: text(e.SOPInstanceUID) ?? '' });
+      const req = CFindRequest.createImageFindRequest({ StudyInstanceUID: studyUid, SeriesInstanceUID: s, SOPInstanceUID: '', SOPClassUID: '' });
+      for (const e of await this.find(req, signal)) out.push({ studyUid, seriesUid: s, sopInstanceUid: text(e.SOPInstanceUID) ?? '', sopClassUid: text(e.SOPClassUID) });
     }
     return out;
   }
@@ -120,14 +128,23 @@ export class DimseClient implements PacsClient {
     let received: DimseDataset | undefined;
     let status: number | undefined;
     req.on('response', (res: { getStatus(): number }) => (status = res.getStatus()));
-    await this.send([req], signal, (client) =>
+    await this.send([req], signal, (client) => {
+      // dcmjs-dimse's C-GET proposes a fixed list of storage classes, uncompressed only. Propose this
+      // instance's own class (RT, SEG, retired ones…), uncompressed and, one context each (a context takes
+      // one syntax), in the compressed syntaxes a PACS may hold it in and not be able to transcode.
+      if (ref.sopClassUid) {
+        const plain = new PresentationContext(0, ref.sopClassUid, TransferSyntax.ExplicitVRLittleEndian);
+        plain.addTransferSyntaxUid(TransferSyntax.ImplicitVRLittleEndian);
+        client.addAdditionalPresentationContext(plain, false);
+        for (const ts of STORED_SYNTAXES) client.addAdditionalPresentationContext(new PresentationContext(0, ref.sopClassUid, ts), true);
+      }
       client.on('cStoreRequest', (storeReq: { getDataset(): DimseDataset | undefined }, callback: (r: unknown) => void) => {
         received = storeReq.getDataset();
         const res = CStoreResponse.fromRequest(storeReq as never);
         res.setStatus(Status.Success);
         callback(res);
-      }),
-    );
+      });
+    });
     if (!received) throw new PacsError(status === Status.Success ? 'not-found' : 'protocol', `${this.peer()}: C-GET of ${ref.sopInstanceUid} returned no instance (status 0x${(status ?? 0).toString(16)})`);
     return await part10(received);
   }
@@ -192,7 +209,7 @@ export class DimseClient implements PacsClient {
   private send(requests: Request[], signal?: AbortSignal, setup?: (c: InstanceType<typeof Client>) => void): Promise<void> {
     if (signal?.aborted) return Promise.reject(new PacsError('cancelled', 'cancelled'));
     return new Promise((resolve, reject) => {
-      const client = new ReceivingClient();
+      const client = new Client();
       for (const r of requests) client.addRequest(r);
       setup?.(client);
       let error: PacsError | undefined;
@@ -221,14 +238,18 @@ export class DimseClient implements PacsClient {
   }
 }
 
-/** A received dataset as a Part 10 file: its bytes as received, else (not kept) as dcmjs-dimse writes it. */
+/**
+ * A received dataset as a Part 10 file: its bytes as received (C-MOVE, store-scp.ts), else as dcmjs-dimse
+ * writes it again (C-GET: its client has no hook to keep them), letting through values longer than their
+ * VR allows (an ACR-NEMA date 1994.11.05 in a DA element) rather than losing the instance.
+ */
 async function part10(ds: DimseDataset): Promise<Buffer> {
   const asReceived = part10FromReceived(ds);
   if (asReceived) return asReceived;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-dimse-'));
   const file = path.join(dir, 'instance.dcm');
   try {
-    await new Promise<void>((resolve, reject) => ds.toFile(file, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => ds.toFile(file, (err) => (err ? reject(err) : resolve()), undefined, { allowInvalidVRLength: true }));
     return fs.readFileSync(file);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -119,6 +119,15 @@ describe.skipIf(missing)('DIMSE and the pacs CLI against a real Orthanc', () => 
     expect(c.err).toMatch(/C-MOVE needs our own port/);
   });
 
+  it('retrieves every shared instance over C-GET too, whatever its SOP class (the class found by C-FIND is proposed)', async () => {
+    const getWs = path.join(tmp, 'get-ws');
+    expect((await runCli(['workspace', 'init', getWs])).code).toBe(0);
+    await runCli(['pacs', 'add', 'getter', '-w', getWs, '--aet', ORTHANC_AET, '--host', '127.0.0.1', '--port', String(orthanc.dicomPort), '--calling-aet', MEDTUNE_AET]);
+    const all = await runCli(['pacs', 'retrieve', 'getter', '-w', getWs, '--all', '--quiet']);
+    const n = /listed (\d+), already here 0, fetched (\d+):.* failed (\d+)/.exec(all.out)!.slice(1).map(Number);
+    expect(n).toEqual([accepted.length, accepted.length, 0]);
+  });
+
   it('resumes after the retrieving process is killed (SIGKILL): only what is missing is fetched', async () => {
     const before = Workspace.open(ws);
     const had = before.info().caseCount;
