@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session as electronSession, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, safeStorage, session as electronSession, shell } from 'electron';
 import { APP_NAME, APP_VERSION } from '../core/app-info';
 import { createHandlers } from '../core/app/handlers';
 import { AppSession } from '../core/app/session';
@@ -10,6 +10,7 @@ import { utilityProcessTrainer } from './trainer-process';
 import { APP_INDEX_URL, isAppUrl, registerAppScheme, serveAppProtocol } from './app-protocol';
 import { openExternalLink } from './external-links';
 import { ELECTRON_CSP, isAllowedRequest, secureWebPreferences } from './security';
+import { registerKeychain } from './secret-storage';
 
 // Built by scripts/build-electron.mjs into dist/electron/; the renderer into dist/renderer/, served as app://medtune/.
 const rendererDir = path.join(path.resolve(__dirname, '..'), 'renderer');
@@ -97,6 +98,9 @@ export function bootstrap(): void {
   void app.whenReady().then(() => {
     serveAppProtocol(protocol, rendererDir);
     hardenSession();
+    // Typed PACS passwords and tokens are kept as safeStorage ciphertext (only after 'ready'); without a
+    // keyring the panel asks for an environment variable instead.
+    registerKeychain(safeStorage);
     // Menu commands travel like every other event: the session's bus, forwarded to the window.
     installApplicationMenu(Menu, {
       platform: process.platform,

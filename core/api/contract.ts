@@ -220,6 +220,8 @@ export const CaseDetail = z.object({
 
 export const CaseRecord = z.object({
   case: CaseDetail,
+  /** Where a retrieved case came from (core/pacs); absent for cases imported from files. */
+  pacsOrigin: z.object({ connection: z.string(), studyUid: z.string(), seriesUid: z.string(), retrievedAt: z.string() }).optional(),
   /** The task the label fields refer to (the first task when none was asked for); null without tasks. */
   taskId: z.number().int().nullable(),
   label: z.string().nullable(),

@@ -12,7 +12,8 @@ const Port = z.number().int().min(1).max(65535);
 const Uid = z.string().regex(/^[0-9.]{1,64}$/, 'a DICOM UID');
 const EnvName = z.string().trim().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)');
 const Date8 = z.string().regex(/^\d{8}$/, 'a date is YYYYMMDD');
-export const PacsProtocol = z.enum(['dicomweb', 'dimse']);
+/** `dimse`: C-MOVE when the connection has our listen port, else C-GET; `c-get` / `c-move` choose. */
+export const PacsProtocol = z.enum(['dicomweb', 'dimse', 'c-get', 'c-move']);
 
 /** A connection as the renderer sees it: where it points and where its secret comes from, never the secret. */
 export const PacsConnectionInfo = z.object({
@@ -22,8 +23,9 @@ export const PacsConnectionInfo = z.object({
   dicomweb: z
     .object({
       url: z.string(),
+      auth: z.enum(['basic', 'bearer', 'none']),
       user: z.string().optional(),
-      /** "from $VAR" or "kept by <protector>"; absent without a password. */
+      /** "from $VAR" or "kept by <protector>"; absent without a password or token. */
       secret: z.string().optional(),
     })
     .optional(),
@@ -32,8 +34,9 @@ export const PacsConnectionInfo = z.object({
 });
 
 /**
- * A new connection. The Basic password is either the name of an environment variable (read at each
- * request) or, in the desktop app, a value handed to the OS keychain protector; it is never stored or sent back.
+ * A new connection. Basic auth is a user and a password, Bearer a token; either secret is the name of
+ * an environment variable (read at each request) or, in the desktop app, a value handed to the OS
+ * keychain protector; it is never stored in clear or sent back.
  */
 export const PacsAddRequest = z.object({
   name: Name,
@@ -43,6 +46,8 @@ export const PacsAddRequest = z.object({
       user: z.string().trim().min(1).max(200).optional(),
       passwordEnv: EnvName.optional(),
       password: z.string().min(1).max(1000).optional(),
+      tokenEnv: EnvName.optional(),
+      token: z.string().min(1).max(8000).optional(),
     })
     .optional(),
   dimse: z.object({ aet: AeTitle, host: z.string().trim().min(1).max(255), port: Port, callingAet: AeTitle.default('MEDTUNE'), listenPort: Port.optional() }).optional(),
@@ -87,6 +92,8 @@ export const PacsRetrieveReport = z.object({
   imported: z.number().int(),
   duplicates: z.number().int(),
   skipped: z.number().int(),
+  /** Fetched but refused by the importer's checks (kept as quarantined cases, named in failures). */
+  quarantined: z.number().int(),
   failed: z.number().int(),
   failures: z.array(z.object({ file: z.string(), reason: z.string(), code: z.string() })),
   cancelled: z.boolean(),
@@ -97,7 +104,8 @@ export const PacsRetrieveReport = z.object({
 
 export const PacsProgress = z.object({
   connection: z.string(),
-  phase: z.enum(['listing', 'fetching', 'done']),
+  /** listing / fetching / done: a retrieve; sending: reports going back (done = reports sent). */
+  phase: z.enum(['listing', 'fetching', 'done', 'sending']),
   done: z.number().int(),
   total: z.number().int(),
   current: z.string().optional(),
@@ -125,6 +133,14 @@ export const pacsContract = {
     response: PacsRetrieveReport,
   },
   'pacs.cancel': { request: Empty, response: z.object({ cancelled: z.boolean() }) },
+  /**
+   * Sends a task's labels back as one Basic Text SR per study, for the cases retrieved through this
+   * connection (only those of `studyUids` when given); `message` is the result line the panel shows.
+   */
+  'pacs.send': {
+    request: z.object({ ...Target, taskId: z.number().int().positive(), studyUids: z.array(Uid).min(1).max(1000).optional() }),
+    response: z.object({ studies: z.number().int(), cases: z.number().int(), reports: z.array(z.string()), message: z.string() }),
+  },
 };
 
 export const pacsEvents = {

@@ -38,6 +38,7 @@ export function caseRecord(ws: Workspace, caseId: number, taskId: number | null,
     suggestion: null,
     quarantine: quarantined ? { code: quarantined.code, reason: quarantined.reason } : null,
     review: mark,
+    pacsOrigin: ws.pacsOrigins.get(caseId),
   };
   if (taskId === null) return record;
   record.label = ws.labels.current(caseId, taskId)?.valueText ?? null;

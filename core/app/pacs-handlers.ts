@@ -6,10 +6,11 @@ import { PacsError, type PacsErrorCode } from '../pacs/errors';
 import { openClient, type PacsProtocol } from '../pacs/open-client';
 import { retrieve } from '../pacs/retrieve';
 import { protectSecret } from '../pacs/secrets';
+import { sendReports } from '../pacs/send';
 import type { StoredPacsConnection, Workspace } from '../store';
 import type { AppSession } from './session';
 
-type PacsHandlers = Pick<Handlers, 'pacs.list' | 'pacs.add' | 'pacs.remove' | 'pacs.echo' | 'pacs.query' | 'pacs.series' | 'pacs.retrieve' | 'pacs.cancel'>;
+type PacsHandlers = Pick<Handlers, 'pacs.list' | 'pacs.add' | 'pacs.remove' | 'pacs.echo' | 'pacs.query' | 'pacs.series' | 'pacs.retrieve' | 'pacs.cancel' | 'pacs.send'>;
 
 /**
  * The protector a typed password goes to. The desktop app registers one under this id (Electron's
@@ -66,6 +67,7 @@ function connectionInfo(stored: StoredPacsConnection, c: PacsConnection): PacsCo
     description: describeConnection(stored.name, c),
     dicomweb: c.dicomweb && {
       url: c.dicomweb.url,
+      auth: auth?.kind ?? 'none',
       user: auth?.kind === 'basic' ? auth.user : undefined,
       secret: !auth ? undefined : secretSource(auth.kind === 'basic' ? auth.password : auth.token),
     },
@@ -74,10 +76,24 @@ function connectionInfo(stored: StoredPacsConnection, c: PacsConnection): PacsCo
   };
 }
 
+/** A secret as a reference: the environment variable named, else the typed value through the OS keychain. */
+function keep(envName: string | undefined, typed: string | undefined, what: 'password' | 'token'): SecretRef {
+  if (envName) return { env: envName };
+  try {
+    return protectSecret(KEYCHAIN_PROTECTOR_ID, typed!);
+  } catch {
+    throw new ApiFailure(
+      'unsupported',
+      `This MedTune cannot keep a typed ${what} safely (no keychain here, e.g. browser mode or a Linux desktop without a keyring). Put the ${what} in an environment variable of the MedTune process and name that variable instead.`,
+    );
+  }
+}
+
 /** Connections, echo, query and retrieve over core/pacs; one retrieve at a time per session. */
 export function createPacsHandlers(session: AppSession): PacsHandlers {
   const ws = () => session.requireWorkspace();
   let retrieving: { controller: AbortController; dir: string } | null = null;
+  let sending = false;
   // A retrieve writes into the workspace it started in: stop it when that workspace is closed or replaced.
   session.events.subscribe((event, payload) => {
     if (event === 'workspace.changed' && retrieving && (payload as { dir?: string } | null)?.dir !== retrieving.dir) retrieving.controller.abort();
@@ -95,24 +111,15 @@ export function createPacsHandlers(session: AppSession): PacsHandlers {
         const w = ws();
         const config: PacsConnection = {};
         if (req.dicomweb) {
-          const { url, user, passwordEnv, password } = req.dicomweb;
+          const { url, user, passwordEnv, password, tokenEnv, token } = req.dicomweb;
+          if ((tokenEnv || token) && (user || passwordEnv || password)) throw new ApiFailure('invalid-request', 'Choose Basic (a user and a password) or Bearer (a token), not both.');
           if (user && !passwordEnv && !password) {
             throw new ApiFailure('invalid-request', 'A Basic user needs a password: name the environment variable that holds it, or type it (desktop app only).');
           }
           if (!user && (passwordEnv || password)) throw new ApiFailure('invalid-request', 'A password needs a user name.');
-          let secret: SecretRef | undefined;
-          if (passwordEnv) secret = { env: passwordEnv };
-          else if (password) {
-            try {
-              secret = protectSecret(KEYCHAIN_PROTECTOR_ID, password);
-            } catch {
-              throw new ApiFailure(
-                'unsupported',
-                'This MedTune cannot keep a typed password safely (no keychain here, e.g. browser mode). Put the password in an environment variable of the MedTune process and name that variable instead.',
-              );
-            }
-          }
-          config.dicomweb = { url, ...(user && secret ? { auth: { kind: 'basic' as const, user, password: secret } } : {}) };
+          if (user) config.dicomweb = { url, auth: { kind: 'basic', user, password: keep(passwordEnv, password, 'password') } };
+          else if (tokenEnv || token) config.dicomweb = { url, auth: { kind: 'bearer', token: keep(tokenEnv, token, 'token') } };
+          else config.dicomweb = { url };
         }
         if (req.dimse) config.dimse = { ...req.dimse };
         if (!config.dicomweb && !config.dimse) throw new ApiFailure('invalid-request', 'A connection needs a DICOMweb URL, a DIMSE peer (AE title, host, port), or both.');
@@ -148,6 +155,7 @@ export function createPacsHandlers(session: AppSession): PacsHandlers {
         let lastEmit = 0;
         try {
           const report = await retrieve(w, c, req.targets, {
+            connection: req.connection,
             concurrency: req.concurrency,
             signal: controller.signal,
             onProgress: (p) => {
@@ -166,6 +174,34 @@ export function createPacsHandlers(session: AppSession): PacsHandlers {
           return { ...rest, caseCount: info?.caseCount ?? 0 };
         } finally {
           retrieving = null;
+          await c.close?.();
+        }
+      }),
+    'pacs.send': (req) =>
+      speaking(async () => {
+        const w = ws();
+        if (sending) throw new ApiFailure('busy', 'Labels are being sent. Wait for that to finish.');
+        const task = w.tasks.get(req.taskId);
+        const caseIds = w.pacsOrigins.caseIds(req.connection, req.studyUids);
+        const where = req.studyUids ? `the ${req.studyUids.length === 1 ? 'chosen study' : `${req.studyUids.length} chosen studies`}` : req.connection;
+        if (caseIds.length === 0) throw new ApiFailure('not-found', `No case in this workspace was retrieved from ${where}; retrieve studies first, then label them.`);
+        const c = await client(w, req.connection, req.protocol);
+        sending = true;
+        try {
+          const r = await sendReports(w, c, task.id, {
+            caseIds,
+            onProgress: (p) => session.events.emit('pacs.progress', { connection: req.connection, phase: 'sending', ...p }),
+          });
+          const how = c.protocol === 'dicomweb' ? 'STOW-RS' : 'C-STORE';
+          return { ...r, message: `Sent ${r.studies} report${r.studies === 1 ? '' : 's'} (${r.cases} labelled case${r.cases === 1 ? '' : 's'} of "${task.name}", from ${where}) to ${req.connection} by ${how}.` };
+        } catch (err) {
+          if (err instanceof PacsError && err.code === 'not-found' && /no labelled/.test(err.message)) {
+            throw new ApiFailure('not-found', `None of the ${caseIds.length} case${caseIds.length === 1 ? '' : 's'} retrieved from ${where} has a label in "${task.name}" yet.`);
+          }
+          throw err;
+        } finally {
+          sending = false;
+          await c.close?.();
         }
       }),
     'pacs.cancel': () => {

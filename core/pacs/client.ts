@@ -13,4 +13,6 @@ export interface PacsClient {
   fetchInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer>;
   /** Sends DICOM Part 10 files to the PACS (STOW-RS or C-STORE). */
   store(files: Buffer[], signal?: AbortSignal): Promise<void>;
+  /** Releases what the client holds open between requests (the C-MOVE storage SCP's port). */
+  close?(): Promise<void>;
 }

@@ -86,7 +86,7 @@ export function describeConnection(name: string, c: PacsConnection): string {
   const parts = [name];
   if (c.dicomweb) {
     const auth = c.dicomweb.auth;
-    const how = !auth ? 'no auth' : auth.kind === 'basic' ? `basic ${auth.user} ${describeSecret(auth.password)}` : `bearer ${describeSecret(auth.token)}`;
+    const how = !auth ? 'no auth' : auth.kind === 'basic' ? `basic ${auth.user} ${describeSecret(auth.password, 'password')}` : `bearer ${describeSecret(auth.token, 'token')}`;
     parts.push(`dicomweb ${c.dicomweb.url} (${how})`);
   }
   if (c.dimse) {
@@ -95,6 +95,6 @@ export function describeConnection(name: string, c: PacsConnection): string {
   return parts.join('  ');
 }
 
-function describeSecret(s: SecretRef): string {
-  return 'env' in s ? `password from $${s.env}` : `password protected by ${s.protector}`;
+function describeSecret(s: SecretRef, what: 'password' | 'token'): string {
+  return 'env' in s ? `${what} from $${s.env}` : `${what} protected by ${s.protector}`;
 }

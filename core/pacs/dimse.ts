@@ -7,11 +7,14 @@ import type { PacsClient } from './client';
 import type { DimseConfig } from './connection';
 import { PacsError } from './errors';
 import { matchingKeys, type InstanceRef, type SeriesResult, type StudyQuery, type StudyResult } from './query';
+import { part10FromReceived } from './part10';
+import { StoreScp } from './store-scp';
 
 const { Client } = dimse;
-const { CEchoRequest, CFindRequest, CGetRequest, CStoreRequest } = dimse.requests;
+const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dimse.requests;
 const { CStoreResponse } = dimse.responses;
-const { Status } = dimse.constants;
+const { Status, TransferSyntax } = dimse.constants;
+const { PresentationContext } = dimse.association;
 type Request = InstanceType<typeof dimse.requests.Request>;
 type DimseDataset = InstanceType<typeof dimse.Dataset>;
 
@@ -20,16 +23,54 @@ type DimseDataset = InstanceType<typeof dimse.Dataset>;
 dimse.log.setLevel('error');
 (createRequire(import.meta.url)('dcmjs') as { log: { setLevel(l: string): void } }).log.setLevel('error');
 
+/** Transfer syntaxes C-GET also proposes, so compressed instances come back as stored. */
+const STORED_SYNTAXES = [
+  TransferSyntax.RleLossless,
+  TransferSyntax.JpegBaseline,
+  '1.2.840.10008.1.2.4.51', // JPEG Extended
+  '1.2.840.10008.1.2.4.57', // JPEG Lossless, non-hierarchical (process 14)
+  TransferSyntax.JpegLossless,
+  TransferSyntax.JpegLsLossless,
+  TransferSyntax.JpegLsLossy,
+  TransferSyntax.Jpeg2000Lossless,
+  TransferSyntax.Jpeg2000Lossy,
+  // Not deflate or big endian: dcmjs-dimse would write them out again wrongly; the PACS converts those.
+];
+
+/** C-MOVE status "Refused: Move Destination unknown". */
+const MOVE_DESTINATION_UNKNOWN = 0xa801;
+
 const TIMEOUTS = { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 30000 };
 
+/** How instances come in: C-GET on our own association, or C-MOVE to our storage SCP. */
+export type DimseRetrieve = 'c-get' | 'c-move';
+
 /**
- * DIMSE (C-ECHO, C-FIND, C-GET, C-STORE) through dcmjs-dimse. Each operation opens its own association,
- * so a failure affects one request and concurrent fetches do not share state.
+ * DIMSE (C-ECHO, C-FIND, C-GET or C-MOVE, C-STORE) through dcmjs-dimse. Each operation opens its own
+ * association, so a failure affects one request and concurrent fetches do not share state. For C-MOVE
+ * one storage SCP (store-scp.ts) listens on our port while the client is open; `close()` stops it.
  */
 export class DimseClient implements PacsClient {
   readonly protocol = 'dimse' as const;
+  readonly retrieveWith: DimseRetrieve;
+  private scp?: Promise<StoreScp>;
 
-  constructor(private readonly config: DimseConfig) {}
+  /** C-MOVE when the connection has a port of ours to move to, else C-GET (unless `retrieveWith` says). */
+  constructor(
+    private readonly config: DimseConfig,
+    retrieveWith?: DimseRetrieve,
+  ) {
+    this.retrieveWith = retrieveWith ?? (config.listenPort ? 'c-move' : 'c-get');
+    if (this.retrieveWith === 'c-move' && !config.listenPort) {
+      throw new PacsError('bad-config', `C-MOVE needs our own port (the connection's listen port) where ${config.aet} can send the instances`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const scp = this.scp;
+    this.scp = undefined;
+    if (scp) (await scp.catch(() => undefined))?.close();
+  }
 
   async echo(signal?: AbortSignal): Promise<void> {
     const req = new CEchoRequest();
@@ -72,27 +113,63 @@ export class DimseClient implements PacsClient {
     const series = seriesUid ? [seriesUid] : (await this.findSeries(studyUid, signal)).map((s) => s.seriesUid);
     const out: InstanceRef[] = [];
     for (const s of series) {
-      const req = CFindRequest.createImageFindRequest({ StudyInstanceUID: studyUid, SeriesInstanceUID: s, SOPInstanceUID: '' });
-      for (const e of await this.find(req, signal)) out.push({ studyUid, seriesUid: s, sopInstanceUid: text(e.SOPInstanceUID) ?? '' });
+      const req = CFindRequest.createImageFindRequest({ StudyInstanceUID: studyUid, SeriesInstanceUID: s, SOPInstanceUID: '', SOPClassUID: '' });
+      for (const e of await this.find(req, signal)) out.push({ studyUid, seriesUid: s, sopInstanceUid: text(e.SOPInstanceUID) ?? '', sopClassUid: text(e.SOPClassUID) });
     }
     return out;
   }
 
   async fetchInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer> {
+    return this.retrieveWith === 'c-move' ? this.moveInstance(ref, signal) : this.getInstance(ref, signal);
+  }
+
+  private async getInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer> {
     const req = CGetRequest.createImageGetRequest(ref.studyUid, ref.seriesUid, ref.sopInstanceUid);
     let received: DimseDataset | undefined;
     let status: number | undefined;
     req.on('response', (res: { getStatus(): number }) => (status = res.getStatus()));
-    await this.send([req], signal, (client) =>
+    await this.send([req], signal, (client) => {
+      // dcmjs-dimse's C-GET proposes a fixed list of storage classes, uncompressed only. Propose this
+      // instance's own class (RT, SEG, retired ones…), uncompressed and, one context each (a context takes
+      // one syntax), in the compressed syntaxes a PACS may hold it in and not be able to transcode.
+      if (ref.sopClassUid) {
+        const plain = new PresentationContext(0, ref.sopClassUid, TransferSyntax.ExplicitVRLittleEndian);
+        plain.addTransferSyntaxUid(TransferSyntax.ImplicitVRLittleEndian);
+        client.addAdditionalPresentationContext(plain, false);
+        for (const ts of STORED_SYNTAXES) client.addAdditionalPresentationContext(new PresentationContext(0, ref.sopClassUid, ts), true);
+      }
       client.on('cStoreRequest', (storeReq: { getDataset(): DimseDataset | undefined }, callback: (r: unknown) => void) => {
         received = storeReq.getDataset();
         const res = CStoreResponse.fromRequest(storeReq as never);
         res.setStatus(Status.Success);
         callback(res);
-      }),
-    );
+      });
+    });
     if (!received) throw new PacsError(status === Status.Success ? 'not-found' : 'protocol', `${this.peer()}: C-GET of ${ref.sopInstanceUid} returned no instance (status 0x${(status ?? 0).toString(16)})`);
     return await part10(received);
+  }
+
+  /** Asks the peer to move one instance to our storage SCP and waits for it (the PACS stores before it answers). */
+  private async moveInstance(ref: InstanceRef, signal?: AbortSignal): Promise<Buffer> {
+    const ourAet = this.config.callingAet;
+    this.scp ??= StoreScp.start({ port: this.config.listenPort!, ourAet, peerAet: this.config.aet });
+    const arrival = (await this.scp).expect(ref.sopInstanceUid);
+    try {
+      const req = CMoveRequest.createImageMoveRequest(ourAet, ref.studyUid, ref.seriesUid, ref.sopInstanceUid);
+      let status: number | undefined;
+      req.on('response', (res: { getStatus(): number }) => {
+        if (res.getStatus() !== Status.Pending) status = res.getStatus();
+      });
+      await this.send([req], signal);
+      const received = arrival.take();
+      if (received) return await part10(received);
+      if (status === MOVE_DESTINATION_UNKNOWN) {
+        throw new PacsError('bad-config', `${this.peer()} does not know ${ourAet} as a move destination (status 0xa801): add ${ourAet} with this computer's address and port ${this.config.listenPort} to its DICOM modalities`);
+      }
+      throw new PacsError(status === Status.Success ? 'not-found' : 'protocol', `${this.peer()}: C-MOVE of ${ref.sopInstanceUid} to ${ourAet} delivered no instance (status 0x${(status ?? 0).toString(16)})`);
+    } finally {
+      arrival.release();
+    }
   }
 
   async store(files: Buffer[], signal?: AbortSignal): Promise<void> {
@@ -161,12 +238,18 @@ export class DimseClient implements PacsClient {
   }
 }
 
-/** A received dataset as a Part 10 file (dcmjs-dimse writes it with its meta header). */
+/**
+ * A received dataset as a Part 10 file: its bytes as received (C-MOVE, store-scp.ts), else as dcmjs-dimse
+ * writes it again (C-GET: its client has no hook to keep them), letting through values longer than their
+ * VR allows (an ACR-NEMA date 1994.11.05 in a DA element) rather than losing the instance.
+ */
 async function part10(ds: DimseDataset): Promise<Buffer> {
+  const asReceived = part10FromReceived(ds);
+  if (asReceived) return asReceived;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-dimse-'));
   const file = path.join(dir, 'instance.dcm');
   try {
-    await new Promise<void>((resolve, reject) => ds.toFile(file, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => ds.toFile(file, (err) => (err ? reject(err) : resolve()), undefined, { allowInvalidVRLength: true }));
     return fs.readFileSync(file);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

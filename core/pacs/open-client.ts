@@ -3,7 +3,9 @@ import type { PacsConnection } from './connection';
 import { DicomWebClient } from './dicomweb';
 import { PacsError } from './errors';
 
-export type PacsProtocol = 'dicomweb' | 'dimse';
+/** `dimse` retrieves with C-MOVE when the connection has our listen port, else C-GET; `c-get` and `c-move` choose. */
+export type PacsProtocol = 'dicomweb' | 'dimse' | 'c-get' | 'c-move';
+export const PACS_PROTOCOLS: readonly PacsProtocol[] = ['dicomweb', 'dimse', 'c-get', 'c-move'];
 
 /** The client for a connection: the protocol asked for, else DICOMweb when configured, else DIMSE. */
 export async function openClient(c: PacsConnection, protocol?: PacsProtocol, env: NodeJS.ProcessEnv = process.env): Promise<PacsClient> {
@@ -15,5 +17,5 @@ export async function openClient(c: PacsConnection, protocol?: PacsProtocol, env
   if (!c.dimse) throw new PacsError('bad-config', 'this connection has no DIMSE peer');
   // Loaded on demand: the DIMSE library is only needed by connections that use it.
   const { DimseClient } = await import('./dimse');
-  return new DimseClient(c.dimse);
+  return new DimseClient(c.dimse, use === 'dimse' ? undefined : use);
 }

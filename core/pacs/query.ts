@@ -38,6 +38,8 @@ export interface InstanceRef {
   studyUid: string;
   seriesUid: string;
   sopInstanceUid: string;
+  /** When the listing gave it: C-GET proposes this SOP class so the PACS can send the instance back. */
+  sopClassUid?: string;
 }
 
 /** A retrieve selection: whole studies, or single series of a study. */

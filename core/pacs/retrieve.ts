@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { DecodePool } from '../imaging';
 import type { ImportFailure, Workspace } from '../store';
 import type { PacsClient } from './client';
 import { PacsError } from './errors';
@@ -14,6 +15,8 @@ export interface RetrieveProgress {
 }
 
 export interface RetrieveOptions {
+  /** The connection's name: retrieved cases record it (with study and series) as their origin. */
+  connection?: string;
   /** Instances in flight at once (default 4). */
   concurrency?: number;
   /** Attempts after the first when the PACS does not answer or answers 5xx (default 3). */
@@ -76,7 +79,9 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
 
+  let decodePool: DecodePool | undefined;
   let staged: string[] = [];
+  const refOfFile = new Map<string, InstanceRef>();
   let importing = Promise.resolve();
   const importStaged = () => {
     const files = staged;
@@ -84,14 +89,21 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
     if (files.length === 0) return importing;
     // One import at a time: they share the workspace's connection and its transactions.
     importing = importing.then(async () => {
-      const r = await ws.import(files);
+      // One decode pool for the whole retrieve: a pool per batch would start its workers 25 times for 500 instances.
+      decodePool ??= new DecodePool();
+      const r = await ws.import(files, { decodePool });
       report.imported += r.imported;
       report.duplicates += r.duplicates;
       report.skipped += r.skipped;
       report.quarantined += r.failed;
       report.failures.push(...r.failures);
       report.caseIds.push(...r.caseIds);
-      for (const f of files) fs.rmSync(f, { force: true });
+      for (const f of files) {
+        const ref = refOfFile.get(f)!;
+        refOfFile.delete(f);
+        if (opts.connection) recordOrigin(ws, opts.connection, ref, f);
+        fs.rmSync(f, { force: true });
+      }
     });
     return importing;
   };
@@ -112,6 +124,7 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
         fs.writeFileSync(`${file}.part`, bytes);
         fs.renameSync(`${file}.part`, file);
         report.fetched++;
+        refOfFile.set(file, ref);
         staged.push(file);
         if (staged.length >= batchSize) await importStaged();
       } catch (err) {
@@ -119,7 +132,8 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
           report.cancelled = true;
           return;
         }
-        if (err instanceof PacsError && (err.code === 'unreachable' || err.code === 'auth')) {
+        // Failures that would repeat for every instance end the run; a later run resumes.
+        if (err instanceof PacsError && (err.code === 'unreachable' || err.code === 'auth' || err.code === 'bad-config')) {
           stop = err.message;
           return;
         }
@@ -129,12 +143,31 @@ export async function retrieve(ws: Workspace, client: PacsClient, targets: Retri
       opts.onProgress?.({ phase: 'fetching', done: ++done, total: missing.length, current: ref.sopInstanceUid });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
-  await importStaged();
-  await importing;
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
+    await importStaged();
+    await importing;
+  } finally {
+    await (decodePool as DecodePool | undefined)?.close();
+  }
   fs.rmSync(staging, { recursive: true, force: true });
   if (stop) report.interrupted = `${stop}; ${missing.length - done} of ${missing.length} instances not fetched — run the retrieve again to resume`;
   return report;
+}
+
+/**
+ * Notes where a case came from; a case made from the staged file now is named after its origin
+ * (`orthanc · CT CHEST · series 2 · #14`) instead of the staged file, which is deleted.
+ */
+function recordOrigin(ws: Workspace, connection: string, ref: InstanceRef, stagedPath: string): void {
+  const caseId = ws.cases.idBySopInstanceUid(ref.sopInstanceUid);
+  if (caseId === undefined) return;
+  const c = ws.cases.get(caseId);
+  const short = (uid: string) => `…${uid.slice(-8)}`;
+  const series = c.seriesDescription ?? (c.seriesNumber !== undefined ? `series ${c.seriesNumber}` : `series ${short(ref.seriesUid)}`);
+  const displayName = [connection, c.studyDescription ?? `study ${short(ref.studyUid)}`, series, c.instanceNumber !== undefined ? `#${c.instanceNumber}` : short(ref.sopInstanceUid)].join(' · ');
+  const sourceUri = `pacs://${connection}/studies/${ref.studyUid}/series/${ref.seriesUid}/instances/${ref.sopInstanceUid}`;
+  ws.pacsOrigins.record(caseId, { connection, studyUid: ref.studyUid, seriesUid: ref.seriesUid }, { path: stagedPath, displayName, sourceUri });
 }
 
 /** Runs `fn`, retrying with exponential back-off while the PACS is unreachable or failing (5xx). */

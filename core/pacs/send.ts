@@ -53,16 +53,32 @@ export function studyReports(ws: Workspace, taskId: number, caseIds?: number[]):
   return [...byStudy.values()];
 }
 
-/** Builds the reports of a task and sends them (STOW-RS or C-STORE). */
-export async function sendReports(ws: Workspace, client: PacsClient, taskId: number, opts: { caseIds?: number[]; signal?: AbortSignal } = {}): Promise<SendReport> {
+/**
+ * Builds the reports of a task and sends them (STOW-RS or C-STORE), one study's report per request so
+ * progress can be shown; a failure says how many went before it.
+ */
+export async function sendReports(
+  ws: Workspace,
+  client: PacsClient,
+  taskId: number,
+  opts: { caseIds?: number[]; signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void } = {},
+): Promise<SendReport> {
   const reports = studyReports(ws, taskId, opts.caseIds);
   if (reports.length === 0) throw new PacsError('not-found', 'no labelled DICOM cases to report for this task');
   const built = reports.map((r) => buildStudyReport(r));
-  await client.store(built.map((b) => b.file), opts.signal);
+  opts.onProgress?.({ done: 0, total: built.length });
+  for (const [i, b] of built.entries()) {
+    try {
+      await client.store([b.file], opts.signal);
+    } catch (err) {
+      if (i === 0 || !(err instanceof PacsError)) throw err;
+      throw new PacsError(err.code, `${err.message.replace(/\.$/, '')} (after ${i} of ${built.length} reports were sent)`);
+    }
+    opts.onProgress?.({ done: i + 1, total: built.length });
+  }
   return {
     studies: reports.length,
     cases: reports.reduce((n, r) => n + r.cases.length, 0),
     reports: built.map((b) => b.sopInstanceUid),
   };
 }
-

@@ -33,7 +33,8 @@ export interface StudyReport {
 const BASIC_TEXT_SR = '1.2.840.10008.5.1.4.1.1.88.11';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 /** MedTune's implementation class UID, under the UUID-derived root 2.25 (no registered root needed). */
-const IMPLEMENTATION_CLASS_UID = '2.25.171982468612949384930475528203758690311';
+/** MedTune's Implementation Class UID, in the file meta header of every file it writes. */
+export const IMPLEMENTATION_CLASS_UID = '2.25.171982468612949384930475528203758690311';
 
 /** A fresh UID under 2.25 (ISO/IEC 9834-8: a UUID as one decimal integer). */
 export function newUid(): string {

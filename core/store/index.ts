@@ -34,4 +34,5 @@ export { exportLabels, labelExportRows, hashUid, type LabelExportOptions, type L
 export { importLabelCsv, type LabelCsvOptions, type LabelCsvReport } from './label-csv';
 export { parseCsv, csvLine, csvField, CsvError, type CsvTable } from './csv';
 export type { StoredPacsConnection } from './pacs-connections';
+export type { PacsOrigin } from './pacs-origins';
 export { resolveUserPath, type UserPathOptions } from './user-path';

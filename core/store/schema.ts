@@ -523,12 +523,28 @@ CREATE TABLE predicted_masks (
 CREATE INDEX predicted_masks_case ON predicted_masks(case_id);
 `;
 
+/**
+ * V12: where retrieved cases came from (core/store/pacs-origins.ts): the PACS connection's name (kept
+ * when the connection is removed, as history), the study and the series.
+ */
+const V12 = `
+CREATE TABLE pacs_origins (
+  case_id      INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+  connection   TEXT NOT NULL,
+  study_uid    TEXT NOT NULL,
+  series_uid   TEXT NOT NULL,
+  retrieved_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX pacs_origins_connection ON pacs_origins(connection);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   ...[V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql)),
   v8,
   (db) => db.exec(V9),
   (db) => db.exec(V10),
   (db) => db.exec(V11),
+  (db) => db.exec(V12),
 ];
 
 /** The schema version this build of MedTune writes. */

@@ -9,6 +9,7 @@ import { CaseService } from './cases';
 import { importFiles, insertImportRecords, type ImportOptions, type ImportRecord, type ImportReport } from './import';
 import { LabelService } from './labels';
 import { PacsConnectionService } from './pacs-connections';
+import { PacsOriginService } from './pacs-origins';
 import { PredictionService } from './predictions';
 import { MaskService } from './masks';
 import { MeasurementService } from './measurements';
@@ -73,6 +74,8 @@ export class Workspace {
   readonly readers: ReaderService;
   /** Blind reads, case states and adjudication of tasks read k > 1 times. */
   readonly reads: ReadService;
+  /** Where retrieved cases came from (connection, study, series). */
+  readonly pacsOrigins: PacsOriginService;
   /** The backup written before migrating this workspace on open, if one was. */
   readonly migrationBackup?: string;
 
@@ -99,6 +102,7 @@ export class Workspace {
     this.pacsConnections = new PacsConnectionService(db);
     this.readers = new ReaderService(db);
     this.reads = new ReadService(db);
+    this.pacsOrigins = new PacsOriginService(db);
     this.migrationBackup = migrationBackup;
   }
 

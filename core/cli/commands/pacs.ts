@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { describeConnection, loadConnection, saveConnection, type PacsConnection } from '../../pacs/connection';
 import { PacsError } from '../../pacs/errors';
-import { openClient, type PacsProtocol } from '../../pacs/open-client';
+import { openClient, PACS_PROTOCOLS, type PacsProtocol } from '../../pacs/open-client';
 import type { StudyQuery } from '../../pacs/query';
 import { validateStudyQuery } from '../../pacs/query';
 import { retrieve } from '../../pacs/retrieve';
@@ -21,7 +21,7 @@ interface QueryFlags {
 }
 
 const wsOption = ['-w, --workspace <dir>', 'the workspace folder'] as const;
-const protocolOption = ['--protocol <p>', 'dicomweb or dimse (default: DICOMweb when the connection has a URL)'] as const;
+const protocolOption = ['--protocol <p>', 'dicomweb, dimse, c-get or c-move (default: DICOMweb when the connection has a URL; dimse retrieves with C-MOVE when the connection has --listen-port, else C-GET)'] as const;
 
 /** `medtune pacs add|list|remove|echo|query|retrieve|send`: query and retrieve studies, send labels back. */
 export function registerPacsCommands(program: Command): void {
@@ -39,7 +39,8 @@ export function registerPacsCommands(program: Command): void {
     .option('--host <host>', 'DIMSE: the PACS host')
     .option('--port <port>', 'DIMSE: the PACS port', parsePort)
     .option('--calling-aet <aet>', 'DIMSE: our AE title', 'MEDTUNE')
-    .action((name: string, o: { workspace: string; url?: string; user?: string; passwordEnv?: string; tokenEnv?: string; aet?: string; host?: string; port?: number; callingAet: string }) =>
+    .option('--listen-port <port>', 'DIMSE: our port for C-MOVE (the PACS must know our AE title at this port); without it, C-GET', parsePort)
+    .action((name: string, o: { workspace: string; url?: string; user?: string; passwordEnv?: string; tokenEnv?: string; aet?: string; host?: string; port?: number; callingAet: string; listenPort?: number }) =>
       withWorkspace(o.workspace, (ws) => {
         const config: PacsConnection = {};
         if (o.url) {
@@ -52,7 +53,7 @@ export function registerPacsCommands(program: Command): void {
         }
         if (o.aet || o.host || o.port) {
           if (!o.aet || !o.host || !o.port) throw new CliError('a DIMSE peer needs --aet, --host and --port', 2);
-          config.dimse = { aet: o.aet, host: o.host, port: o.port, callingAet: o.callingAet };
+          config.dimse = { aet: o.aet, host: o.host, port: o.port, callingAet: o.callingAet, ...(o.listenPort ? { listenPort: o.listenPort } : {}) };
         }
         const saved = saveConnection(ws, name, config);
         process.stdout.write(`saved ${describeConnection(name, saved)}\n`);
@@ -147,6 +148,7 @@ export function registerPacsCommands(program: Command): void {
         process.once('SIGINT', onSigint);
         try {
           const r = await retrieve(ws, client, targets, {
+            connection: name,
             concurrency: o.concurrency,
             signal: abort.signal,
             onProgress: o.quiet ? undefined : (p) => p.phase === 'fetching' && process.stderr.write(`\rfetched ${p.done}/${p.total}`),
@@ -163,6 +165,7 @@ export function registerPacsCommands(program: Command): void {
           } else if (r.failed > 0 || r.quarantined > 0) process.exitCode = EXIT.partial;
         } finally {
           process.removeListener('SIGINT', onSigint);
+          await client.close?.();
         }
       }),
   );
@@ -173,12 +176,16 @@ export function registerPacsCommands(program: Command): void {
     .requiredOption(...wsOption)
     .requiredOption('--task <name>', 'label task name')
     .option(...protocolOption, parseProtocol)
-    .action((name: string, o: { workspace: string; task: string; protocol?: PacsProtocol }) =>
+    .option('--retrieved', 'only cases retrieved through this connection')
+    .option('--study <uid...>', 'only cases retrieved through this connection from these studies')
+    .action((name: string, o: { workspace: string; task: string; protocol?: PacsProtocol; retrieved?: boolean; study?: string[] }) =>
       withWorkspaceAsync(o.workspace, async (ws) => {
         const task = ws.tasks.byName(o.task);
         if (!task) throw new CliError(`No label task named '${o.task}' in ${ws.dir}`);
+        const caseIds = o.retrieved || o.study ? ws.pacsOrigins.caseIds(name, o.study) : undefined;
+        if (caseIds?.length === 0) throw new CliError(`no case in this workspace was retrieved from ${name}${o.study ? ' (from those studies)' : ''}`);
         const client = await openClient(loadConnection(ws, name), o.protocol);
-        const r = await sendReports(ws, client, task.id);
+        const r = await sendReports(ws, client, task.id, { caseIds });
         process.stdout.write(`sent ${r.studies} report(s) covering ${r.cases} case(s) to ${name} (${client.protocol})\n`);
         for (const uid of r.reports) process.stdout.write(`  ${uid}\n`);
       }),
@@ -262,7 +269,8 @@ function parsePositive(v: string): number {
 }
 
 function parseProtocol(v: string): PacsProtocol {
-  if (v !== 'dicomweb' && v !== 'dimse') throw new InvalidArgumentError('dicomweb or dimse');
-  return v;
+  const p = PACS_PROTOCOLS.find((known) => known === v);
+  if (!p) throw new InvalidArgumentError(PACS_PROTOCOLS.join(', '));
+  return p;
 }
 

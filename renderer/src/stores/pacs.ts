@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import type { RequestOf } from '../../../core/api/contract';
 import type { PacsConnectionInfoT, PacsProgressT, PacsQueryT, PacsRetrieveReportT, PacsSeriesT, PacsStudyT } from '../../../core/api/pacs-contract';
 import { call, friendlyMessage, useGuardedActions } from './api';
@@ -18,18 +18,22 @@ export const usePacsStore = defineStore('pacs', () => {
   const studies = ref<PacsStudyT[] | null>(null);
   const series = ref<Record<string, PacsSeriesT[] | 'loading'>>({});
   const chosen = ref<Set<string>>(new Set());
-  const busy = ref<'' | 'saving' | 'testing' | 'searching' | 'retrieving'>('');
+  const busy = ref<'' | 'saving' | 'testing' | 'searching' | 'retrieving' | 'sending'>('');
   const progress = ref<PacsProgressT | null>(null);
   const report = ref<PacsRetrieveReportT | null>(null);
+  /** The last send-back's result line (ok) or why it failed. */
+  const sent = ref<{ ok: boolean; message: string } | null>(null);
   // The shared guard keeps the error sentence; `busy` says which action runs (the panel shows it).
   const { error, guard } = useGuardedActions();
   let subscribed = false;
+  // A send-back result belongs to the connection it went to.
+  watch(selected, () => (sent.value = null));
 
   function subscribe(): void {
     if (subscribed) return;
     subscribed = true;
     window.medtune.on('pacs.progress', (p) => {
-      if (busy.value === 'retrieving') progress.value = p;
+      if ((busy.value === 'retrieving' && p.phase !== 'sending') || (busy.value === 'sending' && p.phase === 'sending')) progress.value = p;
     });
   }
 
@@ -139,6 +143,32 @@ export const usePacsStore = defineStore('pacs', () => {
     });
   }
 
+  /** The studies ticked in the results (whole, or through one of their series). */
+  const chosenStudies = () => [...new Set([...chosen.value].map((k) => k.split('/')[0]))];
+
+  /**
+   * Sends a task's labels back to the selected PACS as structured reports: of the cases retrieved from
+   * the chosen studies, or (`all`) of every case retrieved through this connection.
+   */
+  async function send(taskId: number, which: 'chosen' | 'all'): Promise<boolean> {
+    const connection = selected.value;
+    if (!connection) return refuse('Add a PACS connection first.');
+    const studyUids = which === 'chosen' ? chosenStudies() : undefined;
+    if (studyUids && studyUids.length === 0) return refuse('Tick the studies whose labels should go back, or send all.');
+    busy.value = 'sending';
+    progress.value = null;
+    sent.value = null;
+    try {
+      sent.value = { ok: true, message: (await call('pacs.send', { connection, taskId, studyUids })).message };
+      return true;
+    } catch (err) {
+      sent.value = { ok: false, message: friendlyMessage(err) };
+      return false;
+    } finally {
+      busy.value = '';
+    }
+  }
+
   async function cancel(): Promise<void> {
     try {
       await call('pacs.cancel', {});
@@ -147,5 +177,5 @@ export const usePacsStore = defineStore('pacs', () => {
     }
   }
 
-  return { connections, selected, echo, studies, series, chosen, busy, progress, report, error, load, add, remove, test, search, toggleSeries, toggleChoice, retrieve, cancel };
+  return { connections, selected, echo, studies, series, chosen, busy, progress, report, sent, error, load, add, remove, test, search, toggleSeries, toggleChoice, retrieve, send, cancel };
 });

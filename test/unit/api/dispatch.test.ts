@@ -80,6 +80,7 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'masks.history': never,
     'masks.import': never,
     'masks.export': never,
+    'pacs.send': never,
     'desktop.choosePaths': never,
   };
 }

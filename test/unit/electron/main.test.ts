@@ -107,6 +107,16 @@ vi.mock('electron', () => {
       },
     },
     shell: { openExternal: (...args: unknown[]) => state.openExternal(...args) },
+    // Reversible, not secret: this file checks the wiring; test/unit/electron/secret-storage.test.ts the protector.
+    safeStorage: {
+      isEncryptionAvailable: () => {
+        state.timeline.push('keychain');
+        return true;
+      },
+      getSelectedStorageBackend: () => 'gnome_libsecret',
+      encryptString: (plain: string) => Buffer.from(plain, 'utf8').reverse(),
+      decryptString: (enc: Buffer) => Buffer.from(enc).reverse().toString('utf8'),
+    },
   };
 });
 
@@ -151,7 +161,17 @@ describe('electron/main', () => {
     expect(order.indexOf('handle:app')).toBeGreaterThan(order.indexOf('ready'));
   });
 
-  it('serves the renderer folder beside dist/electron through app:// and nothing outside it', async () => {
+  it('registers the safeStorage protector for typed PACS secrets once the app is ready', async () => {
+    await loadMain();
+    expect(state.timeline.indexOf('keychain')).toBeGreaterThan(state.timeline.indexOf('ready'));
+    const { protectSecret, resolveSecret } = await import('../../../core/pacs/secrets');
+    const { KEYCHAIN_PROTECTOR_ID } = await import('../../../core/app/pacs-handlers');
+    const ref = protectSecret(KEYCHAIN_PROTECTOR_ID, 'pacs-password');
+    expect(JSON.stringify(ref)).not.toContain('pacs-password');
+    expect(resolveSecret(ref)).toBe('pacs-password');
+  });
+
+    it('serves the renderer folder beside dist/electron through app:// and nothing outside it', async () => {
     await loadMain();
     const handler = state.protocolHandlers.get('app')!;
     // Under vitest main.ts sits in electron/, so its renderer folder is the repository's renderer/ sources.

@@ -12,6 +12,15 @@ import { REPO_ROOT } from '../../helpers/paths';
 
 const missing = orthancMissing();
 
+function loadConnectionOf(dir: string, name: string) {
+  const db = Workspace.open(dir);
+  try {
+    return loadConnection(db, name).dimse!;
+  } finally {
+    db.close();
+  }
+}
+
 describe.skipIf(missing)('DIMSE and the pacs CLI against a real Orthanc', () => {
   let orthanc: OrthancServer;
   let accepted: string[];
@@ -73,6 +82,52 @@ describe.skipIf(missing)('DIMSE and the pacs CLI against a real Orthanc', () => 
     expect(kept.length).toBeGreaterThan(0);
   });
 
+  it('retrieves a study over C-MOVE to our own storage SCP, and a second run fetches nothing', async () => {
+    const moveWs = path.join(tmp, 'move-ws');
+    expect((await runCli(['workspace', 'init', moveWs])).code).toBe(0);
+    const add = await runCli(['pacs', 'add', 'mover', '-w', moveWs, '--aet', ORTHANC_AET, '--host', '127.0.0.1', '--port', String(orthanc.dicomPort),
+      '--calling-aet', MEDTUNE_AET, '--listen-port', String(orthanc.movePort)]);
+    expect(add.out).toContain(`(C-MOVE to port ${orthanc.movePort})`);
+    const client = new DimseClient(loadConnectionOf(moveWs, 'mover'));
+    expect(client.retrieveWith).toBe('c-move');
+    const study = (await client.findStudies({})).filter((s) => s.modalities.some((m) => m !== 'SR')).sort((a, b) => (b.instanceCount ?? 0) - (a.instanceCount ?? 0))[0];
+    const first = await runCli(['pacs', 'retrieve', 'mover', '-w', moveWs, '--protocol', 'c-move', '--study', study.studyUid, '--quiet']);
+    const m = /listed (\d+), already here 0, fetched (\d+): imported (\d+).*failed (\d+)/.exec(first.out)!;
+    expect(Number(m[1])).toBe(study.instanceCount);
+    expect(Number(m[2])).toBe(study.instanceCount);
+    expect(Number(m[4])).toBe(0);
+    const db = Workspace.open(moveWs);
+    const refs = await client.listInstances(study.studyUid);
+    const kept = refs.filter((ref) => db.cases.idBySopInstanceUid(ref.sopInstanceUid) !== undefined).length;
+    db.close();
+    expect(kept).toBe(Number(m[3]));
+    expect(kept).toBeGreaterThan(0);
+    const again = await runCli(['pacs', 'retrieve', 'mover', '-w', moveWs, '--protocol', 'dimse', '--study', study.studyUid, '--quiet']);
+    expect(again.out).toContain(`already here ${kept}, fetched ${Number(m[2]) - kept}`);
+
+    // Everything else over C-MOVE too: every SOP class (retired US, RT, SEG…) arrives, as received (no
+    // re-encoding: one instance holds an ACR-NEMA date, 1993.04.30, that dcmjs refuses to write).
+    const all = await runCli(['pacs', 'retrieve', 'mover', '-w', moveWs, '--all', '--quiet']);
+    const n = /listed (\d+), already here (\d+), fetched (\d+):.* failed (\d+)/.exec(all.out)!.slice(1).map(Number);
+    expect(n[0]).toBe(accepted.length);
+    expect(n[2]).toBe(n[0] - n[1]);
+    expect(n[3]).toBe(0);
+
+    // C-MOVE asked of a connection without a port of ours: said before anything is fetched.
+    const c = await runCli(['pacs', 'retrieve', 'orthanc', '-w', ws, '--protocol', 'c-move', '--study', study.studyUid, '--quiet']);
+    expect(c.code).toBe(1);
+    expect(c.err).toMatch(/C-MOVE needs our own port/);
+  });
+
+  it('retrieves every shared instance over C-GET too, whatever its SOP class (the class found by C-FIND is proposed)', async () => {
+    const getWs = path.join(tmp, 'get-ws');
+    expect((await runCli(['workspace', 'init', getWs])).code).toBe(0);
+    await runCli(['pacs', 'add', 'getter', '-w', getWs, '--aet', ORTHANC_AET, '--host', '127.0.0.1', '--port', String(orthanc.dicomPort), '--calling-aet', MEDTUNE_AET]);
+    const all = await runCli(['pacs', 'retrieve', 'getter', '-w', getWs, '--all', '--quiet']);
+    const n = /listed (\d+), already here 0, fetched (\d+):.* failed (\d+)/.exec(all.out)!.slice(1).map(Number);
+    expect(n).toEqual([accepted.length, accepted.length, 0]);
+  });
+
   it('resumes after the retrieving process is killed (SIGKILL): only what is missing is fetched', async () => {
     const before = Workspace.open(ws);
     const had = before.info().caseCount;
@@ -113,7 +168,8 @@ describe.skipIf(missing)('DIMSE and the pacs CLI against a real Orthanc', () => 
     const c = db.listCases({ limit: 1 }).items[0];
     db.labels.set({ caseId: c.id, taskId: task.id, value: 'good', author: 'reader-b' });
     db.close();
-    const r = await runCli(['pacs', 'send', 'orthanc', '-w', ws, '--task', 'quality', '--protocol', 'dimse']);
+    expect((await runCli(['pacs', 'send', 'orthanc', '-w', ws, '--task', 'quality', '--study', '1.2.3.4'])).err).toMatch(/no case in this workspace was retrieved from orthanc \(from those studies\)/);
+    const r = await runCli(['pacs', 'send', 'orthanc', '-w', ws, '--task', 'quality', '--protocol', 'dimse', '--retrieved']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const uid = /^\s+(2\.25\.\d+)$/m.exec(r.out)![1];

@@ -56,7 +56,7 @@ describe.skipIf(missing)('PACS channels (the panel’s) against a real Orthanc',
 
   it('adds, lists and removes connections; the password stays an environment-variable reference', async () => {
     const added = await call('pacs.add', { name: 'orthanc', dicomweb: { url: orthanc.dicomWebUrl, user: ORTHANC_USER, passwordEnv: PW_VAR } });
-    expect(added.dicomweb).toEqual({ url: orthanc.dicomWebUrl, user: ORTHANC_USER, secret: `from $${PW_VAR}` });
+    expect(added.dicomweb).toEqual({ url: orthanc.dicomWebUrl, auth: 'basic', user: ORTHANC_USER, secret: `from $${PW_VAR}` });
     await call('pacs.add', { name: 'dimse', dimse: { aet: ORTHANC_AET, host: '127.0.0.1', port: orthanc.dicomPort, callingAet: MEDTUNE_AET } });
     const list = await call('pacs.list', {});
     expect(list.map((c) => c.name)).toEqual(['dimse', 'orthanc']);
@@ -147,9 +147,52 @@ describe.skipIf(missing)('PACS channels (the panel’s) against a real Orthanc',
     expect(changed.at(-1)?.caseCount).toBe(report.caseCount);
     const cases = await call('cases.list', {});
     expect(cases.total).toBe(report.caseCount);
+    // Each case says where it came from, not the staging file it was imported from (deleted since).
+    const record = await call('cases.get', { id: cases.items[0].id });
+    expect(record.pacsOrigin).toMatchObject({ connection: 'orthanc', studyUid: study.studyUid });
+    expect(record.case.sourcePath).toBe(`pacs://orthanc/studies/${study.studyUid}/series/${record.pacsOrigin!.seriesUid}/instances/${record.case.sopInstanceUid}`);
+    expect(record.case.displayName).toMatch(/^orthanc · .+ · .+ · .+$/);
+    expect(cases.items.every((c) => c.displayName.startsWith('orthanc · '))).toBe(true);
+    expect((await call('cases.list', { search: 'orthanc' })).total).toBe(cases.total);
 
     const again = await call('pacs.retrieve', { connection: 'orthanc', targets: [{ studyUid: study.studyUid }] });
     expect(again).toMatchObject({ present: report.imported + report.duplicates, fetched: report.listed - report.imported - report.duplicates });
+  });
+
+  it('sends the task’s labels of the cases retrieved from a connection back, with progress and a result line', async () => {
+    const task = await call('tasks.create', { name: 'quality', kind: 'multiclass', classes: [{ name: 'good' }, { name: 'poor' }] });
+    const cases = await call('cases.list', {});
+    const record = await call('cases.get', { id: cases.items[0].id });
+    const studyUid = record.pacsOrigin!.studyUid;
+    expect(await failure('pacs.send', { connection: 'orthanc', taskId: task.id })).toMatchObject({ code: 'not-found', message: expect.stringMatching(/^None of the \d+ cases retrieved from orthanc has a label in "quality" yet\.$/) });
+    expect(await failure('pacs.send', { connection: 'dimse', taskId: task.id })).toMatchObject({ message: expect.stringMatching(/No case in this workspace was retrieved from dimse/) });
+
+    await call('labels.set', { caseId: record.case.id, taskId: task.id, value: 'poor' });
+    seen.length = 0;
+    const sent = await call('pacs.send', { connection: 'orthanc', taskId: task.id, studyUids: [studyUid] });
+    expect(sent).toMatchObject({ studies: 1, cases: 1, message: 'Sent 1 report (1 labelled case of "quality", from the chosen study) to orthanc by STOW-RS.' });
+    expect(seen.filter((e) => e.event === 'pacs.progress').map((e) => e.payload)).toEqual([
+      { connection: 'orthanc', phase: 'sending', done: 0, total: 1 },
+      { connection: 'orthanc', phase: 'sending', done: 1, total: 1 },
+    ]);
+    const stored = await orthanc.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: sent.reports[0] }, Expand: true });
+    expect(stored).toHaveLength(1);
+  });
+
+  it('retrieves over C-MOVE when the DIMSE connection has our port, and frees that port afterwards', async () => {
+    const added = await call('pacs.add', { name: 'mover', dimse: { aet: ORTHANC_AET, host: '127.0.0.1', port: orthanc.dicomPort, callingAet: MEDTUNE_AET, listenPort: orthanc.movePort } });
+    expect(added.description).toContain(`(C-MOVE to port ${orthanc.movePort})`);
+    const studies = await call('pacs.query', { connection: 'mover', query: {} });
+    // The largest study came in over WADO-RS above; the next one comes over C-MOVE.
+    const study = studies.filter((s) => s.modalities.some((m) => m !== 'SR')).sort((a, b) => (b.instanceCount ?? 0) - (a.instanceCount ?? 0))[1];
+    const report = await call('pacs.retrieve', { connection: 'mover', targets: [{ studyUid: study.studyUid }] });
+    expect(report).toMatchObject({ listed: study.instanceCount, failed: 0, cancelled: false });
+    expect(report.fetched).toBeGreaterThan(0);
+    expect(report.fetched).toBe(report.listed - report.present);
+    expect(report.imported + report.skipped + report.duplicates + report.quarantined).toBe(report.fetched);
+    // The storage SCP is closed with the retrieve: the port can be bound again.
+    const { StoreScp } = await import('../../../core/pacs/store-scp');
+    (await StoreScp.start({ port: orthanc.movePort, ourAet: MEDTUNE_AET, peerAet: ORTHANC_AET })).close();
   });
 
   it('cancels a running retrieve, and a cancel with nothing running says so', async () => {
