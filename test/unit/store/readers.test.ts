@@ -123,6 +123,23 @@ describe('blind double reading', () => {
     ws.close();
   });
 
+  it('counts in the grouped worklist only the consensus labels this reader may see', async () => {
+    const { ws, caseIds, task } = await doubleRead();
+    ws.readers.add({ name: 'cy' });
+    const labelled = (reader: string) =>
+      ws.worklistGroups({ taskId: task.id, reader }).patients.flatMap((p) => p.studies.flatMap((s) => s.series.map((se) => se.labelled))).reduce((a, b) => a + b, 0);
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'bob', value: '1' }); // agreed: a label
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'ann', value: '0' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'bob', value: '2' }); // disagreement: none
+    expect(ws.labels.currentAll(task.id)).toHaveLength(1);
+    // Cy read neither: a count of 1 would tell him case 1 was agreed and case 2 not.
+    expect(labelled('cy')).toBe(0);
+    expect(labelled('ann')).toBe(1);
+    expect(labelled('rev')).toBe(1); // a reviewer sees the consensus of complete cases, as in the flat list
+    ws.close();
+  });
+
   it('re-shows a share of a reader’s cases blind, hiding even their own first read, and shows the model only when allowed', async () => {
     const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1 });
     ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '2' });
