@@ -87,6 +87,13 @@ export class ReadService {
         if (!this.repeatPending(task.id, input.caseId, reader)) {
           throw new WorkspaceError('conflict', `${reader} has already read case ${input.caseId} for '${task.name}'; a submitted read is final (a reviewer settles the case)`);
         }
+        if (!this.repeatDue(task, input.caseId, reader)) {
+          const { repeatAfterReads, repeatAfterHours } = readingSettings(task);
+          throw new WorkspaceError(
+            'conflict',
+            `${reader}'s repeat read of case ${input.caseId} comes after ${repeatAfterReads} other case(s) or ${repeatAfterHours} hour(s), so it is not read from memory`,
+          );
+        }
         kind = 'repeat';
       } else if (COMPLETE.includes(this.state(task.id, input.caseId))) {
         throw new WorkspaceError('conflict', `Case ${input.caseId} already has its ${readingSettings(task).readsPerCase} reads for '${task.name}'`);
@@ -268,6 +275,13 @@ export class ReadService {
     this.db.prepare('INSERT OR IGNORE INTO read_repeats (task_id, case_id, reader, scheduled_at) VALUES (?, ?, ?, ?)').run(task.id, caseId, reader, now);
   }
 
+  /** Whether `reader`'s pending repeat of a case may be shown now (docs/readers.md: after N other reads or H hours). */
+  private repeatDue(task: LabelTask, caseId: number, reader: string): boolean {
+    return !!this.db
+      .prepare(`SELECT 1 FROM read_repeats rr WHERE rr.task_id = @task AND rr.case_id = @caseId AND rr.reader = @reader AND ${DUE_REPEAT_SQL}`)
+      .get({ task: task.id, caseId, reader, ...repeatDueParams(task) });
+  }
+
   private repeatPending(taskId: number, caseId: number, reader: string): boolean {
     return !!this.db
       .prepare(
@@ -325,6 +339,22 @@ export class ReadService {
     const outside = outOfScopeReason(this.db, task, caseId);
     if (outside) throw new WorkspaceError('invalid', outside);
   }
+}
+
+/**
+ * A repeat read `rr` (read_repeats) is due, i.e. shown again, once its reader has submitted @repeatReads
+ * first reads of the task after their first read of that case, or it was scheduled at or before
+ * @repeatCutoff (now − the task's hours): so an intra-reader repeat is never right after the first read.
+ */
+export const DUE_REPEAT_SQL = `(rr.scheduled_at <= @repeatCutoff OR (
+  SELECT count(*) FROM read_events o WHERE o.task_id = rr.task_id AND o.reader = rr.reader AND o.kind = 'first' AND o.id > (
+    SELECT max(f.id) FROM read_events f WHERE f.task_id = rr.task_id AND f.case_id = rr.case_id AND f.reader = rr.reader AND f.kind = 'first')
+) >= @repeatReads)`;
+
+/** The parameters of DUE_REPEAT_SQL for a task, at `now`. */
+export function repeatDueParams(task: { settings: LabelTask['settings'] }, now = Date.now()): { repeatReads: number; repeatCutoff: string } {
+  const { repeatAfterReads, repeatAfterHours } = readingSettings(task);
+  return { repeatReads: repeatAfterReads, repeatCutoff: new Date(now - repeatAfterHours * 3_600_000).toISOString() };
 }
 
 /**

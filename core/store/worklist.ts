@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { CASE_FILTERS, type CaseFilter, type Split } from '../vocabulary';
+import { DUE_REPEAT_SQL, repeatDueParams } from './reads';
+import type { TaskSettings } from './tasks';
 import { isEmptyScope, normaliseCaseUnit, normaliseScope, scopeCondition, taskCaseCondition, unitSizes, type CaseUnit, type TaskScope } from './scope';
 
 export type WorklistFilter = CaseFilter;
@@ -81,7 +83,7 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
             | undefined
         )?.id ?? null);
   const params: Record<string, string | number> = { task: taskId ?? -1, version: versionId ?? -1, search: '' };
-  const { scope, caseUnit, readsPerCase } = taskScope(db, taskId);
+  const { scope, caseUnit, readsPerCase, settings } = taskScope(db, taskId);
 
   const where: string[] = [];
   // Only the task's cases: in its scope and, for a series or study task, one representative per group.
@@ -116,9 +118,10 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
         ? `NOT ${hasLabel}`
         : `(c.id NOT IN (SELECT case_id FROM read_events WHERE task_id = @task AND reader = @reader AND kind = 'first')
             AND c.id NOT IN (SELECT case_id FROM case_states WHERE task_id = @task AND state <> 'read')
-          OR c.id IN (SELECT rr.case_id FROM read_repeats rr WHERE rr.task_id = @task AND rr.reader = @reader AND NOT EXISTS (
+          OR c.id IN (SELECT rr.case_id FROM read_repeats rr WHERE rr.task_id = @task AND rr.reader = @reader AND ${DUE_REPEAT_SQL} AND NOT EXISTS (
             SELECT 1 FROM read_events re WHERE re.task_id = rr.task_id AND re.case_id = rr.case_id AND re.reader = rr.reader AND re.kind = 'repeat')))`,
     );
+    if (readsPerCase > 1) Object.assign(params, repeatDueParams({ settings }));
   }
   if (filter === 'readers-disagree') where.push(`c.id IN (SELECT case_id FROM case_states WHERE task_id = @task AND state = 'disagreement')`);
   const search = q.search?.trim().toLowerCase();
@@ -268,12 +271,12 @@ export function worklistGroups(
 }
 
 /** A task's scope, case unit and reads per case, straight from its settings (every case, one per image, one read when there is no task). */
-function taskScope(db: Database, taskId: number | null): { scope: TaskScope; caseUnit: CaseUnit; readsPerCase: number } {
-  if (taskId === null) return { scope: {}, caseUnit: 'image', readsPerCase: 1 };
+function taskScope(db: Database, taskId: number | null): { scope: TaskScope; caseUnit: CaseUnit; readsPerCase: number; settings: TaskSettings } {
+  if (taskId === null) return { scope: {}, caseUnit: 'image', readsPerCase: 1, settings: {} as TaskSettings };
   const row = db.prepare('SELECT settings FROM tasks WHERE id = ?').get(taskId) as { settings: string } | undefined;
   const settings = JSON.parse(row?.settings ?? '{}') as { scope?: unknown; caseUnit?: unknown; readsPerCase?: unknown };
   const k = typeof settings.readsPerCase === 'number' ? settings.readsPerCase : 1;
-  return { scope: normaliseScope(settings.scope), caseUnit: normaliseCaseUnit(settings.caseUnit), readsPerCase: k };
+  return { scope: normaliseScope(settings.scope), caseUnit: normaliseCaseUnit(settings.caseUnit), readsPerCase: k, settings: settings as TaskSettings };
 }
 
 interface SummaryRow {

@@ -141,11 +141,21 @@ describe('blind double reading', () => {
   });
 
   it('re-shows a share of a reader’s cases blind, hiding even their own first read, and shows the model only when allowed', async () => {
-    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1 });
+    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1, repeatAfterReads: 2, repeatAfterHours: 48 });
     ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '2' });
     expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: true, others: null, modelVisible: false });
     expect(ws.reads.view(task.id, caseIds[0], 'ann').myRead).toBeUndefined();
+    // Not right after the first read: the repeat waits for two other cases (or 48 hours).
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
+    expect(code(() => ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' }))).toBe('conflict');
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'ann', value: '0' });
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[2], reader: 'ann', value: '0' });
     expect(awaiting(ws, task.id, 'ann')).toContain(caseIds[0]);
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[1]); // its own repeat is not due yet
+    // …or once the time has passed, whatever was read since.
+    databaseOf(ws).prepare(`UPDATE read_repeats SET scheduled_at = ? WHERE case_id = ?`).run(new Date(Date.now() - 49 * 3_600_000).toISOString(), caseIds[2]);
+    expect(awaiting(ws, task.id, 'ann')).toContain(caseIds[2]);
     expect(ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' }).read.kind).toBe('repeat');
     expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
     expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: false, myRead: { value: '2', kind: 'first' } });
@@ -158,7 +168,7 @@ describe('blind double reading', () => {
   });
 
   it('computes agreement from the reads: pairs, Fleiss, per class, intra-reader', async () => {
-    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1 });
+    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1, repeatAfterReads: 0 });
     const ann = ['0', '1', '2', '2', '1', '0'];
     const bob = ['0', '1', '2', '1', '1', '2'];
     caseIds.forEach((c, i) => {
