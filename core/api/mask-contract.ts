@@ -38,7 +38,11 @@ export const MaskFileFormat = z.enum(MASK_FILE_FORMATS);
 const filePath = z.string().trim().min(1).max(4096);
 
 export const maskContract = {
-  'masks.get': { request: MaskTarget, response: z.object({ mask: MaskData.nullable() }) },
+  /**
+   * The frame's current mask; on a task read k > 1 times the current reader's own mask until the case is
+   * settled, and `author`'s mask (another reader's) only once the current reader may see the others' reads.
+   */
+  'masks.get': { request: MaskTarget.extend({ author: z.string().trim().min(1).max(200).optional() }), response: z.object({ mask: MaskData.nullable() }) },
   'masks.save': {
     request: MaskTarget.extend({
       rows: z.number().int().positive(),

@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { ReadService } from './reads';
-import { TaskService } from './tasks';
+import { diceCounts, diceOf, masksByAuthor, meanDiceOf, predictedMasks, type FrameMasks } from './mask-reads';
+import { readingSettings, TaskService, type LabelTask } from './tasks';
 import {
   agreementOf,
   confusion,
@@ -21,25 +22,30 @@ import {
 export interface PairAgreement {
   a: string;
   b: string;
-  /** Cases both rated. */
+  /** Cases both rated (painted, for masks). */
   n: number;
-  kappa: AgreementStat;
-  percent: AgreementStat;
-  /** One-vs-rest per class, in the task's class order (unweighted kappa of "class c or not"). */
-  perClass: { className: string; kappa: AgreementStat; percent: AgreementStat }[];
+  /** Class tasks. */
+  kappa?: AgreementStat;
+  percent?: AgreementStat;
+  /** Segmentation tasks: mean over cases of the case's Dice averaged over the classes either painted. */
+  dice?: AgreementStat;
+  /** Per class, in the task's class order: one-vs-rest kappa and agreement (classes, labels of a multilabel task), or Dice (masks). */
+  perClass: { className: string; kappa?: AgreementStat; percent?: AgreementStat; dice?: AgreementStat }[];
 }
 
 export interface AgreementReport {
   taskId: number;
   taskName: string;
   classes: string[];
+  /** Kappa and percent agreement (class tasks) or Dice (segmentation). */
+  measure: 'kappa' | 'dice';
   /** Quadratic for ordinal tasks, none otherwise. */
   weights: KappaWeights;
   readers: string[];
   /** Reader–reader, every pair. */
   pairs: PairAgreement[];
-  /** Over all readers (cases with at least two reads). */
-  fleiss: { n: number; kappa: AgreementStat; percent: AgreementStat; perClass: { className: string; kappa: AgreementStat }[] };
+  /** Over all readers (cases with at least two reads); absent for masks. */
+  fleiss?: { n: number; kappa: AgreementStat; percent: AgreementStat; perClass: { className: string; kappa: AgreementStat }[] };
   /** The active version against each reader on the cases it predicted and they read; absent without an active version. */
   model?: { versionId: number; pairs: PairAgreement[] };
   /** Each reader's first read against their blind repeat. */
@@ -52,8 +58,9 @@ export interface AgreementReport {
  */
 export function agreementReport(db: Database, taskId: number, options: BootstrapOptions = {}): AgreementReport {
   const task = new TaskService(db).get(taskId);
+  if (task.kind === 'segmentation') return maskAgreementReport(db, task, options);
   if (task.kind !== 'multiclass' && task.kind !== 'ordinal') {
-    throw new WorkspaceError('unsupported', `Agreement is computed for one-class-per-case tasks; '${task.name}' is ${task.kind} (masks: Dice, not yet)`);
+    throw new WorkspaceError('unsupported', `Agreement is computed for class and mask tasks; '${task.name}' is ${task.kind}`);
   }
   const classes = task.classes.map((c) => c.name);
   const index = new Map(classes.map((c, i) => [c, i]));
@@ -88,7 +95,7 @@ export function agreementReport(db: Database, taskId: number, options: Bootstrap
   );
   const fleiss = { n: counts.length, kappa, percent, perClass: classes.map((className, c) => ({ className, kappa: classKappas[c] })) };
 
-  const report: AgreementReport = { taskId, taskName: task.name, classes, weights, readers, pairs, fleiss, intra: [] };
+  const report: AgreementReport = { taskId, taskName: task.name, classes, measure: 'kappa', weights, readers, pairs, fleiss, intra: [] };
   const version = db.prepare(`SELECT id FROM adapter_versions WHERE task_id = ? AND status = 'active'`).get(taskId) as { id: number } | undefined;
   if (version) {
     const predicted = new Map<number, number>();
@@ -104,6 +111,69 @@ export function agreementReport(db: Database, taskId: number, options: Bootstrap
     if (again) report.intra.push(pairAgreement(reader, first.get(reader)!, `${reader} (repeat)`, again, classes, weights, options));
   }
   return report;
+}
+
+/**
+ * Dice agreement of a segmentation task: each reader's mask of a case (their latest save per frame; on a
+ * k-read task only cases they have submitted) against every other reader's on the cases both painted,
+ * and the active version's predicted masks against each reader. Per case, Dice per class over the frames
+ * either painted; a class neither painted on a case is left out of that case. The statistic is the mean
+ * over cases, with a bootstrap interval over cases.
+ */
+function maskAgreementReport(db: Database, task: LabelTask, options: BootstrapOptions): AgreementReport {
+  const classes = task.classes.map((c) => c.name);
+  const multi = readingSettings(task).readsPerCase > 1;
+  const submitted = new Set(
+    (db.prepare(`SELECT case_id, reader FROM read_events WHERE task_id = ? AND kind = 'first'`).all(task.id) as { case_id: number; reader: string }[]).map(
+      (r) => `${r.case_id}|${r.reader}`,
+    ),
+  );
+  const byReader = new Map<string, Map<number, FrameMasks>>();
+  for (const [author, cases] of masksByAuthor(db, task.id)) {
+    // A k-read task compares submitted masks only (drafts change, and consensus masks are no reader's).
+    const kept = new Map([...cases].filter(([caseId]) => !multi || submitted.has(`${caseId}|${author}`)));
+    if (kept.size) byReader.set(author, kept);
+  }
+  const readers = [...byReader.keys()].sort();
+  options = { resamples: resampleBudget(readers.length, [...byReader.values()].reduce((n, m) => Math.max(n, m.size), 0)), ...options };
+  const pairs: PairAgreement[] = [];
+  for (let i = 0; i < readers.length; i++) {
+    for (let j = i + 1; j < readers.length; j++) pairs.push(dicePair(readers[i], byReader.get(readers[i])!, readers[j], byReader.get(readers[j])!, classes, options));
+  }
+  const report: AgreementReport = { taskId: task.id, taskName: task.name, classes, measure: 'dice', weights: 'none', readers, pairs, intra: [] };
+  const version = db.prepare(`SELECT id FROM adapter_versions WHERE task_id = ? AND status = 'active'`).get(task.id) as { id: number } | undefined;
+  if (version) {
+    const predicted = predictedMasks(db, version.id);
+    report.model = { versionId: version.id, pairs: readers.map((r) => dicePair(`model v${version.id}`, predicted, r, byReader.get(r)!, classes, options)) };
+  }
+  return report;
+}
+
+function dicePair(a: string, masksA: Map<number, FrameMasks>, b: string, masksB: Map<number, FrameMasks>, classes: string[], options: BootstrapOptions): PairAgreement {
+  const both = [...masksA.keys()].filter((caseId) => masksB.has(caseId)).sort((x, y) => x - y);
+  const K = classes.length;
+  const counts = both.map((caseId) => diceCounts(masksA.get(caseId)!, masksB.get(caseId)!, K));
+  const perCase = counts.map((c) => [meanDiceOf(c, K), ...classes.map((_, k) => diceOf(c, k))]);
+  const [dice, ...perClass] = withIntervals(
+    both.length,
+    (idx) => perCase[0]?.map((_, s) => meanDefined(idx, (i) => perCase[i][s])) ?? new Array<number>(K + 1).fill(NaN),
+    { ...options, seed: `dice|${a}|${b}` },
+  );
+  return { a, b, n: both.length, dice, perClass: classes.map((className, k) => ({ className, dice: perClass[k] })) };
+}
+
+/** Mean of the defined values of f over `indices` (NaN when none is defined). */
+function meanDefined(indices: ArrayLike<number>, f: (i: number) => number): number {
+  let sum = 0;
+  let n = 0;
+  for (let k = 0; k < indices.length; k++) {
+    const v = f(indices[k]);
+    if (!Number.isNaN(v)) {
+      sum += v;
+      n++;
+    }
+  }
+  return n === 0 ? NaN : sum / n;
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { displayText, LabelService, validateValue, type LabelValue } from './labels';
+import { majorityMask, masksByAuthor } from './mask-reads';
+import { MaskService } from './masks';
 import { ReaderService } from './readers';
 import { outOfScopeReason } from './scope';
 import { readingSettings, TaskService, type LabelTask } from './tasks';
@@ -67,10 +69,13 @@ export class ReadService {
 
   private readonly readers: ReaderService;
 
+  private readonly masks: MaskService;
+
   constructor(private readonly db: Database) {
     this.tasks = new TaskService(db);
     this.labels = new LabelService(db);
     this.readers = new ReaderService(db);
+    this.masks = new MaskService(db);
   }
 
   /** Submits `reader`'s read: their first, or the blind repeat when one is pending. Submitted reads are final. */
@@ -81,6 +86,7 @@ export class ReadService {
       if (!reader) throw new WorkspaceError('invalid', 'A read needs a reader');
       this.checkCase(task, input.caseId);
       const value = validateValue(input.value, task);
+      if (task.kind === 'segmentation') this.checkSubmittedMask(task, input.caseId, reader, value);
       const mine = this.readsOf(task.id, input.caseId).filter((r) => r.reader === reader);
       let kind: CaseRead['kind'] = 'first';
       if (mine.some((r) => r.kind === 'first')) {
@@ -168,8 +174,18 @@ export class ReadService {
       if (!COMPLETE.includes(state)) {
         throw new WorkspaceError('conflict', `Case ${input.caseId} has ${this.firstReadCount(task.id, input.caseId)} of its ${readingSettings(task).readsPerCase} reads; it is adjudicated once they are in`);
       }
+      if (task.kind === 'segmentation') {
+        // The reviewer's decision is a mask they saved (it is then the frame's current mask, what training reads).
+        const sha = typeof input.value === 'object' && !Array.isArray(input.value) ? input.value.maskSha256 : '';
+        const current = this.db
+          .prepare('SELECT 1 FROM current_masks c JOIN mask_events e ON e.id = c.event_id WHERE c.task_id = ? AND c.case_id = ? AND e.sha256 = ?')
+          .get(task.id, input.caseId, sha);
+        if (!current) throw new WorkspaceError('invalid', `Mask ${sha.slice(0, 12)} is not a current mask of case ${input.caseId}: save the reviewed mask, then adjudicate with it`);
+      }
       this.labels.set({ caseId: input.caseId, taskId: task.id, value: input.value, author: input.reviewer, consensus: 'adjudicated' });
-      this.transition(task.id, input.caseId, 'adjudicated', input.reviewer, input.note);
+      // The same reviewer refining their decision (e.g. each save of an adjudicated mask) is no new state.
+      const last = this.history(task.id, input.caseId).at(-1);
+      if (state !== 'adjudicated' || last?.actor !== input.reviewer || input.note) this.transition(task.id, input.caseId, 'adjudicated', input.reviewer, input.note);
       return 'adjudicated' as const;
     })();
   }
@@ -258,6 +274,10 @@ export class ReadService {
       if (this.state(task.id, caseId) === 'unread') this.transition(task.id, caseId, 'read', reader);
       return;
     }
+    if (task.kind === 'segmentation') {
+      this.maskConsensus(task, caseId, first.map((r) => r.reader), reader);
+      return;
+    }
     const winner = consensusOf(first.map((r) => JSON.stringify(r.value)), trainingLabel);
     if (winner === undefined) {
       this.transition(task.id, caseId, 'disagreement', reader, `${first.length} reads disagree`);
@@ -268,9 +288,55 @@ export class ReadService {
     this.transition(task.id, caseId, 'agreed', reader, trainingLabel === 'majority' ? 'majority of the reads' : 'all reads agree');
   }
 
+  /**
+   * The k-th mask of a case is in: identical masks are agreed, as (under 'majority') is the per-pixel
+   * majority vote; otherwise the case waits for a reviewer. An agreed consensus is saved as a mask event
+   * per frame (author: the readers) and becomes the task's label, so current_masks holds it for training.
+   */
+  private maskConsensus(task: LabelTask, caseId: number, readers: string[], reader: string): void {
+    const { trainingLabel } = readingSettings(task);
+    const byReader = masksByAuthor(this.db, task.id, { caseId, authors: readers });
+    const frames = [...new Set(readers.flatMap((r) => [...(byReader.get(r)?.get(caseId)?.keys() ?? [])]))].sort((a, b) => a - b);
+    const consensus: { frame: number; labels: Uint8Array }[] = [];
+    let identical = true;
+    for (const frame of frames) {
+      const planes = readers.map((r) => byReader.get(r)?.get(caseId)?.get(frame));
+      const size = planes.find((p) => p)!.length;
+      const filled = planes.map((p) => p ?? new Uint8Array(size));
+      if (filled.some((p) => Buffer.compare(Buffer.from(p.buffer, p.byteOffset, p.byteLength), Buffer.from(filled[0].buffer, filled[0].byteOffset, filled[0].byteLength)) !== 0)) identical = false;
+      consensus.push({ frame, labels: majorityMask(filled, task.classes.length) });
+    }
+    if (!identical && trainingLabel !== 'majority') {
+      this.transition(task.id, caseId, 'disagreement', reader, `${readers.length} masks differ`);
+      return;
+    }
+    const author = readers.join(' + ');
+    // The readers' masks have the case's size (MaskService checks it), so the consensus takes theirs.
+    const size = (frame: number) =>
+      this.db.prepare('SELECT rows, columns FROM mask_events WHERE task_id = ? AND case_id = ? AND frame = ? ORDER BY id DESC LIMIT 1').get(task.id, caseId, frame) as {
+        rows: number;
+        columns: number;
+      };
+    const events = this.masks.saveMany(consensus.map((c) => ({ taskId: task.id, caseId, frame: c.frame, ...size(c.frame), labels: c.labels, author })));
+    const named = events.find((e) => e.foreground > 0) ?? events[0];
+    if (named) {
+      this.labels.set({ caseId, taskId: task.id, value: { maskSha256: named.sha256, rows: named.rows, columns: named.columns }, author, consensus: 'agreed' });
+    }
+    this.transition(task.id, caseId, 'agreed', reader, identical ? 'all masks agree' : 'per-pixel majority of the masks');
+  }
+
+  /** A segmentation read names one of the reader's own saved masks of the case (what they painted is their read). */
+  private checkSubmittedMask(task: LabelTask, caseId: number, reader: string, value: LabelValue): void {
+    const sha = typeof value === 'object' && !Array.isArray(value) ? value.maskSha256 : '';
+    const own = this.db.prepare('SELECT 1 FROM mask_events WHERE task_id = ? AND case_id = ? AND author = ? AND sha256 = ?').get(task.id, caseId, reader, sha);
+    if (!own) throw new WorkspaceError('invalid', `${reader} has no saved mask ${sha.slice(0, 12)} of case ${caseId} for '${task.name}': save the mask, then submit it`);
+  }
+
   /** A deterministic share of each reader's cases is read again (seeded by task, case and reader, so it is reproducible). */
   private maybeScheduleRepeat(task: LabelTask, caseId: number, reader: string, now: string): void {
     const { intraReaderFraction } = readingSettings(task);
+    // A repeat mask would replace the reader's first one (masks are kept per reader and frame): not for masks.
+    if (task.kind === 'segmentation') return;
     if (intraReaderFraction <= 0 || seededRandom(`repeat:${task.id}:${caseId}:${reader}`)() >= intraReaderFraction) return;
     this.db.prepare('INSERT OR IGNORE INTO read_repeats (task_id, case_id, reader, scheduled_at) VALUES (?, ?, ?, ?)').run(task.id, caseId, reader, now);
   }

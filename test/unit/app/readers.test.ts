@@ -105,7 +105,7 @@ describe('several readers through the API', () => {
     const report = await app.call('agreement.get', { taskId });
     expect(report).toMatchObject({ readers: ['ann', 'bob'], weights: 'quadratic', states: { agreed: 1, adjudicated: 1 } });
     expect(report.pairs[0]).toMatchObject({ a: 'ann', b: 'bob', n: 2 });
-    expect(report.pairs[0].percent.value).toBe(0.5);
+    expect(report.pairs[0].percent!.value).toBe(0.5);
     expect(report.model?.pairs.map((p) => p.b)).toEqual(['ann', 'bob']);
   });
 });
