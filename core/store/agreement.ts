@@ -59,8 +59,9 @@ export interface AgreementReport {
 export function agreementReport(db: Database, taskId: number, options: BootstrapOptions = {}): AgreementReport {
   const task = new TaskService(db).get(taskId);
   if (task.kind === 'segmentation') return maskAgreementReport(db, task, options);
+  if (task.kind === 'multilabel') return multilabelAgreementReport(db, task, options);
   if (task.kind !== 'multiclass' && task.kind !== 'ordinal') {
-    throw new WorkspaceError('unsupported', `Agreement is computed for class and mask tasks; '${task.name}' is ${task.kind}`);
+    throw new WorkspaceError('unsupported', `Agreement is computed for class, label and mask tasks; '${task.name}' is ${String(task.kind)}`);
   }
   const classes = task.classes.map((c) => c.name);
   const index = new Map(classes.map((c, i) => [c, i]));
@@ -111,6 +112,109 @@ export function agreementReport(db: Database, taskId: number, options: Bootstrap
     if (again) report.intra.push(pairAgreement(reader, first.get(reader)!, `${reader} (repeat)`, again, classes, weights, options));
   }
   return report;
+}
+
+/**
+ * Agreement of a multilabel task, where each label is a yes/no decision per case: per label, Cohen's
+ * kappa and percent agreement of "label present or not" (Fleiss' kappa over all readers); overall, the
+ * kappa of all case × label decisions pooled, and percent agreement as the share of cases whose label
+ * sets are identical (for all readers: the mean share of reader pairs with identical sets). Intervals
+ * by bootstrap over cases, as for classes.
+ */
+function multilabelAgreementReport(db: Database, task: LabelTask, options: BootstrapOptions): AgreementReport {
+  const classes = task.classes.map((c) => c.name);
+  const L = classes.length;
+  const vector = (names: unknown): Uint8Array => {
+    const list = Array.isArray(names) ? names : typeof names === 'string' ? [names] : [];
+    return Uint8Array.from(classes, (c) => (list.includes(c) ? 1 : 0));
+  };
+  const first = new Map<string, Map<number, Uint8Array>>();
+  const repeat = new Map<string, Map<number, Uint8Array>>();
+  for (const r of new ReadService(db).allReads(task.id)) {
+    const into = r.kind === 'first' ? first : repeat;
+    if (!into.has(r.reader)) into.set(r.reader, new Map());
+    into.get(r.reader)!.set(r.caseId, vector(r.value));
+  }
+  const readers = [...first.keys()].sort();
+  options = { resamples: resampleBudget(readers.length, [...first.values()].reduce((n, m) => Math.max(n, m.size), 0)), ...options };
+  const pairs: PairAgreement[] = [];
+  for (let i = 0; i < readers.length; i++) {
+    for (let j = i + 1; j < readers.length; j++) pairs.push(labelPair(readers[i], first.get(readers[i])!, readers[j], first.get(readers[j])!, classes, options));
+  }
+
+  // Fleiss: per case (two or more reads) and label, the count of readers saying no / yes; identical sets by set id.
+  const byCase = new Map<number, Uint8Array[]>();
+  for (const ratings of first.values()) for (const [caseId, v] of ratings) byCase.set(caseId, [...(byCase.get(caseId) ?? []), v]);
+  const cases = [...byCase.values()].filter((vs) => vs.length >= 2);
+  const perLabel = classes.map((_, l) => cases.map((vs) => Float64Array.of(vs.filter((v) => !v[l]).length, vs.filter((v) => v[l]).length)));
+  const setIds = new Map<string, number>();
+  const setsOf = cases.map((vs) => vs.map((v) => setIds.get(v.join('')) ?? setIds.set(v.join(''), setIds.size).get(v.join(''))!));
+  const setCounts = ratingCounts(setsOf, Math.max(1, setIds.size));
+  const [kappa, percent, ...labelKappas] = withIntervals(
+    cases.length,
+    (idx) => {
+      const pooled: Float64Array[] = [];
+      for (let k = 0; k < idx.length; k++) for (let l = 0; l < L; l++) pooled.push(perLabel[l][idx[k]]);
+      return [fleissOf(pooled, 2), pairwiseAgreementOf(setCounts, idx), ...perLabel.map((rows) => fleissOf(rows, 2, idx))];
+    },
+    { ...options, seed: 'fleiss' },
+  );
+  const fleiss = { n: cases.length, kappa, percent, perClass: classes.map((className, l) => ({ className, kappa: labelKappas[l] })) };
+  const report: AgreementReport = { taskId: task.id, taskName: task.name, classes, measure: 'kappa', weights: 'none', readers, pairs, fleiss, intra: [] };
+
+  const version = db.prepare(`SELECT id FROM adapter_versions WHERE task_id = ? AND status = 'active'`).get(task.id) as { id: number } | undefined;
+  if (version) {
+    // The model says a label is present when its probability is at least 0.5 (as its predicted text).
+    const predicted = new Map<number, Uint8Array>();
+    for (const p of db.prepare('SELECT case_id, probabilities FROM predictions WHERE version_id = ?').all(version.id) as { case_id: number; probabilities: string }[]) {
+      const probs = JSON.parse(p.probabilities) as number[];
+      if (probs.length === L) predicted.set(p.case_id, Uint8Array.from(probs, (x) => (x >= 0.5 ? 1 : 0)));
+    }
+    report.model = { versionId: version.id, pairs: readers.map((r) => labelPair(`model v${version.id}`, predicted, r, first.get(r)!, classes, options)) };
+  }
+  for (const reader of readers) {
+    const again = repeat.get(reader);
+    if (again) report.intra.push(labelPair(reader, first.get(reader)!, `${reader} (repeat)`, again, classes, options));
+  }
+  return report;
+}
+
+/** Two raters' label sets on the cases both rated: pooled kappa, identical-set share, and per label kappa and agreement. */
+function labelPair(a: string, ratingsA: Map<number, Uint8Array>, b: string, ratingsB: Map<number, Uint8Array>, classes: string[], options: BootstrapOptions): PairAgreement {
+  const both = [...ratingsA.keys()].filter((caseId) => ratingsB.has(caseId)).sort((x, y) => x - y);
+  const x = both.map((caseId) => ratingsA.get(caseId)!);
+  const y = both.map((caseId) => ratingsB.get(caseId)!);
+  const L = classes.length;
+  const [kappa, percent, ...perLabel] = withIntervals(
+    both.length,
+    (idx) => {
+      // One 2×2 table per label (index 0 = absent, 1 = present); the pooled table is their sum.
+      const tables = classes.map(() => new Float64Array(4));
+      let same = 0;
+      for (let k = 0; k < idx.length; k++) {
+        const va = x[idx[k]];
+        const vb = y[idx[k]];
+        let equal = true;
+        for (let l = 0; l < L; l++) {
+          tables[l][va[l] * 2 + vb[l]]++;
+          if (va[l] !== vb[l]) equal = false;
+        }
+        if (equal) same++;
+      }
+      const pooled = new Float64Array(4);
+      for (const t of tables) for (let c = 0; c < 4; c++) pooled[c] += t[c];
+      return [kappaOf(pooled, 2), idx.length ? same / idx.length : NaN, ...tables.flatMap((t) => [kappaOf(t, 2), agreementOf(t, 2)])];
+    },
+    { ...options, seed: `labels|${a}|${b}` },
+  );
+  return {
+    a,
+    b,
+    n: both.length,
+    kappa,
+    percent,
+    perClass: classes.map((className, l) => ({ className, kappa: perLabel[2 * l], percent: perLabel[2 * l + 1] })),
+  };
 }
 
 /**

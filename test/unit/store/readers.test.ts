@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { exportLabels, labelProgress, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
 import { databaseOf } from '../../../core/store/workspace';
 import { labelTargets, softReadTargets } from '../../../core/train/training-run';
+import { cohenKappa, fleissKappa, percentAgreement } from '../../../core/util/agreement';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
 async function workspaceWithCases(count: number, opts: { migrations?: typeof MIGRATIONS } = {}) {
@@ -247,6 +248,39 @@ describe('blind double reading', () => {
     expect(code(() => again.tasks.updateSettings(t.id, { readsPerCase: 0 }))).toBe('invalid');
     expect(code(() => again.tasks.updateSettings(t.id, { trainingLabel: 'vote' as never }))).toBe('invalid');
     again.close();
+  });
+});
+
+describe('multilabel agreement', () => {
+  it('gives per label kappa and agreement, pooled kappa, identical-set agreement and Fleiss per label', async () => {
+    const { ws, caseIds } = await workspaceWithCases(6);
+    const task = ws.tasks.create({ name: 'findings', kind: 'multilabel', classes: ['haem', 'exud', 'drusen'] });
+    ws.tasks.updateSettings(task.id, { readsPerCase: 2 });
+    ws.readers.add({ name: 'ann' });
+    ws.readers.add({ name: 'bob' });
+    const ann = [['haem'], ['haem', 'exud'], [], ['drusen'], ['exud'], ['haem', 'drusen']];
+    const bob = [['haem'], ['haem'], [], ['drusen', 'exud'], ['exud'], ['drusen']];
+    caseIds.forEach((caseId, i) => {
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'ann', value: ann[i] });
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'bob', value: bob[i] });
+    });
+    const report = ws.agreement(task.id, { resamples: 200 });
+    const pair = report.pairs[0];
+    expect(pair).toMatchObject({ a: 'ann', b: 'bob', n: 6 });
+    const has = (sets: string[][], label: string) => sets.map((s) => (s.includes(label) ? 1 : 0));
+    // Per label: the kappa of "present or not", the same definition as the class statistics (checked against scikit-learn).
+    report.classes.forEach((label, l) => {
+      expect(pair.perClass[l].kappa!.value).toBeCloseTo(cohenKappa(has(ann, label), has(bob, label), 2), 12);
+      expect(pair.perClass[l].percent!.value).toBeCloseTo(percentAgreement(has(ann, label), has(bob, label)), 12);
+    });
+    expect(pair.perClass[0].percent!.value).toBeCloseTo(5 / 6, 12); // haem differs on case 6 only
+    const pooled = (sets: string[][]) => report.classes.flatMap((label) => has(sets, label));
+    expect(pair.kappa!.value).toBeCloseTo(cohenKappa(pooled(ann), pooled(bob), 2), 12);
+    expect(pair.percent!.value).toBeCloseTo(3 / 6, 12); // identical sets on cases 1, 3 and 5
+    expect(report.fleiss!.n).toBe(6);
+    expect(report.fleiss!.perClass[0].kappa.value).toBeCloseTo(fleissKappa(caseIds.map((_, i) => [has(ann, 'haem')[i], has(bob, 'haem')[i]]), 2), 12);
+    expect(report.fleiss!.percent.value).toBeCloseTo(3 / 6, 12);
+    ws.close();
   });
 });
 
