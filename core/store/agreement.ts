@@ -226,44 +226,61 @@ function labelPair(a: string, ratingsA: Map<number, Uint8Array>, b: string, rati
  */
 function maskAgreementReport(db: Database, task: LabelTask, options: BootstrapOptions): AgreementReport {
   const classes = task.classes.map((c) => c.name);
+  const K = classes.length;
   const multi = readingSettings(task).readsPerCase > 1;
   const submitted = new Set(
     (db.prepare(`SELECT case_id, reader FROM read_events WHERE task_id = ? AND kind = 'first'`).all(task.id) as { case_id: number; reader: string }[]).map(
       (r) => `${r.case_id}|${r.reader}`,
     ),
   );
-  const byReader = new Map<string, Map<number, FrameMasks>>();
-  for (const [author, cases] of masksByAuthor(db, task.id)) {
-    // A k-read task compares submitted masks only (drafts change, and consensus masks are no reader's).
-    const kept = new Map([...cases].filter(([caseId]) => !multi || submitted.has(`${caseId}|${author}`)));
-    if (kept.size) byReader.set(author, kept);
-  }
-  const readers = [...byReader.keys()].sort();
-  options = { resamples: resampleBudget(readers.length, [...byReader.values()].reduce((n, m) => Math.max(n, m.size), 0)), ...options };
-  const pairs: PairAgreement[] = [];
-  for (let i = 0; i < readers.length; i++) {
-    for (let j = i + 1; j < readers.length; j++) pairs.push(dicePair(readers[i], byReader.get(readers[i])!, readers[j], byReader.get(readers[j])!, classes, options));
-  }
-  const report: AgreementReport = { taskId: task.id, taskName: task.name, classes, measure: 'dice', weights: 'none', readers, pairs, intra: [] };
+  // Who painted which case (no pixels); a k-read task compares submitted masks only (drafts change, and
+  // consensus masks are no reader's).
+  const painted = (db.prepare('SELECT DISTINCT case_id, author FROM mask_events WHERE task_id = ? ORDER BY case_id').all(task.id) as { case_id: number; author: string }[]).filter(
+    (r) => !multi || submitted.has(`${r.case_id}|${r.author}`),
+  );
+  const readers = [...new Set(painted.map((r) => r.author))].sort();
   const version = db.prepare(`SELECT id FROM adapter_versions WHERE task_id = ? AND status = 'active'`).get(task.id) as { id: number } | undefined;
-  if (version) {
-    const predicted = predictedMasks(db, version.id);
-    report.model = { versionId: version.id, pairs: readers.map((r) => dicePair(`model v${version.id}`, predicted, r, byReader.get(r)!, classes, options)) };
+  const model = version ? `model v${version.id}` : undefined;
+  // Dice counts per rater pair and case, one case's masks in memory at a time (a DRIVE mask is 330 kB).
+  const counts = new Map<string, Float64Array[]>();
+  const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
+  const byCase = new Map<number, string[]>();
+  for (const r of painted) byCase.set(r.case_id, [...(byCase.get(r.case_id) ?? []), r.author]);
+  for (const [caseId, authors] of byCase) {
+    const masks = masksByAuthor(db, task.id, { caseId, authors });
+    const of = (reader: string) => masks.get(reader)?.get(caseId);
+    const add = (a: string, b: string, ma: FrameMasks | undefined, mb: FrameMasks | undefined) => {
+      if (!ma || !mb) return;
+      const key = pairKey(a, b);
+      if (!counts.has(key)) counts.set(key, []);
+      counts.get(key)!.push(diceCounts(ma, mb, K));
+    };
+    const sorted = [...authors].sort();
+    for (let i = 0; i < sorted.length; i++) for (let j = i + 1; j < sorted.length; j++) add(sorted[i], sorted[j], of(sorted[i]), of(sorted[j]));
+    if (version && model) {
+      const predicted = predictedMasks(db, version.id, caseId).get(caseId);
+      for (const r of sorted) add(model, r, predicted, of(r));
+    }
   }
+  options = { resamples: resampleBudget(readers.length, byCase.size), ...options };
+  const pair = (a: string, b: string) => dicePair(a, b, counts.get(pairKey(a, b)) ?? [], classes, options);
+  const pairs: PairAgreement[] = [];
+  for (let i = 0; i < readers.length; i++) for (let j = i + 1; j < readers.length; j++) pairs.push(pair(readers[i], readers[j]));
+  const report: AgreementReport = { taskId: task.id, taskName: task.name, classes, measure: 'dice', weights: 'none', readers, pairs, intra: [] };
+  if (version && model) report.model = { versionId: version.id, pairs: readers.map((r) => pair(model, r)) };
   return report;
 }
 
-function dicePair(a: string, masksA: Map<number, FrameMasks>, b: string, masksB: Map<number, FrameMasks>, classes: string[], options: BootstrapOptions): PairAgreement {
-  const both = [...masksA.keys()].filter((caseId) => masksB.has(caseId)).sort((x, y) => x - y);
+/** Mean Dice (overall and per class) over the cases of one pair, from their per-case Dice counts. */
+function dicePair(a: string, b: string, counts: Float64Array[], classes: string[], options: BootstrapOptions): PairAgreement {
   const K = classes.length;
-  const counts = both.map((caseId) => diceCounts(masksA.get(caseId)!, masksB.get(caseId)!, K));
   const perCase = counts.map((c) => [meanDiceOf(c, K), ...classes.map((_, k) => diceOf(c, k))]);
   const [dice, ...perClass] = withIntervals(
-    both.length,
-    (idx) => perCase[0]?.map((_, s) => meanDefined(idx, (i) => perCase[i][s])) ?? new Array<number>(K + 1).fill(NaN),
+    counts.length,
+    (idx) => Array.from({ length: K + 1 }, (_, s) => meanDefined(idx, (i) => perCase[i][s])),
     { ...options, seed: `dice|${a}|${b}` },
   );
-  return { a, b, n: both.length, dice, perClass: classes.map((className, k) => ({ className, dice: perClass[k] })) };
+  return { a, b, n: counts.length, dice, perClass: classes.map((className, k) => ({ className, dice: perClass[k] })) };
 }
 
 /** Mean of the defined values of f over `indices` (NaN when none is defined). */

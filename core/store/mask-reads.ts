@@ -46,10 +46,13 @@ export function masksByAuthor(db: Database, taskId: number, opts: { caseId?: num
   return out;
 }
 
-/** An adapter version's predicted masks: case → frame → pixels. */
-export function predictedMasks(db: Database, versionId: number): Map<number, FrameMasks> {
+/** An adapter version's predicted masks (of one case, or all): case → frame → pixels. */
+export function predictedMasks(db: Database, versionId: number, caseId?: number): Map<number, FrameMasks> {
   const out = new Map<number, FrameMasks>();
-  for (const r of db.prepare('SELECT case_id, frame, data FROM predicted_masks WHERE version_id = ?').all(versionId) as Omit<MaskRow, 'author'>[]) {
+  const rows = db
+    .prepare('SELECT case_id, frame, data FROM predicted_masks WHERE version_id = ? AND (? IS NULL OR case_id = ?)')
+    .all(versionId, caseId ?? null, caseId ?? null) as Omit<MaskRow, 'author'>[];
+  for (const r of rows) {
     const raw = inflateSync(r.data);
     if (!out.has(r.case_id)) out.set(r.case_id, new Map());
     out.get(r.case_id)!.set(r.frame, new Uint8Array(raw.buffer, raw.byteOffset, raw.length));
