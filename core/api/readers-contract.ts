@@ -30,6 +30,8 @@ export const ReadView = z.object({
   readCount: z.number().int().nonnegative(),
   myRead: CaseRead.optional(),
   repeatPending: z.boolean(),
+  /** A repeat is scheduled but not yet due: the case stays blind to this reader meanwhile. */
+  repeatLater: z.boolean(),
   others: z.array(CaseRead).nullable(),
   modelVisible: z.boolean(),
   /** May the current reader adjudicate, accept or reject (reviewer or admin)? */

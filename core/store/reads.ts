@@ -35,8 +35,10 @@ export interface ReadView {
   /** First reads submitted so far, by anyone. */
   readCount: number;
   myRead?: CaseRead;
-  /** This reader is to read the case again, blind (their own first read is hidden too). */
+  /** This reader is to read the case again, blind, now (their own first read is hidden too). */
   repeatPending: boolean;
+  /** A repeat is scheduled but not yet due (after other cases or hours): the case stays blind meanwhile. */
+  repeatLater: boolean;
   /** The other readers' first reads, or null while hidden from this reader. */
   others: CaseRead[] | null;
   /** Whether this reader may see the model's suggestion for the case now. */
@@ -122,12 +124,13 @@ export class ReadService {
     const settings = readingSettings(task);
     const reads = this.readsOf(taskId, caseId);
     const first = reads.filter((r) => r.kind === 'first');
-    const repeatPending = this.repeatPending(taskId, caseId, reader);
-    const myRead = repeatPending ? undefined : first.find((r) => r.reader === reader);
+    const repeatScheduled = this.repeatPending(taskId, caseId, reader);
+    const repeatPending = repeatScheduled && this.repeatDue(task, caseId, reader);
+    const myRead = repeatScheduled ? undefined : first.find((r) => r.reader === reader);
     const state = this.state(taskId, caseId);
     // A reviewer settling a complete case sees every read; a reader sees them after their own.
     const reviewing = COMPLETE.includes(state) && !first.some((r) => r.reader === reader) && this.isReviewer(reader);
-    const unblinded = settings.readsPerCase <= 1 || (!repeatPending && (myRead !== undefined || reviewing));
+    const unblinded = settings.readsPerCase <= 1 || (!repeatScheduled && (myRead !== undefined || reviewing));
     const view: ReadView = {
       taskId,
       caseId,
@@ -135,6 +138,7 @@ export class ReadService {
       state,
       readCount: first.length,
       repeatPending,
+      repeatLater: repeatScheduled && !repeatPending,
       others: unblinded ? first.filter((r) => r.reader !== reader) : null,
       modelVisible: unblinded || settings.showModelInBlind,
     };

@@ -144,15 +144,17 @@ describe('blind double reading', () => {
   it('re-shows a share of a reader’s cases blind, hiding even their own first read, and shows the model only when allowed', async () => {
     const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1, repeatAfterReads: 2, repeatAfterHours: 48 });
     ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '2' });
-    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: true, others: null, modelVisible: false });
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ others: null, modelVisible: false });
     expect(ws.reads.view(task.id, caseIds[0], 'ann').myRead).toBeUndefined();
-    // Not right after the first read: the repeat waits for two other cases (or 48 hours).
+    // Not right after the first read: the repeat waits for two other cases (or 48 hours), the case blind meanwhile.
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: false, repeatLater: true, others: null });
     expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
     expect(code(() => ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' }))).toBe('conflict');
     ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'ann', value: '0' });
     expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
     ws.reads.submit({ taskId: task.id, caseId: caseIds[2], reader: 'ann', value: '0' });
     expect(awaiting(ws, task.id, 'ann')).toContain(caseIds[0]);
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: true, repeatLater: false, others: null });
     expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[1]); // its own repeat is not due yet
     // …or once the time has passed, whatever was read since.
     databaseOf(ws).prepare(`UPDATE read_repeats SET scheduled_at = ? WHERE case_id = ?`).run(new Date(Date.now() - 49 * 3_600_000).toISOString(), caseIds[2]);
