@@ -142,7 +142,7 @@ describe('several readers, one truth', () => {
         if (i === DISAGREE[1]) await screenshot(page(), '65-readers-adjudicate-hotkey');
       }
       await expect.poll(() => page().getByTestId('reads-state').textContent()).toBe('adjudicated');
-      expect(await page().getByTestId('current-label').textContent()).toBe('yes');
+      await expect.poll(() => page().getByTestId('current-label').textContent()).toBe('yes');
     }
     await page().getByTestId('filter-readers-disagree').click();
     await expect.poll(() => page().getByTestId('case-count').textContent()).toBe('0 cases');
