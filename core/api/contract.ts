@@ -104,6 +104,8 @@ const ReadingFields = {
   showModelInBlind: z.boolean().optional(),
   trainingLabel: z.enum(TRAINING_LABEL_MODES).optional(),
   intraReaderFraction: z.number().min(0).max(1).optional(),
+  repeatAfterReads: z.number().int().min(0).max(1000).optional(),
+  repeatAfterHours: z.number().min(0).max(24 * 366).optional(),
 };
 export const TaskSettings = z.object({
   splitFractions: z.object({ val: z.number(), test: z.number() }),

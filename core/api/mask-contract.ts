@@ -52,7 +52,12 @@ export const MaskFileFormat = z.enum(MASK_FILE_FORMATS);
 const filePath = z.string().trim().min(1).max(4096);
 
 export const maskContract = {
-  'masks.get': { request: MaskTarget, response: z.object({ mask: MaskData.nullable(), prediction: MaskPrediction.nullable() }) },
+  /**
+   * The frame's current mask; on a task read k > 1 times the current reader's own mask until the case is
+   * settled, and `author`'s mask (another reader's) only once the current reader may see the others' reads.
+   * `prediction`: the active version's predicted mask (hidden while a k-read case is blind, unless the task shows the model).
+   */
+  'masks.get': { request: MaskTarget.extend({ author: z.string().trim().min(1).max(200).optional() }), response: z.object({ mask: MaskData.nullable(), prediction: MaskPrediction.nullable() }) },
   /** Stores the active version's predicted mask of the frame as the current mask (source accepted-prediction). */
   'masks.accept': { request: MaskTarget, response: MaskEventInfo },
   'masks.save': {

@@ -30,6 +30,8 @@ export const ReadView = z.object({
   readCount: z.number().int().nonnegative(),
   myRead: CaseRead.optional(),
   repeatPending: z.boolean(),
+  /** A repeat is scheduled but not yet due: the case stays blind to this reader meanwhile. */
+  repeatLater: z.boolean(),
   others: z.array(CaseRead).nullable(),
   modelVisible: z.boolean(),
   /** May the current reader adjudicate, accept or reject (reviewer or admin)? */
@@ -44,18 +46,23 @@ export const PairAgreement = z.object({
   a: z.string(),
   b: z.string(),
   n: z.number().int().nonnegative(),
-  kappa: Stat,
-  percent: Stat,
-  perClass: z.array(z.object({ className: z.string(), kappa: Stat, percent: Stat })),
+  /** Class tasks. */
+  kappa: Stat.optional(),
+  percent: Stat.optional(),
+  /** Segmentation tasks: mean Dice over the cases both painted. */
+  dice: Stat.optional(),
+  perClass: z.array(z.object({ className: z.string(), kappa: Stat.optional(), percent: Stat.optional(), dice: Stat.optional() })),
 });
 export const AgreementReport = z.object({
   taskId: Id,
   taskName: z.string(),
   classes: z.array(z.string()),
+  /** Kappa and agreement (class tasks) or Dice (masks). */
+  measure: z.enum(['kappa', 'dice']),
   weights: z.enum(['none', 'quadratic']),
   readers: z.array(z.string()),
   pairs: z.array(PairAgreement),
-  fleiss: z.object({ n: z.number().int().nonnegative(), kappa: Stat, percent: Stat, perClass: z.array(z.object({ className: z.string(), kappa: Stat })) }),
+  fleiss: z.object({ n: z.number().int().nonnegative(), kappa: Stat, percent: Stat, perClass: z.array(z.object({ className: z.string(), kappa: Stat })) }).optional(),
   model: z.object({ versionId: Id, pairs: z.array(PairAgreement) }).optional(),
   intra: z.array(PairAgreement),
   /** Cases per review state. */

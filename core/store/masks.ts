@@ -5,7 +5,7 @@ import { sha256Hex } from './blobs';
 import { WorkspaceError } from './errors';
 import { LabelService, type LabelSource } from './labels';
 import { outOfScopeReason } from './scope';
-import { TaskService } from './tasks';
+import { readingSettings, TaskService } from './tasks';
 
 export { MASK_SOURCES, type MaskSource } from '../vocabulary';
 
@@ -119,6 +119,14 @@ export class MaskService {
     return row ? withPixels(row) : undefined;
   }
 
+  /** One author's latest mask of a frame (a reader's own mask on a task read k > 1 times); undefined when they saved none. */
+  latestBy(target: MaskTarget, author: string): StoredMask | undefined {
+    const row = this.db
+      .prepare('SELECT *, length(data) AS stored_bytes FROM mask_events WHERE task_id = ? AND case_id = ? AND frame = ? AND author = ? ORDER BY id DESC LIMIT 1')
+      .get(target.taskId, target.caseId, target.frame, author) as Row | undefined;
+    return row ? withPixels(row) : undefined;
+  }
+
   /** One event with its pixels (a past state, e.g. to show or restore it). */
   event(id: number): StoredMask {
     const row = this.db.prepare('SELECT *, length(data) AS stored_bytes FROM mask_events WHERE id = ?').get(id) as Row | undefined;
@@ -136,17 +144,23 @@ export class MaskService {
     return rows.map(toEvent);
   }
 
-  /** The current masks of a task (no pixels), by case and frame: what training and export read. */
+  /**
+   * The current masks of a task (no pixels), by case and frame: what training and export read. On a task
+   * read k > 1 times only settled cases (with a consensus or reviewer's label) count: elsewhere the latest
+   * save is a reader's unsettled mask.
+   */
   currentAll(taskId: number): MaskEvent[] {
+    const settled = readingSettings(this.tasks.get(taskId)).readsPerCase > 1;
     const rows = this.db
       .prepare(
         `SELECT e.id, e.task_id, e.case_id, e.frame, e.rows, e.columns, e.encoding, length(e.data) AS stored_bytes, e.sha256, e.foreground,
            e.author, e.source, e.adapter_version_id, e.created_at
          FROM current_masks c JOIN mask_events e ON e.id = c.event_id
          WHERE c.task_id = ? AND c.case_id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL)
+           AND (? = 0 OR c.case_id IN (SELECT case_id FROM current_labels WHERE task_id = c.task_id))
          ORDER BY c.case_id, c.frame`,
       )
-      .all(taskId) as Row[];
+      .all(taskId, settled ? 1 : 0) as Row[];
     return rows.map(toEvent);
   }
 
@@ -266,7 +280,8 @@ export class MaskService {
         ).lastInsertRowid,
     );
     const event = toEvent(this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM mask_events WHERE id = ?`).get(id) as Row);
-    this.syncLabel(event);
+    // Read k > 1 times, a reader's mask is their read; the label is the consensus the reads service writes.
+    if (readingSettings(task).readsPerCase <= 1) this.syncLabel(event);
     return event;
   }
 

@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { displayText, LabelService, validateValue, type LabelValue } from './labels';
+import { majorityMask, masksByAuthor } from './mask-reads';
+import { MaskService } from './masks';
 import { ReaderService } from './readers';
 import { outOfScopeReason } from './scope';
 import { readingSettings, TaskService, type LabelTask } from './tasks';
@@ -33,8 +35,10 @@ export interface ReadView {
   /** First reads submitted so far, by anyone. */
   readCount: number;
   myRead?: CaseRead;
-  /** This reader is to read the case again, blind (their own first read is hidden too). */
+  /** This reader is to read the case again, blind, now (their own first read is hidden too). */
   repeatPending: boolean;
+  /** A repeat is scheduled but not yet due (after other cases or hours): the case stays blind meanwhile. */
+  repeatLater: boolean;
   /** The other readers' first reads, or null while hidden from this reader. */
   others: CaseRead[] | null;
   /** Whether this reader may see the model's suggestion for the case now. */
@@ -67,10 +71,13 @@ export class ReadService {
 
   private readonly readers: ReaderService;
 
+  private readonly masks: MaskService;
+
   constructor(private readonly db: Database) {
     this.tasks = new TaskService(db);
     this.labels = new LabelService(db);
     this.readers = new ReaderService(db);
+    this.masks = new MaskService(db);
   }
 
   /** Submits `reader`'s read: their first, or the blind repeat when one is pending. Submitted reads are final. */
@@ -81,11 +88,19 @@ export class ReadService {
       if (!reader) throw new WorkspaceError('invalid', 'A read needs a reader');
       this.checkCase(task, input.caseId);
       const value = validateValue(input.value, task);
+      if (task.kind === 'segmentation') this.checkSubmittedMask(task, input.caseId, reader, value);
       const mine = this.readsOf(task.id, input.caseId).filter((r) => r.reader === reader);
       let kind: CaseRead['kind'] = 'first';
       if (mine.some((r) => r.kind === 'first')) {
         if (!this.repeatPending(task.id, input.caseId, reader)) {
           throw new WorkspaceError('conflict', `${reader} has already read case ${input.caseId} for '${task.name}'; a submitted read is final (a reviewer settles the case)`);
+        }
+        if (!this.repeatDue(task, input.caseId, reader)) {
+          const { repeatAfterReads, repeatAfterHours } = readingSettings(task);
+          throw new WorkspaceError(
+            'conflict',
+            `${reader}'s repeat read of case ${input.caseId} comes after ${repeatAfterReads} other case(s) or ${repeatAfterHours} hour(s), so it is not read from memory`,
+          );
         }
         kind = 'repeat';
       } else if (COMPLETE.includes(this.state(task.id, input.caseId))) {
@@ -109,12 +124,13 @@ export class ReadService {
     const settings = readingSettings(task);
     const reads = this.readsOf(taskId, caseId);
     const first = reads.filter((r) => r.kind === 'first');
-    const repeatPending = this.repeatPending(taskId, caseId, reader);
-    const myRead = repeatPending ? undefined : first.find((r) => r.reader === reader);
+    const repeatScheduled = this.repeatPending(taskId, caseId, reader);
+    const repeatPending = repeatScheduled && this.repeatDue(task, caseId, reader);
+    const myRead = repeatScheduled ? undefined : first.find((r) => r.reader === reader);
     const state = this.state(taskId, caseId);
     // A reviewer settling a complete case sees every read; a reader sees them after their own.
     const reviewing = COMPLETE.includes(state) && !first.some((r) => r.reader === reader) && this.isReviewer(reader);
-    const unblinded = settings.readsPerCase <= 1 || (!repeatPending && (myRead !== undefined || reviewing));
+    const unblinded = settings.readsPerCase <= 1 || (!repeatScheduled && (myRead !== undefined || reviewing));
     const view: ReadView = {
       taskId,
       caseId,
@@ -122,6 +138,7 @@ export class ReadService {
       state,
       readCount: first.length,
       repeatPending,
+      repeatLater: repeatScheduled && !repeatPending,
       others: unblinded ? first.filter((r) => r.reader !== reader) : null,
       modelVisible: unblinded || settings.showModelInBlind,
     };
@@ -161,8 +178,18 @@ export class ReadService {
       if (!COMPLETE.includes(state)) {
         throw new WorkspaceError('conflict', `Case ${input.caseId} has ${this.firstReadCount(task.id, input.caseId)} of its ${readingSettings(task).readsPerCase} reads; it is adjudicated once they are in`);
       }
+      if (task.kind === 'segmentation') {
+        // The reviewer's decision is a mask they saved (it is then the frame's current mask, what training reads).
+        const sha = typeof input.value === 'object' && !Array.isArray(input.value) ? input.value.maskSha256 : '';
+        const current = this.db
+          .prepare('SELECT 1 FROM current_masks c JOIN mask_events e ON e.id = c.event_id WHERE c.task_id = ? AND c.case_id = ? AND e.sha256 = ?')
+          .get(task.id, input.caseId, sha);
+        if (!current) throw new WorkspaceError('invalid', `Mask ${sha.slice(0, 12)} is not a current mask of case ${input.caseId}: save the reviewed mask, then adjudicate with it`);
+      }
       this.labels.set({ caseId: input.caseId, taskId: task.id, value: input.value, author: input.reviewer, consensus: 'adjudicated' });
-      this.transition(task.id, input.caseId, 'adjudicated', input.reviewer, input.note);
+      // The same reviewer refining their decision (e.g. each save of an adjudicated mask) is no new state.
+      const last = this.history(task.id, input.caseId).at(-1);
+      if (state !== 'adjudicated' || last?.actor !== input.reviewer || input.note) this.transition(task.id, input.caseId, 'adjudicated', input.reviewer, input.note);
       return 'adjudicated' as const;
     })();
   }
@@ -251,6 +278,10 @@ export class ReadService {
       if (this.state(task.id, caseId) === 'unread') this.transition(task.id, caseId, 'read', reader);
       return;
     }
+    if (task.kind === 'segmentation') {
+      this.maskConsensus(task, caseId, first.map((r) => r.reader), reader);
+      return;
+    }
     const winner = consensusOf(first.map((r) => JSON.stringify(r.value)), trainingLabel);
     if (winner === undefined) {
       this.transition(task.id, caseId, 'disagreement', reader, `${first.length} reads disagree`);
@@ -261,11 +292,64 @@ export class ReadService {
     this.transition(task.id, caseId, 'agreed', reader, trainingLabel === 'majority' ? 'majority of the reads' : 'all reads agree');
   }
 
+  /**
+   * The k-th mask of a case is in: identical masks are agreed, as (under 'majority') is the per-pixel
+   * majority vote; otherwise the case waits for a reviewer. An agreed consensus is saved as a mask event
+   * per frame (author: the readers) and becomes the task's label, so current_masks holds it for training.
+   */
+  private maskConsensus(task: LabelTask, caseId: number, readers: string[], reader: string): void {
+    const { trainingLabel } = readingSettings(task);
+    const byReader = masksByAuthor(this.db, task.id, { caseId, authors: readers });
+    const frames = [...new Set(readers.flatMap((r) => [...(byReader.get(r)?.get(caseId)?.keys() ?? [])]))].sort((a, b) => a - b);
+    const consensus: { frame: number; labels: Uint8Array }[] = [];
+    let identical = true;
+    for (const frame of frames) {
+      const planes = readers.map((r) => byReader.get(r)?.get(caseId)?.get(frame));
+      const size = planes.find((p) => p)!.length;
+      const filled = planes.map((p) => p ?? new Uint8Array(size));
+      if (filled.some((p) => Buffer.compare(Buffer.from(p.buffer, p.byteOffset, p.byteLength), Buffer.from(filled[0].buffer, filled[0].byteOffset, filled[0].byteLength)) !== 0)) identical = false;
+      consensus.push({ frame, labels: majorityMask(filled, task.classes.length) });
+    }
+    if (!identical && trainingLabel !== 'majority') {
+      this.transition(task.id, caseId, 'disagreement', reader, `${readers.length} masks differ`);
+      return;
+    }
+    const author = readers.join(' + ');
+    // The readers' masks have the case's size (MaskService checks it), so the consensus takes theirs.
+    const size = (frame: number) =>
+      this.db.prepare('SELECT rows, columns FROM mask_events WHERE task_id = ? AND case_id = ? AND frame = ? ORDER BY id DESC LIMIT 1').get(task.id, caseId, frame) as {
+        rows: number;
+        columns: number;
+      };
+    const events = this.masks.saveMany(consensus.map((c) => ({ taskId: task.id, caseId, frame: c.frame, ...size(c.frame), labels: c.labels, author })));
+    const named = events.find((e) => e.foreground > 0) ?? events[0];
+    if (named) {
+      this.labels.set({ caseId, taskId: task.id, value: { maskSha256: named.sha256, rows: named.rows, columns: named.columns }, author, consensus: 'agreed' });
+    }
+    this.transition(task.id, caseId, 'agreed', reader, identical ? 'all masks agree' : 'per-pixel majority of the masks');
+  }
+
+  /** A segmentation read names one of the reader's own saved masks of the case (what they painted is their read). */
+  private checkSubmittedMask(task: LabelTask, caseId: number, reader: string, value: LabelValue): void {
+    const sha = typeof value === 'object' && !Array.isArray(value) ? value.maskSha256 : '';
+    const own = this.db.prepare('SELECT 1 FROM mask_events WHERE task_id = ? AND case_id = ? AND author = ? AND sha256 = ?').get(task.id, caseId, reader, sha);
+    if (!own) throw new WorkspaceError('invalid', `${reader} has no saved mask ${sha.slice(0, 12)} of case ${caseId} for '${task.name}': save the mask, then submit it`);
+  }
+
   /** A deterministic share of each reader's cases is read again (seeded by task, case and reader, so it is reproducible). */
   private maybeScheduleRepeat(task: LabelTask, caseId: number, reader: string, now: string): void {
     const { intraReaderFraction } = readingSettings(task);
+    // A repeat mask would replace the reader's first one (masks are kept per reader and frame): not for masks.
+    if (task.kind === 'segmentation') return;
     if (intraReaderFraction <= 0 || seededRandom(`repeat:${task.id}:${caseId}:${reader}`)() >= intraReaderFraction) return;
     this.db.prepare('INSERT OR IGNORE INTO read_repeats (task_id, case_id, reader, scheduled_at) VALUES (?, ?, ?, ?)').run(task.id, caseId, reader, now);
+  }
+
+  /** Whether `reader`'s pending repeat of a case may be shown now (docs/readers.md: after N other reads or H hours). */
+  private repeatDue(task: LabelTask, caseId: number, reader: string): boolean {
+    return !!this.db
+      .prepare(`SELECT 1 FROM read_repeats rr WHERE rr.task_id = @task AND rr.case_id = @caseId AND rr.reader = @reader AND ${DUE_REPEAT_SQL}`)
+      .get({ task: task.id, caseId, reader, ...repeatDueParams(task) });
   }
 
   private repeatPending(taskId: number, caseId: number, reader: string): boolean {
@@ -325,6 +409,22 @@ export class ReadService {
     const outside = outOfScopeReason(this.db, task, caseId);
     if (outside) throw new WorkspaceError('invalid', outside);
   }
+}
+
+/**
+ * A repeat read `rr` (read_repeats) is due, i.e. shown again, once its reader has submitted @repeatReads
+ * first reads of the task after their first read of that case, or it was scheduled at or before
+ * @repeatCutoff (now − the task's hours): so an intra-reader repeat is never right after the first read.
+ */
+export const DUE_REPEAT_SQL = `(rr.scheduled_at <= @repeatCutoff OR (
+  SELECT count(*) FROM read_events o WHERE o.task_id = rr.task_id AND o.reader = rr.reader AND o.kind = 'first' AND o.id > (
+    SELECT max(f.id) FROM read_events f WHERE f.task_id = rr.task_id AND f.case_id = rr.case_id AND f.reader = rr.reader AND f.kind = 'first')
+) >= @repeatReads)`;
+
+/** The parameters of DUE_REPEAT_SQL for a task, at `now`. */
+export function repeatDueParams(task: { settings: LabelTask['settings'] }, now = Date.now()): { repeatReads: number; repeatCutoff: string } {
+  const { repeatAfterReads, repeatAfterHours } = readingSettings(task);
+  return { repeatReads: repeatAfterReads, repeatCutoff: new Date(now - repeatAfterHours * 3_600_000).toISOString() };
 }
 
 /**

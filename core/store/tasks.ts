@@ -35,6 +35,10 @@ export interface TaskSettings {
   trainingLabel?: TrainingLabelMode;
   /** Tasks read k > 1 times: share of each reader's cases shown to them again, blind, for intra-reader agreement (default 0). */
   intraReaderFraction?: number;
+  /** A repeat read is shown once the reader has read this many other cases of the task since… (default 5) */
+  repeatAfterReads?: number;
+  /** …or this many hours have passed since their first read, whichever comes first (default 24). */
+  repeatAfterHours?: number;
 }
 
 /** The reading settings of a task with their defaults filled in. */
@@ -43,6 +47,8 @@ export interface ReadingSettings {
   showModelInBlind: boolean;
   trainingLabel: TrainingLabelMode;
   intraReaderFraction: number;
+  repeatAfterReads: number;
+  repeatAfterHours: number;
 }
 
 export const MAX_READS_PER_CASE = 10;
@@ -54,11 +60,13 @@ export function readingSettings(task: { settings: TaskSettings }): ReadingSettin
     showModelInBlind: s.showModelInBlind ?? false,
     trainingLabel: s.trainingLabel ?? 'reviewer',
     intraReaderFraction: s.intraReaderFraction ?? 0,
+    repeatAfterReads: s.repeatAfterReads ?? 5,
+    repeatAfterHours: s.repeatAfterHours ?? 24,
   };
 }
 
 function checkReadingSettings(s: TaskSettings): void {
-  const { readsPerCase, trainingLabel, intraReaderFraction, showModelInBlind } = s;
+  const { readsPerCase, trainingLabel, intraReaderFraction, showModelInBlind, repeatAfterReads, repeatAfterHours } = s;
   if (readsPerCase !== undefined && !(Number.isInteger(readsPerCase) && readsPerCase >= 1 && readsPerCase <= MAX_READS_PER_CASE)) {
     throw new WorkspaceError('invalid', `Reads per case must be a whole number from 1 to ${MAX_READS_PER_CASE} (got ${String(readsPerCase)})`);
   }
@@ -67,6 +75,12 @@ function checkReadingSettings(s: TaskSettings): void {
   }
   if (intraReaderFraction !== undefined && !(typeof intraReaderFraction === 'number' && intraReaderFraction >= 0 && intraReaderFraction <= 1)) {
     throw new WorkspaceError('invalid', `The intra-reader fraction must be from 0 to 1 (got ${String(intraReaderFraction)})`);
+  }
+  if (repeatAfterReads !== undefined && !(Number.isInteger(repeatAfterReads) && repeatAfterReads >= 0 && repeatAfterReads <= 1000)) {
+    throw new WorkspaceError('invalid', `A repeat read comes after 0 to 1,000 other cases (got ${String(repeatAfterReads)})`);
+  }
+  if (repeatAfterHours !== undefined && !(typeof repeatAfterHours === 'number' && repeatAfterHours >= 0 && repeatAfterHours <= 24 * 366)) {
+    throw new WorkspaceError('invalid', `A repeat read comes after 0 to ${24 * 366} hours (got ${String(repeatAfterHours)})`);
   }
   if (showModelInBlind !== undefined && typeof showModelInBlind !== 'boolean') {
     throw new WorkspaceError('invalid', 'showModelInBlind must be true or false');

@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { CASE_FILTERS, type CaseFilter, type Split } from '../vocabulary';
+import { DUE_REPEAT_SQL, repeatDueParams } from './reads';
+import type { TaskSettings } from './tasks';
 import { isEmptyScope, normaliseCaseUnit, normaliseScope, scopeCondition, taskCaseCondition, unitSizes, type CaseUnit, type TaskScope } from './scope';
 
 export type WorklistFilter = CaseFilter;
@@ -60,6 +62,7 @@ interface WorklistSelection {
   params: Record<string, string | number>;
   scope: TaskScope;
   caseUnit: CaseUnit;
+  readsPerCase: number;
 }
 
 /** Which cases a worklist query selects (task scope and unit, filter, search), shared by the flat list and the groups. */
@@ -80,7 +83,7 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
             | undefined
         )?.id ?? null);
   const params: Record<string, string | number> = { task: taskId ?? -1, version: versionId ?? -1, search: '' };
-  const { scope, caseUnit, readsPerCase } = taskScope(db, taskId);
+  const { scope, caseUnit, readsPerCase, settings } = taskScope(db, taskId);
 
   const where: string[] = [];
   // Only the task's cases: in its scope and, for a series or study task, one representative per group.
@@ -115,9 +118,10 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
         ? `NOT ${hasLabel}`
         : `(c.id NOT IN (SELECT case_id FROM read_events WHERE task_id = @task AND reader = @reader AND kind = 'first')
             AND c.id NOT IN (SELECT case_id FROM case_states WHERE task_id = @task AND state <> 'read')
-          OR c.id IN (SELECT rr.case_id FROM read_repeats rr WHERE rr.task_id = @task AND rr.reader = @reader AND NOT EXISTS (
+          OR c.id IN (SELECT rr.case_id FROM read_repeats rr WHERE rr.task_id = @task AND rr.reader = @reader AND ${DUE_REPEAT_SQL} AND NOT EXISTS (
             SELECT 1 FROM read_events re WHERE re.task_id = rr.task_id AND re.case_id = rr.case_id AND re.reader = rr.reader AND re.kind = 'repeat')))`,
     );
+    if (readsPerCase > 1) Object.assign(params, repeatDueParams({ settings }));
   }
   if (filter === 'readers-disagree') where.push(`c.id IN (SELECT case_id FROM case_states WHERE task_id = @task AND state = 'disagreement')`);
   const search = q.search?.trim().toLowerCase();
@@ -127,7 +131,7 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
   }
   const whereSql = `WHERE ${where.join(' AND ')}`;
 
-  return { whereSql, params, scope, caseUnit };
+  return { whereSql, params, scope, caseUnit, readsPerCase };
 }
 
 /** The worklist: one page of cases plus the filtered total, in two indexed queries. */
@@ -194,13 +198,23 @@ export function worklistGroups(
   q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader'>,
   limit = MAX_GROUPED_CASES,
 ): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
-  const { whereSql, params } = worklistSelection(db, q);
+  const { whereSql, params, readsPerCase } = worklistSelection(db, q);
+  // Blind k-read task: a reader counts the consensus only of cases they may see it on (read by them, no repeat
+  // pending), as the flat list shows it; otherwise a complete case's label would tell agreement from disagreement.
+  const reviewer = !!q.reader && !!db.prepare(`SELECT 1 FROM readers WHERE name = ? AND role IN ('reviewer', 'admin')`).get(q.reader.trim());
+  const blind = readsPerCase > 1 && !reviewer;
+  const labelled = blind
+    ? `c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task) AND c.id IN (
+         SELECT re.case_id FROM read_events re WHERE re.task_id = @task AND re.reader = @groupReader AND re.kind = 'first'
+           AND NOT EXISTS (SELECT 1 FROM read_repeats rr WHERE rr.task_id = re.task_id AND rr.case_id = re.case_id AND rr.reader = re.reader
+             AND NOT EXISTS (SELECT 1 FROM read_events r2 WHERE r2.task_id = re.task_id AND r2.case_id = re.case_id AND r2.reader = re.reader AND r2.kind = 'repeat')))`
+    : 'c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task)';
   const rows = db
     .prepare(
       `SELECT c.id, pa.id AS patientRef, pa.patient_id AS patientId, pa.patient_name AS patientName,
          st.study_uid AS studyUid, st.study_date AS studyDate, st.description AS studyDescription,
          se.series_uid AS seriesUid, se.series_number AS seriesNumber, se.description AS seriesDescription, se.modality,
-         c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task) AS labelled
+         ${labelled} AS labelled
        FROM cases c JOIN instances i ON i.id = c.instance_ref JOIN series se ON se.id = i.series_ref
          JOIN studies st ON st.id = se.study_ref JOIN patients pa ON pa.id = st.patient_ref
        ${whereSql}
@@ -208,7 +222,7 @@ export function worklistGroups(
          se.series_number IS NULL, se.series_number, se.id, i.instance_number IS NULL, i.instance_number, c.id
        LIMIT @limit`,
     )
-    .all({ ...params, limit: limit + 1 }) as {
+    .all({ ...params, limit: limit + 1, ...(blind ? { groupReader: q.reader?.trim() ?? '' } : {}) }) as {
     id: number;
     patientRef: number;
     patientId: string | null;
@@ -257,12 +271,12 @@ export function worklistGroups(
 }
 
 /** A task's scope, case unit and reads per case, straight from its settings (every case, one per image, one read when there is no task). */
-function taskScope(db: Database, taskId: number | null): { scope: TaskScope; caseUnit: CaseUnit; readsPerCase: number } {
-  if (taskId === null) return { scope: {}, caseUnit: 'image', readsPerCase: 1 };
+function taskScope(db: Database, taskId: number | null): { scope: TaskScope; caseUnit: CaseUnit; readsPerCase: number; settings: TaskSettings } {
+  if (taskId === null) return { scope: {}, caseUnit: 'image', readsPerCase: 1, settings: {} as TaskSettings };
   const row = db.prepare('SELECT settings FROM tasks WHERE id = ?').get(taskId) as { settings: string } | undefined;
   const settings = JSON.parse(row?.settings ?? '{}') as { scope?: unknown; caseUnit?: unknown; readsPerCase?: unknown };
   const k = typeof settings.readsPerCase === 'number' ? settings.readsPerCase : 1;
-  return { scope: normaliseScope(settings.scope), caseUnit: normaliseCaseUnit(settings.caseUnit), readsPerCase: k };
+  return { scope: normaliseScope(settings.scope), caseUnit: normaliseCaseUnit(settings.caseUnit), readsPerCase: k, settings: settings as TaskSettings };
 }
 
 interface SummaryRow {

@@ -120,7 +120,7 @@ describe('several readers, one truth', () => {
     await screenshot(page(), '62-readers-agreement');
   });
 
-  it('lets the reviewer settle the three disagreements from the reviewer queue', async () => {
+  it('lets the reviewer settle the three disagreements from the reviewer queue, by button or class hotkey', async () => {
     await switchReader('rev');
     await page().getByTestId('tab-reading').click();
     await page().getByTestId('filter-readers-disagree').click();
@@ -129,10 +129,20 @@ describe('several readers, one truth', () => {
       await page().locator(`[data-testid="case-row"][data-case-id="${caseIds[i]}"]`).click();
       await expect.poll(() => page().getByTestId('reads-state').textContent()).toBe('disagreement');
       expect(await page().getByTestId('reads-other').count()).toBe(2);
-      if (i === DISAGREE[0]) await screenshot(page(), '63-readers-adjudicate');
-      await page().getByTestId('adjudicate-yes').click();
+      // On a task read twice the model's suggestion is no read: the button is off and says why.
+      expect(await page().getByTestId('accept-suggestion').isDisabled()).toBe(true);
+      expect(await page().getByTestId('accept-suggestion').getAttribute('title')).toMatch(/read 2 times per case/);
+      if (i === DISAGREE[0]) {
+        await screenshot(page(), '63-readers-adjudicate');
+        await page().getByTestId('adjudicate-yes').click();
+      } else {
+        // The class hotkey ('2' = yes) adjudicates, and the label bar confirms it.
+        await page().keyboard.press('2');
+        await expect.poll(() => page().getByTestId('label-notice').textContent()).toBe('Adjudicated: yes (reviewer rev)');
+        if (i === DISAGREE[1]) await screenshot(page(), '65-readers-adjudicate-hotkey');
+      }
       await expect.poll(() => page().getByTestId('reads-state').textContent()).toBe('adjudicated');
-      expect(await page().getByTestId('current-label').textContent()).toBe('yes');
+      await expect.poll(() => page().getByTestId('current-label').textContent()).toBe('yes');
     }
     await page().getByTestId('filter-readers-disagree').click();
     await expect.poll(() => page().getByTestId('case-count').textContent()).toBe('0 cases');

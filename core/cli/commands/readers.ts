@@ -42,7 +42,7 @@ export function registerReaderCommands(program: Command): void {
 
   program
     .command('agreement')
-    .description("Inter- and intra-reader agreement of a task read by several readers: Cohen's and Fleiss' kappa, percent agreement, per class, with 95 % bootstrap intervals, and the active model against each reader")
+    .description("Inter- and intra-reader agreement of a task read by several readers: Cohen's and Fleiss' kappa, percent agreement (Dice for masks), per class, with 95 % bootstrap intervals, and the active model against each reader")
     .requiredOption('-w, --workspace <dir>', 'the workspace folder')
     .requiredOption('--task <name>', 'label task name')
     .option('--json', 'print the report as JSON')
@@ -54,29 +54,36 @@ export function registerReaderCommands(program: Command): void {
     );
 }
 
-/** The report as plain-text tables. */
+/** The report as plain-text tables: kappa and agreement for class tasks, Dice for masks. */
 export function formatAgreement(r: AgreementReport): string {
+  const dice = r.measure === 'dice';
   const kappa = r.weights === 'quadratic' ? 'kappa (quadratic)' : 'kappa';
   let out = `task ${r.taskName}: ${r.readers.length} reader(s), classes ${r.classes.join(', ')}; 95 % bootstrap intervals over cases\n`;
   const pairTable = (title: string, pairs: PairAgreement[]) => {
     if (pairs.length === 0) return `\n${title}: none\n`;
-    let t = `\n${title}\n${'pair'.padEnd(36)}  ${'cases'.padStart(5)}  ${kappa.padEnd(26)}  agreement\n`;
-    for (const p of pairs) t += `${`${p.a} – ${p.b}`.padEnd(36)}  ${String(p.n).padStart(5)}  ${stat(p.kappa).padEnd(26)}  ${stat(p.percent, true)}\n`;
-    t += `per class (one vs rest, kappa)\n${'pair'.padEnd(36)}  ${r.classes.map((c) => c.padEnd(22)).join('  ')}\n`;
-    for (const p of pairs) t += `${`${p.a} – ${p.b}`.padEnd(36)}  ${p.perClass.map((c) => stat(c.kappa).padEnd(22)).join('  ')}\n`;
+    const head = dice ? 'mean Dice' : `${kappa.padEnd(26)}  agreement`;
+    let t = `\n${title}\n${'pair'.padEnd(36)}  ${'cases'.padStart(5)}  ${head}\n`;
+    for (const p of pairs) {
+      const values = dice ? stat(p.dice) : `${stat(p.kappa).padEnd(26)}  ${stat(p.percent, true)}`;
+      t += `${`${p.a} – ${p.b}`.padEnd(36)}  ${String(p.n).padStart(5)}  ${values}\n`;
+    }
+    t += `per class (${dice ? 'Dice' : 'one vs rest, kappa'})\n${'pair'.padEnd(36)}  ${r.classes.map((c) => c.padEnd(22)).join('  ')}\n`;
+    for (const p of pairs) t += `${`${p.a} – ${p.b}`.padEnd(36)}  ${p.perClass.map((c) => stat(dice ? c.dice : c.kappa).padEnd(22)).join('  ')}\n`;
     return t;
   };
-  out += pairTable('reader – reader (Cohen)', r.pairs);
-  out += `\nall readers (Fleiss), ${r.fleiss.n} case(s) with two or more reads: kappa ${stat(r.fleiss.kappa)}, pairwise agreement ${stat(r.fleiss.percent, true)}\n`;
-  out += `per class: ${r.fleiss.perClass.map((c) => `${c.className} ${stat(c.kappa)}`).join('; ')}\n`;
+  out += pairTable(dice ? 'reader – reader (Dice, cases both painted)' : 'reader – reader (Cohen)', r.pairs);
+  if (r.fleiss) {
+    out += `\nall readers (Fleiss), ${r.fleiss.n} case(s) with two or more reads: kappa ${stat(r.fleiss.kappa)}, pairwise agreement ${stat(r.fleiss.percent, true)}\n`;
+    out += `per class: ${r.fleiss.perClass.map((c) => `${c.className} ${stat(c.kappa)}`).join('; ')}\n`;
+  }
   out += r.model ? pairTable(`active model v${r.model.versionId} – reader`, r.model.pairs) : '\nactive model – reader: no active version\n';
-  out += pairTable('intra-reader (first read – blind repeat)', r.intra);
+  if (!dice) out += pairTable('intra-reader (first read – blind repeat)', r.intra);
   return out;
 }
 
-function stat(s: { value: number; lo: number; hi: number }, percent = false): string {
+function stat(s: { value: number; lo: number; hi: number } | undefined, percent = false): string {
   const f = (v: number) => (Number.isFinite(v) ? (percent ? `${(v * 100).toFixed(1)}%` : v.toFixed(3)) : 'n/a');
-  if (!Number.isFinite(s.value)) return 'n/a';
+  if (!s || !Number.isFinite(s.value)) return 'n/a';
   return Number.isFinite(s.lo) ? `${f(s.value)} [${f(s.lo)}, ${f(s.hi)}]` : f(s.value);
 }
 

@@ -2,6 +2,7 @@ import { onBeforeUnmount, onMounted } from 'vue';
 import { useKeymapStore } from '../stores/keymap';
 import { useLabelsStore } from '../stores/labels';
 import { useMeasurementsStore } from '../stores/measurements';
+import { useReadersStore } from '../stores/readers';
 import { useReadingStore } from '../stores/reading';
 import { useTasksStore } from '../stores/tasks';
 import { useUiStore } from '../stores/ui';
@@ -28,6 +29,7 @@ export function useShortcuts(): void {
   const tasks = useTasksStore();
   const viewer = useViewerStore();
   const labels = useLabelsStore();
+  const readers = useReadersStore();
   const reading = useReadingStore();
   const keymap = useKeymapStore();
   const measurements = useMeasurementsStore();
@@ -98,7 +100,7 @@ export function useShortcuts(): void {
       const cls = task.classes.find((c) => c.hotkey !== undefined && c.hotkey === e.key);
       if (cls) {
         e.preventDefault();
-        void labels.applyClass(cls.name);
+        void readers.applyClass(cls.name);
         return;
       }
     }

@@ -90,6 +90,9 @@ export const useLabelsStore = defineStore('labels', () => {
 
   const accept = () =>
     change(async (caseId, taskId) => {
+      // Same rule as the disabled button: on a k-read task the model's suggestion is never a read.
+      const k = useTasksStore().current?.settings.readsPerCase ?? 1;
+      if (k > 1) throw new Error(`accepting the model's suggestion is off: this task is read ${k} times per case`);
       await call('labels.accept', { caseId, taskId });
       return 'Accepted the suggestion';
     });

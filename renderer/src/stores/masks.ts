@@ -252,6 +252,27 @@ export const useMasksStore = defineStore('masks', () => {
     }
   }
 
+  /**
+   * A reviewer settles a k-read case with another reader's mask: it becomes the plane and is saved as the
+   * reviewer's (the save adjudicates the case; further strokes refine it).
+   */
+  async function adoptMaskOf(author: string): Promise<void> {
+    const t = target.value;
+    const p = plane.value;
+    if (!t || !p) return;
+    try {
+      const { mask } = await call('masks.get', { ...t, author });
+      if (!mask || !sameTarget(target.value, t) || mask.rows !== p.height || mask.columns !== p.width) return;
+      beginStroke();
+      p.labels.set(mask.labels);
+      revision.value++;
+      dirty = true;
+      await flush();
+    } catch (err) {
+      error.value = friendlyMessage(err);
+    }
+  }
+
   /** Starts from the model's predicted mask to correct it: the strokes then save as edited-prediction of that version. */
   function editPrediction(): void {
     const p = plane.value;
@@ -263,6 +284,28 @@ export const useMasksStore = defineStore('masks', () => {
     if (tool.value === 'view') tool.value = 'brush';
     // Nothing is stored until the first correction: an unchanged prediction is accepted, not edited.
     revision.value++;
+  }
+
+  /**
+   * On a task read by several readers: saves pending strokes, then submits the saved mask as this reader's
+   * read of the case (final; the others' masks become visible). Resolves true when submitted.
+   */
+  async function submit(): Promise<boolean> {
+    await flush();
+    const t = target.value;
+    const s = saved.value;
+    if (!t || !s || dirty) {
+      error.value = 'Paint and save a mask before submitting it';
+      return false;
+    }
+    try {
+      await call('labels.set', { caseId: t.caseId, taskId: t.taskId, value: { maskSha256: s.sha256, rows: s.rows, columns: s.columns } });
+      await showLabel(t);
+      return true;
+    } catch (err) {
+      error.value = `The mask was not submitted: ${friendlyMessage(err)}`;
+      return false;
+    }
   }
 
   /** A painted case counts as labelled (the store keeps its label in step with its masks): show that in the row and label bar. */
@@ -313,5 +356,7 @@ export const useMasksStore = defineStore('masks', () => {
     largerBrush,
     toggleVisible,
     flush,
+    submit,
+    adoptMaskOf,
   };
 });

@@ -60,6 +60,26 @@ export const useReadersStore = defineStore('readers', () => {
       useCasesStore().patchRow(v.caseId, { label: labels.record?.label ?? undefined });
     });
 
+  /**
+   * A class key or button on the open case: a reviewer on a case in disagreement adjudicates it with that
+   * class (and is told so); everyone else labels or submits a read as usual.
+   */
+  async function applyClass(name: string): Promise<void> {
+    const labels = useLabelsStore();
+    const v = view.value;
+    const record = labels.record;
+    const here = !!v && !!record && v.caseId === record.case.id && v.taskId === record.taskId;
+    if (!here || !v.canReview || v.others === null || v.state !== 'disagreement') {
+      await labels.applyClass(name);
+      return;
+    }
+    await decide('adjudicate', name);
+    if (!error.value) {
+      labels.error = null;
+      labels.notice = `Adjudicated: ${name} (reviewer ${state.value?.current.name ?? ''})`;
+    }
+  }
+
   async function loadAgreement(taskId: number): Promise<void> {
     try {
       agreement.value = await call('agreement.get', { taskId });
@@ -78,5 +98,5 @@ export const useReadersStore = defineStore('readers', () => {
     error.value = null;
   }
 
-  return { state, view, agreement, agreementError, busy, error, load, switchTo, add, loadView, decide, loadAgreement, reset };
+  return { state, view, agreement, agreementError, busy, error, load, switchTo, add, loadView, decide, applyClass, loadAgreement, reset };
 });

@@ -105,7 +105,55 @@ describe('several readers through the API', () => {
     const report = await app.call('agreement.get', { taskId });
     expect(report).toMatchObject({ readers: ['ann', 'bob'], weights: 'quadratic', states: { agreed: 1, adjudicated: 1 } });
     expect(report.pairs[0]).toMatchObject({ a: 'ann', b: 'bob', n: 2 });
-    expect(report.pairs[0].percent.value).toBe(0.5);
+    expect(report.pairs[0].percent!.value).toBe(0.5);
     expect(report.model?.pairs.map((p) => p.b)).toEqual(['ann', 'bob']);
+  });
+
+  it('keeps masks blind on a k-read segmentation task: own mask only until submitted, then the others’; a reviewer’s mask settles it', async () => {
+    const { app, ids } = await doubleReadWorkspace();
+    const seg = await app.call('tasks.create', { name: 'vessels', kind: 'segmentation', classes: [{ name: 'vessel' }] });
+    await app.call('tasks.update', { id: seg.id, readsPerCase: 2 });
+    const detail = await app.call('cases.get', { id: ids[0], taskId: seg.id });
+    const [rows, columns] = [detail.case.rows!, detail.case.columns!];
+    const target = { taskId: seg.id, caseId: ids[0], frame: 0 };
+    const band = (from: number, to: number) => {
+      const labels = new Uint8Array(rows * columns);
+      for (let y = 0; y < rows; y++) for (let x = from; x < to; x++) labels[y * columns + x] = 1;
+      return labels;
+    };
+    const paintAndSubmit = async (from: number, to: number) => {
+      const e = await app.call('masks.save', { ...target, rows, columns, labels: band(from, to), source: 'human' });
+      return app.call('labels.set', { caseId: ids[0], taskId: seg.id, value: { maskSha256: e.sha256, rows, columns } });
+    };
+
+    await app.call('readers.switch', { name: 'ann' });
+    await paintAndSubmit(0, 2);
+    expect(await app.failure('masks.save', { ...target, rows, columns, labels: band(0, 3) })).toMatchObject({ code: 'conflict' }); // submitted: final
+
+    await app.call('readers.switch', { name: 'bob', pin: '2468' });
+    // Ann's mask is the latest save, yet Bob gets none of it: not as the current mask, not by name, not in the history.
+    expect((await app.call('masks.get', target)).mask).toBeNull();
+    expect(await app.failure('masks.get', { ...target, author: 'ann' })).toMatchObject({ code: 'forbidden' });
+    expect(await app.call('masks.history', { taskId: seg.id, caseId: ids[0] })).toEqual([]);
+    await app.call('masks.save', { ...target, rows, columns, labels: band(1, 3), source: 'human' });
+    expect((await app.call('masks.get', target)).mask?.author).toBe('bob'); // his own draft
+    expect((await app.call('readers.switch', { name: 'ann' })).current.name).toBe('ann');
+    expect((await app.call('masks.get', target)).mask?.author).toBe('ann'); // she sees hers, not Bob's draft
+    await app.call('readers.switch', { name: 'bob', pin: '2468' });
+    await paintAndSubmit(1, 3);
+    expect((await app.call('masks.get', { ...target, author: 'ann' })).mask?.author).toBe('ann');
+    expect((await app.call('reads.get', { taskId: seg.id, caseId: ids[0] })).state).toBe('disagreement');
+
+    await app.call('readers.switch', { name: 'rev' });
+    const fix = await app.call('masks.save', { ...target, rows, columns, labels: band(1, 2), source: 'human' });
+    const settled = await app.call('reads.get', { taskId: seg.id, caseId: ids[0] });
+    expect(settled.state).toBe('adjudicated');
+    // Saving again refines the decision without a new state change.
+    await app.call('masks.save', { ...target, rows, columns, labels: band(1, 2).map((v, i) => (i === 0 ? 1 : v)), source: 'human' });
+    expect((await app.call('reads.get', { taskId: seg.id, caseId: ids[0] })).history.map((h) => h.to)).toEqual(['read', 'disagreement', 'adjudicated']);
+    expect(fix.author).toBe('rev');
+    const report = await app.call('agreement.get', { taskId: seg.id });
+    expect(report).toMatchObject({ measure: 'dice', readers: ['ann', 'bob'], pairs: [{ a: 'ann', b: 'bob', n: 1 }] });
+    expect(report.pairs[0].dice?.value).toBeCloseTo((2 * rows) / (4 * rows), 12); // one shared column of two each
   });
 });

@@ -47,4 +47,26 @@ describe('medtune readers and medtune agreement', () => {
     expect(json.pairs[0].percent.value).toBeCloseTo(5 / 6, 12);
     expect((await runCli(['agreement', '-w', dir, '--task', 'nope'])).code).toBe(1);
   });
+
+  it('prints Dice tables for a segmentation task read by two readers', async () => {
+    const root = tempDir('medtune-cli-readers-');
+    writeDicomFiles(path.join(root, 'in'), tinyDicomSet(2, { perSeries: 2 }).map((d) => ({ ...d, rows: 8, columns: 10 })));
+    const dir = path.join(root, 'ws');
+    const ws = Workspace.create(dir);
+    const ids = (await ws.import([path.join(root, 'in')])).caseIds;
+    const task = ws.tasks.create({ name: 'vessels', kind: 'segmentation', classes: ['vessel'] });
+    ws.tasks.updateSettings(task.id, { readsPerCase: 2 });
+    const band = (from: number, to: number) => Uint8Array.from({ length: 80 }, (_, i) => (i % 10 >= from && i % 10 < to ? 1 : 0));
+    // Case 1: columns 0–3 against 2–5 (Dice 2·2/(4 + 4) = 0.5); case 2: identical (1).
+    for (const [caseId, reader, labels] of [[ids[0], 'ann', band(0, 4)], [ids[0], 'bob', band(2, 6)], [ids[1], 'ann', band(0, 4)], [ids[1], 'bob', band(0, 4)]] as const) {
+      const e = ws.masks.save({ taskId: task.id, caseId, frame: 0, rows: 8, columns: 10, labels, author: reader });
+      ws.reads.submit({ taskId: task.id, caseId, reader, value: { maskSha256: e.sha256, rows: 8, columns: 10 } });
+    }
+    ws.close();
+    const text = await runCli(['agreement', '-w', dir, '--task', 'vessels']);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('reader – reader (Dice, cases both painted)');
+    expect(text.out).toMatch(/^ann – bob\s+2\s+0\.750 \[0\.500, 1\.000\]/m);
+    expect(text.out).not.toContain('Fleiss');
+  });
 });

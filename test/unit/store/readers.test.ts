@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { exportLabels, labelProgress, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
 import { databaseOf } from '../../../core/store/workspace';
 import { labelTargets, softReadTargets } from '../../../core/train/training-run';
+import { cohenKappa, fleissKappa, percentAgreement } from '../../../core/util/agreement';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
 async function workspaceWithCases(count: number, opts: { migrations?: typeof MIGRATIONS } = {}) {
@@ -123,12 +124,41 @@ describe('blind double reading', () => {
     ws.close();
   });
 
+  it('counts in the grouped worklist only the consensus labels this reader may see', async () => {
+    const { ws, caseIds, task } = await doubleRead();
+    ws.readers.add({ name: 'cy' });
+    const labelled = (reader: string) =>
+      ws.worklistGroups({ taskId: task.id, reader }).patients.flatMap((p) => p.studies.flatMap((s) => s.series.map((se) => se.labelled))).reduce((a, b) => a + b, 0);
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'bob', value: '1' }); // agreed: a label
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'ann', value: '0' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'bob', value: '2' }); // disagreement: none
+    expect(ws.labels.currentAll(task.id)).toHaveLength(1);
+    // Cy read neither: a count of 1 would tell him case 1 was agreed and case 2 not.
+    expect(labelled('cy')).toBe(0);
+    expect(labelled('ann')).toBe(1);
+    expect(labelled('rev')).toBe(1); // a reviewer sees the consensus of complete cases, as in the flat list
+    ws.close();
+  });
+
   it('re-shows a share of a reader’s cases blind, hiding even their own first read, and shows the model only when allowed', async () => {
-    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1 });
+    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1, repeatAfterReads: 2, repeatAfterHours: 48 });
     ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '2' });
-    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: true, others: null, modelVisible: false });
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ others: null, modelVisible: false });
     expect(ws.reads.view(task.id, caseIds[0], 'ann').myRead).toBeUndefined();
+    // Not right after the first read: the repeat waits for two other cases (or 48 hours), the case blind meanwhile.
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: false, repeatLater: true, others: null });
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
+    expect(code(() => ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' }))).toBe('conflict');
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'ann', value: '0' });
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[2], reader: 'ann', value: '0' });
     expect(awaiting(ws, task.id, 'ann')).toContain(caseIds[0]);
+    expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: true, repeatLater: false, others: null });
+    expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[1]); // its own repeat is not due yet
+    // …or once the time has passed, whatever was read since.
+    databaseOf(ws).prepare(`UPDATE read_repeats SET scheduled_at = ? WHERE case_id = ?`).run(new Date(Date.now() - 49 * 3_600_000).toISOString(), caseIds[2]);
+    expect(awaiting(ws, task.id, 'ann')).toContain(caseIds[2]);
     expect(ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' }).read.kind).toBe('repeat');
     expect(awaiting(ws, task.id, 'ann')).not.toContain(caseIds[0]);
     expect(ws.reads.view(task.id, caseIds[0], 'ann')).toMatchObject({ repeatPending: false, myRead: { value: '2', kind: 'first' } });
@@ -141,7 +171,7 @@ describe('blind double reading', () => {
   });
 
   it('computes agreement from the reads: pairs, Fleiss, per class, intra-reader', async () => {
-    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1 });
+    const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1, repeatAfterReads: 0 });
     const ann = ['0', '1', '2', '2', '1', '0'];
     const bob = ['0', '1', '2', '1', '1', '2'];
     caseIds.forEach((c, i) => {
@@ -154,12 +184,12 @@ describe('blind double reading', () => {
     expect(report.readers).toEqual(['ann', 'bob']);
     expect(report.pairs).toHaveLength(1);
     expect(report.pairs[0]).toMatchObject({ a: 'ann', b: 'bob', n: 6 });
-    expect(report.pairs[0].percent.value).toBeCloseTo(4 / 6, 12);
+    expect(report.pairs[0].percent!.value).toBeCloseTo(4 / 6, 12);
     expect(report.pairs[0].perClass.map((p) => p.className)).toEqual(['0', '1', '2']);
-    expect(report.fleiss.n).toBe(6);
+    expect(report.fleiss!.n).toBe(6);
     // Bob still owes his repeats: only Ann has intra-reader agreement.
     expect(report.intra.map((p) => `${p.a}|${p.b}|${p.n}`)).toEqual(['ann|ann (repeat)|6']);
-    expect(report.intra[0].kappa.value).toBe(1);
+    expect(report.intra[0].kappa!.value).toBe(1);
     expect(report.model).toBeUndefined();
     ws.close();
   });
@@ -220,5 +250,115 @@ describe('blind double reading', () => {
     expect(code(() => again.tasks.updateSettings(t.id, { readsPerCase: 0 }))).toBe('invalid');
     expect(code(() => again.tasks.updateSettings(t.id, { trainingLabel: 'vote' as never }))).toBe('invalid');
     again.close();
+  });
+});
+
+describe('multilabel agreement', () => {
+  it('gives per label kappa and agreement, pooled kappa, identical-set agreement and Fleiss per label', async () => {
+    const { ws, caseIds } = await workspaceWithCases(6);
+    const task = ws.tasks.create({ name: 'findings', kind: 'multilabel', classes: ['haem', 'exud', 'drusen'] });
+    ws.tasks.updateSettings(task.id, { readsPerCase: 2 });
+    ws.readers.add({ name: 'ann' });
+    ws.readers.add({ name: 'bob' });
+    const ann = [['haem'], ['haem', 'exud'], [], ['drusen'], ['exud'], ['haem', 'drusen']];
+    const bob = [['haem'], ['haem'], [], ['drusen', 'exud'], ['exud'], ['drusen']];
+    caseIds.forEach((caseId, i) => {
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'ann', value: ann[i] });
+      ws.reads.submit({ taskId: task.id, caseId, reader: 'bob', value: bob[i] });
+    });
+    const report = ws.agreement(task.id, { resamples: 200 });
+    const pair = report.pairs[0];
+    expect(pair).toMatchObject({ a: 'ann', b: 'bob', n: 6 });
+    const has = (sets: string[][], label: string) => sets.map((s) => (s.includes(label) ? 1 : 0));
+    // Per label: the kappa of "present or not", the same definition as the class statistics (checked against scikit-learn).
+    report.classes.forEach((label, l) => {
+      expect(pair.perClass[l].kappa!.value).toBeCloseTo(cohenKappa(has(ann, label), has(bob, label), 2), 12);
+      expect(pair.perClass[l].percent!.value).toBeCloseTo(percentAgreement(has(ann, label), has(bob, label)), 12);
+    });
+    expect(pair.perClass[0].percent!.value).toBeCloseTo(5 / 6, 12); // haem differs on case 6 only
+    const pooled = (sets: string[][]) => report.classes.flatMap((label) => has(sets, label));
+    expect(pair.kappa!.value).toBeCloseTo(cohenKappa(pooled(ann), pooled(bob), 2), 12);
+    expect(pair.percent!.value).toBeCloseTo(3 / 6, 12); // identical sets on cases 1, 3 and 5
+    expect(report.fleiss!.n).toBe(6);
+    expect(report.fleiss!.perClass[0].kappa.value).toBeCloseTo(fleissKappa(caseIds.map((_, i) => [has(ann, 'haem')[i], has(bob, 'haem')[i]]), 2), 12);
+    expect(report.fleiss!.percent.value).toBeCloseTo(3 / 6, 12);
+    ws.close();
+  });
+});
+
+describe('several readers painting masks', () => {
+  const ROWS = 32;
+  const COLUMNS = 24;
+  /** Columns [from, to) of class `cls` on every row. */
+  const band = (from: number, to: number, cls = 1) => {
+    const labels = new Uint8Array(ROWS * COLUMNS);
+    for (let y = 0; y < ROWS; y++) for (let x = from; x < to; x++) labels[y * COLUMNS + x] = cls;
+    return labels;
+  };
+
+  async function paintedTask(trainingLabel: 'reviewer' | 'majority' = 'reviewer', readsPerCase = 2) {
+    const root = tempDir();
+    writeDicomFiles(path.join(root, 'in'), tinyDicomSet(3, { perSeries: 3 }).map((d) => ({ ...d, rows: ROWS, columns: COLUMNS })));
+    const ws = Workspace.create(path.join(root, 'ws'));
+    const caseIds = (await ws.import([path.join(root, 'in')])).caseIds;
+    const task = ws.tasks.create({ name: 'vessels', kind: 'segmentation', classes: ['vessel', 'lesion'] });
+    ws.tasks.updateSettings(task.id, { readsPerCase, trainingLabel });
+    for (const name of ['ann', 'bob', 'cy']) ws.readers.add({ name });
+    const paint = (caseId: number, reader: string, labels: Uint8Array) => {
+      const e = ws.masks.save({ taskId: task.id, caseId, frame: 0, rows: ROWS, columns: COLUMNS, labels, author: reader });
+      return ws.reads.submit({ taskId: task.id, caseId, reader, value: { maskSha256: e.sha256, rows: ROWS, columns: COLUMNS } }).state;
+    };
+    return { ws, caseIds, task, paint };
+  }
+
+  it('keeps each reader’s mask, agrees identical masks, sends differing ones to the reviewer, and reports Dice', async () => {
+    const { ws, caseIds, task, paint } = await paintedTask();
+    const [c1, c2, c3] = caseIds;
+    // A read names one of the reader's own saved masks.
+    const other = ws.masks.save({ taskId: task.id, caseId: c1, frame: 0, rows: ROWS, columns: COLUMNS, labels: band(0, 3), author: 'bob' });
+    expect(code(() => ws.reads.submit({ taskId: task.id, caseId: c1, reader: 'ann', value: { maskSha256: other.sha256, rows: ROWS, columns: COLUMNS } }))).toBe('invalid');
+
+    expect(paint(c1, 'ann', band(0, 10))).toBe('read');
+    // A reader's mask is no label, and not what training reads, until the case is settled.
+    expect(ws.labels.current(c1, task.id)).toBeUndefined();
+    expect(ws.masks.currentAll(task.id)).toHaveLength(0);
+    expect(paint(c1, 'bob', band(0, 10))).toBe('agreed');
+    expect(ws.labels.current(c1, task.id)).toMatchObject({ source: 'consensus', author: 'ann + bob' });
+    expect(ws.masks.currentAll(task.id).map((e) => `${e.caseId}:${e.author}`)).toEqual([`${c1}:ann + bob`]);
+
+    paint(c2, 'ann', band(0, 10));
+    expect(paint(c2, 'bob', band(5, 15))).toBe('disagreement');
+    expect(ws.labels.current(c2, task.id)).toBeUndefined();
+    expect(ws.masks.currentAll(task.id).map((e) => e.caseId)).toEqual([c1]); // never an unsettled disagreement
+    paint(c3, 'ann', band(0, 4, 2)); // only Ann painted c3
+
+    const version = ws.versions.add({ taskId: task.id, method: 'dvpt', weights: new Uint8Array([1]) });
+    ws.versions.promote(version.id);
+    ws.masks.putPredictions(version.id, [{ caseId: c1, frame: 0, rows: ROWS, columns: COLUMNS, labels: band(0, 5), uncertainty: 0.1 }]);
+    const report = ws.agreement(task.id, { resamples: 200 });
+    expect(report.measure).toBe('dice');
+    expect(report.readers).toEqual(['ann', 'bob']);
+    // c1: identical (1); c2: 5 of 10 columns shared, 2·5/(10 + 10) = 0.5. Mean over the cases both painted.
+    expect(report.pairs[0]).toMatchObject({ a: 'ann', b: 'bob', n: 2 });
+    expect(report.pairs[0].dice!.value).toBeCloseTo(0.75, 12);
+    expect(report.pairs[0].dice!.lo).toBeGreaterThanOrEqual(0.5);
+    expect(report.pairs[0].dice!.hi).toBeLessThanOrEqual(1);
+    expect(report.pairs[0].perClass[0].dice!.value).toBeCloseTo(0.75, 12);
+    expect(report.pairs[0].perClass[1].dice!.value).toBeNaN(); // nobody painted a lesion on the shared cases
+    expect(report.fleiss).toBeUndefined();
+    // The model against each reader on the cases it predicted: 2·5/(5 + 10).
+    expect(report.model!.pairs.map((p) => `${p.b}:${p.n}:${p.dice!.value.toFixed(4)}`)).toEqual(['ann:1:0.6667', 'bob:1:0.6667']);
+    ws.close();
+  });
+
+  it('takes the per-pixel majority of three masks under majority', async () => {
+    const { ws, caseIds, task, paint } = await paintedTask('majority', 3);
+    paint(caseIds[0], 'ann', band(0, 10));
+    paint(caseIds[0], 'bob', band(4, 12));
+    expect(paint(caseIds[0], 'cy', band(8, 20))).toBe('agreed');
+    const consensus = ws.masks.current({ taskId: task.id, caseId: caseIds[0], frame: 0 })!;
+    expect(consensus.author).toBe('ann + bob + cy');
+    expect(Array.from(consensus.labels)).toEqual(Array.from(band(4, 12))); // columns two of three painted
+    ws.close();
   });
 });
