@@ -19,6 +19,8 @@ export const PAGE_SIZE = 100;
 export const useCasesStore = defineStore('cases', () => {
   const filter = ref<CaseFilter>('all');
   const sort = ref<CaseSort>('imported');
+  /** Counts changes to rows already listed (a label set here, predictions or labels from elsewhere): views built from the same cases watch it. */
+  const revision = ref(0);
   const search = ref('');
   const total = ref(0);
   const loaded = ref(false);
@@ -107,6 +109,7 @@ export const useCasesStore = defineStore('cases', () => {
 
   /** Updates one row in place after a label change; the row keeps its place until the next reload. */
   function patchRow(id: number, change: Partial<CaseSummaryT>): void {
+    revision.value++;
     for (const [page, rows] of pages) {
       const at = rows.findIndex((r) => r.id === id);
       if (at >= 0) {
@@ -123,6 +126,7 @@ export const useCasesStore = defineStore('cases', () => {
    * keeping the selected case selected: a live update, not a jump back to the top.
    */
   async function refreshInPlace(): Promise<void> {
+    revision.value++;
     const keep = selected.value?.id;
     const loadedPages = [...pages.keys()];
     generation++;
@@ -156,7 +160,7 @@ export const useCasesStore = defineStore('cases', () => {
   }
 
   return {
-    filter, sort, search, total, loaded, error, selectedIndex, selected, pages, marked,
+    filter, sort, search, total, revision, loaded, error, selectedIndex, selected, pages, marked,
     rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, patchRow, toggleMark, clearMarks, reset,
   };
 });
