@@ -88,7 +88,7 @@ export const readingContract = {
   },
   'cases.hanging': {
     request: z.object({ id: Id, rule: HangingRule }),
-    response: z.object({ caseId: Id.nullable(), reason: z.string() }),
+    response: z.object({ caseId: Id.nullable(), reason: z.string(), partnerSide: z.enum(['left', 'right']).optional() }),
   },
 };
 

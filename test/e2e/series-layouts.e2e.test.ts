@@ -159,7 +159,19 @@ describe('side-by-side layouts', () => {
     await poll(() => page.getByTestId('viewport-note').textContent()).toBe('OS (left eye) of the same visit beside OD (right eye)');
     await poll(() => page.getByTestId('viewport-passive').getAttribute('data-case-id')).not.toBe('');
     expect(await page.getByTestId('viewport-passive').getAttribute('data-case-id')).not.toBe(odId);
+    // OD | OS: the right eye hangs on the left.
+    expect(await page.getByTestId('viewport-grid').locator('> div').first().getAttribute('data-testid')).toBe('viewport-active');
     await screenshot(page, '63-layout-1x2-fundus');
+    // Opened on the left eye, the right eye still hangs on the left and the left eye (active) on the right.
+    await page.getByTestId('search').fill('visit1_OS');
+    // Search as you type: the list follows without Enter (the count is 1 before and after, so wait for the name).
+    await poll(() => page.locator('[data-testid="case-row"]').first().textContent()).toContain('visit1_OS');
+    const os = page.locator('[data-testid="case-row"]').first();
+    await os.click();
+    await poll(() => page.getByTestId('viewport-note').textContent()).toBe('OD (right eye) of the same visit beside OS (left eye)');
+    await poll(() => page.getByTestId('viewport-grid').locator('> div').first().getAttribute('data-testid')).toBe('viewport-cell');
+    await poll(() => page.getByTestId('viewport-passive').getAttribute('data-case-id')).toBe(odId);
+    await screenshot(page, '63b-layout-1x2-fundus-os-opened');
     // 2×2: the active viewport and three others (the other eye, then whatever follows in the worklist).
     await page.getByTestId('layout-2x2').click();
     await poll(() => page.getByTestId('viewport-cell').count()).toBe(3);
