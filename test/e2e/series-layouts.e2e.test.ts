@@ -209,5 +209,14 @@ describe('a series task', () => {
     await screenshot(page, '64-series-task-model-input');
     await page.getByTestId('stack-model-input').click();
     await poll(sliceText).toBe('Slice 3/5');
+    // The flat list has one row per CT series, saying how many images it stands for; the header counts those rows.
+    await page.getByTestId('group-by-study').uncheck();
+    await poll(() => page.getByTestId('case-row').filter({ hasText: '5 images' }).count()).toBe(1);
+    // The highlighted row is the series on screen (opened from the groups), never another one.
+    expect(await page.locator('[data-testid="case-row"][aria-selected="true"]').textContent()).toContain('5 images');
+    const rows = Number((await page.getByTestId('case-count').textContent())!.match(/(\d+) cases?/)![1]);
+    expect(await page.getByTestId('unit-size').count()).toBe(rows);
+    await poll(() => page.getByTestId('progress-labelled').textContent()).toBe(`0 / ${rows}`);
+    await screenshot(page, '65-series-task-flat-list');
   });
 });

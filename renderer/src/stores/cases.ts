@@ -107,6 +107,21 @@ export const useCasesStore = defineStore('cases', () => {
     return true;
   }
 
+  /**
+   * Marks the case as the selected row when its page is loaded, else selects nothing: a case opened elsewhere (the
+   * grouped list) must never leave another row highlighted, since labels go to the case on screen.
+   */
+  function selectCase(id: number): void {
+    for (const [page, rows] of pages) {
+      const at = rows.findIndex((r) => r.id === id);
+      if (at >= 0) {
+        selectedIndex.value = page * PAGE_SIZE + at;
+        return;
+      }
+    }
+    selectedIndex.value = -1;
+  }
+
   /** Updates one row in place after a label change; the row keeps its place until the next reload. */
   function patchRow(id: number, change: Partial<CaseSummaryT>): void {
     revision.value++;
@@ -161,6 +176,6 @@ export const useCasesStore = defineStore('cases', () => {
 
   return {
     filter, sort, search, total, revision, loaded, error, selectedIndex, selected, pages, marked,
-    rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, patchRow, toggleMark, clearMarks, reset,
+    rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, selectCase, patchRow, toggleMark, clearMarks, reset,
   };
 });
