@@ -392,7 +392,14 @@ export const Progress = z.object({
   byReader: z.array(ReaderCount),
 });
 export const CaseComment = z.object({ id: Id, caseId: Id, author: z.string(), body: z.string(), createdAt: z.string() });
-export const LabelExportResult = z.object({ file: z.string(), rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
+export const LabelExportResult = z.object({
+  file: z.string(),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  /** Measurements exported: in the JSON file per case, or for CSV in `measurementsFile` (absent when there were none). */
+  measurements: z.number().int().nonnegative(),
+  measurementsFile: z.string().optional(),
+});
 export const FolderEntry = z.object({ name: z.string(), path: z.string(), kind: z.enum(['folder', 'file']) });
 export const FolderListing = z.object({
   /** The folder listed (symlinks resolved). */

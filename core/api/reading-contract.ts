@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CASE_FILTERS, CASE_UNITS } from '../vocabulary';
+import { CASE_FILTERS, CASE_SORTS, CASE_UNITS } from '../vocabulary';
 
 /**
  * The reading half of the contract: a case's series as one stack of slices (with the study's other series and
@@ -80,13 +80,15 @@ export const readingContract = {
     request: z.object({
       filter: z.enum(CASE_FILTERS).default('all'),
       search: z.string().max(200).optional(),
+      /** As the flat list's: 'rank' and 'uncertainty' put the groups holding the cases worth reading first. */
+      sort: z.enum(CASE_SORTS).default('imported'),
       taskId: z.number().int().optional(),
     }),
     response: WorklistGroups,
   },
   'cases.hanging': {
     request: z.object({ id: Id, rule: HangingRule }),
-    response: z.object({ caseId: Id.nullable(), reason: z.string() }),
+    response: z.object({ caseId: Id.nullable(), reason: z.string(), partnerSide: z.enum(['left', 'right']).optional() }),
   },
 };
 

@@ -4,6 +4,7 @@ import type { Handlers } from '../api/dispatch';
 import { ApiFailure } from '../api/errors';
 import { exportLabels, labelExportRows, labelProgress, resolveUserPath } from '../store';
 import { browseFolder } from './folder-browser';
+import { measurementExportRows, measurementsByCase, measurementsCsv } from './measurement-export';
 import { readRecent, rememberWorkspace } from './recent-workspaces';
 import type { AppSession } from './session';
 
@@ -59,17 +60,30 @@ export function createWorkHandlers(session: AppSession): WorkHandlers {
       ws().comments.delete(req.id, session.author);
       return { deleted: true };
     },
-    'labels.export': (req) => {
+    'labels.export': async (req) => {
       const w = ws();
       const task = w.tasks.get(req.taskId);
-      const text = exportLabels(w, { taskId: req.taskId, format: req.format, deidentify: req.deidentify });
+      const measured = await measurementExportRows(w, { taskId: req.taskId, deidentify: req.deidentify });
+      const text = exportLabels(w, {
+        taskId: req.taskId,
+        format: req.format,
+        deidentify: req.deidentify,
+        ...(req.format === 'json' ? { measurements: measurementsByCase(measured) } : {}),
+      });
       const dir = resolveUserPath(req.dir);
       fs.mkdirSync(dir, { recursive: true });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const file = path.join(dir, `${slug(task.name)}-labels${req.deidentify ? '-deidentified' : ''}-${stamp}.${req.format}`);
+      const name = (what: string) => path.join(dir, `${slug(task.name)}-${what}${req.deidentify ? '-deidentified' : ''}-${stamp}.${req.format}`);
+      const file = name('labels');
       fs.writeFileSync(file, text, { flag: 'wx' }); // never overwrite an earlier export
       const rows = labelExportRows(w, { taskId: req.taskId }).length;
-      return { file, rows, bytes: Buffer.byteLength(text) };
+      // CSV: measurements have columns of their own, so they go to a second file beside the labels.
+      if (req.format === 'csv' && measured.length > 0) {
+        const measurementsFile = name('measurements');
+        fs.writeFileSync(measurementsFile, measurementsCsv(measured, req.deidentify), { flag: 'wx' });
+        return { file, rows, bytes: Buffer.byteLength(text), measurements: measured.length, measurementsFile };
+      }
+      return { file, rows, bytes: Buffer.byteLength(text), measurements: measured.length };
     },
     'files.browse': (req) => browseFolder(req.dir, { files: req.files }),
     'workspace.recent': () => readRecent(),

@@ -23,6 +23,11 @@ export interface LabelExportOptions {
    * its consensus, instead of the labels. JSON exports of such tasks carry the reads beside the labels anyway.
    */
   reads?: boolean;
+  /**
+   * JSON exports: the task's measurements grouped per case (core/app/measurement-export.ts makes them with the
+   * same identity columns), written as `measurements`. CSV exports carry measurements in a file of their own.
+   */
+  measurements?: readonly object[];
 }
 
 export interface LabelExportRow {
@@ -106,18 +111,29 @@ function readExportRows(ws: Workspace, opts: Omit<LabelExportOptions, 'format'>)
 
 type RowFields = Pick<LabelExportRow, 'label' | 'value' | 'author' | 'source' | 'labelled_at'> & Partial<LabelExportRow>;
 
-/** Adds each row's case (identified, or de-identified with hashed UIDs, a patient pseudonym and readers as "Reader n"). */
-function withCases<T extends { case_id: number }>(ws: Workspace, opts: Omit<LabelExportOptions, 'format'>, items: T[], fields: (item: T) => RowFields): LabelExportRow[] {
-  const details = new Map(ws.cases.all([...new Set(items.map((l) => l.case_id))]).map((c) => [c.id, c]));
+/** Who and what a case is in an export: UIDs and patient, or hashed UIDs and a pseudonym when de-identified. */
+export type CaseColumns = Pick<
+  LabelExportRow,
+  'case_id' | 'study_instance_uid' | 'series_instance_uid' | 'sop_instance_uid' | 'file' | 'patient_id' | 'patient_name' | 'patient_pseudonym' | 'study_date' | 'modality' | 'split'
+>;
+
+/**
+ * The case columns and reader names of an export's rows, identified or de-identified (hashed UIDs, a patient
+ * pseudonym, readers as "Reader n"); shared by the label rows and the measurement rows so both link the same way.
+ */
+export function exportIdentity(
+  ws: Workspace,
+  opts: Pick<LabelExportOptions, 'deidentify' | 'deidSecret'>,
+  caseIds: number[],
+): { caseColumns: (caseId: number) => CaseColumns; author: (name: string) => string } {
+  const details = new Map(ws.cases.all([...new Set(caseIds)]).map((c) => [c.id, c]));
   const key = opts.deidentify ? deidKey(ws, opts.deidSecret) : undefined;
   const readerAlias = key ? readerPseudonyms(ws) : undefined;
-  return items.map((l) => {
-    const c = details.get(l.case_id);
-    if (!c) throw new WorkspaceError('not-found', `Label refers to missing case ${l.case_id}`);
-    const own = fields(l);
-    const base = { case_id: c.id, split: c.split, modality: c.modality, ...own };
-    if (key && readerAlias) {
-      base.author = own.author.split(' + ').map(readerAlias).join(' + ');
+  const caseColumns = (caseId: number): CaseColumns => {
+    const c = details.get(caseId);
+    if (!c) throw new WorkspaceError('not-found', `Export refers to missing case ${caseId}`);
+    const base = { case_id: c.id, split: c.split, modality: c.modality };
+    if (key) {
       return {
         ...base,
         study_instance_uid: hashUid(key, c.studyInstanceUid),
@@ -136,6 +152,20 @@ function withCases<T extends { case_id: number }>(ws: Workspace, opts: Omit<Labe
       patient_name: c.patientName,
       study_date: c.studyDate,
     };
+  };
+  const author = (name: string) => (readerAlias ? name.split(' + ').map(readerAlias).join(' + ') : name);
+  return { caseColumns, author };
+}
+
+/** Adds each row's case (identified, or de-identified with hashed UIDs, a patient pseudonym and readers as "Reader n"). */
+function withCases<T extends { case_id: number }>(ws: Workspace, opts: Omit<LabelExportOptions, 'format'>, items: T[], fields: (item: T) => RowFields): LabelExportRow[] {
+  const identity = exportIdentity(ws, opts, items.map((l) => l.case_id));
+  return items.map((l) => {
+    const own = fields(l);
+    const c = identity.caseColumns(l.case_id);
+    // The case's columns first, as before: case_id, split and modality lead, the label's fields follow.
+    const { case_id, split, modality, ...ids } = c;
+    return { case_id, split, modality, ...own, author: identity.author(own.author), ...ids };
   });
 }
 
@@ -153,6 +183,7 @@ export function exportLabels(ws: Workspace, opts: LabelExportOptions): string {
         ...(opts.deidentify ? { deidentificationMethod: 'DICOM PS3.15 Annex E Basic Profile (export rows); UIDs and patient replaced by keyed SHA-256' } : {}),
         history: opts.history === true,
         labels: rows,
+        ...(opts.measurements ? { measurements: opts.measurements } : {}),
         ...(multiRead ? { readsPerCase: task.settings.readsPerCase, reads: labelExportRows(ws, { ...opts, reads: true }) } : {}),
       },
       null,
@@ -173,13 +204,16 @@ export function exportLabels(ws: Workspace, opts: LabelExportOptions): string {
 
 /**
  * De-identified exports name readers "Reader 1", "Reader 2", … in the order their profiles were made
- * (then any other author, alphabetically), so a reader's rows stay linked without naming them.
+ * (then any other author of labels, reads or measurements, alphabetically), so a reader's rows stay linked without naming them.
  */
 function readerPseudonyms(ws: Workspace): (name: string) => string {
   const order = ws.readers.list().map((r) => r.name);
   const others = (
     databaseOf(ws)
-      .prepare('SELECT DISTINCT author AS name FROM label_events UNION SELECT DISTINCT reader FROM read_events ORDER BY name')
+      .prepare(
+        `SELECT DISTINCT author AS name FROM label_events UNION SELECT DISTINCT reader FROM read_events
+         UNION SELECT DISTINCT author FROM measurements ORDER BY name`,
+      )
       .all() as { name: string }[]
   )
     .flatMap((r) => r.name.split(' + '))

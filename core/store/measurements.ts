@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { MEASUREMENT_KINDS, type MeasurementKind } from '../vocabulary';
 import { WorkspaceError } from './errors';
+import { scopeCondition, type TaskScope } from './scope';
 
 /** How many points each kind has: a line's two ends, an angle's arm–vertex–arm, a ROI's two opposite corners. */
 export const MEASUREMENT_POINTS: Record<MeasurementKind, number> = { length: 2, angle: 3, ellipse: 2, rectangle: 2 };
@@ -40,6 +41,15 @@ export class MeasurementService {
 
   list(caseId: number): Measurement[] {
     const rows = this.db.prepare('SELECT * FROM measurements WHERE case_id = ? ORDER BY id').all(caseId) as Row[];
+    return rows.map(toMeasurement);
+  }
+
+  /** Every measurement on a case in the scope (any slice of a series or study task), by case then id. */
+  inScope(scope: TaskScope): Measurement[] {
+    const cond = scopeCondition(scope);
+    const rows = this.db
+      .prepare(`SELECT m.* FROM measurements m JOIN cases c ON c.id = m.case_id WHERE ${cond.where} ORDER BY m.case_id, m.id`)
+      .all(cond.params) as Row[];
     return rows.map(toMeasurement);
   }
 

@@ -56,6 +56,11 @@ export interface HangingPartner {
   caseId: number | null;
   /** What was looked for and what was found (or why nothing was). */
   reason: string;
+  /**
+   * Which side of the active viewport the partner hangs on: fundus keeps OD (right eye) on the left and OS on the
+   * right whichever eye was opened, as the rule's name "OD | OS" says; a prior hangs right of the current study.
+   */
+  partnerSide?: 'left' | 'right';
 }
 
 const NOT_QUARANTINED = 'c.id NOT IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL)';
@@ -177,7 +182,7 @@ export class SeriesService {
         .get({ other, patient: c.patientRef, study: c.studyRef, date: c.studyDate }) as { id: number } | undefined;
       const eye = (side: string) => (side === 'right' ? 'OD (right eye)' : 'OS (left eye)');
       return hit
-        ? { caseId: hit.id, reason: `${eye(other)} of the same visit beside ${eye(c.laterality)}` }
+        ? { caseId: hit.id, reason: `${eye(other)} of the same visit beside ${eye(c.laterality)}`, partnerSide: other === 'right' ? 'left' : 'right' }
         : { caseId: null, reason: `No ${eye(other)} image of this patient's visit.` };
     }
     if (!c.studyDate) return { caseId: null, reason: 'This study has no date, so no prior can be chosen.' };

@@ -190,14 +190,19 @@ export interface WorklistPatientGroup {
 export const MAX_GROUPED_CASES = 20_000;
 
 /**
- * The worklist's cases (same filter, search and task as the flat list) grouped patient → study → series:
- * patients by name and ID, their studies newest first, series by series number.
+ * The worklist's cases (same filter, search, sort and task as the flat list) grouped patient → study → series.
+ * Sort 'imported': patients by name and ID, their studies newest first, series by series number. Sort 'rank'
+ * or 'uncertainty': each group where its best case would be in the flat list (lowest suggestion rank, highest
+ * uncertainty; groups without one after, in the 'imported' order), so the truncated tail is the least worth reading.
+ * Inside a series the cases stay in stack order (instance number).
  */
 export function worklistGroups(
   db: Database,
-  q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader'>,
+  q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader' | 'sort'>,
   limit = MAX_GROUPED_CASES,
 ): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
+  const sort = q.sort ?? 'imported';
+  if (!SORTS.includes(sort)) throw new WorkspaceError('invalid', `Unknown worklist sort '${String(sort)}'`);
   const { whereSql, params, readsPerCase } = worklistSelection(db, q);
   // Blind k-read task: a reader counts the consensus only of cases they may see it on (read by them, no repeat
   // pending), as the flat list shows it; otherwise a complete case's label would tell agreement from disagreement.
@@ -209,17 +214,28 @@ export function worklistGroups(
            AND NOT EXISTS (SELECT 1 FROM read_repeats rr WHERE rr.task_id = re.task_id AND rr.case_id = re.case_id AND rr.reader = re.reader
              AND NOT EXISTS (SELECT 1 FROM read_events r2 WHERE r2.task_id = re.task_id AND r2.case_id = re.case_id AND r2.reader = re.reader AND r2.kind = 'repeat')))`
     : 'c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task)';
+  // A case's place in the flat list's sort (lower first); NULL when it has none (no suggestion, no prediction).
+  const score =
+    sort === 'rank'
+      ? '(SELECT s.rank FROM suggestions s WHERE s.task_id = @task AND s.case_id = c.id)'
+      : sort === 'uncertainty'
+        ? '(SELECT -p.uncertainty FROM predictions p WHERE p.version_id = @version AND p.case_id = c.id)'
+        : 'NULL';
+  const byScore = (partition: string) => `min(score) OVER (PARTITION BY ${partition}) IS NULL, min(score) OVER (PARTITION BY ${partition})`;
   const rows = db
     .prepare(
-      `SELECT c.id, pa.id AS patientRef, pa.patient_id AS patientId, pa.patient_name AS patientName,
-         st.study_uid AS studyUid, st.study_date AS studyDate, st.description AS studyDescription,
-         se.series_uid AS seriesUid, se.series_number AS seriesNumber, se.description AS seriesDescription, se.modality,
-         ${labelled} AS labelled
-       FROM cases c JOIN instances i ON i.id = c.instance_ref JOIN series se ON se.id = i.series_ref
-         JOIN studies st ON st.id = se.study_ref JOIN patients pa ON pa.id = st.patient_ref
-       ${whereSql}
-       ORDER BY pa.patient_name IS NULL, pa.patient_name, pa.patient_id, pa.id, st.study_date IS NULL, st.study_date DESC, st.id,
-         se.series_number IS NULL, se.series_number, se.id, i.instance_number IS NULL, i.instance_number, c.id
+      `SELECT * FROM (
+         SELECT c.id, pa.id AS patientRef, pa.patient_id AS patientId, pa.patient_name AS patientName,
+           st.id AS studyRef, st.study_uid AS studyUid, st.study_date AS studyDate, st.description AS studyDescription,
+           se.id AS seriesRef, se.series_uid AS seriesUid, se.series_number AS seriesNumber, se.description AS seriesDescription, se.modality,
+           i.instance_number AS instanceNumber,
+           ${labelled} AS labelled, ${score} AS score
+         FROM cases c JOIN instances i ON i.id = c.instance_ref JOIN series se ON se.id = i.series_ref
+           JOIN studies st ON st.id = se.study_ref JOIN patients pa ON pa.id = st.patient_ref
+         ${whereSql})
+       ORDER BY ${byScore('patientRef')}, patientName IS NULL, patientName, patientId, patientRef,
+         ${byScore('studyRef')}, studyDate IS NULL, studyDate DESC, studyRef,
+         ${byScore('seriesRef')}, seriesNumber IS NULL, seriesNumber, seriesRef, instanceNumber IS NULL, instanceNumber, id
        LIMIT @limit`,
     )
     .all({ ...params, limit: limit + 1, ...(blind ? { groupReader: q.reader?.trim() ?? '' } : {}) }) as {

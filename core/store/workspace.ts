@@ -205,7 +205,7 @@ export class Workspace {
   }
 
   /** The worklist's cases grouped patient → study → series (see worklist.ts). */
-  worklistGroups(q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader'> = {}): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
+  worklistGroups(q: Pick<WorklistQuery, 'filter' | 'search' | 'taskId' | 'reader' | 'sort'> = {}): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
     return worklistGroups(this.db, q);
   }
 

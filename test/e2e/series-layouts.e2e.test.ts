@@ -159,7 +159,19 @@ describe('side-by-side layouts', () => {
     await poll(() => page.getByTestId('viewport-note').textContent()).toBe('OS (left eye) of the same visit beside OD (right eye)');
     await poll(() => page.getByTestId('viewport-passive').getAttribute('data-case-id')).not.toBe('');
     expect(await page.getByTestId('viewport-passive').getAttribute('data-case-id')).not.toBe(odId);
+    // OD | OS: the right eye hangs on the left.
+    expect(await page.getByTestId('viewport-grid').locator('> div').first().getAttribute('data-testid')).toBe('viewport-active');
     await screenshot(page, '63-layout-1x2-fundus');
+    // Opened on the left eye, the right eye still hangs on the left and the left eye (active) on the right.
+    await page.getByTestId('search').fill('visit1_OS');
+    // Search as you type: the list follows without Enter (the count is 1 before and after, so wait for the name).
+    await poll(() => page.locator('[data-testid="case-row"]').first().textContent()).toContain('visit1_OS');
+    const os = page.locator('[data-testid="case-row"]').first();
+    await os.click();
+    await poll(() => page.getByTestId('viewport-note').textContent()).toBe('OD (right eye) of the same visit beside OS (left eye)');
+    await poll(() => page.getByTestId('viewport-grid').locator('> div').first().getAttribute('data-testid')).toBe('viewport-cell');
+    await poll(() => page.getByTestId('viewport-passive').getAttribute('data-case-id')).toBe(odId);
+    await screenshot(page, '63b-layout-1x2-fundus-os-opened');
     // 2×2: the active viewport and three others (the other eye, then whatever follows in the worklist).
     await page.getByTestId('layout-2x2').click();
     await poll(() => page.getByTestId('viewport-cell').count()).toBe(3);
@@ -197,5 +209,14 @@ describe('a series task', () => {
     await screenshot(page, '64-series-task-model-input');
     await page.getByTestId('stack-model-input').click();
     await poll(sliceText).toBe('Slice 3/5');
+    // The flat list has one row per CT series, saying how many images it stands for; the header counts those rows.
+    await page.getByTestId('group-by-study').uncheck();
+    await poll(() => page.getByTestId('case-row').filter({ hasText: '5 images' }).count()).toBe(1);
+    // The highlighted row is the series on screen (opened from the groups), never another one.
+    expect(await page.locator('[data-testid="case-row"][aria-selected="true"]').textContent()).toContain('5 images');
+    const rows = Number((await page.getByTestId('case-count').textContent())!.match(/(\d+) cases?/)![1]);
+    expect(await page.getByTestId('unit-size').count()).toBe(rows);
+    await poll(() => page.getByTestId('progress-labelled').textContent()).toBe(`0 / ${rows}`);
+    await screenshot(page, '65-series-task-flat-list');
   });
 });

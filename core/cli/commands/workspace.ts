@@ -11,6 +11,7 @@ import {
   type ImportProgress,
   type TaskKind,
 } from '../../store';
+import { measurementExportRows, measurementsByCase, measurementsCsv } from '../../app/measurement-export';
 import { exportVersion } from '../../train/export-version';
 import { CliError, EXIT } from '../cli-error';
 
@@ -110,15 +111,29 @@ export function registerWorkspaceCommands(program: Command): void {
     .option('--deidentify', 'drop patient identifiers and hash UIDs (DICOM PS3.15 Annex E basic profile)')
     .option('--history', 'every label event, not only the current labels')
     .option('--reads', 'a task read by several readers: every read with its reader, the case state and the consensus')
-    .action((opts: { workspace: string; task: string; format: 'csv' | 'json'; out?: string; deidentify?: boolean; history?: boolean; reads?: boolean }) =>
-      withWorkspace(opts.workspace, (ws) => {
+    .option('--measurements <file>', 'CSV: also write the measurements on the task\'s cases to this file (JSON carries them per case)')
+    .action((opts: { workspace: string; task: string; format: 'csv' | 'json'; out?: string; deidentify?: boolean; history?: boolean; reads?: boolean; measurements?: string }) =>
+      withWorkspaceAsync(opts.workspace, async (ws) => {
         const task = ws.tasks.byName(opts.task);
         if (!task) throw new CliError(`No label task named '${opts.task}' in ${ws.dir}`);
-        const text = exportLabels(ws, { taskId: task.id, format: opts.format, deidentify: opts.deidentify, history: opts.history, reads: opts.reads });
+        if (opts.measurements && opts.format !== 'csv') throw new CliError('--measurements is for CSV exports; JSON exports carry the measurements per case', 2);
+        const measured = opts.format === 'json' || opts.measurements ? await measurementExportRows(ws, { taskId: task.id, deidentify: opts.deidentify }) : [];
+        const text = exportLabels(ws, {
+          taskId: task.id,
+          format: opts.format,
+          deidentify: opts.deidentify,
+          history: opts.history,
+          reads: opts.reads,
+          ...(opts.format === 'json' ? { measurements: measurementsByCase(measured) } : {}),
+        });
         if (opts.out) {
           fs.writeFileSync(opts.out, text);
           process.stderr.write(`wrote ${path.resolve(opts.out)}\n`);
         } else process.stdout.write(text);
+        if (opts.measurements) {
+          fs.writeFileSync(opts.measurements, measurementsCsv(measured, opts.deidentify === true));
+          process.stderr.write(`wrote ${measured.length} measurement(s) to ${path.resolve(opts.measurements)}\n`);
+        }
       }),
     );
   exp
@@ -172,6 +187,15 @@ function withWorkspace(dir: string, fn: (ws: Workspace) => void): void {
   const ws = withWorkspaceErrors(() => Workspace.open(dir));
   try {
     withWorkspaceErrors(() => fn(ws));
+  } finally {
+    ws.close();
+  }
+}
+
+async function withWorkspaceAsync(dir: string, fn: (ws: Workspace) => Promise<void>): Promise<void> {
+  const ws = withWorkspaceErrors(() => Workspace.open(dir));
+  try {
+    await withWorkspaceErrorsAsync(() => fn(ws));
   } finally {
     ws.close();
   }

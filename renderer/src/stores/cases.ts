@@ -19,6 +19,8 @@ export const PAGE_SIZE = 100;
 export const useCasesStore = defineStore('cases', () => {
   const filter = ref<CaseFilter>('all');
   const sort = ref<CaseSort>('imported');
+  /** Counts changes to rows already listed (a label set here, predictions or labels from elsewhere): views built from the same cases watch it. */
+  const revision = ref(0);
   const search = ref('');
   const total = ref(0);
   const loaded = ref(false);
@@ -105,8 +107,24 @@ export const useCasesStore = defineStore('cases', () => {
     return true;
   }
 
+  /**
+   * Marks the case as the selected row when its page is loaded, else selects nothing: a case opened elsewhere (the
+   * grouped list) must never leave another row highlighted, since labels go to the case on screen.
+   */
+  function selectCase(id: number): void {
+    for (const [page, rows] of pages) {
+      const at = rows.findIndex((r) => r.id === id);
+      if (at >= 0) {
+        selectedIndex.value = page * PAGE_SIZE + at;
+        return;
+      }
+    }
+    selectedIndex.value = -1;
+  }
+
   /** Updates one row in place after a label change; the row keeps its place until the next reload. */
   function patchRow(id: number, change: Partial<CaseSummaryT>): void {
+    revision.value++;
     for (const [page, rows] of pages) {
       const at = rows.findIndex((r) => r.id === id);
       if (at >= 0) {
@@ -123,6 +141,7 @@ export const useCasesStore = defineStore('cases', () => {
    * keeping the selected case selected: a live update, not a jump back to the top.
    */
   async function refreshInPlace(): Promise<void> {
+    revision.value++;
     const keep = selected.value?.id;
     const loadedPages = [...pages.keys()];
     generation++;
@@ -156,7 +175,7 @@ export const useCasesStore = defineStore('cases', () => {
   }
 
   return {
-    filter, sort, search, total, loaded, error, selectedIndex, selected, pages, marked,
-    rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, patchRow, toggleMark, clearMarks, reset,
+    filter, sort, search, total, revision, loaded, error, selectedIndex, selected, pages, marked,
+    rowAt, ensure, reload, refreshInPlace, setFilter, setSort, select, selectCase, patchRow, toggleMark, clearMarks, reset,
   };
 });

@@ -31,6 +31,8 @@ export const useLayoutStore = defineStore('layout', () => {
   let generation = 0;
 
   const cellCount = computed(() => LAYOUTS.find((l) => l.id === layout.value)!.cells);
+  /** The viewport beside the active one in its row: where the hanging rule's partner goes. */
+  const partnerCell = computed(() => (active.value % 2 === 0 ? active.value + 1 : active.value - 1));
 
   /** Fills the viewports around the active one for the viewer's case. */
   async function hang(): Promise<void> {
@@ -40,8 +42,7 @@ export const useLayoutStore = defineStore('layout', () => {
     const n = cellCount.value;
     const id = viewer.caseId;
     const next: (number | null)[] = Array.from({ length: n }, () => null);
-    const at = Math.min(active.value, n - 1);
-    next[at] = id;
+    let at = Math.min(active.value, n - 1);
     const fill: number[] = [];
     hangingNote.value = '';
     if (id !== null && n > 1 && rule.value !== 'none') {
@@ -49,7 +50,11 @@ export const useLayoutStore = defineStore('layout', () => {
         const partner = await call('cases.hanging', { id, rule: rule.value });
         if (gen !== generation) return;
         hangingNote.value = partner.reason;
-        if (partner.caseId !== null) fill.push(partner.caseId);
+        if (partner.caseId !== null) {
+          fill.push(partner.caseId);
+          // The pair shares a row, the partner on its side (OD | OS for fundus, whichever eye was opened).
+          if (partner.partnerSide) at = Math.floor(at / 2) * 2 + (partner.partnerSide === 'left' ? 1 : 0);
+        }
       } catch (err) {
         if (gen !== generation) return;
         hangingNote.value = friendlyMessage(err);
@@ -62,7 +67,11 @@ export const useLayoutStore = defineStore('layout', () => {
       if (row && row.id !== id && !fill.includes(row.id)) fill.push(row.id);
     }
     if (gen !== generation) return;
-    for (let i = 0, f = 0; i < n; i++) if (i !== at) next[i] = fill[f++] ?? null;
+    next[at] = id;
+    // The partner (first in `fill`) goes beside the active viewport in its row; the worklist's next cases fill the rest.
+    const beside = at % 2 === 0 ? at + 1 : at - 1;
+    const order = [beside, ...Array.from({ length: n }, (_, i) => i).filter((i) => i !== at && i !== beside)];
+    order.forEach((cell, f) => (next[cell] = fill[f] ?? null));
     active.value = at;
     cells.value = next;
   }
@@ -106,5 +115,5 @@ export const useLayoutStore = defineStore('layout', () => {
     hangingNote.value = '';
   }
 
-  return { layout, sync, rule, cells, active, hangingNote, cellCount, hang, activate, setLayout, setRule, reset };
+  return { layout, sync, rule, cells, active, hangingNote, cellCount, partnerCell, hang, activate, setLayout, setRule, reset };
 });

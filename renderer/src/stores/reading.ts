@@ -47,6 +47,7 @@ export const useReadingStore = defineStore('reading', () => {
     const viewer = useViewerStore();
     const labels = useLabelsStore();
     groups.selectedKey = row.key;
+    useCasesStore().selectCase(row.caseId);
     labels.notice = null;
     void labels.load(row.caseId);
     await viewer.open(row.caseId);

@@ -16,7 +16,7 @@ const count = (series: WorklistSeriesGroupT[]) => series.reduce((n, s) => n + s.
 const formatDate = (d?: string) => (d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : (d ?? 'no date'));
 
 /**
- * The worklist grouped patient → study → series (the "Group by study" toggle): the same filter and search as the
+ * The worklist grouped patient → study → series (the "Group by study" toggle): the same filter, search and sort as the
  * flat list, collapsible groups with counts, and a selected series that n/p/Enter move through. A series opens at
  * its middle case; the viewer then scrolls the whole series.
  */
@@ -60,7 +60,7 @@ export const useWorklistGroupsStore = defineStore('worklistGroups', () => {
     const gen = ++generation;
     try {
       const search = cases.search.trim();
-      const next = await call('worklist.groups', { filter: cases.filter, ...(search ? { search } : {}) });
+      const next = await call('worklist.groups', { filter: cases.filter, sort: cases.sort, ...(search ? { search } : {}) });
       if (gen !== generation) return;
       data.value = next;
       error.value = null;

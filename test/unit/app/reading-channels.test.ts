@@ -126,8 +126,10 @@ describe('hanging partners', () => {
     expect(await call('cases.hanging', { id: byFile('p21_OD.png').id, rule: 'fundus' })).toEqual({
       caseId: byFile('p21_OS.png').id,
       reason: 'OS (left eye) of the same visit beside OD (right eye)',
+      partnerSide: 'right',
     });
-    expect((await call('cases.hanging', { id: byFile('p21_OS.png').id, rule: 'fundus' })).caseId).toBe(byFile('p21_OD.png').id);
+    // Opened on the left eye, the right eye still hangs on the left: OD | OS.
+    expect(await call('cases.hanging', { id: byFile('p21_OS.png').id, rule: 'fundus' })).toMatchObject({ caseId: byFile('p21_OD.png').id, partnerSide: 'left' });
     expect((await call('cases.hanging', { id: byFile('p23.png').id, rule: 'fundus' })).caseId).toBeNull();
     // A folder of photos is no stack: each photo scrolls alone.
     expect((await call('series.stack', { id: byFile('p21_OD.png').id })).slices.map((s) => s.caseId)).toEqual([byFile('p21_OD.png').id]);

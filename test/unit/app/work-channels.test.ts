@@ -112,6 +112,68 @@ describe('progress, guidelines, comments, export', () => {
   });
 });
 
+describe('measurements in label exports', () => {
+  it('writes them beside a CSV and per case in JSON, with values from the file and de-identified like the labels', async () => {
+    const { a, task, items } = await labelledWorkspace();
+    const ct = items.find((c) => c.modality === 'CT')!;
+    const mr = items.find((c) => c.modality === 'MR')!;
+    await a.call('labels.set', { caseId: ct.id, taskId: task.id, value: 'abnormal' });
+    // CT_small: Pixel Spacing 0.661468 mm, rescale slope 1 and intercept -1024 (values from pydicom).
+    await a.call('measurements.add', { caseId: ct.id, frame: 0, kind: 'length', points: [[10, 10], [40, 50]] });
+    await a.call('measurements.add', { caseId: ct.id, frame: 0, kind: 'rectangle', points: [[20, 30], [30, 40]] });
+    await a.call('measurements.add', { caseId: mr.id, frame: 0, kind: 'angle', points: [[0, 0], [10, 10], [20, 0]] });
+    const out = tempDir('medtune-export-');
+
+    const csv = await a.call('labels.export', { taskId: task.id, format: 'csv', dir: out });
+    expect(csv.measurements).toBe(3);
+    expect(path.basename(csv.measurementsFile!)).toMatch(/^chest-grading-measurements-.*\.csv$/);
+    const table = parseCsv(fs.readFileSync(csv.measurementsFile!, 'utf8'));
+    const col = (name: string) => table.header.indexOf(name);
+    expect(table.rows).toHaveLength(3);
+    const [length, rect, angle] = table.rows.map((r) => r.cells);
+    expect(length[col('patient_id')]).toBe('1CT1');
+    expect(Number(length[col('value')])).toBeCloseTo(50 * 0.661468, 4);
+    expect(length[col('unit')]).toBe('mm');
+    expect(length[col('spacing')]).toBe('PixelSpacing');
+    // numpy on pydicom's pixels: rows 30–39, columns 20–29 in HU.
+    expect(rect[col('unit')]).toBe('HU');
+    expect(Number(rect[col('mean')])).toBeCloseTo(-762.77, 2);
+    expect(Number(rect[col('sd')])).toBeCloseTo(116.0705, 3);
+    expect([Number(rect[col('min')]), Number(rect[col('max')]), Number(rect[col('pixels')])]).toEqual([-847, -100, 100]);
+    expect(Number(rect[col('area')])).toBeCloseTo(100 * 0.661468 ** 2, 4);
+    expect(rect[col('area_unit')]).toBe('mm²');
+    expect(Number(angle[col('value')])).toBeCloseTo(90, 6);
+    expect(JSON.parse(angle[col('points')])).toEqual([[0, 0], [10, 10], [20, 0]]);
+    expect(angle[col('author')]).toBe('ann');
+
+    const deid = await a.call('labels.export', { taskId: task.id, format: 'json', deidentify: true, dir: out });
+    expect(deid.measurementsFile).toBeUndefined();
+    const text = fs.readFileSync(deid.file, 'utf8');
+    expect(text).not.toContain('1CT1');
+    expect(text).not.toContain('CompressedSamples');
+    const json = JSON.parse(text) as { labels: Record<string, unknown>[]; measurements: { case_id: number; patient_pseudonym: string; sop_instance_uid: string; measurements: Record<string, unknown>[] }[] };
+    expect(json.measurements.map((g) => [g.case_id, g.measurements.length])).toEqual([
+      [ct.id, 2],
+      [mr.id, 1],
+    ].sort((x, y) => x[0] - y[0]));
+    const ctGroup = json.measurements.find((g) => g.case_id === ct.id)!;
+    const ctLabel = json.labels.find((l) => l.case_id === ct.id)!;
+    // The same pseudonym and hashed UID as the label row, so the two link.
+    expect(ctGroup.patient_pseudonym).toBe(ctLabel.patient_pseudonym);
+    expect(ctGroup.sop_instance_uid).toBe(ctLabel.sop_instance_uid);
+    expect(ctGroup.sop_instance_uid).toMatch(/^2\.25\./);
+    expect(ctGroup.measurements[0]).toMatchObject({ kind: 'length', unit: 'mm', author: 'Reader 1' });
+  });
+
+  it('exports no measurements file when there are none', async () => {
+    const { a, task } = await labelledWorkspace();
+    const r = await a.call('labels.export', { taskId: task.id, format: 'csv', dir: tempDir('medtune-export-') });
+    expect(r).toMatchObject({ measurements: 0 });
+    expect(r.measurementsFile).toBeUndefined();
+    expect(fs.readdirSync(path.dirname(r.file))).toHaveLength(1);
+  });
+});
+
 describe('browser mode: folders and recent workspaces', () => {
   it('lists folders only inside the allowed roots, symlinks resolved', () => {
     const home = tempDir('medtune-home-');

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseCsv, Workspace } from '../../../core/store';
 import { REPO_ROOT } from '../../helpers/paths';
 import { tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 
@@ -55,5 +56,31 @@ describe('medtune CLI: workspace, import, label, export', () => {
     const noPath = medtune('import', path.join(root, 'absent'), '-w', ws);
     expect(noPath.code).toBe(1);
     expect(noPath.stderr).toMatch(/absent: no such file or folder/);
+  });
+
+  it('exports the measurements beside a CSV, or per case in JSON', async () => {
+    const root = tempDir();
+    writeDicomFiles(path.join(root, 'in'), tinyDicomSet(2));
+    const dir = path.join(root, 'ws');
+    const ws = Workspace.create(dir);
+    const [first] = (await ws.import([path.join(root, 'in')])).caseIds;
+    ws.tasks.create({ name: 'finding', kind: 'multiclass', classes: ['yes', 'no'] });
+    ws.measurements.add({ caseId: first, frame: 0, kind: 'length', points: [[0, 0], [3, 4]], author: 'dr-x' });
+    ws.close();
+
+    const file = path.join(root, 'measurements.csv');
+    const csv = medtune('export', 'labels', '-w', dir, '--task', 'finding', '--measurements', file, '--deidentify');
+    expect(csv.code).toBe(0);
+    expect(csv.stderr).toMatch(/wrote 1 measurement\(s\) to .*measurements\.csv/);
+    const table = parseCsv(fs.readFileSync(file, 'utf8'));
+    expect(table.header).toContain('patient_pseudonym');
+    expect(table.header).not.toContain('patient_id');
+    const row = Object.fromEntries(table.header.map((h, i) => [h, table.rows[0].cells[i]]));
+    // The tiny test files carry no pixel spacing: the length is in pixels, and says so.
+    expect(row).toMatchObject({ case_id: String(first), kind: 'length', value: '5', unit: 'px', spacing: 'none (pixels)', author: 'Reader 1' });
+
+    const json = medtune('export', 'labels', '-w', dir, '--task', 'finding', '--format', 'json');
+    expect(JSON.parse(json.stdout).measurements).toMatchObject([{ case_id: first, measurements: [{ kind: 'length', value: 5, author: 'dr-x' }] }]);
+    expect(medtune('export', 'labels', '-w', dir, '--task', 'finding', '--format', 'json', '--measurements', file).code).toBe(2);
   });
 });
