@@ -1,16 +1,13 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { MASK_FILE_FORMATS } from '../../api/mask-contract';
-import { ApiFailure } from '../../api/errors';
-import { exportMaskBatch, importMaskBatch } from '../../app/mask-batch';
+import { exportMaskBatch, importMaskBatch } from '../../segmentation/mask-batch';
+import { MASK_FILE_FORMATS, MaskTransferError, type MaskExportFormat, type MaskFileFormat } from '../../segmentation/mask-transfer';
 import { CliError } from '../cli-error';
 import { findTask, markPartial, oneOf, openWorkspace } from '../common';
 
-type ImportFormat = (typeof MASK_FILE_FORMATS)[number];
-type ExportFormat = Exclude<ImportFormat, 'png-binary'>;
-const EXPORT_FORMATS = MASK_FILE_FORMATS.filter((f): f is ExportFormat => f !== 'png-binary');
+const EXPORT_FORMATS = MASK_FILE_FORMATS.filter((f): f is MaskExportFormat => f !== 'png-binary');
 
-interface MaskOptions { workspace: string; task: string; format: ImportFormat; author?: string; json?: boolean }
+interface MaskOptions { workspace: string; task: string; format: MaskFileFormat; author?: string; json?: boolean }
 
 /** `medtune masks import|export`: segmentation masks as PNG or DICOM-SEG files. */
 export function registerMaskCommands(program: Command): void {
@@ -49,7 +46,7 @@ export function registerMaskCommands(program: Command): void {
     .requiredOption('--task <name>', 'segmentation task name or id')
     .requiredOption('--format <format>', EXPORT_FORMATS.join(', '), oneOf('format', EXPORT_FORMATS))
     .option('--json', 'print the report as JSON')
-    .action(async (dir: string, opts: Omit<MaskOptions, 'format'> & { format: ExportFormat }) => {
+    .action(async (dir: string, opts: Omit<MaskOptions, 'format'> & { format: MaskExportFormat }) => {
       const ws = openWorkspace(opts.workspace);
       try {
         const task = findTask(ws, opts.task);
@@ -73,7 +70,7 @@ async function orCliError<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ApiFailure) throw new CliError(err.message);
+    if (err instanceof MaskTransferError) throw new CliError(err.message);
     throw err;
   }
 }

@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MaskFileFormatT } from '../api/mask-contract';
-import { ApiFailure } from '../api/errors';
-import { DicomSegError, readDicomSeg } from '../segmentation/dicom-seg';
 import type { Workspace } from '../store';
-import { exportMaskFiles, importMaskFiles } from './mask-files';
+import { DicomSegError, readDicomSeg } from './dicom-seg';
+import { exportMaskFilesForCase, importMaskFilesForCase, MaskTransferError, type MaskExportFormat, type MaskFileFormat } from './mask-transfer';
 
 /**
  * Mask files in bulk (the CLI's `medtune masks import|export`): many files or folders matched to the
- * task's cases, each matched case stored as one import event through importMaskFiles. PNG files are
+ * task's cases, each matched case stored as one import event (mask-transfer.ts). PNG files are
  * matched by file name, DICOM-SEG files by the SOP Instance UIDs their frames reference. Every file
  * ends up in the report as matched, unmatched or refused, with the reason.
  */
@@ -30,7 +28,7 @@ export interface MaskExportReport {
 export function listMaskFiles(paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    if (!fs.existsSync(p)) throw new ApiFailure('not-found', `${p}: no such file or folder`);
+    if (!fs.existsSync(p)) throw new MaskTransferError('not-found', `${p}: no such file or folder`);
     if (fs.statSync(p).isDirectory()) {
       for (const name of fs.readdirSync(p).sort()) {
         const full = path.join(p, name);
@@ -64,14 +62,14 @@ export function matchByName(file: string, cases: { id: number; name: string }[])
 }
 
 function failureReason(err: unknown): string {
-  if (err instanceof ApiFailure || err instanceof DicomSegError) return err.message;
+  if (err instanceof MaskTransferError || err instanceof DicomSegError) return err.message;
   throw err;
 }
 
 /** Imports every file (or folder of files) into the task, frame 1 of each matched case. */
-export async function importMaskBatch(ws: Workspace, author: string, taskId: number, format: MaskFileFormatT, paths: string[]): Promise<MaskImportReport> {
+export async function importMaskBatch(ws: Workspace, author: string, taskId: number, format: MaskFileFormat, paths: string[]): Promise<MaskImportReport> {
   const task = ws.tasks.get(taskId);
-  if (task.kind !== 'segmentation') throw new ApiFailure('invalid', `task '${task.name}' is a ${task.kind} task: masks need a segmentation task`);
+  if (task.kind !== 'segmentation') throw new MaskTransferError('invalid', `task '${task.name}' is a ${task.kind} task: masks need a segmentation task`);
   const files = listMaskFiles(paths);
   const report: MaskImportReport = { matched: [], unmatched: [], refused: [] };
   const cases = ws.cases.all().map((c) => ({ id: c.id, name: c.displayName }));
@@ -113,7 +111,7 @@ export async function importMaskBatch(ws: Workspace, author: string, taskId: num
       continue;
     }
     try {
-      const event = await importMaskFiles(ws, author, { taskId, caseId, frame: 0 }, format, ordered.files);
+      const event = await importMaskFilesForCase(ws, author, { taskId, caseId, frame: 0 }, format, ordered.files);
       report.matched.push({ files: ordered.files, caseId, caseName, eventId: event.id, foreground: event.foreground });
     } catch (err) {
       report.refused.push({ files: group, caseName, reason: failureReason(err) });
@@ -140,9 +138,9 @@ function perClassOrder(files: string[], classes: number): { files: string[] } | 
 }
 
 /** Writes every current mask of the task (frame by frame) into `dir` in one format. */
-export async function exportMaskBatch(ws: Workspace, taskId: number, format: Exclude<MaskFileFormatT, 'png-binary'>, dir: string): Promise<MaskExportReport> {
+export async function exportMaskBatch(ws: Workspace, taskId: number, format: MaskExportFormat, dir: string): Promise<MaskExportReport> {
   const task = ws.tasks.get(taskId);
-  if (task.kind !== 'segmentation') throw new ApiFailure('invalid', `task '${task.name}' is a ${task.kind} task: it has no masks`);
+  if (task.kind !== 'segmentation') throw new MaskTransferError('invalid', `task '${task.name}' is a ${task.kind} task: it has no masks`);
   const report: MaskExportReport = { written: [], skipped: [] };
   for (const event of ws.masks.currentAll(taskId)) {
     const caseName = ws.cases.get(event.caseId).displayName;
@@ -151,7 +149,7 @@ export async function exportMaskBatch(ws: Workspace, taskId: number, format: Exc
       continue;
     }
     try {
-      const files = await exportMaskFiles(ws, { taskId, caseId: event.caseId, frame: event.frame }, format, dir);
+      const files = await exportMaskFilesForCase(ws, { taskId, caseId: event.caseId, frame: event.frame }, format, dir);
       report.written.push({ caseId: event.caseId, caseName, files });
     } catch (err) {
       report.skipped.push({ caseId: event.caseId, caseName, reason: failureReason(err) });
