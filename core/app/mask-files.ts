@@ -13,7 +13,8 @@ export async function exportMaskFiles(ws: Workspace, target: MaskTarget, format:
   return asApiFailure(() => exportMaskFilesForCase(ws, target, format, dir));
 }
 
-async function asApiFailure<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs a mask transfer; its bad input (MaskTransferError) becomes an API failure with the same code and message. */
+export async function asApiFailure<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -78,6 +78,8 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'masks.history': never,
     'masks.import': never,
     'masks.export': never,
+    'masks.importFiles': never,
+    'masks.exportAll': never,
     'desktop.choosePaths': never,
   };
 }
