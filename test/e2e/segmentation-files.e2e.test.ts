@@ -45,6 +45,8 @@ describe('mask files and paint keys in Chromium', () => {
     expect(await report.textContent()).toContain('2 imported, 18 unmatched, 0 refused');
     expect(await page.getByTestId('mask-import-matched').allTextContents()).toEqual(['21_training.tif ← 21_manual1.gif', '22_training.tif ← 22_manual1.gif']);
     expect(await page.getByTestId('mask-import-unmatched').first().textContent()).toBe("23_manual1.gif: no case is named like '23_manual1'");
+    // The imported masks label their cases: the header counts them.
+    await expect.poll(() => page.getByTestId('progress-count').textContent()).toMatch(/2 \/ 3\s*labelled/);
     const out = path.join(tmp, 'out');
     await page.getByTestId('mask-export-dir').fill(out);
     await page.getByTestId('mask-export-submit').click();
