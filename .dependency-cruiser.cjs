@@ -39,10 +39,10 @@ module.exports = {
     layer('active', ['store', 'model']),
     layer('train', ['model', 'store', 'imaging', 'segmentation']),
     layer('pacs', ['store', 'imaging']),
-    layer('segmentation', ['imaging', 'model']),
+    layer('segmentation', ['imaging', 'model', 'store']),
     layer('app', ['api', 'store', 'imaging', 'model', 'train', 'active', 'pacs', 'segmentation']),
     layer('bridge', ['api', 'app']),
-    layer('cli', ['store', 'imaging', 'model', 'train', 'active', 'pacs']),
+    layer('cli', ['store', 'imaging', 'model', 'train', 'active', 'pacs', 'segmentation']),
     {
       name: 'store-through-its-index',
       comment: 'Outside core/store only core/store/index.ts is imported: the SQLite connection (databaseOf) stays inside the store.',

@@ -10,6 +10,12 @@
  * stitches the foreground probabilities. Metrics are computed inside the FOV mask.
  *
  *   npm run eval:drive [-- --quick] [--folds N] [--steps N] [--adapter dvpt|ept|lora|linear] [--no-reference]
+ *                      [--backbone random|standin|standin-random] [--pretrain-epochs N]
+ *
+ * `--backbone standin`: the best backbone this machine can build, the MedMNIST stand-in foundation
+ * model (bench/standin-backbone.ts: a ViT trained from scratch on PneumoniaMNIST, then frozen) with a
+ * 4-pixel patch instead of 7 (the head needs a power-of-two patch), so DRIVE is cut into 28×28 tiles.
+ * `--backbone standin-random`: the same architecture and tiles with random weights, the control.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -21,27 +27,39 @@ import sharp from 'sharp';
 import { parseAdapterConfig } from '../core/model/adapter-config';
 import { describeBackend, initBackend } from '../core/model/backend';
 import type { ViTConfig } from '../core/model/config';
+import type { BackboneWeights } from '../core/model/checkpoint';
 import { randomBackboneWeights } from '../core/model/random-weights';
 import { writeSafetensorsFile } from '../core/model/safetensors';
 import { SegmentationModel, type SegmentationHeadConfig } from '../core/model/segmentation-head';
 import { ViTBackbone } from '../core/model/vit';
+import { AUGMENTATION_PRESETS } from '../core/train/augment';
+import { readMedMnist } from '../core/train/medmnist';
 import { binarySegmentationReport, type BinarySegmentationReport, type ImageResult } from '../core/segmentation/metrics';
 import { readBinaryMask } from '../core/segmentation/png-mask';
 import { cropWindow, pasteTile, tileGrid } from '../core/segmentation/tiling';
 import type { AdapterMethod } from '../core/vocabulary';
+import { medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DRIVE_DIR = path.join(process.env.MEDTUNE_SHARED ?? path.resolve(REPO, '..', 'shared'), 'data', 'fundus', 'DRIVE', 'training');
+const SHARED_DATA = path.join(process.env.MEDTUNE_SHARED ?? path.resolve(REPO, '..', 'shared'), 'data');
+const DRIVE_DIR = path.join(SHARED_DATA, 'fundus', 'DRIVE', 'training');
 
 /** Small ViT, random weights: 32×32 tiles of 4×4 patches (65 tokens). Weak by construction. */
-const BACKBONE: ViTConfig = {
+const RANDOM_BACKBONE: ViTConfig = {
   architecture: 'vit', imageSize: 32, patchSize: 4, embedDim: 64, depth: 4, numHeads: 4, mlpRatio: 4,
   qkvBias: true, layerNormEps: 1e-6, gelu: 'erf', classToken: true, pool: 'token', finalNorm: true,
 };
+/** The stand-in's architecture at 28×28 with 4×4 patches (49 tokens): same width, depth and heads. */
+const STANDIN_DRIVE_BACKBONE: ViTConfig = { ...STANDIN_BACKBONE, patchSize: 4 };
+/** Chosen once from --backbone before anything else runs; every tile has its input size. */
+let BACKBONE: ViTConfig = RANDOM_BACKBONE;
 /** Published U-Net results on DRIVE (e.g. Ronneberger-style U-Nets as reported in R2U-Net, Alom et al. 2018; SA-UNet, Guo et al. 2021). */
 const UNET_RANGE = { dice: '0.80–0.82', auc: '0.97–0.98' };
 
-interface Options { quick: boolean; folds: number; steps: number; batch: number; lr: number; adapter: AdapterMethod; reference: boolean; channels: number; seed: number }
+interface Options {
+  quick: boolean; folds: number; steps: number; batch: number; lr: number; adapter: AdapterMethod; reference: boolean; channels: number; seed: number;
+  backbone: 'random' | 'standin' | 'standin-random'; pretrainEpochs: number;
+}
 
 function parseOptions(argv: string[]): Options {
   const value = (name: string) => {
@@ -59,8 +77,12 @@ function parseOptions(argv: string[]): Options {
     reference: !argv.includes('--no-reference'),
     channels: Number(value('--channels') ?? (quick ? 16 : 32)),
     seed: Number(value('--seed') ?? 1),
+    backbone: (value('--backbone') ?? 'random') as Options['backbone'],
+    pretrainEpochs: Number(value('--pretrain-epochs') ?? 8),
   };
   if (!(o.folds >= 1 && o.folds <= 4)) throw new Error(`--folds must be 1..4, got ${value('--folds')}`);
+  if (!['random', 'standin', 'standin-random'].includes(o.backbone)) throw new Error(`--backbone must be random, standin or standin-random, got ${o.backbone}`);
+  if (!(Number.isInteger(o.pretrainEpochs) && o.pretrainEpochs >= 1)) throw new Error(`--pretrain-epochs must be a positive integer, got ${value('--pretrain-epochs')}`);
   return o;
 }
 
@@ -195,11 +217,30 @@ const fmt = (x: number) => x.toFixed(3);
 const row = (name: string, r: BinarySegmentationReport) =>
   `${name.padEnd(26)} Dice ${fmt(r.dice.mean)} [${fmt(r.dice.low)}, ${fmt(r.dice.high)}]  IoU ${fmt(r.iou.mean)}  Se ${fmt(r.sensitivity)}  Sp ${fmt(r.specificity)}  Acc ${fmt(r.accuracy)}  AUC ${fmt(r.auc)}`;
 
+/** The stand-in foundation model at DRIVE's geometry: trained on PneumoniaMNIST (28×28) with eval:medmnist's recipe, then frozen. */
+async function pretrainedStandIn(o: Options): Promise<BackboneWeights> {
+  const file = path.join(SHARED_DATA, 'medmnist', 'pneumoniamnist_reduced_train.npz');
+  const pneumonia = await readMedMnist(file);
+  const t0 = Date.now();
+  const { backbone, result } = await pretrainStandIn(medmnistSamples(pneumonia.train), medmnistSamples(pneumonia.val), {
+    numClasses: 2, epochs: o.pretrainEpochs, seed: o.seed, augmentation: AUGMENTATION_PRESETS.radiograph, config: BACKBONE,
+    onEpoch: (epoch, epochs, loss, auc) => console.log(`  pretrain epoch ${epoch}/${epochs}: val loss ${loss.toFixed(3)}, val AUC ${auc.toFixed(3)}`),
+  });
+  console.log(`backbone pretrained on PneumoniaMNIST (${pneumonia.train.n} images, ${o.pretrainEpochs} epochs) in ${((Date.now() - t0) / 1000).toFixed(0)} s; best val AUC ${Math.max(...result.history.map((h) => h.selection?.value ?? NaN)).toFixed(3)}`);
+  const weights = backbone.exportWeights();
+  backbone.dispose();
+  return weights;
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  BACKBONE = o.backbone === 'random' ? RANDOM_BACKBONE : STANDIN_DRIVE_BACKBONE;
   const backend = await initBackend();
   console.log(`DRIVE vessel segmentation — backend ${describeBackend(backend)}`);
-  console.log(`backbone: ViT ${BACKBONE.imageSize}px/${BACKBONE.patchSize} D${BACKBONE.embedDim}×${BACKBONE.depth}, RANDOM weights (no pretrained model here): weak by design`);
+  console.log(o.backbone === 'standin'
+    ? `backbone: the MedMNIST stand-in, ViT ${BACKBONE.imageSize}px/${BACKBONE.patchSize} D${BACKBONE.embedDim}×${BACKBONE.depth}, pretrained on PneumoniaMNIST here, frozen`
+    : `backbone: ViT ${BACKBONE.imageSize}px/${BACKBONE.patchSize} D${BACKBONE.embedDim}×${BACKBONE.depth}, RANDOM weights (no pretrained model here): weak by design`);
+  const pretrained = o.backbone === 'standin' ? await pretrainedStandIn(o) : null;
   console.log(`input: full resolution, ${BACKBONE.imageSize}×${BACKBONE.imageSize} tiles; train on random FOV tiles, ${o.steps} steps × ${o.batch}; metrics inside the FOV`);
   const images = await loadDrive();
   const ours: ImageResult[] = [];
@@ -209,7 +250,7 @@ async function main(): Promise<void> {
     const val = [0, 1, 2, 3, 4].map((i) => fold * 5 + i);
     const train = images.map((_, i) => i).filter((i) => !val.includes(i));
     console.log(`fold ${fold + 1}/${o.folds}: validate on ${val.map((i) => images[i].id).join(', ')}`);
-    const weights = randomBackboneWeights(BACKBONE, o.seed + fold);
+    const weights = pretrained ?? randomBackboneWeights(BACKBONE, o.seed + fold);
     const backbone = new ViTBackbone(BACKBONE, weights);
     const adapter = parseAdapterConfig({ ...adapterSpec(o.adapter), numClasses: 2, task: 'multiclass' }, 'eval-drive');
     const head: SegmentationHeadConfig = { numClasses: 2, channels: o.channels };

@@ -48,12 +48,15 @@ export interface PretrainOptions {
   epochs: number;
   seed: number;
   augmentation: AugmentationConfig | null;
+  /** Another geometry of the stand-in (eval:drive needs a power-of-two patch); default STANDIN_BACKBONE. */
+  config?: ViTConfig;
   onEpoch?: (epoch: number, epochs: number, loss: number, selection: number) => void;
 }
 
 /** Trains the stand-in backbone with a linear head on `train` (selected on `val`) and returns it frozen. */
 export async function pretrainStandIn(train: Sample[], val: Sample[], options: PretrainOptions): Promise<{ backbone: ViTBackbone; result: TrainResult }> {
-  const backbone = ViTBackbone.createTrainable(STANDIN_BACKBONE, options.seed);
+  const arch = options.config ?? STANDIN_BACKBONE;
+  const backbone = ViTBackbone.createTrainable(arch, options.seed);
   const model = AdaptedViT.initialise(backbone, parseAdapterConfig({ method: 'linear', numClasses: options.numClasses, task: 'multiclass' }, 'pretrain'), options.seed);
   const config: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG,
@@ -69,14 +72,14 @@ export async function pretrainStandIn(train: Sample[], val: Sample[], options: P
   const result = await trainAdapter(model, train, val, config, {
     task: 'multiclass',
     numClasses: options.numClasses,
-    size: 28,
+    size: arch.imageSize,
     normalization: HALF_NORMALIZATION,
     extraVariables: backbone.trainableVariables(),
     onProgress: (p) => {
       if (p.phase === 'validating') options.onEpoch?.(p.epoch, p.epochs, p.loss ?? NaN, p.metrics?.selection.value ?? NaN);
     },
   });
-  const frozen = new ViTBackbone(STANDIN_BACKBONE, backbone.exportWeights());
+  const frozen = new ViTBackbone(arch, backbone.exportWeights());
   model.dispose();
   backbone.dispose();
   return { backbone: frozen, result };

@@ -51,6 +51,16 @@ export const MaskFileFormat = z.enum(MASK_FILE_FORMATS);
 
 const filePath = z.string().trim().min(1).max(4096);
 
+const MaskImportReport = z.object({
+  matched: z.array(z.object({ files: z.array(z.string()), caseId: Id, caseName: z.string(), eventId: Id, foreground: z.number().int() })),
+  unmatched: z.array(z.object({ file: z.string(), reason: z.string() })),
+  refused: z.array(z.object({ files: z.array(z.string()), caseName: z.string().optional(), reason: z.string() })),
+});
+const MaskExportReport = z.object({
+  written: z.array(z.object({ caseId: Id, caseName: z.string(), files: z.array(z.string()) })),
+  skipped: z.array(z.object({ caseId: Id, caseName: z.string(), reason: z.string() })),
+});
+
 export const maskContract = {
   /**
    * The frame's current mask; on a task read k > 1 times the current reader's own mask until the case is
@@ -81,9 +91,24 @@ export const maskContract = {
     request: MaskTarget.extend({ format: MaskFileFormat.exclude(['png-binary']), dir: filePath }),
     response: z.object({ files: z.array(z.string()) }),
   },
+  /**
+   * Many mask files or folders into a task (frame 1 of each case): PNGs matched to cases by file name, DICOM-SEG
+   * by the SOP Instance UIDs its frames reference; each file reported as imported, unmatched or refused, with why.
+   */
+  'masks.importFiles': {
+    request: z.object({ taskId: Id, format: MaskFileFormat, paths: z.array(filePath).min(1).max(1000) }),
+    response: MaskImportReport,
+  },
+  /** Every current mask of a task into a folder; cases that cannot be written (a SEG of a photo) are reported. */
+  'masks.exportAll': {
+    request: z.object({ taskId: Id, format: MaskFileFormat.exclude(['png-binary']), dir: filePath }),
+    response: MaskExportReport,
+  },
 } as const;
 
 export type MaskEventInfoT = z.output<typeof MaskEventInfo>;
 export type MaskDataT = z.output<typeof MaskData>;
 export type MaskPredictionT = z.output<typeof MaskPrediction>;
 export type MaskFileFormatT = z.output<typeof MaskFileFormat>;
+export type MaskImportReportT = z.output<typeof MaskImportReport>;
+export type MaskExportReportT = z.output<typeof MaskExportReport>;

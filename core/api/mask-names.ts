@@ -1,2 +1,2 @@
 /** Segmentation mask channels (dependency-free, like names.ts). */
-export const MASK_CHANNEL_NAMES = ['masks.get', 'masks.save', 'masks.accept', 'masks.history', 'masks.import', 'masks.export'] as const;
+export const MASK_CHANNEL_NAMES = ['masks.get', 'masks.save', 'masks.accept', 'masks.history', 'masks.import', 'masks.export', 'masks.importFiles', 'masks.exportAll'] as const;

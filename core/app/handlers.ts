@@ -6,6 +6,7 @@ import { APP_NAME, APP_VERSION } from '../app-info';
 import { resolveUserPath, type LabelEvent, type Workspace } from '../store';
 import { caseRecord, describeEvents } from './case-record';
 import type { AppSession } from './session';
+import { createMaskFileHandlers } from './mask-file-handlers';
 import { createMaskHandlers } from './mask-handlers';
 import { createPacsHandlers } from './pacs-handlers';
 import { createReadingHandlers } from './reading-handlers';
@@ -32,6 +33,7 @@ export function createHandlers(session: AppSession): Handlers {
     ...createReadingHandlers(session),
     ...createReaderHandlers(session),
     ...createMaskHandlers(session),
+    ...createMaskFileHandlers(session),
     'app.info': (_req, ctx) => ({
       name: APP_NAME,
       version: APP_VERSION,

@@ -3,6 +3,7 @@ import { APP_VERSION } from '../app-info';
 import { resolveUserPath } from '../store';
 import { registerBackboneCommands } from './commands/backbone';
 import { registerDicomCommands } from './commands/dicom';
+import { registerMaskCommands } from './commands/masks';
 import { registerModelCommands } from './commands/model';
 import { registerPacsCommands } from './commands/pacs';
 import { registerPredictCommands } from './commands/predict';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerSuggestCommands(program);
   registerPacsCommands(program);
   registerReaderCommands(program);
+  registerMaskCommands(program);
   // `-w '~/ws'` (quoted, or from a script): expand ~ as the shell would; relative paths keep meaning the cwd.
   program.hook('preAction', (_root, action) => {
     for (let cmd: Command | null = action; cmd; cmd = cmd.parent) {

@@ -19,8 +19,9 @@ import { bootstrapMeanCi } from '../segmentation/metrics';
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { TrainingCancelled, throwIfAborted } from './cancellation';
 import { resolveAdapterChoice, type TrainJob } from './job';
+import { minimumEpochs } from './trainer';
 import { loadWorkspaceBackbone, type LoadedWorkspaceBackbone } from './model-loader';
-import { backboneNormalization, type RunEvent, type RunOutcome } from './training-run';
+import { backboneNormalization, epochSummary, type RunEvent, type RunOutcome } from './training-run';
 
 /** Training tiles per training image and epoch. */
 const TILES_PER_IMAGE = 8;
@@ -69,6 +70,36 @@ export function loadSegmentationVersion(ws: Workspace, version: AdapterVersion, 
   const contents = parseSafetensors(ws.versions.weights(version.id), `version ${version.id} weights`);
   const tensors = new Map<string, NamedTensorData>([...contents.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
   return { model: new SegmentationModel(backbone.model, adapter, manifest.head, 0, tensors), manifest };
+}
+
+/**
+ * The version a segmentation job starts from (`warmStart`: 'active', a version id, or 'none'), as classification
+ * runs do: its tensors when it is a segmentation version with the same adapter and head on the same backbone.
+ * undefined = no version to start from; null = the active version does not fit (the run starts fresh and says so);
+ * a named version that does not fit is refused.
+ */
+function warmStartSegmentation(
+  ws: Workspace,
+  job: TrainJob,
+  adapter: ReturnType<typeof parseAdapterConfig>,
+  head: SegmentationHeadConfig,
+  backbone: LoadedWorkspaceBackbone,
+): { version: AdapterVersion; tensors: Map<string, NamedTensorData> } | null | undefined {
+  if (job.warmStart === 'none') return undefined;
+  const version = job.warmStart === 'active' ? ws.versions.active(job.taskId) : ws.versions.get(job.warmStart);
+  if (!version) return undefined;
+  const manifest = version.config as unknown as Partial<SegmentationManifest>;
+  const same =
+    manifest?.kind === 'segmentation' &&
+    manifest.backbone?.sha256 === backbone.sha256 &&
+    JSON.stringify(manifest.adapter) === JSON.stringify(adapter) &&
+    JSON.stringify(manifest.head) === JSON.stringify(head);
+  if (!same) {
+    if (job.warmStart !== 'active') throw Object.assign(new Error(`version ${version.id} cannot warm-start this job: its adapter, head or backbone differs`), { code: 'invalid-request' });
+    return null;
+  }
+  const contents = parseSafetensors(ws.versions.weights(version.id), `version ${version.id} weights`);
+  return { version, tensors: new Map([...contents.tensors].map(([k, t]) => [k, { shape: t.shape, data: Float32Array.from(t.data) }])) };
 }
 
 export async function executeSegmentationRun(
@@ -121,7 +152,9 @@ export async function executeSegmentationRun(
     const { train, val, test } = sets;
     if (train.length === 0) throw Object.assign(new Error('no painted masks in the training split yet'), { code: 'invalid-request' });
 
-    model = new SegmentationModel(backbone.model, adapter, head, job.seed);
+    // Warm start: the chosen version's adapter and head, when they have the same shapes on the same backbone.
+    const parent = warmStartSegmentation(ws, job, adapter, head, backbone);
+    model = new SegmentationModel(backbone.model, adapter, head, job.seed, parent?.tensors);
     const params = model.parameterCount();
     const stepsPerEpoch = Math.max(1, Math.ceil((train.length * TILES_PER_IMAGE) / job.batchSize));
     const totalSteps = job.epochs * stepsPerEpoch;
@@ -130,50 +163,104 @@ export async function executeSegmentationRun(
       fraction: 0.1,
       message:
         `${train.length} training / ${val.length} validation${test.length ? ` / ${test.length} held-out test` : ''} masks; ` +
-        `${tile}×${tile} tiles at full resolution, ${TILES_PER_IMAGE} per image and epoch; ${params.adapter} adapter + ${params.head} head parameters` +
+        `${tile}×${tile} tiles at full resolution, ${TILES_PER_IMAGE} per image and epoch; ${parent ? `warm start from version ${parent.version.id}` : parent === null ? `fresh adapter (the active version's adapter, head or backbone differs)` : 'fresh adapter'}; ` +
+        `${params.adapter} adapter + ${params.head} head parameters` +
         (unreadable.length ? `; left out: ${unreadable.join('; ')}` : ''),
     });
+
+    // Mean foreground Dice per image (argmax masks), and the mean pixel cross-entropy of the probabilities.
+    const scoreImages = (mdl: SegmentationModel, images: CaseImage[]) => {
+      let ce = 0;
+      let pixels = 0;
+      const dice = images.map((im) => {
+        throwIfAborted(signal);
+        const probs = predictImage(mdl, im, tile, normalization);
+        for (let i = 0; i < im.labels.length; i++) ce -= Math.log(Math.max(probs[i * K + im.labels[i]], 1e-7));
+        pixels += im.labels.length;
+        return meanForegroundDice(argmaxLabels(probs, K), im.labels, K);
+      });
+      return { dice, crossEntropy: pixels ? ce / pixels : NaN };
+    };
+
+    // Epochs of tiles; after each, the validation images are scored and the best epoch's tensors kept
+    // (classification's early stopping: `patience` epochs without improvement, not before minEpochs).
     const optimizer = tf.train.adam(job.lr);
     const next = rng(job.seed);
-    const vars = model.trainableVariables();
+    const minEpochs = minimumEpochs({ epochs: job.epochs, warmupFraction: 0, minEpochs: job.minEpochs });
+    const history: { epoch: number; trainLoss: number; valLoss?: number; selection?: { name: string; value: number } }[] = [];
+    let best: { epoch: number; value: number; dice?: number[]; tensors: Map<string, NamedTensorData> } | null = null;
+    let sinceBest = 0;
+    let stoppedEarly = false;
     let loss = NaN;
+    let step = 0;
     try {
-      for (let step = 1; step <= totalSteps; step++) {
-        throwIfAborted(signal);
-        const { x, y } = tileBatch(train, sampleTiles(train, job.batchSize, tile, next), tile, normalization);
-        const m = model;
-        const value = tf.tidy(() => {
-          const images = tf.tensor4d(x, [job.batchSize, tile, tile, 3]);
-          const labels = tf.tensor3d(y, [job.batchSize, tile, tile], 'int32');
-          return optimizer.minimize(() => m.loss(images, labels), true, vars)!;
-        });
-        loss = (await value.data())[0];
-        value.dispose();
-        const epoch = Math.ceil(step / stepsPerEpoch);
+      for (let epoch = 1; epoch <= job.epochs && !stoppedEarly; epoch++) {
+        const vars = model.trainableVariables();
+        let lossSum = 0;
+        for (let b = 0; b < stepsPerEpoch; b++) {
+          throwIfAborted(signal);
+          step++;
+          const { x, y } = tileBatch(train, sampleTiles(train, job.batchSize, tile, next), tile, normalization);
+          const m = model;
+          const value = tf.tidy(() => {
+            const images = tf.tensor4d(x, [job.batchSize, tile, tile, 3]);
+            const labels = tf.tensor3d(y, [job.batchSize, tile, tile], 'int32');
+            return optimizer.minimize(() => m.loss(images, labels), true, vars)!;
+          });
+          loss = (await value.data())[0];
+          value.dispose();
+          lossSum += loss;
+          emit({ phase: 'training', fraction: 0.1 + 0.7 * (step / totalSteps), epoch, epochs: job.epochs, step, totalSteps, loss, lr: job.lr });
+        }
+        const record: (typeof history)[number] = { epoch, trainLoss: lossSum / stepsPerEpoch };
+        let value = -record.trainLoss; // without validation images, keep the lowest training loss
+        let dice: number[] | undefined;
+        if (val.length) {
+          emit({ phase: 'validating', fraction: 0.1 + 0.7 * (step / totalSteps), epoch, epochs: job.epochs });
+          const scored = scoreImages(model, val);
+          dice = scored.dice;
+          record.valLoss = scored.crossEntropy;
+          record.selection = { name: 'meanDice', value: mean(dice) };
+          value = record.selection.value;
+        }
+        history.push(record);
+        if (!best || value > best.value) {
+          // Copies: a backend may hand out its own buffer, and the next epochs must not touch the kept values.
+          const tensors = new Map([...(await model.exportTensors())].map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.data) }]));
+          best = { epoch, value, dice, tensors };
+          sinceBest = 0;
+        } else if (job.patience > 0 && ++sinceBest >= job.patience && epoch >= minEpochs) {
+          stoppedEarly = true;
+        }
+        const stopped = stoppedEarly
+          ? `; stopped early at epoch ${epoch} (no improvement for ${job.patience} epoch${job.patience === 1 ? '' : 's'}); keeping epoch ${best.epoch}`
+          : '';
         emit({
-          phase: 'training',
+          phase: val.length ? 'validating' : 'training',
           fraction: 0.1 + 0.7 * (step / totalSteps),
           epoch,
           epochs: job.epochs,
           step,
           totalSteps,
-          loss,
-          lr: job.lr,
-          ...(step % stepsPerEpoch === 0 ? { message: `epoch ${epoch}/${job.epochs}: loss ${loss.toFixed(4)}` } : {}),
+          loss: record.valLoss ?? record.trainLoss,
+          ...(record.selection ? { metric: record.selection } : {}),
+          message: `epoch ${epoch}/${job.epochs}: loss ${record.trainLoss.toFixed(4)}${record.selection ? `, validation mean Dice ${record.selection.value.toFixed(3)}, pixel CE ${record.valLoss!.toFixed(4)}` : ''}${stopped}`,
         });
       }
     } finally {
       optimizer.dispose();
     }
+    // The best epoch's tensors become the version (a fresh model holding them; the last epoch's is dropped).
+    if (best && best.epoch !== history.length) {
+      model.dispose();
+      model = new SegmentationModel(backbone.model, adapter, head, job.seed, best.tensors);
+    }
+    const epochs = epochSummary(history.length, best?.epoch ?? history.length, stoppedEarly, job.patience);
 
     // Mean foreground Dice per validation image, for this model and (on the same images) the active version.
     emit({ phase: 'validating', fraction: 0.82 });
-    const perImageDice = (mdl: SegmentationModel, images: CaseImage[]) =>
-      images.map((im) => {
-        throwIfAborted(signal);
-        return meanForegroundDice(argmaxLabels(predictImage(mdl, im, tile, normalization), K), im.labels, K);
-      });
-    const candidateDice = perImageDice(model, val);
+    const perImageDice = (mdl: SegmentationModel, images: CaseImage[]) => scoreImages(mdl, images).dice;
+    const candidateDice = best?.dice ?? perImageDice(model, val);
     const ci = bootstrapMeanCi(candidateDice);
     const testDice = test.length ? bootstrapMeanCi(perImageDice(model, test), { seed: 2 }) : null;
     emit({ phase: 'comparing', fraction: 0.88 });
@@ -225,8 +312,12 @@ export async function executeSegmentationRun(
         trainCount: train.length,
         valCount: val.length,
         testCount: test.length,
-        steps: totalSteps,
+        steps: step,
         finalLoss: loss,
+        bestEpoch: best?.epoch ?? history.length,
+        stoppedEarly,
+        history,
+        warmStartedFrom: parent?.version.id ?? null,
         seconds: (Date.now() - started) / 1000,
         backend: backend.name,
         trainableParameters: params.adapter + params.head,
@@ -250,9 +341,9 @@ export async function executeSegmentationRun(
       }
     }
     ws.runs.finish(runId, version.id);
-    const reason = `version ${version.id} ${promoted ? 'is now active' : 'is a candidate'}: ${decision.reason}`;
+    const reason = `${epochs}; version ${version.id} ${promoted ? 'is now active' : 'is a candidate'}: ${decision.reason}`;
     emit({ phase: 'finished', status: 'done', fraction: 1, versionId: version.id, promoted, metric: { name: 'meanDice', value: Number.isFinite(ci.mean) ? ci.mean : null }, message: reason });
-    return { status: 'done', versionId: version.id, promoted, reason: decision.reason, epochs: `trained ${job.epochs} epoch(s), ${totalSteps} steps` };
+    return { status: 'done', versionId: version.id, promoted, reason: decision.reason, epochs };
   } catch (err) {
     const cancelled = err instanceof TrainingCancelled || signal?.aborted;
     const message = cancelled ? 'cancelled' : err instanceof Error ? err.message : String(err);

@@ -81,6 +81,8 @@ function unimplemented(): Omit<Handlers, 'app.info' | 'workspace.create' | 'work
     'masks.import': never,
     'masks.export': never,
     'pacs.send': never,
+    'masks.importFiles': never,
+    'masks.exportAll': never,
     'desktop.choosePaths': never,
   };
 }

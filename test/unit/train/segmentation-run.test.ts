@@ -7,7 +7,11 @@ import { readBinaryMask } from '../../../core/segmentation/png-mask';
 import { Workspace } from '../../../core/store';
 import { parseTrainJob } from '../../../core/train/job';
 import { releaseBackbones } from '../../../core/train/model-loader';
-import { executeSegmentationRun } from '../../../core/train/segmentation-run';
+import { executeSegmentationRun, loadSegmentationVersion } from '../../../core/train/segmentation-run';
+import { loadWorkspaceBackbone } from '../../../core/train/model-loader';
+import { argmaxLabels, meanForegroundDice, predictImage } from '../../../core/segmentation/inference';
+import { decodeImageFile } from '../../../core/imaging/decode-file';
+import { frameToRgb8 } from '../../../core/imaging/model-input';
 import { FUNDUS_DIR, PARITY_DIR } from '../../helpers/paths';
 
 /**
@@ -51,6 +55,8 @@ afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+const decodeRgb = async (id: string) => frameToRgb8(await decodeImageFile(path.join(DRIVE, 'images', `${id}_training.tif`)), 0, 'auto');
+
 const job = (extra: object = {}) =>
   parseTrainJob({ taskId, backboneId, adapter: { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 2 }, epochs: 1, batchSize: 8, lr: 3e-3, ...extra });
 
@@ -83,13 +89,53 @@ describe('segmentation training run', () => {
     expect(suggested[0]).toMatchObject({ strategy: 'mask-entropy', versionId: version.id });
   }, 300_000);
 
-  it('compares a second version with the active one on the same validation images', async () => {
+  it('warm-starts a second version from the active one and compares them on the same validation images', async () => {
+    const active = ws.versions.active(taskId)!;
     const run = ws.runs.create({ taskId, method: 'dvpt' });
     const outcome = await executeSegmentationRun(ws, run.id, job({ seed: 7, promote: 'never' }));
     expect(outcome.status, outcome.error).toBe('done');
     const version = ws.versions.get(outcome.versionId!);
     expect(version.status).toBe('candidate');
-    expect((version.metrics as { comparedWith: { rescored: boolean } }).comparedWith.rescored).toBe(true);
+    expect(version.metrics as object).toMatchObject({ comparedWith: { versionId: active.id, rescored: true }, warmStartedFrom: active.id });
+    expect(ws.runs.get(run.id).progress.map((p) => p.message).join('\n')).toContain(`warm start from version ${active.id}`);
+    // Another adapter does not fit the active version: naming that version is refused.
+    const named = await executeSegmentationRun(ws, ws.runs.create({ taskId, method: 'lora' }).id, job({ adapter: { method: 'lora', rank: 2 }, warmStart: active.id }));
+    expect(named).toMatchObject({ status: 'failed', error: `version ${active.id} cannot warm-start this job: its adapter, head or backbone differs` });
+  }, 300_000);
+
+  it('validates every epoch and stops early as classification runs do, stating the epoch kept', async () => {
+    const run = ws.runs.create({ taskId, method: 'dvpt' });
+    // A learning rate too small to change the argmax masks: epoch 2 cannot improve on epoch 1.
+    const outcome = await executeSegmentationRun(ws, run.id, job({ epochs: 4, patience: 1, minEpochs: 1, lr: 1e-9, warmStart: 'none', promote: 'never' }));
+    expect(outcome.status, outcome.error).toBe('done');
+    expect(outcome.epochs).toBe('trained 2 epochs, stopped early (no improvement for 1 epochs); kept epoch 1');
+    const log = ws.runs.get(run.id).progress.map((p) => p.message).filter(Boolean).join('\n');
+    expect(log).toMatch(/epoch 1\/4: loss [\d.]+, validation mean Dice [\d.]+, pixel CE [\d.]+/);
+    expect(log).toContain('stopped early at epoch 2 (no improvement for 1 epoch); keeping epoch 1');
+    const metrics = ws.versions.get(outcome.versionId!).metrics as { history: unknown[]; bestEpoch: number; stoppedEarly: boolean };
+    expect(metrics).toMatchObject({ bestEpoch: 1, stoppedEarly: true });
+    expect(metrics.history).toHaveLength(2);
+  }, 300_000);
+
+  it('stores the best epoch’s tensors: the version re-scored from its weights gives its stored Dice', async () => {
+    const run = ws.runs.create({ taskId, method: 'dvpt' });
+    const outcome = await executeSegmentationRun(ws, run.id, job({ epochs: 3, patience: 0, lr: 3e-2, warmStart: 'none', promote: 'never', seed: 11 }));
+    expect(outcome.status, outcome.error).toBe('done');
+    const version = ws.versions.get(outcome.versionId!);
+    const metrics = version.metrics as { history: { selection: { value: number } }[]; bestEpoch: number; meanDice: { value: number } };
+    const values = metrics.history.map((h) => h.selection.value);
+    expect(values).toHaveLength(3);
+    expect(metrics.bestEpoch).toBe(values.indexOf(Math.max(...values)) + 1);
+    expect(metrics.meanDice.value).toBe(Math.max(...values));
+    const backbone = await loadWorkspaceBackbone(ws, backboneId);
+    const loaded = loadSegmentationVersion(ws, version, backbone)!;
+    try {
+      const im = { ...(await decodeRgb('23')), labels: (await readBinaryMask(path.join(DRIVE, '1st_manual', '23_manual1.gif'))).labels };
+      const probs = predictImage(loaded.model, im, loaded.manifest.tile, loaded.manifest.normalization);
+      expect(meanForegroundDice(argmaxLabels(probs, 2), im.labels, 2)).toBeCloseTo(metrics.meanDice.value, 10);
+    } finally {
+      loaded.model.dispose();
+    }
   }, 300_000);
 
   it('fails with a clear message when no mask lies in the training split', async () => {
