@@ -1,7 +1,7 @@
 import type { Handlers } from '../api/dispatch';
 import { ApiFailure } from '../api/errors';
 import { ImagingError } from '../imaging/types';
-import { readDicomTags } from './dicom-tags';
+import { readDicomTags } from '../imaging/dicom/tags';
 import type { AppSession } from './session';
 
 type ViewerHandlers = Pick<Handlers, 'cases.tags' | 'measurements.list' | 'measurements.add' | 'measurements.delete'>;

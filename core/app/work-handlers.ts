@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Handlers } from '../api/dispatch';
 import { ApiFailure } from '../api/errors';
-import { exportLabels, labelExportRows, labelProgress, resolveUserPath } from '../store';
+import { exportLabels, labelExportRows, labelProgress, measurementExportRows, measurementsByCase, measurementsCsv, resolveUserPath } from '../store';
 import { browseFolder } from './folder-browser';
-import { measurementExportRows, measurementsByCase, measurementsCsv } from './measurement-export';
 import { readRecent, rememberWorkspace } from './recent-workspaces';
 import type { AppSession } from './session';
 

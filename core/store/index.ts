@@ -36,3 +36,4 @@ export { parseCsv, csvLine, csvField, CsvError, type CsvTable } from './csv';
 export type { StoredPacsConnection } from './pacs-connections';
 export type { PacsOrigin } from './pacs-origins';
 export { resolveUserPath, type UserPathOptions } from './user-path';
+export { measurementExportRows, measurementsByCase, measurementsCsv } from './measurement-export';

@@ -8,10 +8,12 @@ import {
   WorkspaceError,
   exportLabels,
   importLabelCsv,
+  measurementExportRows,
+  measurementsByCase,
+  measurementsCsv,
   type ImportProgress,
   type TaskKind,
 } from '../../store';
-import { measurementExportRows, measurementsByCase, measurementsCsv } from '../../app/measurement-export';
 import { exportVersion } from '../../train/export-version';
 import { CliError, EXIT } from '../cli-error';
 

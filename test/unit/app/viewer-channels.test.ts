@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch, type Handlers } from '../../../core/api/dispatch';
 import type { ChannelName } from '../../../core/api/names';
 import type { DicomTagNodeT, RequestOf, ResponseOf } from '../../../core/api/contract';
-import { readDicomTags } from '../../../core/app/dicom-tags';
+import { readDicomTags } from '../../../core/imaging/dicom/tags';
 import { createHandlers } from '../../../core/app/handlers';
 import { AppSession } from '../../../core/app/session';
 import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';

@@ -3,12 +3,12 @@
  * sequences nested item by item. Values are shortened for display; pixel data and other bulk data are described,
  * not dumped. Reads the file with the same parser as decoding (core/imaging/dicom), so what is shown is what is used.
  */
-import type { DataSet, Element } from '../imaging/dicom/dicom-parser-lib';
-import { characterSets, readText, type TextKind } from '../imaging/dicom/charset';
-import { parseDicomBytes } from '../imaging/dicom/parse';
-import { readImageBytes } from '../imaging/read-bytes';
-import { floatList } from '../imaging/dicom/transforms';
-import { dictionaryEntry } from './dicom-dictionary';
+import type { DataSet, Element } from './dicom-parser-lib';
+import { characterSets, readText, type TextKind } from './charset';
+import { parseDicomBytes } from './parse';
+import { readImageBytes } from '../read-bytes';
+import { floatList } from './transforms';
+import { dictionaryEntry } from './dictionary';
 
 export interface DicomTagNode {
   /** "(0008,0060)". */

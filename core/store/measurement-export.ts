@@ -6,10 +6,11 @@
  */
 import { decodeImageFile, ImagingError, type DecodedImage } from '../imaging';
 import { angleDegrees, chooseSpacing, distance, roiStats, type Point, type Spacing } from '../imaging/measure';
-import { csvLine } from '../store/csv';
-import { exportIdentity, type CaseColumns, type LabelExportOptions } from '../store/export';
-import type { Measurement, Workspace } from '../store';
-import { readDicomTags } from './dicom-tags';
+import { csvLine } from './csv';
+import { exportIdentity, type CaseColumns, type LabelExportOptions } from './export';
+import type { Measurement } from './measurements';
+import type { Workspace } from './workspace';
+import { readDicomTags } from '../imaging/dicom/tags';
 
 export interface MeasurementExportRow extends CaseColumns {
   measurement_id: number;
