@@ -237,7 +237,7 @@ async function main(): Promise<void> {
     const last = labels.at(-1)!;
     if (labels.includes(200) && last > 200 && labels.filter((l) => l <= 200).length >= 3) {
       log('');
-      log(`learning-curve forecast made at 200 labels (val ${info.metric}, a − b·n^(−c), 90 % residual-bootstrap interval) vs the val value measured at ${last}:`);
+      log(`learning-curve forecast made at 200 labels (val ${info.metric}, a − b·n^(−c), 90 % prediction interval) vs the val value measured at ${last}:`);
       log('| strategy | seed | forecast at ' + last + ' | interval | measured | inside |');
       log('|---|---|---|---|---|---|');
       const checks: unknown[] = [];
