@@ -16,7 +16,8 @@
  * needs to reach random's final value, and the learning-curve forecast made at 200 labels (validation
  * metric) against the validation value measured at the last budget.
  * Options: --quick, --seeds N (default 3), --budgets 20,50,…, --datasets retina,breast,pneumonia,
- *          --strategies random,margin,hybrid,typiclust,auto, --pretrain-epochs N (default 6),
+ *          --strategies random,margin,hybrid,typiclust,auto,mixed (variants: mixed:0.3 = 30 % random,
+ *          mixed:0.5:plain = not spread over predicted classes), --pretrain-epochs N (default 6),
  *          --class-weighting none|balanced, --auto-per-class K, --out <file.json>.
  */
 import fs from 'node:fs';
