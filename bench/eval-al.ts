@@ -16,7 +16,8 @@
  * needs to reach random's final value, and the learning-curve forecast made at 200 labels (validation
  * metric) against the validation value measured at the last budget.
  * Options: --quick, --seeds N (default 3), --budgets 20,50,…, --datasets retina,breast,pneumonia,
- *          --strategies random,margin,hybrid,typiclust,auto, --pretrain-epochs N (default 6),
+ *          --strategies random,margin,hybrid,typiclust,auto,mixed (variants: mixed:0.3 = 30 % random,
+ *          mixed:0.5:plain = not spread over predicted classes), --pretrain-epochs N (default 6),
  *          --class-weighting none|balanced, --auto-per-class K, --out <file.json>.
  */
 import fs from 'node:fs';
@@ -40,7 +41,8 @@ const QUICK = args.includes('--quick');
 const SEEDS = Number(value('--seeds', QUICK ? '2' : '3'));
 const BUDGETS = value('--budgets', QUICK ? '20,50,100,200' : '20,50,100,150,200,300,500').split(',').map(Number);
 const DATASETS = value('--datasets', 'retina,breast,pneumonia').split(',') as DatasetName[];
-const STRATEGIES = value('--strategies', 'random,margin,hybrid,typiclust,auto').split(',') as StrategyName[];
+/** A strategy name, or `mixed:F` (random share F) / `mixed:F:plain` (uncertain part not spread over classes) to measure variants. */
+const STRATEGIES = value('--strategies', 'random,margin,hybrid,typiclust,auto,mixed').split(',');
 const PRETRAIN_EPOCHS = Number(value('--pretrain-epochs', QUICK ? '2' : '6'));
 const CLASS_WEIGHTING = value('--class-weighting', 'none') as 'none' | 'balanced';
 const AUTO_PER_CLASS = args.includes('--auto-per-class') ? Number(value('--auto-per-class', '')) : undefined;
@@ -135,7 +137,9 @@ function testMetric(info: DatasetInfo, p: Float32Array, labels: ArrayLike<number
   return { value: info.metric === 'kappa' ? s.kappaQuadratic : s.macroAuc.macro, accuracy: s.accuracy };
 }
 
-function simulate(info: DatasetInfo, data: Embedded, strategy: StrategyName, seed: number): RoundResult[] {
+function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number): RoundResult[] {
+  const [strategy, fraction, plain] = label.split(':') as [StrategyName, string?, string?];
+  const variant: SuggestOptions = { randomFraction: fraction === undefined ? undefined : Number(fraction), classBalanced: plain === 'plain' ? false : undefined };
   const { dim, pool } = data;
   const n = pool.labels.length;
   const labelled: number[] = [];
@@ -148,7 +152,8 @@ function simulate(info: DatasetInfo, data: Embedded, strategy: StrategyName, see
     const unlabeled = Array.from({ length: n }, (_, i) => i).filter((i) => !isLabelled[i]);
     const first = round === 0;
     const name: StrategyName = first && NEEDS_MODEL.has(strategy) ? 'random' : strategy;
-    const options: SuggestOptions = { seed: name === 'random' ? `al:${seed}:${round}` : seed, labeledCount: labelled.length, autoLabelsPerClass: AUTO_PER_CLASS };
+    // Strategies with a random part draw afresh each round, as random does.
+    const options: SuggestOptions = { ...variant, seed: name === 'random' || name === 'mixed' ? `al:${seed}:${round}` : seed, labeledCount: labelled.length, autoLabelsPerClass: AUTO_PER_CLASS };
     const probabilities = poolProbabilities ? rows(poolProbabilities, unlabeled, info.classes) : undefined;
     const picks = suggest(
       name,
@@ -233,7 +238,7 @@ async function main(): Promise<void> {
     const last = labels.at(-1)!;
     if (labels.includes(200) && last > 200 && labels.filter((l) => l <= 200).length >= 3) {
       log('');
-      log(`learning-curve forecast made at 200 labels (val ${info.metric}, a − b·n^(−c), 90 % residual-bootstrap interval) vs the val value measured at ${last}:`);
+      log(`learning-curve forecast made at 200 labels (val ${info.metric}, a − b·n^(−c), 90 % prediction interval) vs the val value measured at ${last}:`);
       log('| strategy | seed | forecast at ' + last + ' | interval | measured | inside |');
       log('|---|---|---|---|---|---|');
       const checks: unknown[] = [];

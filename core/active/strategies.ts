@@ -5,6 +5,7 @@
  */
 import { AcquisitionInput, AcquisitionInputError, Matrix, NormalizedInput, normalizeInput } from './input';
 import { kCenterGreedy } from './kcenter';
+import { randomUncertainMix } from './mix';
 import { typiclust } from './typiclust';
 import { seededSample } from '../util/prng';
 import { baldScores, entropyScores, leastConfidenceScores, marginScores, meanOfSamples } from './uncertainty';
@@ -79,6 +80,13 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyInfo>> = {
       'TypiClust while labels are few (under AUTO_LABELS_PER_CLASS per class, or no model yet), then the smallest-margin cases: typical cases teach more than uncertain ones until the head is good enough for its uncertainty to mean something.',
     needs: ['embeddings'],
   },
+  mixed: {
+    name: 'mixed',
+    title: 'Mixed (half random, half uncertain per class)',
+    description:
+      'Half of each batch at random, the other half the smallest-margin cases spread over the predicted classes in turn. Random keeps covering the data when the model’s uncertainty is still wrong; before any model it is all random.',
+    needs: [],
+  },
 };
 
 /**
@@ -100,6 +108,10 @@ export interface SuggestOptions {
   autoLabelsPerClass?: number;
   /** Auto: the strategy it hands over to (default margin). */
   autoHandover?: 'margin' | 'entropy' | 'hybrid';
+  /** Mixed: share of the batch drawn at random (default 0.5). */
+  randomFraction?: number;
+  /** Mixed: spread the uncertain half over the predicted classes (default true). */
+  classBalanced?: boolean;
   /** Auto: labelled cases so far; default the rows of labeledEmbeddings. */
   labeledCount?: number;
 }
@@ -145,6 +157,8 @@ export function suggest(strategy: StrategyName, input: AcquisitionInput, count: 
       return typiclustPicks(data, count, options, 'typiclust');
     case 'auto':
       return autoPicks(data, count, options);
+    case 'mixed':
+      return mixedPicks(data, count, options);
   }
 }
 
@@ -305,4 +319,39 @@ function autoPicks(data: NormalizedInput, count: number, options: SuggestOptions
   const why = `${labelled} labels ≥ ${perClass} per class × ${probabilities!.cols} classes: `;
   const picks = handover === 'hybrid' ? hybridPicks({ ...data, probabilities }, count, options) : rankByScore(handover, uncertainty(handover, { ...data, probabilities }), count, data);
   return picks.map((p) => ({ ...p, strategy: 'auto' as const, reason: why + p.reason }));
+}
+
+function mixedPicks(data: NormalizedInput, count: number, options: SuggestOptions): Suggestion[] {
+  const probabilities = data.probabilities ?? (data.mcSamples ? meanOfSamples(data.mcSamples) : undefined);
+  const seed = options.seed ?? 0;
+  if (!probabilities) {
+    // No model yet: its uncertainty does not exist, so the whole batch is random.
+    return randomPicks(data.n, count, seed).map((p) => ({ ...p, strategy: 'mixed' as const, reason: `mixed, no model predictions yet: ${p.reason}` }));
+  }
+  const fraction = options.randomFraction ?? 0.5;
+  if (!(fraction >= 0 && fraction <= 1)) throw new AcquisitionInputError(`randomFraction must be in [0, 1], got ${fraction}`);
+  const scores = marginScores(probabilities);
+  const predicted = argmaxRows(probabilities);
+  const picks = randomUncertainMix(scores, predicted, count, { randomFraction: fraction, classBalanced: options.classBalanced ?? true, seed });
+  return picks.map((p, r) => ({
+    index: p.index,
+    score: p.source === 'random' ? 0 : scores[p.index],
+    rank: r + 1,
+    strategy: 'mixed' as const,
+    reason:
+      (p.source === 'random'
+        ? `random share of the batch (seed ${JSON.stringify(seed)})`
+        : `${describeUncertainty('margin', scores[p.index], data)}, predicted class ${p.predictedClass}`) + `, pick ${r + 1} of ${picks.length}`,
+  }));
+}
+
+/** Predicted class per row (argmax, ties to the lower class). */
+function argmaxRows(p: Matrix): Int32Array {
+  const out = new Int32Array(p.rows);
+  for (let i = 0; i < p.rows; i++) {
+    let best = 0;
+    for (let k = 1; k < p.cols; k++) if (p.data[i * p.cols + k] > p.data[i * p.cols + best]) best = k;
+    out[i] = best;
+  }
+  return out;
 }

@@ -77,7 +77,9 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
   const version = request.versionId !== undefined ? ws.versions.get(request.versionId) : ws.versions.active(request.taskId);
   // Auto before any trained version: no embeddings exist yet, so the first batch is random.
   const coldAuto = request.strategy === 'auto' && !version;
-  const needsModel = request.strategy !== 'random' && !coldAuto;
+  // Mixed before any trained version is all random (it says so in each reason).
+  const coldMixed = request.strategy === 'mixed' && !version;
+  const needsModel = request.strategy !== 'random' && !coldAuto && !coldMixed;
   if (needsModel && !version) throw Object.assign(new Error('this strategy needs a trained version: train one first, or use random'), { code: 'not-found' });
 
   let pool = unlabeled;

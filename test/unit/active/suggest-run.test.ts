@@ -23,6 +23,16 @@ describe('executeSuggest, auto before any trained version', () => {
     expect(random.suggested.map((s) => s.caseId)).toEqual(outcome.suggested.map((s) => s.caseId));
   });
 
+  it('mixed before any version is the same random batch, and says why', () => {
+    const { ws } = fixture;
+    const task = ws.tasks.create({ name: 'cold-mixed', kind: 'multiclass', classes: ['a', 'b'] });
+    const outcome = executeSuggest(ws, { taskId: task.id, strategy: 'mixed', count: 4, seed: 2 });
+    expect(outcome.strategy).toBe('mixed');
+    for (const s of outcome.suggested) expect(s.reason).toMatch(/^mixed, no model predictions yet: random draw \(seed 2\)/);
+    const random = executeSuggest(ws, { taskId: task.id, strategy: 'random', count: 4, seed: 2 });
+    expect(random.suggested.map((s) => s.caseId)).toEqual(outcome.suggested.map((s) => s.caseId));
+  });
+
   it('typiclust still needs a trained version (its embeddings)', () => {
     const { ws } = fixture;
     const task = ws.tasks.create({ name: 'cold2', kind: 'multiclass', classes: ['a', 'b'] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitPowerLaw, forecastGain, LearningCurveError, powerLaw } from '../../../core/train/learning-curve';
+import { fitPowerLaw, forecastGain, LearningCurveError, powerLaw, studentTTwoSided } from '../../../core/train/learning-curve';
 import { seededRandom } from '../../../core/util/prng';
 
 const LABELS = [20, 50, 100, 150, 200];
@@ -56,6 +56,39 @@ describe('forecastGain', () => {
     // True gain from 200 to 700 labels is 0.074; the 5-point forecasts miss it by 0.03 on average or less.
     expect(absError / trials).toBeLessThan(0.03);
     expect(covered / trials).toBeGreaterThan(0.6);
+  });
+
+  it('its interval is a prediction interval: it covers a noisy value measured later in about 90 % of draws', () => {
+    let covered = 0;
+    const trials = 60;
+    for (let t = 0; t < trials; t++) {
+      const random = seededRandom(`measured-${t}`);
+      const noise = () => (random() + random() + random() - 1.5) * 0.04; // sd ≈ 0.02, as a small validation split
+      const points = LABELS.map((n) => ({ labels: n, value: powerLaw(TRUE, n) + noise() }));
+      const f500 = forecastGain(points, { ceiling: 1, resamples: 200, seed: t }).forecasts[2];
+      const now = f500.value - f500.gain;
+      const measured = powerLaw(TRUE, 700) + noise();
+      if (measured - now >= f500.low && measured - now <= f500.high) covered++;
+    }
+    expect(covered / trials).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("the exponent's doubt widens the interval: points that fit many exponents give a wide one", () => {
+    // Three points fit every c exactly, so every c is plausible and the +500 forecast spreads widely.
+    const three = forecastGain([20, 50, 100].map((n) => ({ labels: n, value: powerLaw(TRUE, n) })), { ceiling: 1, resamples: 200 }).forecasts[2];
+    expect(three.high - three.low).toBeGreaterThan(0.05);
+    // Five noiseless points pin c down: the interval shrinks to the point forecast.
+    const five = forecastGain(LABELS.map((n) => ({ labels: n, value: powerLaw(TRUE, n) })), { ceiling: 1, resamples: 200 }).forecasts[2];
+    expect(five.high - five.low).toBeLessThan(1e-6);
+    expect(five.gain).toBeCloseTo(powerLaw(TRUE, 700) - powerLaw(TRUE, 200), 6);
+  });
+
+  it('Student t quantiles (F₁,ν = t²) match the tables', () => {
+    expect(studentTTwoSided(0.9, 1)).toBeCloseTo(6.3138, 3);
+    expect(studentTTwoSided(0.9, 2)).toBeCloseTo(2.92, 3);
+    expect(studentTTwoSided(0.9, 3)).toBeCloseTo(2.3534, 3);
+    expect(studentTTwoSided(0.95, 4)).toBeCloseTo(2.7764, 3);
+    expect(studentTTwoSided(0.95, 30)).toBeCloseTo(2.0423, 3);
   });
 
   it('forecasts no gain for a flat curve', () => {

@@ -1,0 +1,70 @@
+/**
+ * A batch that is part random, part uncertain: with weak frozen features a head's uncertainty is often
+ * wrong, and pure uncertainty sampling then keeps labelling one confusing region while random picks
+ * still cover the data. Mixing the two keeps random's coverage and adds the cases near the boundary.
+ * The uncertain part can be spread over the predicted classes (round-robin, most uncertain first), so a
+ * set where one class dominates still gets cases the head calls the rare class.
+ */
+import { seededSample } from '../util/prng';
+
+export interface MixOptions {
+  /** Share of the batch drawn at random (0…1; default 0.5). */
+  randomFraction?: number;
+  /** Spread the uncertain part over the predicted classes (default true). */
+  classBalanced?: boolean;
+  seed?: number | string;
+}
+
+export interface MixPick {
+  index: number;
+  source: 'random' | 'uncertain';
+  /** Predicted class of an uncertain pick (argmax); -1 for a random one. */
+  predictedClass: number;
+}
+
+/**
+ * Picks `count` of n cases: round(randomFraction·count) by a seeded uniform draw, the rest by descending
+ * `scores` among the cases not drawn (ties to the lower index), optionally round-robin over `predicted`.
+ */
+export function randomUncertainMix(scores: Float64Array, predicted: Int32Array, count: number, options: MixOptions = {}): MixPick[] {
+  const n = scores.length;
+  const fraction = options.randomFraction ?? 0.5;
+  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`randomFraction must be in [0, 1], got ${fraction}`);
+  const total = Math.min(count, n);
+  const randomCount = Math.round(fraction * total);
+  const picks: MixPick[] = [];
+  const taken = new Uint8Array(n);
+  for (const index of seededSample(n, randomCount, options.seed ?? 0)) {
+    taken[index] = 1;
+    picks.push({ index, source: 'random', predictedClass: -1 });
+  }
+  const order = Array.from({ length: n }, (_, i) => i)
+    .filter((i) => !taken[i])
+    .sort((a, b) => scores[b] - scores[a] || a - b);
+  const want = total - randomCount;
+  if (options.classBalanced === false) {
+    for (const index of order.slice(0, want)) picks.push({ index, source: 'uncertain', predictedClass: predicted[index] });
+    return picks;
+  }
+  // One queue per predicted class, most uncertain first; take one from each non-empty queue in turn.
+  const queues = new Map<number, number[]>();
+  for (const index of order) {
+    const c = predicted[index];
+    if (!queues.has(c)) queues.set(c, []);
+    queues.get(c)!.push(index);
+  }
+  const classes = [...queues.keys()].sort((a, b) => a - b);
+  const heads = new Map(classes.map((c) => [c, 0]));
+  let added = 0;
+  while (added < want) {
+    for (const c of classes) {
+      const queue = queues.get(c)!;
+      const at = heads.get(c)!;
+      if (at >= queue.length || added >= want) continue;
+      picks.push({ index: queue[at], source: 'uncertain', predictedClass: c });
+      heads.set(c, at + 1);
+      added++;
+    }
+  }
+  return picks;
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { randomUncertainMix } from '../../../core/active/mix';
+import { suggest } from '../../../core/active/strategies';
+import { seededSample } from '../../../core/util/prng';
+
+// 12 cases, 2 predicted classes: class 0 for rows 0–8 (the majority), class 1 for rows 9–11.
+const SCORES = Float64Array.from([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.35, 0.25, 0.15]);
+const PREDICTED = Int32Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+
+describe('randomUncertainMix', () => {
+  it('with no random share and no balance, is plain ranking by score', () => {
+    const picks = randomUncertainMix(SCORES, PREDICTED, 4, { randomFraction: 0, classBalanced: false });
+    expect(picks.map((p) => p.index)).toEqual([0, 1, 2, 3]);
+    expect(picks.every((p) => p.source === 'uncertain')).toBe(true);
+  });
+
+  it('class-balanced: alternates the predicted classes, most uncertain first in each', () => {
+    const picks = randomUncertainMix(SCORES, PREDICTED, 6, { randomFraction: 0 });
+    expect(picks.map((p) => p.index)).toEqual([0, 9, 1, 10, 2, 11]);
+    expect(picks.map((p) => p.predictedClass)).toEqual([0, 1, 0, 1, 0, 1]);
+  });
+
+  it('class-balanced: a class that runs out leaves the rest to the others', () => {
+    const picks = randomUncertainMix(SCORES, PREDICTED, 8, { randomFraction: 0 });
+    expect(picks.map((p) => p.index)).toEqual([0, 9, 1, 10, 2, 11, 3, 4]);
+  });
+
+  it('half random: the seeded draw first, then the most uncertain of the cases not drawn', () => {
+    const picks = randomUncertainMix(SCORES, PREDICTED, 6, { randomFraction: 0.5, classBalanced: false, seed: 'r' });
+    const drawn = [...seededSample(12, 3, 'r')];
+    expect(picks.slice(0, 3).map((p) => p.index)).toEqual(drawn);
+    expect(picks.slice(0, 3).every((p) => p.source === 'random' && p.predictedClass === -1)).toBe(true);
+    const rest = [...SCORES.keys()].filter((i) => !drawn.includes(i)).sort((a, b) => SCORES[b] - SCORES[a]);
+    expect(picks.slice(3).map((p) => p.index)).toEqual(rest.slice(0, 3));
+    expect(new Set(picks.map((p) => p.index)).size).toBe(6);
+  });
+
+  it('is deterministic for a seed, returns all cases when count exceeds n, and checks the share', () => {
+    const a = randomUncertainMix(SCORES, PREDICTED, 5, { seed: 3 });
+    expect(randomUncertainMix(SCORES, PREDICTED, 5, { seed: 3 })).toEqual(a);
+    const all = randomUncertainMix(SCORES, PREDICTED, 50, { seed: 3 });
+    expect(all.map((p) => p.index).sort((x, y) => x - y)).toEqual([...SCORES.keys()]);
+    expect(() => randomUncertainMix(SCORES, PREDICTED, 2, { randomFraction: 1.5 })).toThrow(/randomFraction must be in \[0, 1\]/);
+  });
+});
+
+describe('mixed strategy', () => {
+  const probabilities = [
+    [0.95, 0.05],
+    [0.52, 0.48], // smallest margin, predicted 0
+    [0.6, 0.4],
+    [0.45, 0.55], // smallest margin among predicted 1
+    [0.1, 0.9],
+    [0.99, 0.01],
+  ];
+
+  it('before any model, is a seeded random batch and says so', () => {
+    const picks = suggest('mixed', { numCases: 6, embeddings: probabilities }, 3, { seed: 'x' });
+    expect(picks.map((p) => p.index)).toEqual([...seededSample(6, 3, 'x')]);
+    expect(picks[0].reason).toMatch(/^mixed, no model predictions yet: random draw/);
+    expect(picks.every((p) => p.strategy === 'mixed')).toBe(true);
+  });
+
+  it('with predictions: the random share, then the smallest margins per predicted class', () => {
+    const picks = suggest('mixed', { probabilities }, 2, { randomFraction: 0 });
+    expect(picks.map((p) => p.index)).toEqual([1, 3]);
+    expect(picks[0].reason).toMatch(/margin 0\.04 between the two most likely classes, predicted class 0, pick 1 of 2/);
+    const half = suggest('mixed', { probabilities }, 4, { seed: 7 });
+    expect(half.filter((p) => p.score === 0 && /random share/.test(p.reason))).toHaveLength(2);
+    expect(half.map((p) => p.rank)).toEqual([1, 2, 3, 4]);
+    expect(() => suggest('mixed', { probabilities }, 2, { randomFraction: -0.1 })).toThrow(/randomFraction/);
+  });
+});
