@@ -112,6 +112,19 @@ describe('switching between label tasks', () => {
     await poll(caseCount).toContain('3 cases');
     await poll(paintedCase).toBe(await selectedRow());
     await screenshot(page, '73-task-after-reload');
+  });
+
+  it('the grouped worklist follows a switch too', async () => {
+    const seriesRows = () => page.getByTestId('group-series').allTextContents();
+    await page.getByTestId('group-by-study').check();
+    // The photos have no series of their own: they group by their synthetic series, never as the CT ones.
+    await poll(async () => (await seriesRows()).length).toBeGreaterThan(0);
+    expect((await seriesRows()).some((r) => r.includes('CT'))).toBe(false);
+    await screenshot(page, '74-task-fundus-grouped');
+    await switcher().selectOption({ label: 'CT series (multiclass)' });
+    await poll(seriesRows).toEqual([expect.stringContaining('series 4'), expect.stringContaining('series 5')]);
+    await screenshot(page, '75-task-ct-grouped');
+    await page.getByTestId('group-by-study').uncheck();
     expect(opened.consoleErrors).toEqual([]);
   });
 });
