@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowReactive } from 'vue';
 import type { CaseSummaryT } from '../../../core/api/contract';
 import { call, friendlyMessage } from './api';
+import { useTasksStore } from './tasks';
 
 export type { CaseFilter } from '../../../core/vocabulary';
 import type { CaseFilter } from '../../../core/vocabulary';
@@ -50,6 +51,7 @@ export const useCasesStore = defineStore('cases', () => {
       limit: PAGE_SIZE,
       filter: filter.value,
       sort: sort.value,
+      ...useTasksStore().taskParam,
       ...(search.value.trim() ? { search: search.value.trim() } : {}),
     })
       .then((result) => {

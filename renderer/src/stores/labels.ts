@@ -19,7 +19,7 @@ export const useLabelsStore = defineStore('labels', () => {
     loadingId = caseId;
     loading = (async () => {
       try {
-        const next = await call('cases.get', { id: caseId });
+        const next = await call('cases.get', { id: caseId, ...useTasksStore().taskParam });
         if (loadingId === caseId) {
           record.value = next;
           error.value = null;
@@ -48,7 +48,7 @@ export const useLabelsStore = defineStore('labels', () => {
     try {
       const done = await action(caseId, tasks.current.id, current);
       // The reader may have moved on meanwhile: the row is patched, the record only if still on screen.
-      const fresh = await call('cases.get', { id: caseId });
+      const fresh = await call('cases.get', { id: caseId, ...useTasksStore().taskParam });
       useCasesStore().patchRow(caseId, { label: fresh.label ?? undefined, flagged: fresh.review.flagged, skipped: fresh.review.skipped });
       if (loadingId === caseId) {
         record.value = fresh;

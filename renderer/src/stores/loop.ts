@@ -4,6 +4,7 @@ import type { LoopStateT } from '../../../core/api/training-contract';
 import { call } from './api';
 import { useCasesStore } from './cases';
 import { useLabelsStore } from './labels';
+import { useTasksStore } from './tasks';
 import { useTrainingStore } from './training';
 
 /**
@@ -19,7 +20,9 @@ export const useLoopStore = defineStore('loop', () => {
     if (subscribed) return;
     subscribed = true;
     window.medtune.on('loop.state', (s) => {
-      state.value = s;
+      // The loop runs for every task; the status line shows the current one's.
+      const taskId = useTasksStore().current?.id;
+      if (taskId === undefined || s.taskId === taskId) state.value = s;
     });
     window.medtune.on('worklist.changed', () => {
       void useCasesStore().refreshInPlace();
@@ -32,7 +35,7 @@ export const useLoopStore = defineStore('loop', () => {
   async function load(): Promise<void> {
     subscribe();
     try {
-      state.value = await call('loop.status', {});
+      state.value = await call('loop.status', useTasksStore().taskParam);
     } catch {
       state.value = null; // no task yet
     }

@@ -3,6 +3,7 @@ import { computed, ref } from 'vue';
 import type { BackboneInfoT, RunEventT, RunInfoT, VersionInfoT } from '../../../core/api/training-contract';
 import { call, useGuardedActions } from './api';
 import { TRAINING_DEFAULTS, type AdapterMethod, type AugmentationName, type StrategyName } from '../../../core/vocabulary';
+import { useTasksStore } from './tasks';
 import { useWorkspaceStore } from './workspace';
 
 export interface TrainSettings {
@@ -88,8 +89,8 @@ export const useTrainingStore = defineStore('training', () => {
     subscribe();
     await guard(async () => {
       backbones.value = await call('backbones.list', {});
-      runs.value = await call('train.runs', { limit: 20 });
-      versions.value = await call('versions.list', {}).catch(() => []);
+      runs.value = await call('train.runs', { limit: 20, ...useTasksStore().taskParam });
+      versions.value = await call('versions.list', useTasksStore().taskParam).catch(() => []);
     });
   }
 
@@ -104,6 +105,7 @@ export const useTrainingStore = defineStore('training', () => {
       const s = settings.value;
       const lastLayers = s.method !== 'linear' && typeof s.lastLayers === 'number' && s.lastLayers > 0 ? { lastLayers: s.lastLayers } : {};
       const run = await call('train.start', {
+        ...useTasksStore().taskParam,
         method: s.method,
         epochs: s.epochs,
         batchSize: s.batchSize,
@@ -129,13 +131,13 @@ export const useTrainingStore = defineStore('training', () => {
   const promote = (versionId: number) =>
     guard(async () => {
       await call('versions.promote', { versionId });
-      versions.value = await call('versions.list', {});
+      versions.value = await call('versions.list', useTasksStore().taskParam);
     });
 
   const rollback = () =>
     guard(async () => {
-      await call('versions.rollback', {});
-      versions.value = await call('versions.list', {});
+      await call('versions.rollback', useTasksStore().taskParam);
+      versions.value = await call('versions.list', useTasksStore().taskParam);
     });
 
   const workspace = useWorkspaceStore();
@@ -169,13 +171,13 @@ export const useTrainingStore = defineStore('training', () => {
   const predict = () =>
     guard(async () => {
       predictStatus.value = 'Predicting…';
-      const r = await call('predict.start', { scope: 'all' });
+      const r = await call('predict.start', { scope: 'all', ...useTasksStore().taskParam });
       predictStatus.value = `Version ${r.versionId} predicted ${r.predicted} cases in ${r.seconds.toFixed(1)} s.`;
     });
 
   const suggest = (strategy: StrategyName, count: number) =>
     guard(async () => {
-      const r = await call('suggest.run', { strategy, count });
+      const r = await call('suggest.run', { strategy, count, ...useTasksStore().taskParam });
       suggestStatus.value = r.suggested.length
         ? `${r.suggested.length} cases suggested (${strategy}); see "Suggested next" in the worklist.` + (r.unpredicted ? ` ${r.unpredicted} unlabeled cases have no prediction yet.` : '')
         : 'Nothing to suggest: no unlabeled case has a prediction. Predict first.';

@@ -3,6 +3,7 @@ import { computed, reactive, ref, shallowRef } from 'vue';
 import type { WorklistGroupsT, WorklistSeriesGroupT } from '../../../core/api/contract';
 import { call, friendlyMessage } from './api';
 import { useCasesStore } from './cases';
+import { useTasksStore } from './tasks';
 
 const STORAGE_KEY = 'medtune.worklist.groupByStudy';
 
@@ -60,7 +61,7 @@ export const useWorklistGroupsStore = defineStore('worklistGroups', () => {
     const gen = ++generation;
     try {
       const search = cases.search.trim();
-      const next = await call('worklist.groups', { filter: cases.filter, sort: cases.sort, ...(search ? { search } : {}) });
+      const next = await call('worklist.groups', { filter: cases.filter, sort: cases.sort, ...useTasksStore().taskParam, ...(search ? { search } : {}) });
       if (gen !== generation) return;
       data.value = next;
       error.value = null;
