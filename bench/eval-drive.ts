@@ -38,6 +38,7 @@ import { binarySegmentationReport, type BinarySegmentationReport, type ImageResu
 import { readBinaryMask } from '../core/segmentation/png-mask';
 import { cropWindow, pasteTile, tileGrid } from '../core/segmentation/tiling';
 import type { AdapterMethod } from '../core/vocabulary';
+import { mulberry32 } from '../core/util/prng';
 import { medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,22 +102,10 @@ async function loadDrive(): Promise<DriveImage[]> {
   }));
 }
 
-/** Seeded uniform draws (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** steps×batch crops (image, y0, x0) from the training images, centres inside the FOV. */
 function cropSchedule(images: DriveImage[], train: number[], steps: number, batch: number, seed: number): Int32Array {
   const S = BACKBONE.imageSize;
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const out = new Int32Array(steps * batch * 3);
   for (let i = 0; i < steps * batch; i++) {
     for (;;) {

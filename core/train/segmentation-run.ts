@@ -17,6 +17,7 @@ import { DEFAULT_SEGMENTATION_HEAD, SegmentationModel, type SegmentationHeadConf
 import { argmaxLabels, foregroundEntropy, meanForegroundDice, predictImage, sampleTiles, tileBatch, type MaskedImage } from '../segmentation/inference';
 import { bootstrapMeanCi } from '../segmentation/metrics';
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
+import { mulberry32 } from '../util/prng';
 import { TrainingCancelled, throwIfAborted } from './cancellation';
 import { resolveAdapterChoice, type TrainJob } from './job';
 import { minimumEpochs } from './trainer';
@@ -43,18 +44,6 @@ interface SegmentationManifest {
 interface CaseImage extends MaskedImage {
   caseId: number;
   frame: number;
-}
-
-/** Seeded uniform draws (mulberry32): the tile schedule is reproducible per seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function caseRgb(ws: Workspace, caseId: number, frame: number, intensity: TrainJob['intensity']): Promise<{ width: number; height: number; rgb: Uint8Array }> {
@@ -185,7 +174,7 @@ export async function executeSegmentationRun(
     // Epochs of tiles; after each, the validation images are scored and the best epoch's tensors kept
     // (classification's early stopping: `patience` epochs without improvement, not before minEpochs).
     const optimizer = tf.train.adam(job.lr);
-    const next = rng(job.seed);
+    const next = mulberry32(job.seed);
     const minEpochs = minimumEpochs({ epochs: job.epochs, warmupFraction: 0, minEpochs: job.minEpochs });
     const history: { epoch: number; trainLoss: number; valLoss?: number; selection?: { name: string; value: number } }[] = [];
     let best: { epoch: number; value: number; dice?: number[]; tensors: Map<string, NamedTensorData> } | null = null;

@@ -16,7 +16,12 @@ function hashSeed(seed: number | string): number {
 
 /** mulberry32: returns a function yielding uniform floats in [0, 1). */
 export function seededRandom(seed: number | string): () => number {
-  let state = hashSeed(seed);
+  return mulberry32(hashSeed(seed));
+}
+
+/** mulberry32 from a 32-bit state as given (0 becomes 1): uniform floats in [0, 1). */
+export function mulberry32(seed32: number): () => number {
+  let state = seed32 >>> 0 || 1;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
