@@ -1,11 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dispatch, type Handlers } from '../../../core/api/dispatch';
-import type { ChannelName } from '../../../core/api/names';
-import type { RequestOf, ResponseOf } from '../../../core/api/contract';
-import { createHandlers } from '../../../core/app/handlers';
-import { AppSession } from '../../../core/app/session';
+import { describe, expect, it } from 'vitest';
+import { appClients } from '../../helpers/app-client';
 import { readBinaryMask } from '../../../core/segmentation/png-mask';
 import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';
 import { tempDir } from '../store/helpers/fixtures';
@@ -16,23 +12,7 @@ const DRIVE = path.join(FUNDUS_DIR, 'DRIVE', 'training');
 const FUNDUS = path.join(DRIVE, 'images', '21_training.tif');
 const VESSELS = path.join(DRIVE, '1st_manual', '21_manual1.gif');
 
-const sessions: AppSession[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.dispose();
-});
-
-function client(author: string) {
-  const session = new AppSession(author);
-  sessions.push(session);
-  const handlers: Handlers = createHandlers(session);
-  const raw = (channel: ChannelName, request: unknown) => dispatch(handlers, channel, request, { transport: 'websocket' });
-  const call = async <C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> => {
-    const result = await raw(channel, request);
-    if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-    return result.value as ResponseOf<C>;
-  };
-  return { call, raw, session };
-}
+const client = appClients();
 
 async function setUp(files: string[]) {
   const dir = path.join(tempDir('medtune-masks-'), 'ws');

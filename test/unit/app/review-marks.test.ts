@@ -1,29 +1,9 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dispatch, type Handlers } from '../../../core/api/dispatch';
-import type { ChannelName } from '../../../core/api/names';
-import type { RequestOf, ResponseOf } from '../../../core/api/contract';
-import { createHandlers } from '../../../core/app/handlers';
-import { AppSession } from '../../../core/app/session';
+import { describe, expect, it } from 'vitest';
+import { appClients } from '../../helpers/app-client';
 import { tempDir, tinyDicomSet, writeDicomFiles } from '../store/helpers/fixtures';
 
-const sessions: AppSession[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.dispose();
-});
-
-function client(author: string) {
-  const session = new AppSession(author);
-  sessions.push(session);
-  const handlers: Handlers = createHandlers(session);
-  const raw = (channel: ChannelName, request: unknown) => dispatch(handlers, channel, request, { transport: 'websocket' });
-  const call = async <C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> => {
-    const result = await raw(channel, request);
-    if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-    return result.value as ResponseOf<C>;
-  };
-  return { session, call, raw };
-}
+const client = appClients();
 
 async function labelledWorkspace() {
   const root = tempDir('medtune-app-');

@@ -1,13 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dispatch, type Handlers } from '../../../core/api/dispatch';
-import type { ChannelName } from '../../../core/api/names';
-import type { DicomTagNodeT, RequestOf, ResponseOf } from '../../../core/api/contract';
+import { describe, expect, it } from 'vitest';
+import type { DicomTagNodeT } from '../../../core/api/contract';
 import { readDicomTags } from '../../../core/imaging/dicom/tags';
-import { createHandlers } from '../../../core/app/handlers';
-import { AppSession } from '../../../core/app/session';
+import { appClients } from '../../helpers/app-client';
 import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';
 import { tempDir } from '../store/helpers/fixtures';
 
@@ -15,23 +12,7 @@ const CT = path.join(DICOM_DIR, 'pydicom_debian', 'CT_small.dcm');
 const MULTIFRAME = path.join(DICOM_DIR, 'pydicom_data', 'emri_small.dcm');
 const FUNDUS = path.join(FUNDUS_DIR, 'DRIVE', 'training', 'images', '21_training.tif');
 
-const sessions: AppSession[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.dispose();
-});
-
-function client(author: string) {
-  const session = new AppSession(author);
-  sessions.push(session);
-  const handlers: Handlers = createHandlers(session);
-  const raw = (channel: ChannelName, request: unknown) => dispatch(handlers, channel, request, { transport: 'websocket' });
-  const call = async <C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> => {
-    const result = await raw(channel, request);
-    if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-    return result.value as ResponseOf<C>;
-  };
-  return { call, raw };
-}
+const client = appClients();
 
 async function workspaceWith(files: string[]) {
   const dir = path.join(tempDir('medtune-viewer-'), 'ws');

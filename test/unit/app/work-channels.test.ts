@@ -1,13 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch, type Handlers } from '../../../core/api/dispatch';
-import type { ChannelName } from '../../../core/api/names';
-import type { RequestOf, ResponseOf } from '../../../core/api/contract';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { allowedRoots, browseFolder } from '../../../core/app/folder-browser';
-import { createHandlers } from '../../../core/app/handlers';
 import { readRecent } from '../../../core/app/recent-workspaces';
-import { AppSession } from '../../../core/app/session';
+import { appClients } from '../../helpers/app-client';
 import { parseCsv } from '../../../core/store';
 import { DICOM_DIR } from '../../helpers/paths';
 import { tempDir } from '../store/helpers/fixtures';
@@ -22,22 +18,7 @@ beforeAll(() => {
   process.env.XDG_CONFIG_HOME = configHome;
 });
 
-const sessions: AppSession[] = [];
-afterEach(() => {
-  for (const s of sessions.splice(0)) s.dispose();
-});
-
-function client(author: string, session = new AppSession(author)) {
-  sessions.push(session);
-  const handlers: Handlers = createHandlers(session);
-  const raw = (channel: ChannelName, request: unknown) => dispatch(handlers, channel, request, { transport: 'websocket' });
-  const call = async <C extends ChannelName>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> => {
-    const result = await raw(channel, request);
-    if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-    return result.value as ResponseOf<C>;
-  };
-  return { call, raw, session };
-}
+const client = appClients();
 
 async function labelledWorkspace() {
   const dir = path.join(tempDir('medtune-work-'), 'ws');
