@@ -15,7 +15,7 @@ import { parseAdapterConfig } from '../model/adapter-config';
 import { parseSafetensors, serializeSafetensors, type NamedTensorData } from '../model/safetensors';
 import { DEFAULT_SEGMENTATION_HEAD, SegmentationModel, type SegmentationHeadConfig } from '../model/segmentation-head';
 import { argmaxLabels, foregroundEntropy, meanForegroundDice, predictImage, sampleTiles, tileBatch, type MaskedImage } from '../segmentation/inference';
-import { bootstrapMeanCi } from '../segmentation/metrics';
+import { bootstrapMeanCi, classCounts, dice as diceOf, iou as iouOf, type ClassCounts } from '../segmentation/metrics';
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { mulberry32 } from '../util/prng';
 import { TrainingCancelled, throwIfAborted } from './cancellation';
@@ -161,14 +161,17 @@ export async function executeSegmentationRun(
     const scoreImages = (mdl: SegmentationModel, images: CaseImage[]) => {
       let ce = 0;
       let pixels = 0;
+      const counts: ClassCounts[][] = [];
       const dice = images.map((im) => {
         throwIfAborted(signal);
         const probs = predictImage(mdl, im, tile, normalization);
         for (let i = 0; i < im.labels.length; i++) ce -= Math.log(Math.max(probs[i * K + im.labels[i]], 1e-7));
         pixels += im.labels.length;
-        return meanForegroundDice(argmaxLabels(probs, K), im.labels, K);
+        const predicted = argmaxLabels(probs, K);
+        counts.push(classCounts(predicted, im.labels, K));
+        return meanForegroundDice(predicted, im.labels, K);
       });
-      return { dice, crossEntropy: pixels ? ce / pixels : NaN };
+      return { dice, counts, crossEntropy: pixels ? ce / pixels : NaN };
     };
 
     // Epochs of tiles; after each, the validation images are scored and the best epoch's tensors kept
@@ -177,7 +180,7 @@ export async function executeSegmentationRun(
     const next = mulberry32(job.seed);
     const minEpochs = minimumEpochs({ epochs: job.epochs, warmupFraction: 0, minEpochs: job.minEpochs });
     const history: { epoch: number; trainLoss: number; valLoss?: number; selection?: { name: string; value: number } }[] = [];
-    let best: { epoch: number; value: number; dice?: number[]; tensors: Map<string, NamedTensorData> } | null = null;
+    let best: { epoch: number; value: number; dice?: number[]; counts?: ClassCounts[][]; tensors: Map<string, NamedTensorData> } | null = null;
     let sinceBest = 0;
     let stoppedEarly = false;
     let loss = NaN;
@@ -204,10 +207,12 @@ export async function executeSegmentationRun(
         const record: (typeof history)[number] = { epoch, trainLoss: lossSum / stepsPerEpoch };
         let value = -record.trainLoss; // without validation images, keep the lowest training loss
         let dice: number[] | undefined;
+        let counts: ClassCounts[][] | undefined;
         if (val.length) {
           emit({ phase: 'validating', fraction: 0.1 + 0.7 * (step / totalSteps), epoch, epochs: job.epochs });
           const scored = scoreImages(model, val);
           dice = scored.dice;
+          counts = scored.counts;
           record.valLoss = scored.crossEntropy;
           record.selection = { name: 'meanDice', value: mean(dice) };
           value = record.selection.value;
@@ -216,7 +221,7 @@ export async function executeSegmentationRun(
         if (!best || value > best.value) {
           // Copies: a backend may hand out its own buffer, and the next epochs must not touch the kept values.
           const tensors = new Map([...(await model.exportTensors())].map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.data) }]));
-          best = { epoch, value, dice, tensors };
+          best = { epoch, value, dice, counts, tensors };
           sinceBest = 0;
         } else if (job.patience > 0 && ++sinceBest >= job.patience && epoch >= minEpochs) {
           stoppedEarly = true;
@@ -249,8 +254,10 @@ export async function executeSegmentationRun(
     // Mean foreground Dice per validation image, for this model and (on the same images) the active version.
     emit({ phase: 'validating', fraction: 0.82 });
     const perImageDice = (mdl: SegmentationModel, images: CaseImage[]) => scoreImages(mdl, images).dice;
-    const candidateDice = best?.dice ?? perImageDice(model, val);
+    const kept = best?.dice && best.counts ? { dice: best.dice, counts: best.counts } : scoreImages(model, val);
+    const candidateDice = kept.dice;
     const ci = bootstrapMeanCi(candidateDice);
+    const classes = perClassOverlap(task.classes.map((c) => c.name), kept.counts);
     const testDice = test.length ? bootstrapMeanCi(perImageDice(model, test), { seed: 2 }) : null;
     emit({ phase: 'comparing', fraction: 0.88 });
     const active = ws.versions.active(job.taskId);
@@ -297,6 +304,9 @@ export async function executeSegmentationRun(
         // The versions table shows the selection metric with the interval stored under its name.
         intervals: { meanDice },
         perImageDice: candidateDice,
+        // Dice and IoU per class (images where the class is in the reference or the prediction), and the mean IoU.
+        perClass: classes.perClass,
+        meanIou: classes.meanIou,
         test: testDice ? { n: test.length, meanDice: { value: testDice.mean, lo: testDice.low, hi: testDice.high } } : null,
         trainCount: train.length,
         valCount: val.length,
@@ -412,4 +422,27 @@ async function predictTask(
     onProgress(i + 1, ids.length);
   }
   ws.suggestions.replace({ taskId: task.id, strategy: 'mask-entropy', versionId, items: ranked });
+}
+
+type Interval = { value: number; lo: number; hi: number; n: number; level: 0.95 };
+
+/**
+ * Per class of the task (label i + 1 in the masks): Dice and IoU over the validation images where the class occurs in the reference or the
+ * prediction, each with a 95 % bootstrap interval over those images; the mean IoU per image over its classes.
+ */
+function perClassOverlap(names: string[], counts: ClassCounts[][]): { perClass: { name: string; dice: Interval | null; iou: Interval | null }[]; meanIou: Interval | null } {
+  const interval = (values: number[], seed: number): Interval | null => {
+    if (!values.length) return null;
+    const ci = bootstrapMeanCi(values, { seed });
+    return { value: ci.mean, lo: ci.low, hi: ci.high, n: values.length, level: 0.95 };
+  };
+  const perClass = names.map((name, i) => {
+    const present = counts.map((c) => c[i + 1]).filter((c) => c && c.tp + c.fp + c.fn > 0);
+    return { name, dice: interval(present.map(diceOf), 11 + i), iou: interval(present.map(iouOf), 31 + i) };
+  });
+  const imageIou = counts
+    .map((c) => c.slice(1).filter((k) => k.tp + k.fp + k.fn > 0))
+    .filter((present) => present.length > 0)
+    .map((present) => present.reduce((sum, k) => sum + iouOf(k), 0) / present.length);
+  return { perClass, meanIou: interval(imageIou, 5) };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../core/model/backend';
 import { readBinaryMask } from '../../../core/segmentation/png-mask';
+import { classCounts, dice, iou } from '../../../core/segmentation/metrics';
 import { Workspace } from '../../../core/store';
 import { parseTrainJob } from '../../../core/train/job';
 import { releaseBackbones } from '../../../core/train/model-loader';
@@ -122,7 +123,13 @@ describe('segmentation training run', () => {
     const outcome = await executeSegmentationRun(ws, run.id, job({ epochs: 3, patience: 0, lr: 3e-2, warmStart: 'none', promote: 'never', seed: 11 }));
     expect(outcome.status, outcome.error).toBe('done');
     const version = ws.versions.get(outcome.versionId!);
-    const metrics = version.metrics as { history: { selection: { value: number } }[]; bestEpoch: number; meanDice: { value: number } };
+    const metrics = version.metrics as {
+      history: { selection: { value: number } }[];
+      bestEpoch: number;
+      meanDice: { value: number };
+      perClass: { name: string; dice: { value: number; n: number } | null; iou: { value: number } | null }[];
+      meanIou: { value: number } | null;
+    };
     const values = metrics.history.map((h) => h.selection.value);
     expect(values).toHaveLength(3);
     expect(metrics.bestEpoch).toBe(values.indexOf(Math.max(...values)) + 1);
@@ -132,7 +139,14 @@ describe('segmentation training run', () => {
     try {
       const im = { ...(await decodeRgb('23')), labels: (await readBinaryMask(path.join(DRIVE, '1st_manual', '23_manual1.gif'))).labels };
       const probs = predictImage(loaded.model, im, loaded.manifest.tile, loaded.manifest.normalization);
-      expect(meanForegroundDice(argmaxLabels(probs, 2), im.labels, 2)).toBeCloseTo(metrics.meanDice.value, 10);
+      const predicted = argmaxLabels(probs, 2);
+      expect(meanForegroundDice(predicted, im.labels, 2)).toBeCloseTo(metrics.meanDice.value, 10);
+      // Per class (one: vessel) Dice and IoU of the kept epoch, from the same masks.
+      const vessel = classCounts(predicted, im.labels, 2)[1];
+      expect(metrics.perClass).toHaveLength(1);
+      expect(metrics.perClass[0].dice?.value).toBeCloseTo(dice(vessel), 10);
+      expect(metrics.perClass[0].iou?.value).toBeCloseTo(iou(vessel), 10);
+      expect(metrics.meanIou?.value).toBeCloseTo(iou(vessel), 10);
     } finally {
       loaded.model.dispose();
     }
