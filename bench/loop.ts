@@ -32,7 +32,7 @@ import { describeBackend, initBackend } from '../core/model/backend';
 import type { ViTConfig } from '../core/model/config';
 import { randomBackboneWeights } from '../core/model/random-weights';
 import { serializeSafetensors } from '../core/model/safetensors';
-import { Workspace } from '../core/store';
+import { MAX_PAGE, Workspace } from '../core/store';
 import { parseTrainJob, resolveAdapterChoice, type TrainJobInput } from '../core/train/job';
 import { readMedMnist } from '../core/train/medmnist';
 import { TrainingService } from '../core/train/service';
@@ -239,7 +239,14 @@ async function main(): Promise<void> {
       const report = await ws.import([path.join(dir, 'png')]);
       if (report.imported !== labels.length) throw new Error(`imported ${report.imported} of ${labels.length} images (${report.duplicates} duplicates)`);
       const caseIndex = new Map<number, number>();
-      for (const c of ws.listCases({ limit: labels.length + 10 }).items) caseIndex.set(c.id, Number(/img-(\d+)/.exec(c.displayName)![1]));
+      // Every case: the worklist answers at most MAX_PAGE rows a call, so page through it (with one page of
+      // 1,000 the reference scored only the first 1,000 images' unlabelled cases, MedTune all of them).
+      for (let offset = 0; caseIndex.size < labels.length; offset += MAX_PAGE) {
+        const page = ws.listCases({ limit: MAX_PAGE, offset }).items;
+        if (page.length === 0) break;
+        for (const c of page) caseIndex.set(c.id, Number(/img-(\d+)/.exec(c.displayName)![1]));
+      }
+      if (caseIndex.size !== labels.length) throw new Error(`the worklist lists ${caseIndex.size} of ${labels.length} cases`);
       const counts = labels.reduce((c, l) => c.set(l, (c.get(l) ?? 0) + 1), new Map<number, number>());
       console.log(`setup (untimed): ${labels.length} PNGs written and imported in ${seconds(t).toFixed(0)} s; per class ${CLASSES.map((c, i) => `${c} ${counts.get(i) ?? 0}`).join(', ')}`);
       if (SETUP_ONLY) return;

@@ -7,6 +7,7 @@ export { WorkspaceError, type WorkspaceErrorCode } from './errors';
 export { BlobStore, sha256Hex, type BlobRecord } from './blobs';
 export { MIGRATIONS, type Migration } from './schema';
 export type { CaseSummary, WorklistQuery, WorklistFilter, WorklistSort } from './worklist';
+export { MAX_PAGE } from './worklist';
 export type { CaseDetail, QuarantineEntry } from './cases';
 export type { CaseSeries, HangingPartner, HangingRule, ModelInputCase, SeriesMember, SeriesOfStudy } from './series';
 export {
