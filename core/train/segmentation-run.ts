@@ -22,7 +22,7 @@ import { TrainingCancelled, throwIfAborted } from './cancellation';
 import { resolveAdapterChoice, type TrainJob } from './job';
 import { minimumEpochs } from './trainer';
 import { loadWorkspaceBackbone, type LoadedWorkspaceBackbone } from './model-loader';
-import { backboneNormalization, epochSummary, type RunEvent, type RunOutcome } from './training-run';
+import { backboneNormalization, epochSummary, runEventEmitter, type RunEvent, type RunOutcome } from './training-run';
 
 /** Training tiles per training image and epoch. */
 const TILES_PER_IMAGE = 8;
@@ -100,14 +100,8 @@ export async function executeSegmentationRun(
   const { signal } = options;
   const backend = activeBackend() ?? (await initBackend());
   ws.runs.start(runId, backend.name);
-  const emit = (e: Omit<RunEvent, 'runId' | 'taskId' | 'status'> & { status?: RunEvent['status'] }) => {
-    const event: RunEvent = { runId, taskId: job.taskId, status: 'running', ...e };
-    options.onEvent?.(event);
-    if (event.status === 'running' && (event.phase !== 'training' || event.message)) {
-      const { runId: _r, taskId: _t, status: _s, ...entry } = event;
-      ws.runs.progress(runId, entry);
-    }
-  };
+  // The run log keeps phase changes and messages (each epoch has one), no plain step entries.
+  const emit = runEventEmitter(ws, runId, job.taskId, options.onEvent, Infinity);
   let model: SegmentationModel | null = null;
   const started = Date.now();
   try {

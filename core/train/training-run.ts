@@ -130,6 +130,24 @@ function warmStartVersion(ws: Workspace, job: TrainJob, adapter: AdapterConfig, 
   return same ? v : undefined;
 }
 
+/**
+ * A run's event sink: every event goes to the listener; the run log keeps phase changes and messages, and at
+ * most one plain training-step entry per `stepEveryMs` (Infinity: none).
+ */
+export function runEventEmitter(ws: Workspace, runId: number, taskId: number, onEvent: ((e: RunEvent) => void) | undefined, stepEveryMs: number) {
+  let lastLogged = 0;
+  return (e: Omit<RunEvent, 'runId' | 'taskId' | 'status'> & { status?: RunEvent['status'] }): void => {
+    const event: RunEvent = { runId, taskId, status: 'running', ...e };
+    onEvent?.(event);
+    const now = Date.now();
+    if (event.status === 'running' && (event.phase !== 'training' || event.message || now - lastLogged > stepEveryMs)) {
+      lastLogged = now;
+      const { runId: _r, taskId: _t, status: _s, ...entry } = event;
+      ws.runs.progress(runId, entry);
+    }
+  };
+}
+
 export async function executeTrainingRun(
   ws: Workspace,
   runId: number,
@@ -139,18 +157,7 @@ export async function executeTrainingRun(
   const { signal } = options;
   const backend = activeBackend() ?? (await initBackend());
   ws.runs.start(runId, backend.name);
-  let lastLogged = 0;
-  const emit = (e: Omit<RunEvent, 'runId' | 'taskId' | 'status'> & { status?: RunEvent['status'] }) => {
-    const event: RunEvent = { runId, taskId: job.taskId, status: 'running', ...e };
-    options.onEvent?.(event);
-    // The run log keeps phase changes, epochs and at most one step entry per 5 s.
-    const now = Date.now();
-    if (event.status === 'running' && (event.phase !== 'training' || event.message || now - lastLogged > 5000)) {
-      lastLogged = now;
-      const { runId: _r, taskId: _t, status: _s, ...entry } = event;
-      ws.runs.progress(runId, entry);
-    }
-  };
+  const emit = runEventEmitter(ws, runId, job.taskId, options.onEvent, 5000);
   let model: AdaptedViT | null = null;
   let replicas: ReplicaPool | null = null;
   try {
