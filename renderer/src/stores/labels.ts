@@ -32,21 +32,33 @@ export const useLabelsStore = defineStore('labels', () => {
   }
 
   /**
+   * The record of `caseId`, the case that was on screen when a key was pressed: the one shown, the one on its
+   * way, or (when the reader has already moved on) asked for again. A key never goes to another case.
+   */
+  async function recordOf(caseId: number, pending: Promise<void>): Promise<CaseRecordT> {
+    if (record.value?.case.id === caseId) return record.value;
+    await pending;
+    if (record.value?.case.id === caseId) return record.value;
+    return call('cases.get', { id: caseId, ...useTasksStore().taskParam });
+  }
+
+  /**
    * Runs a change for the case on screen and task, then refreshes the record and the worklist row. A key
-   * pressed before the newly opened case's record arrived belongs to that case, never to the one before.
+   * pressed before the newly opened case's record arrived belongs to that case, never to the one before,
+   * and is kept when the reader moves on (Enter) before the record arrives.
    */
   async function change(action: (caseId: number, taskId: number, current: CaseRecordT) => Promise<string>): Promise<boolean> {
     const tasks = useTasksStore();
-    if (loadingId !== null && record.value?.case.id !== loadingId) await loading;
-    const current = record.value;
-    const caseId = current?.case.id;
-    if (!current || caseId === undefined || caseId !== loadingId) return false;
+    const caseId = loadingId;
+    if (caseId === null) return false;
     if (!tasks.current) {
       error.value = 'Define a label task in Settings before labelling.';
       return false;
     }
+    const taskId = tasks.current.id;
     try {
-      const done = await action(caseId, tasks.current.id, current);
+      const current = await recordOf(caseId, loading);
+      const done = await action(caseId, taskId, current);
       // The reader may have moved on meanwhile: the row is patched, the record only if still on screen.
       const fresh = await call('cases.get', { id: caseId, ...useTasksStore().taskParam });
       useCasesStore().patchRow(caseId, { label: fresh.label ?? undefined, flagged: fresh.review.flagged, skipped: fresh.review.skipped });
@@ -132,8 +144,11 @@ export const useLabelsStore = defineStore('labels', () => {
     loadingId = null;
   }
 
+  /** The case on screen, whose record may still be on the way (keys go to it). */
+  const onScreenId = (): number | null => loadingId;
+
   /** Re-reads the record on screen (the model's prediction for it changed). */
   const refresh = () => (loadingId !== null ? load(loadingId) : Promise.resolve());
 
-  return { record, error, notice, load, refresh, applyClass, undo, accept, skip, toggleFlag, toggleHoldOut, clear };
+  return { record, error, notice, load, onScreenId, refresh, applyClass, undo, accept, skip, toggleFlag, toggleHoldOut, clear };
 });

@@ -5,6 +5,7 @@ import type { ReaderRole } from '../../../core/vocabulary';
 import { call, friendlyMessage, useGuardedActions } from './api';
 import { useCasesStore } from './cases';
 import { useLabelsStore } from './labels';
+import { useTasksStore } from './tasks';
 import { useWorkspaceStore } from './workspace';
 
 /** Whether a task is read by several readers (blind reads, consensus, reviewer). */
@@ -47,34 +48,40 @@ export const useReadersStore = defineStore('readers', () => {
     }
   }
 
-  /** A reviewer's decision on the open case; the label bar and the worklist row follow. */
-  const decide = (action: 'adjudicate' | 'accept' | 'reject', value?: string) =>
+  /** A reviewer's decision on a case (the open one unless named); the label bar and the worklist row follow. */
+  const decide = (action: 'adjudicate' | 'accept' | 'reject', value?: string, on: ReadViewT | null = view.value) =>
     guard(async () => {
-      const v = view.value;
-      if (!v) return;
-      const target = { taskId: v.taskId, caseId: v.caseId };
-      view.value =
-        action === 'adjudicate' ? await call('reads.adjudicate', { ...target, value: value! }) : await call(`reads.${action}`, target);
+      if (!on) return;
+      const target = { taskId: on.taskId, caseId: on.caseId };
+      const next = action === 'adjudicate' ? await call('reads.adjudicate', { ...target, value: value! }) : await call(`reads.${action}`, target);
       const labels = useLabelsStore();
+      if (labels.onScreenId() === on.caseId) view.value = next;
       await labels.refresh();
-      useCasesStore().patchRow(v.caseId, { label: labels.record?.label ?? undefined });
+      const fresh = await call('cases.get', { id: on.caseId, taskId: on.taskId });
+      useCasesStore().patchRow(on.caseId, { label: fresh.label ?? undefined });
     });
 
   /**
-   * A class key or button on the open case: a reviewer on a case in disagreement adjudicates it with that
-   * class (and is told so); everyone else labels or submits a read as usual.
+   * A class key or button on the case on screen: a reviewer on a case in disagreement adjudicates it with that
+   * class (and is told so); everyone else labels or submits a read as usual. Just after Enter the reads shown
+   * may still be the previous case's: the key is decided on the new case's own reads.
    */
   async function applyClass(name: string): Promise<void> {
     const labels = useLabelsStore();
-    const v = view.value;
-    const record = labels.record;
-    const here = !!v && !!record && v.caseId === record.case.id && v.taskId === record.taskId;
-    if (!here || !v.canReview || v.others === null || v.state !== 'disagreement') {
+    const caseId = labels.onScreenId();
+    const task = useTasksStore().current;
+    if (caseId === null || !task || !isMultiRead(task) || !state.value?.current || state.value.current.role === 'reader') {
       await labels.applyClass(name);
       return;
     }
-    await decide('adjudicate', name);
-    if (!error.value) {
+    let v = view.value;
+    if (!v || v.caseId !== caseId || v.taskId !== task.id) v = await call('reads.get', { taskId: task.id, caseId }).catch(() => null);
+    if (!v || !v.canReview || v.others === null || v.state !== 'disagreement') {
+      await labels.applyClass(name);
+      return;
+    }
+    await decide('adjudicate', name, v);
+    if (!error.value && labels.onScreenId() === caseId) {
       labels.error = null;
       labels.notice = `Adjudicated: ${name} (reviewer ${state.value?.current.name ?? ''})`;
     }
