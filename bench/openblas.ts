@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { betterCoretype, cpuFlags } from '../core/util/cpu';
 
 /** Cores OpenBLAS picks when it does not recognise the CPU (pre-AVX kernels). */
 const GENERIC_CORES = new Set(['prescott', 'core2', 'nehalem', 'katmai', 'coppermine', 'northwood', 'penryn', 'dunnington', 'atom', 'barcelona', 'opteron', 'generic']);
@@ -20,20 +21,6 @@ export interface OpenBlasChoice {
   coretype?: string;
   /** One line for the benchmark's output. */
   note: string;
-}
-
-export function cpuFlags(cpuinfo: string): { vendor: string; avx2: boolean; avx512: boolean } {
-  const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? '').split(/\s+/));
-  const vendor = /^vendor_id\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? '';
-  return { vendor, avx2: flags.has('avx2'), avx512: flags.has('avx512f') };
-}
-
-/** The OPENBLAS_CORETYPE for this CPU, or undefined when it has neither AVX2 nor AVX-512. */
-export function betterCoretype(cpu: { vendor: string; avx2: boolean; avx512: boolean }): string | undefined {
-  if (cpu.vendor === 'AuthenticAMD') return cpu.avx2 ? 'Zen' : undefined;
-  if (cpu.avx512) return 'SkylakeX';
-  if (cpu.avx2) return 'Haswell';
-  return undefined;
 }
 
 export function parseOpenBlasCore(output: string): string {

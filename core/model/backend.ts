@@ -3,7 +3,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { installFastWasmKernels } from './wasm-kernels';
+import { describeNativeBlas } from './native-blas';
+import { fastWasmKernelsInstalled, installFastWasmKernels } from './wasm-kernels';
 import { describeAdapter, registerWebGpuBackend, webGpuAdapter, type GpuAdapterDescription } from './webgpu';
 
 /**
@@ -26,6 +27,8 @@ export interface BackendChoice {
   reason: string;
   /** The GPU (adapter) webgpu runs on; only for webgpu. */
   adapter?: GpuAdapterDescription;
+  /** What computes wasm's matrix products when it is not XNNPACK, e.g. "OpenBLAS sgemm (SkylakeX)". */
+  matmul?: string;
 }
 
 /** Backends that compute on a GPU: one process drives it, so no data-parallel replicas. */
@@ -95,7 +98,8 @@ async function tryBackend(name: BackendName, forced: boolean): Promise<string | 
 
 function withAdapter(choice: BackendChoice): BackendChoice {
   const adapter = choice.name === 'webgpu' ? webGpuAdapter() : null;
-  return adapter ? { ...choice, adapter } : choice;
+  const matmul = choice.name === 'wasm' && fastWasmKernelsInstalled() ? describeNativeBlas() : null;
+  return { ...choice, ...(adapter ? { adapter } : {}), ...(matmul ? { matmul } : {}) };
 }
 
 function parseBackendName(value: string, source: string): BackendName {
@@ -142,5 +146,5 @@ export async function initBackend(options: { force?: string } = {}): Promise<Bac
 /** One line for CLI output, e.g. "wasm (fallback: @tensorflow/tfjs-node-gpu is not installed; ...)". */
 export function describeBackend(choice: BackendChoice | null = active): string {
   if (!choice) return 'none initialised';
-  return `${choice.name}${choice.adapter ? ` on ${describeAdapter(choice.adapter)}` : ''} (${choice.reason})`;
+  return `${choice.name}${choice.adapter ? ` on ${describeAdapter(choice.adapter)}` : ''}${choice.matmul ? ` with ${choice.matmul}` : ''} (${choice.reason})`;
 }

@@ -1,6 +1,9 @@
 /**
  * Faster kernels for tfjs-backend-wasm 4.22: BatchMatMul, Slice and SplitV.
  *
+ * BatchMatMul goes to OpenBLAS's sgemm on the heap's operands when native/blas is built (native-blas.ts);
+ * otherwise, or for a broadcast it does not cover, to XNNPACK as below.
+ *
  * BatchMatMul:
  * The stock kernel sends only one case to XNNPACK (a single 2-D product without transpose flags,
  * ~17 GFLOP/s here); batched products and the transpose flags that every built-in matMul gradient
@@ -21,6 +24,7 @@
  * compares them with the cpu backend; the model parity tests on wasm cover them too.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blasThreads, nativeBlas, type NativeBlas } from './native-blas';
 
 type BatchMatMulFn = (
   aId: number,
@@ -54,6 +58,52 @@ interface WasmBackendInternals {
 
 const BYTES_PER_FLOAT = 4;
 let installed = false;
+/** Products go to the native OpenBLAS sgemm (native-blas.ts) when it is built; tests switch it to compare. */
+let useNative = true;
+
+/** A product over an empty inner dimension is all zeros (makeOutput leaves the heap as it was). */
+function fillZeros(wasm: WasmBackendInternals, out: tf.TensorInfo): tf.TensorInfo {
+  new Float32Array(wasm.wasm.HEAPU8.buffer, wasm.dataIdMap.get(out.dataId)!.memoryOffset, product(out.shape)).fill(0);
+  return out;
+}
+
+/** Sends BatchMatMul to the native sgemm when it is built (default), or keeps it in wasm; returns whether it now does. */
+export function setNativeMatMul(enabled: boolean): boolean {
+  useNative = enabled;
+  return enabled && nativeBlas().blas !== null;
+}
+
+/**
+ * op(a)·op(b) by the native sgemm on the operands where they lie in the wasm heap (transpose flags are
+ * sgemm's own; a batch of one on either side is shared). Null for a broadcast it does not cover.
+ */
+function nativeProduct(native: NativeBlas, wasm: WasmBackendInternals, a: tf.TensorInfo, b: tf.TensorInfo, transposeA?: boolean, transposeB?: boolean): tf.TensorInfo | null {
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const [M, K] = transposeA ? [ac, ar] : [ar, ac];
+  const [K2, N] = transposeB ? [bc, br] : [br, bc];
+  if (K !== K2) {
+    throw new Error(`Error in matMul: inner shapes (${K}) and (${K2}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  }
+  const batchDimsA = a.shape.slice(0, -2);
+  const batchDimsB = b.shape.slice(0, -2);
+  const outerDims = tf.broadcast_util.assertAndGetBroadcastShape(batchDimsA, batchDimsB);
+  const [batchA, batchB, batch] = [product(batchDimsA), product(batchDimsB), product(outerDims)];
+  if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return null;
+  const out = wasm.makeOutput([...outerDims, M, N], 'float32');
+  if (batch * M * N === 0) return out;
+  if (K === 0) return fillZeros(wasm, out);
+  // The heap only after makeOutput: allocating may grow (and so replace) its buffer.
+  const heap = wasm.wasm.HEAPU8.buffer as ArrayBuffer;
+  const offset = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset;
+  if (batchB === 1 && batchA === batch && !transposeA) {
+    // x·W with W shared: one [batch·M, K] × [K, N] product.
+    native.gemm(heap, offset(a), offset(b), offset(out), 1, 0, 0, batch * M, N, K, false, !!transposeB, blasThreads());
+  } else {
+    native.gemm(heap, offset(a), offset(b), offset(out), batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M, N, K, !!transposeA, !!transposeB, blasThreads());
+  }
+  return out;
+}
 
 function isWasmBackend(backend: unknown): backend is WasmBackendInternals {
   const b = backend as Partial<WasmBackendInternals>;
@@ -94,6 +144,11 @@ export function installFastWasmKernels(): boolean {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error('BatchMatMul supports float32 tensors only');
     product3d ??= wasm.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
     const call = product3d;
+    const native = useNative ? nativeBlas().blas : null;
+    if (native) {
+      const out = nativeProduct(native, wasm, a, b, transposeA, transposeB);
+      if (out) return out;
+    }
     const temporaries: tf.TensorInfo[] = [];
     // Makes the last two axes [rows, cols] in memory order; a transpose flag becomes a real transpose.
     const operand = (t: tf.TensorInfo, transpose: boolean | undefined): { info: tf.TensorInfo; batchDims: number[]; rows: number; cols: number } => {
@@ -118,6 +173,7 @@ export function installFastWasmKernels(): boolean {
       const [M, K, N] = [A.rows, A.cols, B.cols];
       const out = wasm.makeOutput([...outerDims, M, N], 'float32');
       if (batch * M * N === 0) return out;
+      if (K === 0) return fillZeros(wasm, out);
       const idOf = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId)!;
       const aData = idOf(A.info);
       const bData = idOf(B.info);

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../model/backend';
+import { useOneBlasThread } from '../model/native-blas';
 import { taskLoss } from '../model/heads';
 import { AdaptedViT } from '../model/model';
 import { ViTBackbone } from '../model/vit';
@@ -115,6 +116,9 @@ function prefix(req: Extract<ReplicaRequest, { type: 'prefix' }>): void {
   }
   send({ type: 'prefix', id: req.id, tokens }, [tokens.buffer]);
 }
+
+// Each core runs its own replica, so each replica's matrix products take one OpenBLAS thread.
+useOneBlasThread();
 
 port.on('message', (req: ReplicaRequest) => {
   void (async () => {

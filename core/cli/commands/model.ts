@@ -5,6 +5,7 @@ import { countBackboneParameters, loadBackboneFile, type LoadedBackbone } from '
 import { numTokens } from '../../model/config';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, describeBackend, initBackend } from '../../model/backend';
+import { nativeBlas } from '../../model/native-blas';
 import { fastWasmKernelsInstalled } from '../../model/wasm-kernels';
 import { defaultReplicaCount } from '../../train/replica-pool';
 import { formatParityRow, GRADIENT_TOLERANCE, OUTPUT_TOLERANCE, runParityCheck } from '../../model/parity';
@@ -108,6 +109,7 @@ export function registerModelCommands(program: Command): void {
         reason: choice.reason,
         tfBackend: tf.getBackend(),
         fastWasmKernels: choice.name === 'wasm' ? fastWasmKernelsInstalled() : undefined,
+        matmul: choice.name === 'wasm' ? (choice.matmul ?? `XNNPACK (${nativeBlas().why || 'native sgemm off'})`) : undefined,
         adapter: choice.adapter,
         trainingReplicas: replicas,
       };
@@ -122,6 +124,7 @@ export function registerModelCommands(program: Command): void {
         print(`           ${a.software ? 'software fallback: runs on the CPU, slower than wasm (for tests only)' : 'hardware adapter'}`);
       }
       if (info.fastWasmKernels !== undefined) print(`kernels:   ${info.fastWasmKernels ? "MedTune's wasm matMul/slice kernels" : "tfjs's stock wasm kernels (MEDTUNE_WASM_KERNELS=stock)"}`);
+      if (info.matmul) print(`matmul:    ${info.matmul}`);
       print(`training:  ${typeof replicas === 'number' ? (replicas >= 2 ? `${replicas} data-parallel replicas (one per core)` : choice.adapter || choice.name === 'node-gpu' ? 'one process on the GPU (no replicas)' : 'one thread') : replicas}`);
     });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { activeBackend, describeBackend, initBackend } from '../../../core/model/backend';
+import { nativeBlas } from '../../../core/model/native-blas';
 
 // Native tfjs-node(-gpu) is not installed in CI and there is no GPU for webgpu: the selection must fall through to wasm.
 describe('backend selection', () => {
@@ -19,7 +20,9 @@ describe('backend selection', () => {
     expect(choice.reason).toMatch(/webgpu: (no Vulkan driver installed|only a software adapter|Dawn found no GPU adapter)/);
     expect(choice.adapter).toBeUndefined();
     expect(activeBackend()).toEqual(choice);
-    expect(describeBackend()).toMatch(/^wasm \(fallback: /);
+    // Its matrix products go to OpenBLAS when native/blas is built (npm run build:native), and it says so.
+    expect(choice.matmul).toBe(nativeBlas().blas ? `OpenBLAS sgemm (${nativeBlas().blas!.info().core})` : undefined);
+    expect(describeBackend()).toMatch(nativeBlas().blas ? /^wasm with OpenBLAS sgemm \(\w+\) \(fallback: / : /^wasm \(fallback: /);
     // wasm really computes (its binary was found on disk).
     expect(Array.from(tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync())).toEqual([11]);
   });

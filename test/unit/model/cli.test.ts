@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../../../core/cli/cli-error';
 import { registerModelCommands } from '../../../core/cli/commands/model';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../../core/model/safetensors';
+import { nativeBlas } from '../../../core/model/native-blas';
 import { PARITY_DIR, TEST_OUTPUT_DIR } from '../../helpers/paths';
 
 async function runModelCli(args: string[]): Promise<{ stdout: string; error?: unknown }> {
@@ -46,7 +47,9 @@ describe('medtune model CLI', () => {
       expect(JSON.parse(stdout)).toMatchObject({ backend: 'wasm', reason: 'chosen explicitly', tfBackend: 'wasm', fastWasmKernels: true, trainingReplicas: 3 });
       process.env.MEDTUNE_TRAIN_REPLICAS = 'many';
       const text = await runModelCli(['model', 'backend', '--backend', 'wasm']);
-      expect(text.stdout).toMatch(/^backend: +wasm \(chosen explicitly\)/);
+      expect(text.stdout).toMatch(/^backend: +wasm( with OpenBLAS sgemm \(\w+\))? \(chosen explicitly\)/);
+      // The matrix products: OpenBLAS when native/blas is built, else XNNPACK with the reason.
+      expect(text.stdout).toMatch(nativeBlas().blas ? /matmul: +OpenBLAS sgemm \(\w+\)/ : /matmul: +XNNPACK \(native\/blas is not built/);
       expect(text.stdout).toMatch(/training: +MEDTUNE_TRAIN_REPLICAS must be a whole number/);
     } finally {
       if (saved === undefined) delete process.env.MEDTUNE_TRAIN_REPLICAS;

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../core/model/backend';
 import { relativeError } from '../../../core/model/ops';
-import { fastWasmKernelsInstalled } from '../../../core/model/wasm-kernels';
+import { nativeBlas } from '../../../core/model/native-blas';
+import { fastWasmKernelsInstalled, setNativeMatMul } from '../../../core/model/wasm-kernels';
 import '../../../core/model/register-gradients';
 
 /** Runs `fn` on a backend and returns its result as plain numbers (shape checked separately). */
@@ -38,6 +39,16 @@ const CASES: Array<{ name: string; a: number[]; b: number[]; tA?: boolean; tB?: 
   { name: 'batched × [1, K, N]', a: [4, 11, 9], b: [1, 9, 7] },
   { name: 'shared 2-D × batched (stock broadcast path)', a: [11, 9], b: [4, 9, 7] },
   { name: 'empty rows', a: [0, 9], b: [9, 7] },
+  { name: 'batched transposed × shared 2-D', a: [4, 9, 11], b: [9, 7], tA: true },
+  { name: 'shared 2-D × batched, both transposed', a: [9, 11], b: [4, 7, 9], tA: true, tB: true },
+  { name: 'empty inner dimension', a: [3, 0], b: [0, 4] },
+];
+
+/** XNNPACK always; OpenBLAS's sgemm when native/blas is built (npm run build:native). */
+const NATIVE = nativeBlas().blas !== null;
+const PATHS = [
+  { path: 'XNNPACK', native: false },
+  ...(NATIVE ? [{ path: 'native sgemm', native: true }] : []),
 ];
 
 describe('fast wasm kernels', () => {
@@ -50,25 +61,41 @@ describe('fast wasm kernels', () => {
     expect(fastWasmKernelsInstalled()).toBe(process.env.MEDTUNE_WASM_KERNELS !== 'stock');
   });
 
-  it.each(CASES)('matMul $name matches the cpu backend', async ({ a, b, tA, tB }) => {
-    const fn = () => tf.tidy(() => tf.matMul(seeded(a, 1), seeded(b, 2), tA, tB));
-    const ref = await on('cpu', fn);
-    const got = await on('wasm', fn);
-    expect(got.shape).toEqual(ref.shape);
-    if (ref.values.length > 0) expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
+  describe.each(PATHS)('through $path', ({ native }) => {
+    beforeAll(() => {
+      expect(setNativeMatMul(native)).toBe(native);
+      return () => void setNativeMatMul(true);
+    });
+
+    it.each(CASES)('matMul $name matches the cpu backend', async ({ a, b, tA, tB }) => {
+      const fn = () => tf.tidy(() => tf.matMul(seeded(a, 1), seeded(b, 2), tA, tB));
+      const ref = await on('cpu', fn);
+      const got = await on('wasm', fn);
+      expect(got.shape).toEqual(ref.shape);
+      if (ref.values.length > 0) expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
+    });
+
+    it('gives the gradients of a batched product (views on the heap, no copies)', async () => {
+      const grads = () =>
+        tf.tidy(() => {
+          const x = seeded([3, 6, 5], 3);
+          const y = seeded([3, 5, 4], 4);
+          const [gx, gy] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q))))([x, y]);
+          return tf.concat([tf.reshape(gx, [-1]), tf.reshape(gy, [-1])]);
+        });
+      const ref = await on('cpu', grads);
+      const got = await on('wasm', grads);
+      expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
+    });
   });
 
-  it('gives the gradients of a batched product (views on the heap, no copies)', async () => {
-    const grads = () =>
-      tf.tidy(() => {
-        const x = seeded([3, 6, 5], 3);
-        const y = seeded([3, 5, 4], 4);
-        const [gx, gy] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q))))([x, y]);
-        return tf.concat([tf.reshape(gx, [-1]), tf.reshape(gy, [-1])]);
-      });
-    const ref = await on('cpu', grads);
-    const got = await on('wasm', grads);
-    expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
+  it.runIf(NATIVE)('refuses an operand outside the heap instead of writing past it', () => {
+    const heap = new ArrayBuffer(4 * 16);
+    const { blas } = nativeBlas();
+    expect(() => blas!.gemm(heap, 0, 0, 4 * 8, 1, 0, 0, 2, 2, 4, false, false, 1)).not.toThrow();
+    expect(() => blas!.gemm(heap, 0, 0, 4 * 13, 1, 0, 0, 2, 2, 4, false, false, 1)).toThrow(/outside the heap/);
+    expect(() => blas!.gemm(heap, 0, 4 * 10, 0, 2, 4, 4, 2, 2, 4, false, false, 1)).toThrow(/outside the heap/);
+    expect(() => blas!.gemm(heap, 2, 0, 0, 1, 0, 0, 2, 2, 4, false, false, 1)).toThrow(/bad shape or offset/);
   });
 
   it('leaks no tensors or heap memory across repeated batched products', async () => {
