@@ -16,7 +16,7 @@
  * The frozen features of train/val/test go to <out>.features.json (bench/reference/sklearn_probe.py), the
  * frozen backbone, each method's adapter config and its initial tensors to <out>.reference/
  * (bench/reference/train_reference.py trains the same adapters in PyTorch with the same recipe).
- * Options: --quick (fewer epochs, for a smoke run), --seed N, --skip-al, --out <file.json>,
+ * Options: --quick (fewer epochs, for a smoke run), --seed N (adapters), --backbone-seed N (default 0), --skip-al, --out <file.json>,
  *          --last-layers k, --methods linear,ept,dvpt,lora (section b), --pretrain-epochs N (default 8),
  *          --epochs N and --patience N (adapter training in b and d; default 40 and 10),
  *          --augmentation fundus|none (section b; default fundus).
@@ -35,8 +35,8 @@ import { seededSample } from '../core/util/prng';
 import { AUGMENTATION_PRESETS } from '../core/train/augment';
 import { readMedMnist } from '../core/train/medmnist';
 import { evaluateSamples, predictSamples } from '../core/train/evaluation';
-import { DEFAULT_TRAIN_CONFIG, minimumEpochs, trainAdapter, type TrainConfig } from '../core/train/trainer';
-import { serializeSafetensors } from '../core/model/safetensors';
+import { DEFAULT_TRAIN_CONFIG, minimumEpochs, trainAdapter, type TrainConfig, type TrainResult } from '../core/train/trainer';
+import { parseSafetensors, serializeSafetensors } from '../core/model/safetensors';
 import type { Sample } from '../core/train/types';
 import { embedSamples, medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
 
@@ -48,6 +48,8 @@ const value = (name: string, fallback: string) => {
 };
 const QUICK = flag('--quick');
 const SEED = Number(value('--seed', '0'));
+/** The frozen backbone is the same for every adapter seed (parity is judged on a fixed backbone). */
+const BACKBONE_SEED = Number(value('--backbone-seed', '0'));
 const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
 const LAST_LAYERS = args.includes('--last-layers') ? Number(value('--last-layers', 'NaN')) : undefined;
@@ -82,6 +84,8 @@ interface MethodResult {
   test: { accuracy: number; macroAuc: number; kappa: number };
   /** Linear probe: the C chosen on val. */
   probeC?: number;
+  /** Per epoch: train loss, val loss and val kappa (to see why a run stopped where it did). */
+  history: { epoch: number; trainLoss: number; valLoss?: number; valKappa?: number }[];
 }
 
 async function adapt(
@@ -120,6 +124,7 @@ async function adapt(
     val: { kappa: result.bestMetrics?.selection.value ?? NaN },
     test: { accuracy: m.accuracy, macroAuc: m.macroAuc.macro, kappa: m.kappaQuadratic },
     ...(result.probe ? { probeC: result.probe.C } : {}),
+    history: result.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valLoss: h.valLoss, valKappa: h.selection?.value })),
   };
 }
 
@@ -190,21 +195,42 @@ async function lastLayersComparison(backbone: ViTBackbone, train: Sample[], val:
   return rows;
 }
 
+/**
+ * The stand-in backbone pretrained on PneumoniaMNIST with BACKBONE_SEED, from test-output/eval/backbones/
+ * when an earlier run (any adapter seed) trained it already: pretraining is deterministic for a seed.
+ */
+async function standInBackbone(train: Sample[], val: Sample[]): Promise<{ backbone: ViTBackbone; result: Pick<TrainResult, 'seconds' | 'history'> }> {
+  const dir = path.resolve(import.meta.dirname, '..', 'test-output', 'eval', 'backbones');
+  const file = path.join(dir, `standin-pneumonia-s${BACKBONE_SEED}-e${PRETRAIN_EPOCHS}.safetensors`);
+  if (fs.existsSync(file)) {
+    const contents = parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+    const weights = new Map([...contents.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data }]));
+    const result = JSON.parse(contents.metadata.result ?? '{"seconds":0,"history":[]}') as Pick<TrainResult, 'seconds' | 'history'>;
+    log(`  backbone (seed ${BACKBONE_SEED}, ${PRETRAIN_EPOCHS} epochs) from ${path.relative(process.cwd(), file)}`);
+    return { backbone: new ViTBackbone(BACKBONE, weights), result };
+  }
+  const { backbone, result } = await pretrainStandIn(train, val, {
+    numClasses: 2,
+    epochs: PRETRAIN_EPOCHS,
+    seed: BACKBONE_SEED,
+    augmentation: AUGMENTATION_PRESETS.radiograph,
+    onEpoch: (epoch, epochs, loss, auc) => log(`  pretrain epoch ${epoch}/${epochs}: val loss ${fmt(loss)}, val AUC ${fmt(auc)}`),
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  const kept = { seconds: result.seconds, history: result.history };
+  fs.writeFileSync(file, serializeSafetensors(backbone.exportWeights(), { result: JSON.stringify(kept) }));
+  return { backbone, result: kept };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const backend = await initBackend();
-  log(`MedTune eval:medmnist — seed ${SEED}, backend ${describeBackend(backend)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'})${QUICK ? ', QUICK mode' : ''}; pretraining ${PRETRAIN_EPOCHS} epochs, adapters ≤ ${ADAPT_EPOCHS} epochs (patience ${PATIENCE})${LAST_LAYERS !== undefined ? `, last-layers comparison k = ${LAST_LAYERS}` : ''}`);
+  log(`MedTune eval:medmnist — seed ${SEED} (backbone seed ${BACKBONE_SEED}), backend ${describeBackend(backend)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'})${QUICK ? ', QUICK mode' : ''}; pretraining ${PRETRAIN_EPOCHS} epochs, adapters ≤ ${ADAPT_EPOCHS} epochs (patience ${PATIENCE})${LAST_LAYERS !== undefined ? `, last-layers comparison k = ${LAST_LAYERS}` : ''}`);
 
   // (a) Stand-in foundation model.
   const pneumonia = await readMedMnist(path.join(MEDMNIST, 'pneumoniamnist_reduced_train.npz'));
   const pre = { train: samples(pneumonia.train), val: samples(pneumonia.val) };
-  const { backbone: frozen, result: preResult } = await pretrainStandIn(pre.train, pre.val, {
-    numClasses: 2,
-    epochs: PRETRAIN_EPOCHS,
-    seed: SEED,
-    augmentation: AUGMENTATION_PRESETS.radiograph,
-    onEpoch: (epoch, epochs, loss, auc) => log(`  pretrain epoch ${epoch}/${epochs}: val loss ${fmt(loss)}, val AUC ${fmt(auc)}`),
-  });
+  const { backbone: frozen, result: preResult } = await standInBackbone(pre.train, pre.val);
   log(`(a) backbone ViT ${BACKBONE.embedDim}d×${BACKBONE.depth} (${frozen.parameterCount()} parameters) trained on PneumoniaMNIST (${pre.train.length} images) in ${preResult.seconds.toFixed(0)} s; final val AUC ${fmt(preResult.history.at(-1)?.selection?.value ?? NaN)}`);
 
   // (b) Adapters on RetinaMNIST.

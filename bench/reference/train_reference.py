@@ -6,7 +6,8 @@ like-for-like reference. The model maths is vit_adapters.py's VitWithAdapter (pa
 Recipe (read from <dir>/recipe.json, written by eval:medmnist): AdamW (decay on *.weight matrices
 only, like MedTune), linear warm-up then cosine to minLr per step, class-weighted cross-entropy
 (inverse frequency, 'balanced'), shuffled batches, validation quadratic-weighted kappa after every
-epoch, the best epoch kept, early stopping after `patience` epochs without improvement once
+epoch, the best epoch kept, early stopping after `patience` epochs in which neither the val kappa nor
+the val loss improved, once
 `minEpochs` have run. No augmentation (run eval:medmnist with --augmentation none to compare).
 
 Usage: python3 train_reference.py DIR METHOD [--npz retinamnist.npz] [--threads N]
@@ -99,6 +100,7 @@ def main(argv: list[str]) -> int:
     gen = torch.Generator().manual_seed(int(recipe["seed"]))
     started = time.time()
     best = None
+    best_val_loss = math.inf
     since = 0
     step = 0
     ran = 0
@@ -117,8 +119,14 @@ def main(argv: list[str]) -> int:
         ran = epoch
         p = predict(model, xva)
         kappa = cohen_kappa_score(yva.numpy(), p.argmax(1).numpy(), weights="quadratic")
+        # Mean (unweighted) cross-entropy on val, as MedTune's validation loss.
+        val_loss = float(F.nll_loss(torch.log(p.clamp_min(1e-12)), yva))
+        loss_improved = val_loss < best_val_loss
+        best_val_loss = min(best_val_loss, val_loss)
         if best is None or kappa > best[0]:
             best = (kappa, epoch, {k: v.detach().clone() for k, v in adapter.items()})
+            since = 0
+        elif loss_improved:
             since = 0
         else:
             since += 1

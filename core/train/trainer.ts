@@ -12,6 +12,7 @@ import type { NamedTensorData } from '../model/safetensors';
 import { seededRandom } from '../util/prng';
 import type { AugmentationConfig } from './augment';
 import { throwIfAborted } from './cancellation';
+import { EarlyStopping } from './early-stopping';
 import { evaluateSamples, predictSamples } from './evaluation';
 import { fitLinearProbe, type ProbeScore } from './linear-probe';
 import type { MetricsSummary } from './metrics';
@@ -200,7 +201,7 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
   const history: EpochRecord[] = [];
   const minEpochs = minimumEpochs(config);
   let best: { epoch: number; value: number; metrics?: MetricsSummary; tensors: Map<string, NamedTensorData> } | null = null;
-  let sinceBest = 0;
+  const stopping = new EarlyStopping(config.patience, minEpochs);
   let stoppedEarly = false;
   const evalBatchSize = config.evalBatchSize ?? Math.max(micro, 8);
   const prefixReport: TrainResult['prefixCache'] = { used: false, reason: '', startLayer: model.startLayer, seconds: 0, megabytes: 0 };
@@ -276,16 +277,13 @@ export async function trainAdapter(model: AdaptedViT, train: Sample[], val: Samp
         value = Number.isNaN(metrics.selection.value) ? -(pred.loss ?? record.trainLoss) : metrics.selection.value;
       }
       history.push(record);
-      if (!best || value > best.value) {
-        best = { epoch, value, metrics, tensors: copyTensors(await model.exportTensors()) };
-        sinceBest = 0;
-      } else if (config.patience > 0 && ++sinceBest >= config.patience && epoch >= minEpochs) {
-        stoppedEarly = true;
-      }
+      const verdict = stopping.update(value, valLoss);
+      if (!best || verdict.best) best = { epoch, value, metrics, tensors: copyTensors(await model.exportTensors()) };
+      stoppedEarly = verdict.stop;
       // The epoch's last event says so when the run stops here early, for the run log.
-      const message = stoppedEarly
-        ? `stopped early at epoch ${epoch} (no improvement for ${config.patience} epoch${config.patience === 1 ? '' : 's'}); keeping epoch ${best.epoch}`
-        : undefined;
+      const epochs = `${config.patience} epoch${config.patience === 1 ? '' : 's'}`;
+      const what = val.length > 0 ? `no improvement of the validation ${record.selection?.name ?? 'metric'} or loss for ${epochs}` : `no improvement for ${epochs}`;
+      const message = stoppedEarly ? `stopped early at epoch ${epoch} (${what}); keeping epoch ${best.epoch}` : undefined;
       if (val.length > 0) {
         options.onProgress?.({ phase: 'validating', epoch, epochs: config.epochs, step, totalSteps, loss: valLoss, metrics, message });
       } else if (message) {

@@ -62,12 +62,19 @@ describe('trainAdapter', () => {
     m.dispose();
   });
 
-  it('stops early when the validation metric stops improving', async () => {
+  it('stops early once neither the validation metric nor the validation loss has improved for `patience` epochs', async () => {
     const m = model('linear');
     const result = await trainAdapter(m, train, val, { ...DEFAULT_TRAIN_CONFIG, epochs: 30, batchSize: 16, lr: 5e-2, patience: 2, minEpochs: 0, linearSolver: 'gradient' }, options);
     expect(result.stoppedEarly).toBe(true);
     expect(result.history.length).toBeLessThan(30);
-    expect(result.history.length - result.bestEpoch).toBe(2);
+    const h = result.history;
+    const bestBefore = (key: 'valLoss' | 'selection', upTo: number) =>
+      key === 'valLoss' ? Math.min(...h.slice(0, upTo).map((e) => e.valLoss!)) : Math.max(...h.slice(0, upTo).map((e) => e.selection!.value));
+    // The last two epochs improved neither; every earlier stretch of two had an improvement of one of them.
+    const stalled = (i: number) => h[i].valLoss! >= bestBefore('valLoss', i) && h[i].selection!.value <= bestBefore('selection', i);
+    expect(stalled(h.length - 1) && stalled(h.length - 2)).toBe(true);
+    for (let i = 2; i < h.length - 1; i++) expect(stalled(i) && stalled(i - 1)).toBe(false);
+    expect(result.bestEpoch).toBe(h.findIndex((e) => e.selection!.value === bestBefore('selection', h.length)) + 1);
     m.dispose();
   });
 
@@ -79,7 +86,7 @@ describe('trainAdapter', () => {
     const last = events.at(-1)!;
     expect(last.phase).toBe('validating');
     expect(last.epoch).toBe(result.history.length);
-    expect(last.message).toBe(`stopped early at epoch ${result.history.length} (no improvement for 2 epochs); keeping epoch ${result.bestEpoch}`);
+    expect(last.message).toMatch(new RegExp(`^stopped early at epoch ${result.history.length} \\(no improvement of the validation \\S+ or loss for 2 epochs\\); keeping epoch ${result.bestEpoch}$`));
     // Only that event says so.
     expect(events.filter((e) => e.message?.startsWith('stopped early'))).toHaveLength(1);
     m.dispose();
