@@ -17,7 +17,8 @@
  * metric) against the validation value measured at the last budget.
  * Options: --quick, --seeds N (default 3), --budgets 20,50,…, --datasets retina,breast,pneumonia,
  *          --strategies random,margin,hybrid,typiclust,auto,mixed (variants: mixed:0.3 = 30 % random,
- *          mixed:0.5:plain = not spread over predicted classes), --pretrain-epochs N (default 6),
+ *          mixed:0.5:plain = not spread over predicted classes, mixed:::20 = all random until 20 labels
+ *          per class), --pretrain-epochs N (default 6),
  *          --class-weighting none|balanced, --auto-per-class K, --out <file.json>.
  */
 import fs from 'node:fs';
@@ -138,8 +139,12 @@ function testMetric(info: DatasetInfo, p: Float32Array, labels: ArrayLike<number
 }
 
 function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number): RoundResult[] {
-  const [strategy, fraction, plain] = label.split(':') as [StrategyName, string?, string?];
-  const variant: SuggestOptions = { randomFraction: fraction === undefined ? undefined : Number(fraction), classBalanced: plain === 'plain' ? false : undefined };
+  const [strategy, fraction, plain, coldStart] = label.split(':') as [StrategyName, string?, string?, string?];
+  const variant: SuggestOptions = {
+    randomFraction: fraction ? Number(fraction) : undefined,
+    classBalanced: plain === 'plain' ? false : undefined,
+    coldStartLabelsPerClass: coldStart ? Number(coldStart) : undefined,
+  };
   const { dim, pool } = data;
   const n = pool.labels.length;
   const labelled: number[] = [];

@@ -95,6 +95,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyInfo>> = {
  */
 export const AUTO_LABELS_PER_CLASS = 20;
 
+
 export interface SuggestOptions {
   /** Seed of the random strategy (default 0). */
   seed?: number | string;
@@ -112,7 +113,12 @@ export interface SuggestOptions {
   randomFraction?: number;
   /** Mixed: spread the uncertain half over the predicted classes (default true). */
   classBalanced?: boolean;
-  /** Auto: labelled cases so far; default the rows of labeledEmbeddings. */
+  /**
+   * Mixed: the whole batch is random while there are fewer labels than this many per class (default 0: no
+   * cold start; 20 per class measured worse than none on two of three sets, docs/active-learning.md). Needs `labeledCount`.
+   */
+  coldStartLabelsPerClass?: number;
+  /** Auto and mixed: labelled cases so far; default the rows of labeledEmbeddings. */
   labeledCount?: number;
 }
 
@@ -327,6 +333,13 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
   if (!probabilities) {
     // No model yet: its uncertainty does not exist, so the whole batch is random.
     return randomPicks(data.n, count, seed).map((p) => ({ ...p, strategy: 'mixed' as const, reason: `mixed, no model predictions yet: ${p.reason}` }));
+  }
+  const labelled = options.labeledCount ?? data.labeledEmbeddings?.rows;
+  const perClass = options.coldStartLabelsPerClass ?? 0;
+  if (labelled !== undefined && labelled < perClass * probabilities.cols) {
+    // Cold start: with this few labels the head's margins still mislead, and random covers the data.
+    const why = `mixed, cold start (${labelled} labels < ${perClass} per class × ${probabilities.cols} classes): `;
+    return randomPicks(data.n, count, seed).map((p) => ({ ...p, strategy: 'mixed' as const, reason: why + p.reason }));
   }
   const fraction = options.randomFraction ?? 0.5;
   if (!(fraction >= 0 && fraction <= 1)) throw new AcquisitionInputError(`randomFraction must be in [0, 1], got ${fraction}`);

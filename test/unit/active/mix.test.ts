@@ -70,4 +70,17 @@ describe('mixed strategy', () => {
     expect(half.map((p) => p.rank)).toEqual([1, 2, 3, 4]);
     expect(() => suggest('mixed', { probabilities }, 2, { randomFraction: -0.1 })).toThrow(/randomFraction/);
   });
+
+  it('with a cold start (an option, off by default) stays all random until that many labels per class, then mixes', () => {
+    const classes = probabilities[0].length;
+    const options = { seed: 7, randomFraction: 0, coldStartLabelsPerClass: 20 };
+    const cold = suggest('mixed', { probabilities }, 4, { ...options, labeledCount: 20 * classes - 1 });
+    expect(cold.every((p) => p.score === 0)).toBe(true);
+    expect(cold[0].reason).toMatch(new RegExp(`^mixed, cold start \\(${20 * classes - 1} labels < 20 per class × ${classes} classes\\): random draw`));
+    // The same draw as random's with that seed.
+    expect(cold.map((p) => p.index)).toEqual(suggest('random', { probabilities }, 4, { seed: 7 }).map((p) => p.index));
+    expect(suggest('mixed', { probabilities }, 2, { ...options, labeledCount: 20 * classes }).map((p) => p.index)).toEqual([1, 3]);
+    // By default there is none.
+    expect(suggest('mixed', { probabilities }, 2, { labeledCount: 3, randomFraction: 0 }).map((p) => p.index)).toEqual([1, 3]);
+  });
 });
