@@ -96,7 +96,15 @@ interface Phases {
 
 interface RoundRecord {
   labelled: number;
-  medtune: Phases & { predicted: number; prefixFromDisk?: number; suggested: number; epochs?: string; prefix?: string };
+  medtune: Phases & {
+    /** "train" split: until the first training step (backbone, images, replicas, prefix), the epochs, after them (version saved). */
+    trainBreakdown: { beforeFirstStep: number; epochs: number; afterEpochs: number };
+    predicted: number;
+    prefixFromDisk?: number;
+    suggested: number;
+    epochs?: string;
+    prefix?: string;
+  };
   split: { train: number[]; val: number[]; test: number[]; unlabeled: number[] };
 }
 
@@ -152,13 +160,21 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
   const adapter = resolveAdapterChoice(parseTrainJob(job).adapter, config.depth);
   const rounds: RoundRecord[] = [];
   const messages: string[] = [];
-  const service = new TrainingService(ws, { onRunEvent: (e: RunEvent) => e.message && messages.push(e.message) });
+  // When each part of a run began (seconds since performance's origin), for the breakdown of "train".
+  const marks: { at: number; phase: string; epoch?: number; step?: number }[] = [];
+  const service = new TrainingService(ws, {
+    onRunEvent: (e: RunEvent) => {
+      if (e.message) messages.push(e.message);
+      marks.push({ at: performance.now(), phase: e.phase, epoch: e.epoch, step: e.step });
+    },
+  });
   try {
     let labelled = 0;
     for (const add of [LABELS, MORE]) {
       const batch = order.slice(labelled, labelled + add);
       labelled += add;
       messages.length = 0;
+      marks.length = 0;
       const t0 = performance.now();
       ws.labels.setMany(batch.map((caseId) => ({ caseId, taskId, value: CLASSES[labels[caseIndex.get(caseId)!]], author: 'bench' })));
       const labelWrite = seconds(t0);
@@ -184,12 +200,16 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
       const inSplit = (s: string) => labelledIds.filter((id) => (splits.get(id)?.split ?? 'train') === s).map((id) => caseIndex.get(id)!);
       const unlabeled = order.slice(labelled).map((id) => caseIndex.get(id)!);
       const prefix = messages.find((m) => /prefix cache built/.test(m));
+      // Where the run's time went: up to its first training step (backbone, images, replicas, prefix), the epochs, and after.
+      const firstStep = marks.find((m) => m.phase === 'training' && (m.step ?? 0) >= 1)?.at ?? t2;
+      const lastEpoch = marks.filter((m) => m.phase === 'validating').at(-1)?.at ?? firstStep;
+      const breakdown = { beforeFirstStep: (firstStep - t2) / 1000, epochs: (lastEpoch - firstStep) / 1000, afterEpochs: train - (lastEpoch - t2) / 1000 };
       rounds.push({
         labelled,
-        medtune: { labelWrite, queue, train, predict, suggest, total, predicted: predicted.predicted, prefixFromDisk: predicted.prefixFromDisk, suggested: suggestion.suggested.length, epochs: outcome.epochs, prefix },
+        medtune: { labelWrite, queue, train, trainBreakdown: breakdown, predict, suggest, total, predicted: predicted.predicted, prefixFromDisk: predicted.prefixFromDisk, suggested: suggestion.suggested.length, epochs: outcome.epochs, prefix },
         split: { train: inSplit('train'), val: inSplit('val'), test: inSplit('test'), unlabeled },
       });
-      console.log(`  ViT-${model}, ${labelled} labels: MedTune ${total.toFixed(1)} s (train ${train.toFixed(1)}, predict ${predicted.predicted} in ${predict.toFixed(1)}${predicted.prefixFromDisk !== undefined ? ` with ${predicted.prefixFromDisk} prefixes read from disk` : ''}, suggest ${suggest.toFixed(2)})${prefix ? ` — ${prefix}` : ''}`);
+      console.log(`  ViT-${model}, ${labelled} labels: MedTune ${total.toFixed(1)} s (train ${train.toFixed(1)} = ${breakdown.beforeFirstStep.toFixed(1)} to the first step + ${breakdown.epochs.toFixed(1)} epochs + ${breakdown.afterEpochs.toFixed(1)} after, predict ${predicted.predicted} in ${predict.toFixed(1)}${predicted.prefixFromDisk !== undefined ? ` with ${predicted.prefixFromDisk} prefixes read from disk` : ''}, suggest ${suggest.toFixed(2)})${prefix ? ` — ${prefix}` : ''}`);
     }
   } finally {
     await service.close();
@@ -223,11 +243,12 @@ async function benchModel(model: string, ws: Workspace, caseIndex: Map<number, n
 const f = (v: unknown, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '–');
 
 async function main(): Promise<void> {
+  // Before the backend: MedTune's own OpenBLAS (native/blas) sets OPENBLAS_CORETYPE in this process when it loads.
+  const openBlas = fs.existsSync(PYTHON) ? openBlasEnvironment(PYTHON) : null;
   const backend = await initBackend({ force: opt('backend', '') || undefined });
   const cpu = os.cpus();
   console.log(`bench:loop — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}; MedTune backend: ${describeBackend(backend)}`);
   console.log(`${IMAGES} ${DATASET === 'retina' ? 'RetinaMNIST' : 'PneumoniaMNIST'} images at ${SIZE}², ${LABELS} labels then +${MORE}; DVPT in the last ${LAST_LAYERS} blocks, ${EPOCHS} epochs, batch ${BATCH}, suggestions: margin, ${MORE}`);
-  const openBlas = fs.existsSync(PYTHON) ? openBlasEnvironment(PYTHON) : null;
   if (openBlas) console.log(openBlas.note);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medtune-bench-loop-'));
   const results = [];

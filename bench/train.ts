@@ -256,16 +256,15 @@ function pytorch(model: string, method: string): Side {
 const f = (v?: number, d = 1) => (v === undefined ? '–' : v.toFixed(d));
 
 async function main(): Promise<void> {
+  // Before the backend: MedTune's own OpenBLAS (native/blas) sets OPENBLAS_CORETYPE in this process when it loads.
+  if (fs.existsSync(PYTHON)) openBlas = openBlasEnvironment(PYTHON);
   const backend = await initBackend({ force: opt('backend', '') || undefined });
   if (backend.adapter?.software) console.log(`note: ${backend.adapter.description} is a software (CPU) adapter: correct, but no measure of a GPU's speed.`);
   const replicaCount = REPLICAS_OPT ? Number(REPLICAS_OPT) : defaultReplicaCount(backend.name);
   const cpu = os.cpus();
   console.log(`bench:train — ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`);
   console.log(`MedTune backend: ${describeBackend(backend)}; ${replicaCount > 0 ? `${replicaCount} data-parallel replicas` : 'one thread'}; batch ${BATCH} (micro-batch ${MICRO}), ${SIZE}², ${WARMUP} warm-up + ${STEPS} timed steps, median`);
-  if (fs.existsSync(PYTHON)) {
-    openBlas = openBlasEnvironment(PYTHON);
-    console.log(openBlas.note);
-  }
+  if (openBlas) console.log(openBlas.note);
   console.log('');
   console.log('| model | method | MedTune train img/s | PyTorch train img/s | train time ratio | MedTune infer img/s | PyTorch infer img/s | infer time ratio | MedTune peak RSS MB | PyTorch peak RSS MB | MedTune step peak tensor MB | MedTune GPU MB (held / allocated) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');

@@ -15,10 +15,31 @@ export interface NativeBlas {
   /** Opens OpenBLAS once per process; `coretype` ('' for none) becomes OPENBLAS_CORETYPE unless one is set. */
   open(coretype: string): void;
   /**
-   * For i < batch: C_i = op(A_i)·op(B_i) (row-major, M×K by K×N), operands at byte offsets of `heap`, the i-th
-   * at offset + i·stride floats (stride 0 shares one); C_i at c + i·M·N floats. Throws on an operand out of the heap.
+   * For i < batch: C_i = op(A_i)·op(B_i) (+ bias on every row) (row-major, M×K by K×N), operands at byte offsets of
+   * `heap`, the i-th at offset + i·stride floats (stride 0 shares one); C_i at c + i·M·N floats. Throws on an
+   * operand out of the heap.
    */
-  gemm(heap: ArrayBuffer, a: number, b: number, c: number, batch: number, strideA: number, strideB: number, M: number, N: number, K: number, transA: boolean, transB: boolean, threads: number): void;
+  gemm(
+    heap: ArrayBuffer,
+    a: number,
+    b: number,
+    c: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    threads: number,
+    /** Byte offset of an N-vector added to every row of C (x·W + b), or -1. */
+    bias?: number,
+  ): void;
+  /** y = x·Φ(x) (exact GELU) on n floats at byte offsets of `heap`. */
+  gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  /** dx = dy·(Φ(x) + x·φ(x)), GELU's gradient, on n floats at byte offsets of `heap`. */
+  geluGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
   info(): { core: string; config: string; threads: number };
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { GELU_GRAD_KERNEL, GELU_KERNEL, nativeGelu } from './wasm-kernels';
 
 type GradientFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 
@@ -25,14 +26,18 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  */
 const geluWithGrad = withGradient(([x], save) => {
   save([x]);
+  // One native pass on wasm when native/blas is built (wasm-kernels.ts); the same maths in tf ops otherwise.
+  const native = nativeGelu();
   return {
-    value: tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
+    value: native ? (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor) : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
     gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
-      tf.tidy(() => {
-        const cdf = tf.mul(tf.add(1, tf.erf(tf.mul(saved, Math.SQRT1_2))), 0.5);
-        const pdf = tf.mul(tf.exp(tf.mul(tf.square(saved), -0.5)), INV_SQRT_2PI);
-        return tf.mul(dy, tf.add(cdf, tf.mul(saved, pdf)));
-      }),
+      native
+        ? (tf.engine().runKernel(GELU_GRAD_KERNEL, { x: saved, dy }) as tf.Tensor)
+        : tf.tidy(() => {
+            const cdf = tf.mul(tf.add(1, tf.erf(tf.mul(saved, Math.SQRT1_2))), 0.5);
+            const pdf = tf.mul(tf.exp(tf.mul(tf.square(saved), -0.5)), INV_SQRT_2PI);
+            return tf.mul(dy, tf.add(cdf, tf.mul(saved, pdf)));
+          }),
   };
 });
 
@@ -71,12 +76,12 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
   return fn(x, gamma, beta) as tf.Tensor2D;
 }
 
-/** x·W + b with W already stored as [in, out] (no transpose flag on the hot path). */
+/**
+ * x·W + b with W already stored as [in, out] (no transpose flag on the hot path); with a bias, one fused
+ * product (on wasm with native/blas: sgemm writing onto the bias rows, wasm-kernels.ts).
+ */
 export function dense(x: tf.Tensor2D, weightInOut: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const y = tf.matMul(x, weightInOut);
-    return (bias ? tf.add(y, bias) : y) as tf.Tensor2D;
-  });
+  return tf.tidy(() => (bias ? tf.fused.matMul({ a: x, b: weightInOut, bias }) : tf.matMul(x, weightInOut)) as tf.Tensor2D);
 }
 
 /**

@@ -67,6 +67,73 @@ function fillZeros(wasm: WasmBackendInternals, out: tf.TensorInfo): tf.TensorInf
   return out;
 }
 
+/**
+ * x·W + b (tf.fused.matMul, the dense layers) in one native sgemm whose output starts as the bias rows; the
+ * separate bias Add was 13 % of a ViT-S block. Activations, PReLU weights and other broadcasts: the stock kernel.
+ */
+function installFusedMatMul(): void {
+  const stock = tf.getKernel('_FusedMatMul', 'wasm');
+  if (!stock) return;
+  type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+  const fused = (args: Args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+    const { transposeA, transposeB, activation } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+    const native = useNative ? nativeBlas().blas : null;
+    const plain = (!activation || activation === 'linear') && !preluActivationWeights && a.dtype === 'float32' && b.dtype === 'float32';
+    if (native && plain && isWasmBackend(args.backend)) {
+      const out = nativeProduct(native, args.backend, a, b, transposeA, transposeB, bias);
+      if (out) return out;
+    }
+    if (plain && (transposeA || transposeB)) {
+      // The stock kernel gets transposed operands wrong (tfjs-backend-wasm 4.22): product, then the bias.
+      const product = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc({ ...args, inputs: { a, b }, attrs: { transposeA, transposeB } } as never) as tf.TensorInfo;
+      if (!bias) return product;
+      const sum = tf.getKernel('Add', 'wasm')!.kernelFunc({ ...args, inputs: { a: product, b: bias }, attrs: {} } as never) as tf.TensorInfo;
+      (args.backend as WasmBackendInternals).disposeData(product.dataId);
+      return sum;
+    }
+    return stock.kernelFunc(args as never);
+  };
+  replaceKernel('_FusedMatMul', fused, stock.setupFunc);
+}
+
+/** Kernel names of the native exact GELU and its gradient (wasm backend only; ops.ts asks nativeGelu()). */
+export const GELU_KERNEL = 'MedTuneGelu';
+export const GELU_GRAD_KERNEL = 'MedTuneGeluGrad';
+
+/** Whether GELU runs as one native pass (wasm backend, native/blas built, not switched off). */
+export function nativeGelu(): boolean {
+  return installed && useNative && tf.getBackend() === 'wasm' && nativeBlas().blas !== null;
+}
+
+/** The native GELU kernels: one pass over the heap instead of five wasm kernels (Erf alone was 11 % of a ViT-S block). */
+function installGeluKernels(): void {
+  type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown };
+  const elementwise = (args: Args, names: string[], run: (native: NativeBlas, heap: ArrayBuffer, offsets: number[], n: number) => void) => {
+    const wasm = args.backend;
+    if (!isWasmBackend(wasm)) throw new Error('native GELU: the wasm backend lacks the internals it needs');
+    const inputs = names.map((n) => args.inputs[n] as tf.TensorInfo);
+    if (inputs.some((t) => t.dtype !== 'float32')) throw new Error('native GELU supports float32 tensors only');
+    const out = wasm.makeOutput([...inputs[0].shape], 'float32');
+    const n = product(inputs[0].shape);
+    if (n > 0) {
+      const offsets = [...inputs, out].map((t) => wasm.dataIdMap.get(t.dataId)!.memoryOffset);
+      run(nativeBlas().blas!, wasm.wasm.HEAPU8.buffer as ArrayBuffer, offsets, n);
+    }
+    return out;
+  };
+  tf.registerKernel({
+    kernelName: GELU_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: Args) => elementwise(args, ['x'], (b, heap, [x, y], n) => b.gelu(heap, x, y, n))) as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: GELU_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ((args: Args) => elementwise(args, ['x', 'dy'], (b, heap, [x, dy, dx], n) => b.geluGrad(heap, x, dy, dx, n))) as unknown as tf.KernelFunc,
+  });
+}
+
 /** Sends BatchMatMul to the native sgemm when it is built (default), or keeps it in wasm; returns whether it now does. */
 export function setNativeMatMul(enabled: boolean): boolean {
   useNative = enabled;
@@ -77,7 +144,15 @@ export function setNativeMatMul(enabled: boolean): boolean {
  * op(a)·op(b) by the native sgemm on the operands where they lie in the wasm heap (transpose flags are
  * sgemm's own; a batch of one on either side is shared). Null for a broadcast it does not cover.
  */
-function nativeProduct(native: NativeBlas, wasm: WasmBackendInternals, a: tf.TensorInfo, b: tf.TensorInfo, transposeA?: boolean, transposeB?: boolean): tf.TensorInfo | null {
+function nativeProduct(
+  native: NativeBlas,
+  wasm: WasmBackendInternals,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA?: boolean,
+  transposeB?: boolean,
+  bias?: tf.TensorInfo,
+): tf.TensorInfo | null {
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const [M, K] = transposeA ? [ac, ar] : [ar, ac];
@@ -90,17 +165,24 @@ function nativeProduct(native: NativeBlas, wasm: WasmBackendInternals, a: tf.Ten
   const outerDims = tf.broadcast_util.assertAndGetBroadcastShape(batchDimsA, batchDimsB);
   const [batchA, batchB, batch] = [product(batchDimsA), product(batchDimsB), product(outerDims)];
   if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return null;
+  // A bias is one row of N added to every output row (dense layers); any other broadcast goes the stock way.
+  if (bias && (bias.dtype !== 'float32' || product(bias.shape) !== N || bias.shape.at(-1) !== N)) return null;
   const out = wasm.makeOutput([...outerDims, M, N], 'float32');
   if (batch * M * N === 0) return out;
-  if (K === 0) return fillZeros(wasm, out);
+  if (K === 0 && !bias) return fillZeros(wasm, out);
+  if (K === 0) {
+    wasm.disposeData(out.dataId);
+    return null;
+  }
   // The heap only after makeOutput: allocating may grow (and so replace) its buffer.
   const heap = wasm.wasm.HEAPU8.buffer as ArrayBuffer;
   const offset = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset;
+  const biasAt = bias ? offset(bias) : -1;
   if (batchB === 1 && batchA === batch && !transposeA) {
     // x·W with W shared: one [batch·M, K] × [K, N] product.
-    native.gemm(heap, offset(a), offset(b), offset(out), 1, 0, 0, batch * M, N, K, false, !!transposeB, blasThreads());
+    native.gemm(heap, offset(a), offset(b), offset(out), 1, 0, 0, batch * M, N, K, false, !!transposeB, blasThreads(), biasAt);
   } else {
-    native.gemm(heap, offset(a), offset(b), offset(out), batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M, N, K, !!transposeA, !!transposeB, blasThreads());
+    native.gemm(heap, offset(a), offset(b), offset(out), batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M, N, K, !!transposeA, !!transposeB, blasThreads(), biasAt);
   }
   return out;
 }
@@ -212,6 +294,8 @@ export function installFastWasmKernels(): boolean {
   };
 
   replaceKernel('BatchMatMul', kernelFunc, stock.setupFunc);
+  installFusedMatMul();
+  if (!tf.getKernel(GELU_KERNEL, 'wasm')) installGeluKernels();
   installed = true;
   return true;
 }

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../core/model/backend';
-import { relativeError } from '../../../core/model/ops';
+import { geluErf, relativeError } from '../../../core/model/ops';
 import { nativeBlas } from '../../../core/model/native-blas';
-import { fastWasmKernelsInstalled, setNativeMatMul } from '../../../core/model/wasm-kernels';
+import { fastWasmKernelsInstalled, nativeGelu, setNativeMatMul } from '../../../core/model/wasm-kernels';
 import '../../../core/model/register-gradients';
 
 /** Runs `fn` on a backend and returns its result as plain numbers (shape checked separately). */
@@ -75,6 +75,26 @@ describe('fast wasm kernels', () => {
       if (ref.values.length > 0) expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
     });
 
+    it.each([
+      { name: 'x·W + b (dense)', a: [37, 19], b: [19, 23], tA: false, tB: false },
+      { name: 'transposed operands + b', a: [19, 37], b: [23, 19], tA: true, tB: true },
+    ])('fused matMul with a bias, $name, matches the cpu backend, gradients too', async ({ a, b, tA, tB }) => {
+      const n = tB ? b[0] : b[1];
+      const fn = () =>
+        tf.tidy(() => {
+          const x = seeded(a, 1);
+          const w = seeded(b, 2);
+          const bias = seeded([n], 3);
+          const value = tf.fused.matMul({ a: x, b: w, bias, transposeA: tA, transposeB: tB });
+          const grads = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: p, b: q, bias: r, transposeA: tA, transposeB: tB }))))([x, w, bias]);
+          return tf.concat([value, ...grads].map((t) => tf.reshape(t, [-1])));
+        });
+      const ref = await on('cpu', fn);
+      const got = await on('wasm', fn);
+      expect(got.shape).toEqual(ref.shape);
+      expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
+    });
+
     it('gives the gradients of a batched product (views on the heap, no copies)', async () => {
       const grads = () =>
         tf.tidy(() => {
@@ -85,6 +105,28 @@ describe('fast wasm kernels', () => {
         });
       const ref = await on('cpu', grads);
       const got = await on('wasm', grads);
+      expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
+    });
+  });
+
+  describe.each(PATHS)('GELU through $path', ({ native }) => {
+    beforeAll(() => {
+      setNativeMatMul(native);
+      return () => void setNativeMatMul(true);
+    });
+
+    it('GELU and its gradient match the cpu backend (exact erf GELU, as PyTorch)', async () => {
+      const fn = () =>
+        tf.tidy(() => {
+          const x = tf.mul(seeded([7, 33], 9), 8);
+          const value = geluErf(x);
+          const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(geluErf(v), seeded([7, 33], 10))))(x);
+          return tf.concat([tf.reshape(value, [-1]), tf.reshape(grad, [-1])]);
+        });
+      const ref = await on('cpu', fn);
+      await initBackend({ force: 'wasm' });
+      expect(nativeGelu()).toBe(native);
+      const got = await on('wasm', fn);
       expect(relativeError(got.values, ref.values)).toBeLessThan(1e-5);
     });
   });
