@@ -121,7 +121,8 @@ def main(argv: list[str]) -> int:
         kappa = cohen_kappa_score(yva.numpy(), p.argmax(1).numpy(), weights="quadratic")
         # Mean (unweighted) cross-entropy on val, as MedTune's validation loss.
         val_loss = float(F.nll_loss(torch.log(p.clamp_min(1e-12)), yva))
-        loss_improved = val_loss < best_val_loss
+        # Progress only when it falls by more than a relative 1e-4 (core/train/early-stopping.ts).
+        loss_improved = best_val_loss == math.inf or val_loss < best_val_loss - 1e-4 * abs(best_val_loss)
         best_val_loss = min(best_val_loss, val_loss)
         if best is None or kappa > best[0]:
             best = (kappa, epoch, {k: v.detach().clone() for k, v in adapter.items()})

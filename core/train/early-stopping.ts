@@ -4,8 +4,11 @@
  * validation split a metric like quadratic kappa can peak by chance early on while the loss still falls:
  * stopping on the metric alone then ended runs that were still learning (RetinaMNIST, 120 validation
  * cases: DVPT stopped at epoch 9 keeping epoch 4, test kappa 0.30, while its PyTorch twin trained on to
- * 0.50; docs/training.md). Stopping waits until `minEpochs` have run.
+ * 0.50; docs/training.md). A loss counts as improved when it falls by more than a relative 1e-4 (a learning rate
+ * too small to change anything must not keep a run going). Stopping waits until `minEpochs` have run.
  */
+const MIN_RELATIVE_LOSS_GAIN = 1e-4;
+
 export class EarlyStopping {
   private best = -Infinity;
   private bestLoss = Infinity;
@@ -24,9 +27,9 @@ export class EarlyStopping {
   update(value: number, valLoss?: number): { best: boolean; stop: boolean } {
     this.epochs++;
     const best = value > this.best;
-    const lossImproved = valLoss !== undefined && valLoss < this.bestLoss;
+    const lossImproved = valLoss !== undefined && (this.bestLoss === Infinity || valLoss < this.bestLoss - MIN_RELATIVE_LOSS_GAIN * Math.abs(this.bestLoss));
     if (best) this.best = value;
-    if (lossImproved) this.bestLoss = valLoss;
+    if (valLoss !== undefined && valLoss < this.bestLoss) this.bestLoss = valLoss;
     this.since = best || lossImproved ? 0 : this.since + 1;
     return { best, stop: this.patience > 0 && this.since >= this.patience && this.epochs >= this.minEpochs };
   }

@@ -19,6 +19,7 @@ import { bootstrapMeanCi, classCounts, dice as diceOf, iou as iouOf, type ClassC
 import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { mulberry32 } from '../util/prng';
 import { TrainingCancelled, throwIfAborted } from './cancellation';
+import { EarlyStopping } from './early-stopping';
 import { resolveAdapterChoice, type TrainJob } from './job';
 import { minimumEpochs } from './trainer';
 import { loadWorkspaceBackbone, type LoadedWorkspaceBackbone } from './model-loader';
@@ -169,13 +170,13 @@ export async function executeSegmentationRun(
     };
 
     // Epochs of tiles; after each, the validation images are scored and the best epoch's tensors kept
-    // (classification's early stopping: `patience` epochs without improvement, not before minEpochs).
+    // (classification's early stopping: `patience` epochs in which neither mean Dice nor the loss improved).
     const optimizer = tf.train.adam(job.lr);
     const next = mulberry32(job.seed);
     const minEpochs = minimumEpochs({ epochs: job.epochs, warmupFraction: 0, minEpochs: job.minEpochs });
     const history: { epoch: number; trainLoss: number; valLoss?: number; selection?: { name: string; value: number } }[] = [];
     let best: { epoch: number; value: number; dice?: number[]; counts?: ClassCounts[][]; tensors: Map<string, NamedTensorData> } | null = null;
-    let sinceBest = 0;
+    const stopping = new EarlyStopping(job.patience, minEpochs);
     let stoppedEarly = false;
     let loss = NaN;
     let step = 0;
@@ -212,17 +213,16 @@ export async function executeSegmentationRun(
           value = record.selection.value;
         }
         history.push(record);
-        if (!best || value > best.value) {
+        const verdict = stopping.update(value, record.valLoss);
+        if (!best || verdict.best) {
           // Copies: a backend may hand out its own buffer, and the next epochs must not touch the kept values.
           const tensors = new Map([...(await model.exportTensors())].map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.data) }]));
           best = { epoch, value, dice, counts, tensors };
-          sinceBest = 0;
-        } else if (job.patience > 0 && ++sinceBest >= job.patience && epoch >= minEpochs) {
-          stoppedEarly = true;
         }
-        const stopped = stoppedEarly
-          ? `; stopped early at epoch ${epoch} (no improvement for ${job.patience} epoch${job.patience === 1 ? '' : 's'}); keeping epoch ${best.epoch}`
-          : '';
+        stoppedEarly = verdict.stop;
+        const epochs = `${job.patience} epoch${job.patience === 1 ? '' : 's'}`;
+        const what = val.length ? `no improvement of the validation mean Dice or loss for ${epochs}` : `no improvement for ${epochs}`;
+        const stopped = stoppedEarly ? `; stopped early at epoch ${epoch} (${what}); keeping epoch ${best.epoch}` : '';
         emit({
           phase: val.length ? 'validating' : 'training',
           fraction: 0.1 + 0.7 * (step / totalSteps),

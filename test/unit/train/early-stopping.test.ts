@@ -29,6 +29,12 @@ describe('early stopping', () => {
     expect(run(4, 0, epochs)).toEqual({ stop: null, best: 2 });
   });
 
+  it('does not count a loss that falls by less than a relative 1e-4 as progress', () => {
+    const crawling: [number, number][] = [[0.5, 1.0], [0.5, 0.99995], [0.5, 0.9999], [0.5, 0.9998]];
+    // Each epoch gains only 5e-5 (relative) on the best loss so far: no progress, so patience 2 ends it after epoch 3.
+    expect(run(2, 0, crawling)).toEqual({ stop: 3, best: 1 });
+  });
+
   it('waits for minEpochs, never stops with patience 0, and uses the metric alone without validation cases', () => {
     const flat: [number, number][] = Array.from({ length: 6 }, () => [0.5, 1.0]);
     expect(run(1, 4, flat)).toEqual({ stop: 4, best: 1 });

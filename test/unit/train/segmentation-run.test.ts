@@ -112,7 +112,7 @@ describe('segmentation training run', () => {
     expect(outcome.epochs).toBe('trained 2 epochs, stopped early (no improvement for 1 epochs); kept epoch 1');
     const log = ws.runs.get(run.id).progress.map((p) => p.message).filter(Boolean).join('\n');
     expect(log).toMatch(/epoch 1\/4: loss [\d.]+, validation mean Dice [\d.]+, pixel CE [\d.]+/);
-    expect(log).toContain('stopped early at epoch 2 (no improvement for 1 epoch); keeping epoch 1');
+    expect(log).toContain('stopped early at epoch 2 (no improvement of the validation mean Dice or loss for 1 epoch); keeping epoch 1');
     const metrics = ws.versions.get(outcome.versionId!).metrics as { history: unknown[]; bestEpoch: number; stoppedEarly: boolean };
     expect(metrics).toMatchObject({ bestEpoch: 1, stoppedEarly: true });
     expect(metrics.history).toHaveLength(2);
