@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBinaryMask } from '../../core/segmentation/png-mask';
 import { Workspace } from '../../core/store';
-import { openApp, screenshot, type OpenApp } from '../helpers/browser-mode';
+import { openApp, openWorkspace, screenshot, type OpenApp } from '../helpers/browser-mode';
 import { FUNDUS_DIR } from '../helpers/paths';
 
 // Issue 18 for masks: a vessel segmentation task read twice per case. Ann's masks (the DRIVE manual vessel
@@ -48,9 +48,7 @@ beforeAll(async () => {
   }
   ws.close();
   ui = await openApp();
-  await page().getByTestId('open-dir').fill(wsDir);
-  await page().getByTestId('open-submit').click();
-  await page().getByTestId('worklist').waitFor();
+  await openWorkspace(page(), wsDir);
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../../core/store';
-import { openApp, screenshot, type OpenApp } from '../helpers/browser-mode';
+import { openApp, openWorkspace, screenshot, type OpenApp } from '../helpers/browser-mode';
 import { FUNDUS_DIR, PARITY_DIR } from '../helpers/paths';
 
 // Issue 18 end to end: two readers label the same 10 fundus photographs blind, the agreement appears, a
@@ -30,9 +30,7 @@ beforeAll(async () => {
   ws.tasks.create({ name: 'referable', kind: 'multiclass', classes: ['no', 'yes'] });
   ws.close();
   ui = await openApp();
-  await page().getByTestId('open-dir').fill(wsDir);
-  await page().getByTestId('open-submit').click();
-  await page().getByTestId('worklist').waitFor();
+  await openWorkspace(page(), wsDir);
 });
 
 afterAll(async () => {

@@ -126,6 +126,13 @@ export interface OpenApp {
   close(): Promise<void>;
 }
 
+/** Opens a workspace folder from the start screen, as a user types its path, and waits for the worklist. */
+export async function openWorkspace(page: Page, dir: string): Promise<void> {
+  await page.getByTestId('open-dir').fill(dir);
+  await page.getByTestId('open-submit').click();
+  await page.getByTestId('worklist').waitFor();
+}
+
 export async function openApp(env: Record<string, string> = {}): Promise<OpenApp> {
   const app = await startBrowserMode(env);
   const browser = await launchChromium();
