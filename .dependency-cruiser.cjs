@@ -36,7 +36,7 @@ module.exports = {
     layer('imaging', []),
     layer('model', []),
     layer('store', ['imaging']),
-    layer('active', ['store', 'model']),
+    layer('active', ['store', 'model', 'train']),
     layer('train', ['model', 'store', 'imaging', 'segmentation']),
     layer('pacs', ['store', 'imaging']),
     layer('segmentation', ['imaging', 'model', 'store']),

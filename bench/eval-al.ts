@@ -18,19 +18,22 @@
  * Options: --quick, --seeds N (default 3), --budgets 20,50,…, --datasets retina,breast,pneumonia,
  *          --strategies random,margin,hybrid,typiclust,auto,mixed (variants: mixed:0.3 = 30 % random,
  *          mixed:0.5:plain = not spread over predicted classes, mixed:::20 = all random until 20 labels
- *          per class), --pretrain-epochs N (default 6),
- *          --class-weighting none|balanced, --auto-per-class K, --out <file.json>.
+ *          per class, mixed::::0 = no validation-influence share, mixed::::0.5 = half of it by influence),
+ *          --pretrain-epochs N (default 6),
+ *          --class-weighting none|balanced (default: the product's, balanced), --auto-per-class K, --out <file.json>.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { validationInfluence } from '../core/active/influence';
 import { suggest, type StrategyName, type SuggestOptions } from '../core/active/strategies';
 import { describeBackend, initBackend } from '../core/model/backend';
 import { AUGMENTATION_PRESETS } from '../core/train/augment';
 import { forecastGain } from '../core/train/learning-curve';
-import { fitLinearProbe, predictProbabilities, type FeatureSet } from '../core/train/linear-probe';
+import { fitLinearProbe, predictProbabilities, probeClassWeights, probeWeighting, type FeatureSet, type LinearProbeResult } from '../core/train/linear-probe';
 import { readMedMnist } from '../core/train/medmnist';
 import { summarizeMetrics } from '../core/train/metrics';
+import { TRAINING_DEFAULTS } from '../core/vocabulary';
 import { embedSamples, medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
 
 const args = process.argv.slice(2);
@@ -45,7 +48,8 @@ const DATASETS = value('--datasets', 'retina,breast,pneumonia').split(',') as Da
 /** A strategy name, or `mixed:F` (random share F) / `mixed:F:plain` (uncertain part not spread over classes) to measure variants. */
 const STRATEGIES = value('--strategies', 'random,margin,hybrid,typiclust,auto,mixed').split(',');
 const PRETRAIN_EPOCHS = Number(value('--pretrain-epochs', QUICK ? '2' : '6'));
-const CLASS_WEIGHTING = value('--class-weighting', 'none') as 'none' | 'balanced';
+/** The product's default (TRAINING_DEFAULTS.classWeighting, inverse frequency = balanced), as a trained version would use. */
+const CLASS_WEIGHTING = value('--class-weighting', probeWeighting(TRAINING_DEFAULTS.classWeighting)) as 'none' | 'balanced';
 const AUTO_PER_CLASS = args.includes('--auto-per-class') ? Number(value('--auto-per-class', '')) : undefined;
 const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
@@ -139,18 +143,23 @@ function testMetric(info: DatasetInfo, p: Float32Array, labels: ArrayLike<number
 }
 
 function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number): RoundResult[] {
-  const [strategy, fraction, plain, coldStart] = label.split(':') as [StrategyName, string?, string?, string?];
+  const [strategy, fraction, plain, coldStart, influenceShare] = label.split(':') as [StrategyName, string?, string?, string?, string?];
   const variant: SuggestOptions = {
     randomFraction: fraction ? Number(fraction) : undefined,
     classBalanced: plain === 'plain' ? false : undefined,
     coldStartLabelsPerClass: coldStart ? Number(coldStart) : undefined,
+    influenceFraction: influenceShare ? Number(influenceShare) : undefined,
   };
+  // Mixed gets each case's validation influence, as the app gives it; `mixed::::0` measures it without.
+  const useInfluence = strategy === 'mixed' && variant.influenceFraction !== 0;
   const { dim, pool } = data;
   const n = pool.labels.length;
   const labelled: number[] = [];
   const isLabelled = new Uint8Array(n);
   const curve: RoundResult[] = [];
   let poolProbabilities: Float32Array | undefined;
+  let probe: LinearProbeResult | undefined;
+  let train: FeatureSet | undefined;
   for (let round = 0; round < BUDGETS.length; round++) {
     const started = performance.now();
     const need = Math.min(BUDGETS[round], n) - labelled.length;
@@ -160,12 +169,26 @@ function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number
     // Strategies with a random part draw afresh each round, as random does.
     const options: SuggestOptions = { ...variant, seed: name === 'random' || name === 'mixed' ? `al:${seed}:${round}` : seed, labeledCount: labelled.length, autoLabelsPerClass: AUTO_PER_CLASS };
     const probabilities = poolProbabilities ? rows(poolProbabilities, unlabeled, info.classes) : undefined;
+    const candidates = rows(pool.features, unlabeled, dim);
+    const influence =
+      useInfluence && probe && train
+        ? validationInfluence({
+            weight: probe.tensors['head.weight'].data,
+            bias: probe.tensors['head.bias'].data,
+            labelled: train,
+            validation: data.val,
+            candidates,
+            C: probe.C,
+            classWeights: probeClassWeights(train.labels, info.classes, CLASS_WEIGHTING),
+          }).scores
+        : undefined;
     const picks = suggest(
       name,
       {
         numCases: unlabeled.length,
         probabilities,
-        embeddings: rows(pool.features, unlabeled, dim),
+        influence,
+        embeddings: candidates,
         labeledEmbeddings: labelled.length ? rows(pool.features, labelled, dim) : undefined,
       },
       need,
@@ -175,12 +198,13 @@ function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number
       labelled.push(unlabeled[p.index]);
       isLabelled[unlabeled[p.index]] = 1;
     }
-    const train: FeatureSet = { features: rows(pool.features, labelled, dim), labels: labelled.map((i) => pool.labels[i]) };
-    const probe = fitLinearProbe(train, data.val, { task: info.task, numClasses: info.classes, classWeighting: CLASS_WEIGHTING });
-    const m = testMetric(info, predictProbabilities(probe.tensors, data.test.features), data.test.labels);
-    const valValue = probe.scores.find((s) => s.C === probe.C)!.value;
-    poolProbabilities = predictProbabilities(probe.tensors, pool.features);
-    curve.push({ labels: labelled.length, test: m.value, testAccuracy: m.accuracy, val: valValue, C: probe.C, seconds: (performance.now() - started) / 1000 });
+    train = { features: rows(pool.features, labelled, dim), labels: labelled.map((i) => pool.labels[i]) };
+    const fitted = fitLinearProbe(train, data.val, { task: info.task, numClasses: info.classes, classWeighting: CLASS_WEIGHTING });
+    probe = fitted;
+    const m = testMetric(info, predictProbabilities(fitted.tensors, data.test.features), data.test.labels);
+    const valValue = fitted.scores.find((s) => s.C === fitted.C)!.value;
+    poolProbabilities = predictProbabilities(fitted.tensors, pool.features);
+    curve.push({ labels: labelled.length, test: m.value, testAccuracy: m.accuracy, val: valValue, C: fitted.C, seconds: (performance.now() - started) / 1000 });
   }
   return curve;
 }
@@ -268,8 +292,31 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
     fs.writeFileSync(OUT, JSON.stringify({ seeds: SEEDS, budgets: BUDGETS, strategies: STRATEGIES, classWeighting: CLASS_WEIGHTING, pretrainEpochs: PRETRAIN_EPOCHS, datasets: report }, null, 1));
   }
+  if (STRATEGIES.includes('random') && DATASETS.length > 1) summariseAcrossSets(report);
   log('');
   log(`total ${((performance.now() - started) / 1000).toFixed(0)} s; results written to ${OUT}`);
+}
+
+/** The issue's two tests over all sets: mean (strategy − random) per budget, and sets reached with ≤ 70 % of the labels. */
+function summariseAcrossSets(report: Record<string, unknown>): void {
+  log('');
+  log(`across ${DATASETS.join(', ')}: mean over the sets of (strategy − random) per budget (${BUDGETS.join(', ')} labels); sets where random's final value is reached with ≤ 70 % of the labels`);
+  for (const s of STRATEGIES.filter((x) => x !== 'random')) {
+    const gaps = BUDGETS.map((_, i) =>
+      mean(
+        DATASETS.map((d) => {
+          const curves = (report[d] as { curves: Record<string, RoundResult[][]> }).curves;
+          const at = (name: string) => mean(curves[name].map((c) => c[i].test));
+          return at(s) - at('random');
+        }),
+      ),
+    );
+    const saved = DATASETS.filter((d) => {
+      const reach = (report[d] as { labelsToReachRandomFinal: Record<string, number | undefined> }).labelsToReachRandomFinal[s];
+      return reach !== undefined && reach <= 0.7 * BUDGETS.at(-1)!;
+    });
+    log(`| ${s} | ${gaps.map((g) => (g >= 0 ? '+' : '') + fmt(g)).join(' ')} | at or above random at ${gaps.filter((g) => g >= 0).length} / ${BUDGETS.length} budgets | ≤ 70 % on ${saved.length} / ${DATASETS.length} (${saved.join(', ') || 'none'}) |`);
+  }
 }
 
 await main();

@@ -28,6 +28,8 @@ export interface AcquisitionInput {
   embeddings?: MatrixLike;
   /** Embeddings of the already-labelled cases, [m×D]. */
   labeledEmbeddings?: MatrixLike;
+  /** Expected fall of the validation loss if each case were labelled, [n] (core/active/influence.ts); used by mixed. */
+  influence?: ArrayLike<number>;
 }
 
 export interface Matrix {
@@ -43,6 +45,7 @@ export interface NormalizedInput {
   mcSamples?: { data: Float32Array; samples: number; rows: number; cols: number };
   embeddings?: Matrix;
   labeledEmbeddings?: Matrix;
+  influence?: Float64Array;
 }
 
 const isNested = (x: ArrayLike<unknown>): boolean => x.length > 0 && typeof x[0] === 'object' && x[0] !== null;
@@ -157,6 +160,12 @@ export function normalizeInput(input: AcquisitionInput): NormalizedInput {
     if (dim !== undefined && out.labeledEmbeddings.cols !== dim) {
       throw new AcquisitionInputError(`labeledEmbeddings have ${out.labeledEmbeddings.cols} dimensions, embeddings ${dim}`);
     }
+  }
+  if (input.influence !== undefined && n > 0) {
+    if (input.influence.length !== n) throw new AcquisitionInputError(`influence: ${input.influence.length} values for ${n} cases`);
+    out.influence = Float64Array.from(input.influence);
+    const bad = out.influence.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new AcquisitionInputError(`influence: value ${bad} is not finite`);
   }
   return out;
 }

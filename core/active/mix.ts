@@ -3,7 +3,10 @@
  * wrong, and pure uncertainty sampling then keeps labelling one confusing region while random picks
  * still cover the data. Mixing the two keeps random's coverage and adds the cases near the boundary.
  * The uncertain part can be spread over the predicted classes (round-robin, most uncertain first), so a
- * set where one class dominates still gets cases the head calls the rare class.
+ * set where one class dominates still gets cases the head calls the rare class. Where the validation
+ * influence of each case is known (core/active/influence.ts), a share of the batch goes to the cases
+ * whose label is expected to lower the validation loss most: uncertainty that also points where the
+ * head is wrong on validation.
  */
 import { seededSample } from '../util/prng';
 
@@ -13,18 +16,23 @@ export interface MixOptions {
   /** Spread the uncertain part over the predicted classes (default true). */
   classBalanced?: boolean;
   seed?: number | string;
+  /** Expected fall of the validation loss per case (influence.ts); with it, `influenceFraction` of the batch is picked by it. */
+  influence?: Float64Array;
+  /** Share of the batch picked by `influence` (0…1; default 0.25), taken after the random share. */
+  influenceFraction?: number;
 }
 
 export interface MixPick {
   index: number;
-  source: 'random' | 'uncertain';
-  /** Predicted class of an uncertain pick (argmax); -1 for a random one. */
+  source: 'random' | 'influence' | 'uncertain';
+  /** Predicted class of an uncertain or influence pick (argmax); -1 for a random one. */
   predictedClass: number;
 }
 
 /**
- * Picks `count` of n cases: round(randomFraction·count) by a seeded uniform draw, the rest by descending
- * `scores` among the cases not drawn (ties to the lower index), optionally round-robin over `predicted`.
+ * Picks `count` of n cases: round(randomFraction·count) by a seeded uniform draw, then (with `influence`)
+ * round(influenceFraction·count) by descending influence, the rest by descending `scores` among the cases
+ * not yet taken (ties to the lower index), optionally round-robin over `predicted`.
  */
 export function randomUncertainMix(scores: Float64Array, predicted: Int32Array, count: number, options: MixOptions = {}): MixPick[] {
   const n = scores.length;
@@ -38,10 +46,24 @@ export function randomUncertainMix(scores: Float64Array, predicted: Int32Array, 
     taken[index] = 1;
     picks.push({ index, source: 'random', predictedClass: -1 });
   }
+  if (options.influence) {
+    const influence = options.influence;
+    if (influence.length !== n) throw new RangeError(`influence has ${influence.length} values for ${n} cases`);
+    const share = options.influenceFraction ?? 0.25;
+    if (!(share >= 0 && share + fraction <= 1)) throw new RangeError(`influenceFraction must be in [0, 1 − randomFraction], got ${share}`);
+    const byInfluence = Array.from({ length: n }, (_, i) => i)
+      .filter((i) => !taken[i])
+      .sort((a, b) => influence[b] - influence[a] || a - b)
+      .slice(0, Math.min(Math.round(share * total), total - randomCount));
+    for (const index of byInfluence) {
+      taken[index] = 1;
+      picks.push({ index, source: 'influence', predictedClass: predicted[index] });
+    }
+  }
   const order = Array.from({ length: n }, (_, i) => i)
     .filter((i) => !taken[i])
     .sort((a, b) => scores[b] - scores[a] || a - b);
-  const want = total - randomCount;
+  const want = total - picks.length;
   if (options.classBalanced === false) {
     for (const index of order.slice(0, want)) picks.push({ index, source: 'uncertain', predictedClass: predicted[index] });
     return picks;

@@ -82,9 +82,9 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyInfo>> = {
   },
   mixed: {
     name: 'mixed',
-    title: 'Mixed (half random, half uncertain per class)',
+    title: 'Mixed (half random, half uncertain)',
     description:
-      'Half of each batch at random, the other half the smallest-margin cases spread over the predicted classes in turn. Random keeps covering the data when the model’s uncertainty is still wrong; before any model it is all random.',
+      'Half of each batch at random; a quarter the cases whose label is expected to lower the validation loss most (validation influence, once the labelled cases are scored); the rest the smallest-margin cases spread over the predicted classes in turn. Random keeps covering the data when the model’s uncertainty is still wrong; before any model it is all random.',
     needs: [],
   },
 };
@@ -111,6 +111,8 @@ export interface SuggestOptions {
   autoHandover?: 'margin' | 'entropy' | 'hybrid';
   /** Mixed: share of the batch drawn at random (default 0.5). */
   randomFraction?: number;
+  /** Mixed: share of the batch picked by validation influence when `influence` is given (default 0.25). */
+  influenceFraction?: number;
   /** Mixed: spread the uncertain half over the predicted classes (default true). */
   classBalanced?: boolean;
   /**
@@ -345,16 +347,24 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
   if (!(fraction >= 0 && fraction <= 1)) throw new AcquisitionInputError(`randomFraction must be in [0, 1], got ${fraction}`);
   const scores = marginScores(probabilities);
   const predicted = argmaxRows(probabilities);
-  const picks = randomUncertainMix(scores, predicted, count, { randomFraction: fraction, classBalanced: options.classBalanced ?? true, seed });
+  const picks = randomUncertainMix(scores, predicted, count, {
+    randomFraction: fraction,
+    classBalanced: options.classBalanced ?? true,
+    seed,
+    influence: data.influence,
+    influenceFraction: options.influenceFraction,
+  });
   return picks.map((p, r) => ({
     index: p.index,
-    score: p.source === 'random' ? 0 : scores[p.index],
+    score: p.source === 'random' ? 0 : p.source === 'influence' ? data.influence![p.index] : scores[p.index],
     rank: r + 1,
     strategy: 'mixed' as const,
     reason:
       (p.source === 'random'
         ? `random share of the batch (seed ${JSON.stringify(seed)})`
-        : `${describeUncertainty('margin', scores[p.index], data)}, predicted class ${p.predictedClass}`) + `, pick ${r + 1} of ${picks.length}`,
+        : p.source === 'influence'
+          ? `its label is expected to lower the validation loss by ${data.influence![p.index].toPrecision(3)} (influence), predicted class ${p.predictedClass}`
+          : `${describeUncertainty('margin', scores[p.index], data)}, predicted class ${p.predictedClass}`) + `, pick ${r + 1} of ${picks.length}`,
   }));
 }
 

@@ -5,7 +5,11 @@
  */
 import { parseSafetensors } from '../model/safetensors';
 import type { Workspace } from '../store';
+import { probeClassWeights, probeWeighting } from '../train/linear-probe';
+import { labelTargets } from '../train/label-targets';
 import { seededRandom } from '../util/prng';
+import { CLASS_WEIGHTINGS, TRAINING_DEFAULTS, type ClassWeighting } from '../vocabulary';
+import { validationInfluence } from './influence';
 import { STRATEGY_NAMES, suggest, type StrategyName } from './strategies';
 
 export interface SuggestRequest {
@@ -27,6 +31,8 @@ export interface SuggestOutcome {
   pool: number;
   /** Unlabeled cases without a prediction of this version (predict first to include them). */
   unpredicted: number;
+  /** Mixed: where its validation-influence share came from, or why it had none (then that share is by margin). */
+  influence?: string;
 }
 
 /**
@@ -67,6 +73,63 @@ export function headDropoutSamples(
   return out;
 }
 
+/**
+ * Labelled training and validation cases of a task with no embedding under a version yet: mixed's
+ * validation influence needs them (the learning loop scores them with the unlabelled cases).
+ */
+export function influenceCasesToScore(ws: Workspace, taskId: number, versionId: number): number[] {
+  const targets = labelTargets(ws, ws.tasks.get(taskId));
+  const labelled = [...ws.splits.caseIds(taskId, 'train'), ...ws.splits.caseIds(taskId, 'val')].filter((id) => targets.has(id));
+  const scored = new Set(ws.predictions.list(versionId).filter((p) => p.embeddingSha256).map((p) => p.caseId));
+  return labelled.filter((id) => !scored.has(id));
+}
+
+interface VersionLike {
+  id: number;
+  config: unknown;
+  metrics: unknown;
+}
+
+/**
+ * Expected fall of the validation loss for each pool case (core/active/influence.ts), from the version's
+ * head and the stored embeddings of its training and validation cases. Undefined, with the reason, when
+ * the task is not single-label or those embeddings or a validation split are missing.
+ */
+export function poolInfluence(ws: Workspace, taskId: number, version: VersionLike, pool: Float32Array[]): { scores?: Float64Array; note: string } {
+  const task = ws.tasks.get(taskId);
+  if (task.kind !== 'multiclass' && task.kind !== 'ordinal') return { note: `no validation influence for a ${task.kind} task` };
+  const targets = labelTargets(ws, task);
+  const gather = (split: 'train' | 'val') => {
+    const ids = ws.splits.caseIds(taskId, split).filter((id) => typeof targets.get(id) === 'number');
+    const embeddings = ids.map((id) => ws.predictions.embedding(version.id, id));
+    return { ids, embeddings, missing: embeddings.filter((e) => !e || e.length === 0).length };
+  };
+  const train = gather('train');
+  const val = gather('val');
+  if (val.ids.length === 0) return { note: 'no validation influence: the task has no labelled validation case yet' };
+  if (train.missing + val.missing > 0) return { note: `no validation influence: ${train.missing + val.missing} labelled cases are not scored by version ${version.id} yet` };
+  const weights = parseSafetensors(ws.versions.weights(version.id), `version ${version.id}`).tensors;
+  const w = weights.get('head.weight');
+  const b = weights.get('head.bias');
+  if (!w || !b) return { note: `no validation influence: version ${version.id} has no head tensors` };
+  const flat = (rows: (Float32Array | undefined)[]) => Float32Array.from(rows.flatMap((r) => [...r!]));
+  const trainLabels = train.ids.map((id) => targets.get(id) as number);
+  const trained = (version.config as { train?: { classWeighting?: string } } | undefined)?.train?.classWeighting;
+  const weighting: ClassWeighting = (CLASS_WEIGHTINGS as readonly string[]).includes(trained ?? '') ? (trained as ClassWeighting) : TRAINING_DEFAULTS.classWeighting;
+  // The probe's chosen C where the version is a probe; a gradient-trained head has no C, so scikit-learn's default 1.
+  const C = (version.metrics as { probe?: { C?: number } | null } | undefined)?.probe?.C ?? 1;
+  const result = validationInfluence({
+    weight: w.data,
+    bias: b.data,
+    labelled: { features: flat(train.embeddings), labels: trainLabels },
+    validation: { features: flat(val.embeddings), labels: val.ids.map((id) => targets.get(id) as number) },
+    candidates: flat(pool),
+    C,
+    classWeights: probeClassWeights(trainLabels, b.data.length, probeWeighting(weighting)),
+  });
+  return { scores: result.scores, note: `validation influence from ${train.ids.length} training and ${val.ids.length} validation cases (C = ${C})` };
+}
+
 export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestOutcome {
   if (!(STRATEGY_NAMES as readonly string[]).includes(request.strategy)) {
     throw Object.assign(new Error(`unknown strategy "${request.strategy}"; choose one of ${STRATEGY_NAMES.join(', ')}`), { code: 'invalid-request' });
@@ -93,7 +156,7 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
     pool = unlabeled.filter((id) => byCase.has(id));
     unpredicted = unlabeled.length - pool.length;
     probabilities = pool.map((id) => byCase.get(id)!.probabilities);
-    if (['kcenter', 'hybrid', 'bald', 'typiclust', 'auto'].includes(request.strategy)) {
+    if (['kcenter', 'hybrid', 'bald', 'typiclust', 'auto', 'mixed'].includes(request.strategy)) {
       const embedding = (id: number) => ws.predictions.embedding(version.id, id);
       embeddings = pool.map((id) => embedding(id) ?? new Float32Array(0));
       const labeled = ws.worklistIds('labeled', request.taskId);
@@ -111,13 +174,18 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
     if (!w || !b) throw new Error(`version ${version.id} has no head tensors`);
     mcSamples = headDropoutSamples(embeddings, w.data, b.data, b.data.length, request.mcSamples ?? 20, request.dropout ?? 0.2, request.seed ?? 0);
   }
+  let influence: { scores?: Float64Array; note: string } | undefined;
+  if (request.strategy === 'mixed' && version && embeddings?.every((e) => e.length > 0)) influence = poolInfluence(ws, request.taskId, version, embeddings);
+  else if (request.strategy === 'mixed' && version) influence = { note: 'no validation influence: some unlabelled cases have no stored embedding' };
   const picks = suggest(
     coldAuto ? 'random' : request.strategy,
     {
       numCases: pool.length,
       probabilities,
+      influence: influence?.scores,
       mcSamples,
-      embeddings: embeddings?.length ? embeddings : undefined,
+      // Mixed reads embeddings only through its influence scores.
+      embeddings: embeddings?.length && request.strategy !== 'mixed' ? embeddings : undefined,
       labeledEmbeddings: labeledEmbeddings?.length ? labeledEmbeddings : undefined,
     },
     request.count,
@@ -130,5 +198,5 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
     versionId: version?.id,
     items: suggested.map((s) => ({ caseId: s.caseId, score: s.score, reason: s.reason })),
   });
-  return { strategy: request.strategy, versionId: version?.id, suggested, pool: pool.length, unpredicted };
+  return { strategy: request.strategy, versionId: version?.id, suggested, pool: pool.length, unpredicted, influence: influence?.note };
 }

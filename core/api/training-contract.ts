@@ -165,6 +165,8 @@ export const trainingContract = {
       versionId: Id.optional(),
       pool: z.number().int(),
       unpredicted: z.number().int(),
+      /** Mixed: where its validation-influence share came from, or why it had none. */
+      influence: z.string().optional(),
       suggested: z.array(z.object({ caseId: Id, rank: z.number().int(), score: z.number(), reason: z.string() })),
     }),
   },

@@ -6,7 +6,7 @@
  */
 import type { EventBus } from '../api/dispatch';
 import type { LoopStateT, RunEventT } from '../api/training-contract';
-import { executeSuggest } from '../active/suggest-run';
+import { executeSuggest, influenceCasesToScore } from '../active/suggest-run';
 import type { LabelTask, Workspace } from '../store';
 import type { TrainJobInput } from '../train/job';
 import { LOOP_DEFAULTS, type StrategyName } from '../vocabulary';
@@ -170,17 +170,19 @@ export class LearningLoop {
       const { ids, nextRotation } = roundCases(unlabelled, top, settings.maxScoredPerRound, this.rotation.get(taskId) ?? 0);
       this.rotation.set(taskId, nextRotation);
       previous = ws.suggestions.list(taskId)[0]?.versionId;
+      // Mixed's validation influence needs this version's embeddings of the labelled training and validation cases.
+      const labelled = settings.strategy === 'mixed' ? influenceCasesToScore(ws, taskId, version) : [];
       this.setState(ws, {
         taskId,
         phase: 'scoring',
         versionId: version,
         suggestionsVersionId: previous,
         done: 0,
-        total: ids.length,
-        message: `version ${version} is scoring ${ids.length} of ${unlabelled.length} unlabelled cases${previous ? `; the suggestions shown are version ${previous}'s` : ''}`,
+        total: ids.length + labelled.length,
+        message: `version ${version} is scoring ${ids.length} of ${unlabelled.length} unlabelled cases${labelled.length ? ` and ${labelled.length} labelled ones` : ''}${previous ? `; the suggestions shown are version ${previous}'s` : ''}`,
       });
-      if (ids.length > 0) {
-        await this.host.training.for(ws).predict({ taskId, versionId: version, caseIds: ids }, { signal: controller.signal });
+      if (ids.length + labelled.length > 0) {
+        await this.host.training.for(ws).predict({ taskId, versionId: version, caseIds: [...ids, ...labelled] }, { signal: controller.signal });
         if (controller.signal.aborted) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
         this.host.events.emit('worklist.changed', { taskId, versionId: version, reason: 'predictions' });
       }

@@ -9,6 +9,7 @@
  * Formulas and the scikit-learn comparison: docs/active-learning.md.
  */
 import { summarizeMetrics } from './metrics';
+import type { ClassWeighting } from '../vocabulary';
 
 export class LinearProbeError extends Error {
   constructor(message: string) {
@@ -189,6 +190,26 @@ interface Problem {
   toHead(w: Float64Array, scaler: Standardiser): HeadTensors;
 }
 
+/** The probe's weighting for a training configuration's class weighting ('inverse' and 'effective' both mean balanced here). */
+export const probeWeighting = (weighting: ClassWeighting): 'none' | 'balanced' => (weighting === 'none' ? 'none' : 'balanced');
+
+/**
+ * Loss weight per class: 1, or n/(K·n_k) over the K classes present (scikit-learn's 'balanced'). A class
+ * with no training case gets the largest weight of the others (it matters only to influence.ts, which asks
+ * what labelling such a case would do).
+ */
+export function probeClassWeights(labels: ArrayLike<number>, numClasses: number, weighting: 'none' | 'balanced'): Float64Array {
+  const out = new Float64Array(numClasses).fill(1);
+  if (weighting === 'none') return out;
+  const counts = new Float64Array(numClasses);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  const present = counts.filter((c) => c > 0).length;
+  for (let c = 0; c < numClasses; c++) out[c] = counts[c] > 0 ? labels.length / (present * counts[c]) : 0;
+  const largest = Math.max(...out);
+  for (let c = 0; c < numClasses; c++) if (counts[c] === 0) out[c] = largest;
+  return out;
+}
+
 /**
  * Parameters: K rows of D weights then K biases over the classes present in training (K ≥ 2), or one
  * weight vector and one bias when K = 2 (binomial, as scikit-learn). Classes absent from training
@@ -201,8 +222,8 @@ function buildProblem(x: Float64Array, labels: ArrayLike<number>, n: number, dim
   const k = present.length;
   const slot = new Int32Array(numClasses).fill(-1);
   present.forEach((c, j) => (slot[c] = j));
-  const sampleWeight = new Float64Array(n);
-  for (let i = 0; i < n; i++) sampleWeight[i] = weighting === 'balanced' ? n / (k * counts[labels[i]]) : 1;
+  const perClass = probeClassWeights(labels, numClasses, weighting);
+  const sampleWeight = Float64Array.from({ length: n }, (_, i) => perClass[labels[i]]);
   const total = sampleWeight.reduce((a, b) => a + b, 0);
   const y = Int32Array.from({ length: n }, (_, i) => slot[labels[i]]);
   const binary = k === 2;

@@ -14,7 +14,7 @@ import type { AugmentationConfig } from './augment';
 import { throwIfAborted } from './cancellation';
 import { EarlyStopping } from './early-stopping';
 import { evaluateSamples, predictSamples } from './evaluation';
-import { fitLinearProbe, type ProbeScore } from './linear-probe';
+import { fitLinearProbe, probeWeighting, type ProbeScore } from './linear-probe';
 import type { MetricsSummary } from './metrics';
 import { decidePrefixCache, PrefixCache, type PrefixCacheMode } from './prefix-cache';
 import type { PrefixStore } from './prefix-store';
@@ -339,7 +339,7 @@ async function fitProbeHead(model: AdaptedViT, train: Sample[], val: Sample[], c
   const trainFeatures = await features(train);
   const valFeatures = await features(val);
   throwIfAborted(signal);
-  const classWeighting = config.classWeighting === 'none' ? 'none' : 'balanced';
+  const classWeighting = probeWeighting(config.classWeighting);
   const probe = fitLinearProbe(
     { features: trainFeatures, labels: train.map((s) => s.label as number) },
     { features: valFeatures, labels: val.map((s) => s.label as number) },

@@ -22,6 +22,7 @@ export function registerSuggestCommands(program: Command): void {
           process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
           return;
         }
+        if (outcome.influence) process.stderr.write(`note: ${outcome.influence}\n`);
         if (outcome.unpredicted > 0) process.stderr.write(`note: ${outcome.unpredicted} unlabeled cases have no prediction yet; run \`medtune predict\` to include them\n`);
         const names = new Map(ws.cases.all(outcome.suggested.map((s) => s.caseId)).map((c) => [c.id, c.displayName]));
         for (const s of outcome.suggested) process.stdout.write(`${String(s.rank).padStart(3)}  case ${s.caseId}  ${names.get(s.caseId)}  ${s.reason}\n`);

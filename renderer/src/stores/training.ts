@@ -179,7 +179,9 @@ export const useTrainingStore = defineStore('training', () => {
     guard(async () => {
       const r = await call('suggest.run', { strategy, count, ...useTasksStore().taskParam });
       suggestStatus.value = r.suggested.length
-        ? `${r.suggested.length} cases suggested (${strategy}); see "Suggested next" in the worklist.` + (r.unpredicted ? ` ${r.unpredicted} unlabeled cases have no prediction yet.` : '')
+        ? `${r.suggested.length} cases suggested (${strategy}); see "Suggested next" in the worklist.` +
+          (r.unpredicted ? ` ${r.unpredicted} unlabeled cases have no prediction yet.` : '') +
+          (r.influence ? ` ${r.influence[0].toUpperCase()}${r.influence.slice(1)}.` : '')
         : 'Nothing to suggest: no unlabeled case has a prediction. Predict first.';
     });
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportLabels, labelProgress, MIGRATIONS, parseCsv, Workspace } from '../../../core/store';
 import { databaseOf } from '../../../core/store/workspace';
-import { labelTargets, softReadTargets } from '../../../core/train/training-run';
+import { labelTargets, softReadTargets } from '../../../core/train/label-targets';
 import { cohenKappa, fleissKappa, percentAgreement } from '../../../core/util/agreement';
 import { errorCode, tempDir, tinyDicomSet, writeDicomFiles } from './helpers/fixtures';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Workspace, type LabelTask } from '../../../core/store';
 import { databaseOf } from '../../../core/store/workspace';
 import { executeSuggest } from '../../../core/active/suggest-run';
-import { labelTargets } from '../../../core/train/training-run';
+import { labelTargets } from '../../../core/train/label-targets';
 import { DICOM_DIR, FUNDUS_DIR } from '../../helpers/paths';
 
 /** One workspace of every shared DICOM file (CT, MR, RT dose, US, test patterns…) and the fundus photos. */

@@ -3,7 +3,7 @@ import type { Workspace } from '../../../core/store';
 import { parseTrainJob } from '../../../core/train/job';
 import { executeTrainingRun, type RunEvent } from '../../../core/train/training-run';
 import { executePrediction } from '../../../core/train/predict-run';
-import { executeSuggest, headDropoutSamples } from '../../../core/active/suggest-run';
+import { executeSuggest, headDropoutSamples, influenceCasesToScore, poolInfluence } from '../../../core/active/suggest-run';
 import { useTrainFixture } from '../../helpers/train-fixture';
 
 let ws: Workspace;
@@ -137,6 +137,20 @@ describe('prediction and suggestions from the active version', () => {
       expect(stored[0].strategy).toBe(strategy);
     },
   );
+
+  it('mixed gives a quarter of its batch to validation influence once the labelled cases are scored', () => {
+    // The prediction above scored every case, the labelled training and validation ones included.
+    expect(influenceCasesToScore(ws, taskId, ws.versions.active(taskId)!.id)).toEqual([]);
+    const outcome = executeSuggest(ws, { taskId, strategy: 'mixed', count: 4, seed: 1 });
+    expect(outcome.influence).toMatch(/^validation influence from \d+ training and \d+ validation cases \(C = 1\)$/);
+    const reasons = outcome.suggested.map((s) => s.reason);
+    expect(reasons.filter((r) => r.startsWith('random share'))).toHaveLength(2);
+    expect(reasons.filter((r) => /expected to lower the validation loss by [\d.e-]+ \(influence\)/.test(r))).toHaveLength(1);
+    expect(reasons.filter((r) => r.startsWith('margin'))).toHaveLength(1);
+    // Labelled cases a version never scored leave it without influence (mixed then uses margin), and say so.
+    // 20 labelled cases, less the 5 unlabelled above (they keep their split but are no longer labelled).
+    expect(poolInfluence(ws, taskId, { id: 10_000, config: {}, metrics: {} }, [])).toEqual({ note: 'no validation influence: 15 labelled cases are not scored by version 10000 yet' });
+  });
 
   it('MC dropout on the head agrees with itself when the rate is 0 and spreads otherwise', () => {
     const e = [Float32Array.from([1, -1, 0.5])];
