@@ -35,6 +35,20 @@ describe('randomUncertainMix', () => {
     expect(new Set(picks.map((p) => p.index)).size).toBe(6);
   });
 
+  it('with influence: the random share, then the most influential of the rest, then margin per class', () => {
+    const influence = Float64Array.from([0, 0, 0, 0, 0, 0, 0, 0.9, 0.8, 0, 0, 0.7]);
+    const picks = randomUncertainMix(SCORES, PREDICTED, 8, { randomFraction: 0.5, seed: 'i', influence });
+    const drawn = [...seededSample(12, 4, 'i')];
+    expect(picks.slice(0, 4).map((p) => p.index)).toEqual(drawn);
+    // round(0.25 × 8) = 2 by influence among the cases not drawn, then 2 by margin round-robin.
+    const byInfluence = [7, 8, 11].filter((i) => !drawn.includes(i)).slice(0, 2);
+    expect(picks.slice(4, 6).map((p) => [p.index, p.source])).toEqual(byInfluence.map((i) => [i, 'influence']));
+    expect(picks.slice(6).every((p) => p.source === 'uncertain')).toBe(true);
+    expect(new Set(picks.map((p) => p.index)).size).toBe(8);
+    expect(() => randomUncertainMix(SCORES, PREDICTED, 4, { influence: new Float64Array(3) })).toThrow(/influence has 3 values for 12 cases/);
+    expect(() => randomUncertainMix(SCORES, PREDICTED, 4, { influence, influenceFraction: 0.6 })).toThrow(/influenceFraction must be in/);
+  });
+
   it('is deterministic for a seed, returns all cases when count exceeds n, and checks the share', () => {
     const a = randomUncertainMix(SCORES, PREDICTED, 5, { seed: 3 });
     expect(randomUncertainMix(SCORES, PREDICTED, 5, { seed: 3 })).toEqual(a);
