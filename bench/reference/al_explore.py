@@ -129,7 +129,7 @@ def strategy(name):
         n, need, rng = len(c['un']), c['need'], c['rng']
         if c['P'] is None or name == 'random':
             return list(rng.choice(n, need, replace=False))
-        shares = {'mixed': (0.5, 0.0), 'mixed_influence': (0.5, 0.5), 'mixed_influence_margin': (0.5, 0.25), 'margin': (0.0, 0.0)}[name]
+        shares = {'mixed': (0.5, 0.0), 'mixed_influence': (0.5, 0.5), 'mixed_influence_margin': (0.5, 0.25), 'margin_per_class': (0.0, 0.0)}[name]
         n_random, n_infl = round(shares[0] * need), round(shares[1] * need)
         out = list(rng.choice(n, n_random, replace=False)) if n_random else []
         taken = np.zeros(n, bool)
