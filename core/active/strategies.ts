@@ -120,6 +120,8 @@ export interface SuggestOptions {
    * cold start; 20 per class measured worse than none on two of three sets, docs/active-learning.md). Needs `labeledCount`.
    */
   coldStartLabelsPerClass?: number;
+  /** Mixed: the task's class names, for the reasons ("predicted poor"); default "class k". */
+  classNames?: readonly string[];
   /** Auto and mixed: labelled cases so far; default the rows of labeledEmbeddings. */
   labeledCount?: number;
 }
@@ -347,6 +349,7 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
   if (!(fraction >= 0 && fraction <= 1)) throw new AcquisitionInputError(`randomFraction must be in [0, 1], got ${fraction}`);
   const scores = marginScores(probabilities);
   const predicted = argmaxRows(probabilities);
+  const className = (k: number) => (options.classNames?.[k] !== undefined ? `“${options.classNames[k]}”` : `class ${k}`);
   const picks = randomUncertainMix(scores, predicted, count, {
     randomFraction: fraction,
     classBalanced: options.classBalanced ?? true,
@@ -354,7 +357,14 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
     influence: data.influence,
     influenceFraction: options.influenceFraction,
   });
-  return picks.map((p, r) => ({
+  // Interleave the sources in proportion (each pick at its fractional place within its source), so a
+  // reader who labels only the top of the queue still gets the mix, not the random share alone.
+  const sources = ['random', 'influence', 'uncertain'] as const;
+  const sizes = new Map(sources.map((src) => [src, picks.filter((p) => p.source === src).length]));
+  const place = new Map<number, number>();
+  for (const src of sources) picks.filter((p) => p.source === src).forEach((p, k) => place.set(p.index, (k + 0.5) / sizes.get(src)!));
+  const ordered = [...picks].sort((a, b) => place.get(a.index)! - place.get(b.index)! || sources.indexOf(a.source) - sources.indexOf(b.source));
+  return ordered.map((p, r) => ({
     index: p.index,
     score: p.source === 'random' ? 0 : p.source === 'influence' ? data.influence![p.index] : scores[p.index],
     rank: r + 1,
@@ -363,8 +373,8 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
       (p.source === 'random'
         ? `random share of the batch (seed ${JSON.stringify(seed)})`
         : p.source === 'influence'
-          ? `its label is expected to lower the validation loss by ${data.influence![p.index].toPrecision(3)} (influence), predicted class ${p.predictedClass}`
-          : `${describeUncertainty('margin', scores[p.index], data)}, predicted class ${p.predictedClass}`) + `, pick ${r + 1} of ${picks.length}`,
+          ? `its label is expected to lower the validation loss by ${data.influence![p.index].toPrecision(3)} (influence), predicted ${className(p.predictedClass)}`
+          : `${describeUncertainty('margin', scores[p.index], data)}, predicted ${className(p.predictedClass)}`) + `, pick ${r + 1} of ${ordered.length}`,
   }));
 }
 

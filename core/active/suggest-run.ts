@@ -189,14 +189,14 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
       labeledEmbeddings: labeledEmbeddings?.length ? labeledEmbeddings : undefined,
     },
     request.count,
-    { seed: request.seed ?? 0, labeledCount },
+    { seed: request.seed ?? 0, labeledCount, classNames: ws.tasks.get(request.taskId).classes.map((c) => c.name) },
   );
   const suggested = picks.map((p) => ({ caseId: pool[p.index], rank: p.rank, score: p.score, reason: coldAuto ? `auto, no trained version yet: ${p.reason}` : p.reason }));
   ws.suggestions.replace({
     taskId: request.taskId,
     strategy: request.strategy,
     versionId: version?.id,
-    items: suggested.map((s) => ({ caseId: s.caseId, score: s.score, reason: s.reason })),
+    items: suggested.map((s) => ({ caseId: s.caseId, score: s.score, reason: s.reason, rank: s.rank })),
   });
   return { strategy: request.strategy, versionId: version?.id, suggested, pool: pool.length, unpredicted, influence: influence?.note };
 }

@@ -17,8 +17,8 @@ export interface NewSuggestions {
   taskId: number;
   strategy: string;
   versionId?: number;
-  /** Ranked by score, highest first (ties: input order). */
-  items: { caseId: number; score: number; reason?: string }[];
+  /** Ranked by `rank` when every item has one (the strategy's own order), else by score, highest first (ties: input order). */
+  items: { caseId: number; score: number; reason?: string; rank?: number }[];
 }
 
 /** The active-learning queue of a task: replaced as a whole each time a strategy runs. */
@@ -27,7 +27,9 @@ export class SuggestionService {
 
   replace(input: NewSuggestions): number {
     if (!input.strategy?.trim()) throw new WorkspaceError('invalid', 'Suggestions need a strategy name');
-    const ranked = input.items.map((it, i) => ({ ...it, i })).sort((a, b) => b.score - a.score || a.i - b.i);
+    // A strategy whose scores are on different scales (mixed: random 0, influence, margin) gives its own ranks.
+    const byRank = input.items.length > 0 && input.items.every((it) => it.rank !== undefined);
+    const ranked = input.items.map((it, i) => ({ ...it, i })).sort((a, b) => (byRank ? a.rank! - b.rank! : b.score - a.score) || a.i - b.i);
     const insert = this.db.prepare(
       `INSERT INTO suggestions (task_id, version_id, case_id, strategy, score, rank, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );

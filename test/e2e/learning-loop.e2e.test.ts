@@ -90,8 +90,12 @@ describe('the learning loop in the browser', () => {
     await page.getByTestId('filter-suggested').click();
     await expect.poll(() => page.locator('[data-testid="case-row"]').first().locator('[data-testid="row-rank"]').textContent()).toBe('#1');
     await page.locator('[data-testid="case-row"]').first().click();
+    // Why it is suggested: the loop scored the labelled cases too, so mixed's batch has its influence share.
+    await expect.poll(() => page.getByTestId('suggestion-reason').textContent()).toMatch(/^\s*Suggested next #1: .+, pick 1 of \d+\s*$/);
+    await screenshot(page, '52a-loop-suggestion-reason');
     await page.keyboard.press('a');
     await expect.poll(() => page.getByTestId('current-label').textContent()).toMatch(/^(dark|bright)$/);
+    await expect.poll(() => page.getByTestId('suggestion-reason').count()).toBe(0);
     await screenshot(page, '52-loop-accepted-top');
   });
 

@@ -85,6 +85,17 @@ describe('mixed strategy', () => {
     expect(() => suggest('mixed', { probabilities }, 2, { randomFraction: -0.1 })).toThrow(/randomFraction/);
   });
 
+  it('interleaves its sources in proportion, so the top of the queue is already a mix', () => {
+    const influence = [0, 0, 0, 0, 0.5, 0];
+    const picks = suggest('mixed', { probabilities, influence }, 4, { seed: 7, classNames: ['benign', 'malignant'] });
+    // 2 random (places 0.25, 0.75), 1 by influence (0.5), 1 by margin (0.5).
+    const kind = (reason: string) => (/^random share/.test(reason) ? 'random' : /\(influence\)/.test(reason) ? 'influence' : /^margin /.test(reason) ? 'margin' : reason);
+    expect(picks.map((p) => kind(p.reason))).toEqual(['random', 'influence', 'margin', 'random']);
+    expect(picks[1].index).toBe(4);
+    expect(picks[1].reason).toMatch(/predicted “malignant”, pick 2 of 4$/);
+    expect(picks.map((p) => p.rank)).toEqual([1, 2, 3, 4]);
+  });
+
   it('with a cold start (an option, off by default) stays all random until that many labels per class, then mixes', () => {
     const classes = probabilities[0].length;
     const options = { seed: 7, randomFraction: 0, coldStartLabelsPerClass: 20 };

@@ -246,6 +246,16 @@ describe('predictions, suggestions and the worklist', () => {
     expect(list({ filter: 'quarantined' }).items.map((c) => [c.id, c.quarantined])).toEqual([[caseIds[11], true]]);
     const suggested = list({ filter: 'suggested', sort: 'rank' }).items;
     expect(suggested.map((c) => [c.id, c.suggestionRank])).toEqual([[caseIds[4], 1], [caseIds[5], 2]]);
+    // A strategy that ranks itself (scores on different scales) keeps its order.
+    ws.suggestions.replace({ taskId: t.id, strategy: 'mixed', versionId: v.id, items: [
+      { caseId: caseIds[5], score: 0, rank: 1 },
+      { caseId: caseIds[4], score: 0.9, rank: 2 },
+    ] });
+    expect(list({ filter: 'suggested', sort: 'rank' }).items.map((c) => [c.id, c.suggestionRank])).toEqual([[caseIds[5], 1], [caseIds[4], 2]]);
+    ws.suggestions.replace({ taskId: t.id, strategy: 'entropy', versionId: v.id, items: [
+      { caseId: caseIds[5], score: 0.2 },
+      { caseId: caseIds[4], score: 0.9, reason: 'most uncertain' },
+    ] });
     const byUncertainty = list({ sort: 'uncertainty', limit: 3 }).items;
     expect(byUncertainty.every((c) => c.predicted === 'b' && c.uncertainty !== undefined && c.uncertainty > 0.3)).toBe(true);
     const page = list({ offset: 4, limit: 4 });
