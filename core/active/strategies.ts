@@ -371,7 +371,7 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
     strategy: 'mixed' as const,
     reason:
       (p.source === 'random'
-        ? `random share of the batch (seed ${JSON.stringify(seed)})`
+        ? `random share of the batch, so the model keeps seeing every kind of case (seed ${JSON.stringify(seed)})`
         : p.source === 'influence'
           ? `its label is expected to lower the validation loss by ${data.influence![p.index].toPrecision(3)} (influence), predicted ${className(p.predictedClass)}`
           : `${describeUncertainty('margin', scores[p.index], data)}, predicted ${className(p.predictedClass)}`) + `, pick ${r + 1} of ${ordered.length}`,
