@@ -57,6 +57,7 @@ export function validationInfluence(input: InfluenceInput): InfluenceResult {
   const v = rowsOf(input.validation.features, D, 'validation features', input.validation.labels.length);
   const n = rowsOf(input.candidates, D, 'candidates');
   if (!(input.C > 0) || !Number.isFinite(input.C)) throw new AcquisitionInputError(`influence: C must be positive, got ${input.C}`);
+  if (m === 0) throw new AcquisitionInputError('influence: no labelled training case');
   const weights = Float64Array.from({ length: K }, (_, k) => input.classWeights?.[k] ?? 1);
   const D1 = D + 1;
 

@@ -106,7 +106,7 @@ export function poolInfluence(ws: Workspace, taskId: number, version: VersionLik
   };
   const train = gather('train');
   const val = gather('val');
-  if (val.ids.length === 0) return { note: 'no validation influence: the task has no labelled validation case yet' };
+  if (train.ids.length === 0 || val.ids.length === 0) return { note: `no validation influence: the task has no labelled ${train.ids.length === 0 ? 'training' : 'validation'} case yet` };
   if (train.missing + val.missing > 0) return { note: `no validation influence: ${train.missing + val.missing} labelled cases are not scored by version ${version.id} yet` };
   const weights = parseSafetensors(ws.versions.weights(version.id), `version ${version.id}`).tensors;
   const w = weights.get('head.weight');

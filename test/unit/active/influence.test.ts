@@ -89,6 +89,7 @@ describe('validationInfluence', () => {
     expect(() => validationInfluence({ ...base, labelled: { features: new Float32Array(4), labels: [0] } })).toThrow(/labelled features have 2 rows but 1 labels/);
     expect(() => validationInfluence({ ...base, validation: { features: Float32Array.from([0, NaN, 0, 0]), labels: [0, 1] } })).toThrow(/validation features hold a non-finite value/);
     expect(() => validationInfluence({ ...base, C: 0 })).toThrow(/C must be positive/);
+    expect(() => validationInfluence({ ...base, labelled: { features: new Float32Array(0), labels: [] } })).toThrow(/no labelled training case/);
   });
 });
 
