@@ -10,6 +10,7 @@ import { labelTargets } from '../train/label-targets';
 import { seededRandom } from '../util/prng';
 import { CLASS_WEIGHTINGS, TRAINING_DEFAULTS, type ClassWeighting } from '../vocabulary';
 import { validationInfluence } from './influence';
+import { AcquisitionInputError } from './input';
 import { STRATEGY_NAMES, suggest, type StrategyName } from './strategies';
 
 export interface SuggestRequest {
@@ -118,16 +119,22 @@ export function poolInfluence(ws: Workspace, taskId: number, version: VersionLik
   const weighting: ClassWeighting = (CLASS_WEIGHTINGS as readonly string[]).includes(trained ?? '') ? (trained as ClassWeighting) : TRAINING_DEFAULTS.classWeighting;
   // The probe's chosen C where the version is a probe; a gradient-trained head has no C, so scikit-learn's default 1.
   const C = (version.metrics as { probe?: { C?: number } | null } | undefined)?.probe?.C ?? 1;
-  const result = validationInfluence({
-    weight: w.data,
-    bias: b.data,
-    labelled: { features: flat(train.embeddings), labels: trainLabels },
-    validation: { features: flat(val.embeddings), labels: val.ids.map((id) => targets.get(id) as number) },
-    candidates: flat(pool),
-    C,
-    classWeights: probeClassWeights(trainLabels, b.data.length, probeWeighting(weighting)),
-  });
-  return { scores: result.scores, note: `validation influence from ${train.ids.length} training and ${val.ids.length} validation cases (C = ${C})` };
+  try {
+    const result = validationInfluence({
+      weight: w.data,
+      bias: b.data,
+      labelled: { features: flat(train.embeddings), labels: trainLabels },
+      validation: { features: flat(val.embeddings), labels: val.ids.map((id) => targets.get(id) as number) },
+      candidates: flat(pool),
+      C,
+      classWeights: probeClassWeights(trainLabels, b.data.length, probeWeighting(weighting)),
+    });
+    return { scores: result.scores, note: `validation influence from ${train.ids.length} training and ${val.ids.length} validation cases (C = ${C})` };
+  } catch (err) {
+    // The influence share is a refinement: inputs it cannot use (e.g. embeddings of another width) leave margin to do it.
+    if (err instanceof AcquisitionInputError) return { note: `no validation influence: ${err.message.replace(/^influence: /, '')}` };
+    throw err;
+  }
 }
 
 export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestOutcome {

@@ -150,6 +150,9 @@ describe('prediction and suggestions from the active version', () => {
     // Labelled cases a version never scored leave it without influence (mixed then uses margin), and say so.
     // 20 labelled cases, less the 5 unlabelled above (they keep their split but are no longer labelled).
     expect(poolInfluence(ws, taskId, { id: 10_000, config: {}, metrics: {} }, [])).toEqual({ note: 'no validation influence: 15 labelled cases are not scored by version 10000 yet' });
+    // Inputs it cannot use never stop the suggestions: the share falls to margin, with the reason.
+    const active = ws.versions.active(taskId)!;
+    expect(poolInfluence(ws, taskId, active, [new Float32Array(3)]).note).toBe('no validation influence: candidates hold 3 values, not a multiple of D = 48');
   });
 
   it('MC dropout on the head agrees with itself when the rate is 0 and spreads otherwise', () => {
