@@ -20,7 +20,8 @@
  *          mixed:0.5:plain = not spread over predicted classes, mixed:::20 = all random until 20 labels
  *          per class, mixed::::0 = no validation-influence share, mixed::::0.5 = half of it by influence),
  *          --pretrain-epochs N (default 6),
- *          --class-weighting none|balanced (default: the product's, balanced), --auto-per-class K, --out <file.json>.
+ *          --class-weighting none|balanced (default: the product's, balanced), --auto-per-class K, --out <file.json>,
+ *          --forecast-from <file.json> (only the forecast check, on the curves an earlier run wrote).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,6 +56,7 @@ const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '
 const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
 const OUTPUT = path.resolve(import.meta.dirname, '..', 'test-output', 'eval');
 const OUT = value('--out', path.join(OUTPUT, 'al.json'));
+const FORECAST_FROM = args.includes('--forecast-from') ? value('--forecast-from', '') : undefined;
 /** Strategies that need a trained head start from the same random first batch as `random`. */
 const NEEDS_MODEL = new Set<StrategyName>(['least-confidence', 'margin', 'entropy', 'bald', 'hybrid']);
 
@@ -263,31 +265,8 @@ async function main(): Promise<void> {
       log(`| budgets at or above random (mean) | ${STRATEGIES.map((s) => `${atOrAbove[s]} / ${labels.length}`).join(' | ')} |`);
       Object.assign(summary, { randomFinal: target, labelsToReachRandomFinal: reach, budgetsAtOrAboveRandom: atOrAbove });
     }
-    // Forecast at 200 labels from the validation points so far, checked against the last budget.
-    const last = labels.at(-1)!;
-    if (labels.includes(200) && last > 200 && labels.filter((l) => l <= 200).length >= 3) {
-      log('');
-      log(`learning-curve forecast made at 200 labels (val ${info.metric}, a − b·n^(−c), 90 % prediction interval) vs the val value measured at ${last}:`);
-      log('| strategy | seed | forecast at ' + last + ' | interval | measured | inside |');
-      log('|---|---|---|---|---|---|');
-      const checks: unknown[] = [];
-      for (const s of STRATEGIES) {
-        curves[s].forEach((c, seed) => {
-          const points = c.filter((r) => r.labels <= 200).map((r) => ({ labels: r.labels, value: r.val }));
-          if (points.some((p) => !Number.isFinite(p.value))) return;
-          const f = forecastGain(points, { extras: [50, 100, last - 200, 500], ceiling: 1, resamples: 300, seed }).forecasts[2];
-          const measured = c.at(-1)!.val;
-          const now = f.value - f.gain;
-          const inside = measured - now >= f.low && measured - now <= f.high;
-          checks.push({ strategy: s, seed, forecast: f.value, low: now + f.low, high: now + f.high, measured, inside });
-          log(`| ${s} | ${seed} | ${fmt(f.value)} | ${fmt(now + f.low)} – ${fmt(now + f.high)} | ${fmt(measured)} | ${inside ? 'yes' : 'no'} |`);
-        });
-      }
-      const ok = checks.filter((c) => (c as { inside: boolean }).inside).length;
-      const err = mean(checks.map((c) => Math.abs((c as { forecast: number }).forecast - (c as { measured: number }).measured)));
-      log(`forecast inside its interval ${ok} / ${checks.length}; mean |forecast − measured| ${fmt(err)}`);
-      summary.forecastChecks = checks;
-    }
+    const checks = checkForecasts(curves, labels, info.metric);
+    if (checks) summary.forecastChecks = checks;
     report[name] = { ...summary, curves };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
     fs.writeFileSync(OUT, JSON.stringify({ seeds: SEEDS, budgets: BUDGETS, strategies: STRATEGIES, classWeighting: CLASS_WEIGHTING, pretrainEpochs: PRETRAIN_EPOCHS, datasets: report }, null, 1));
@@ -295,6 +274,52 @@ async function main(): Promise<void> {
   if (STRATEGIES.includes('random') && DATASETS.length > 1) summariseAcrossSets(report);
   log('');
   log(`total ${((performance.now() - started) / 1000).toFixed(0)} s; results written to ${OUT}`);
+}
+
+/**
+ * The learning-curve forecast made at 200 labels from the validation points so far, checked against the
+ * validation value measured at the last budget; undefined when the budgets do not allow it.
+ */
+function checkForecasts(curves: Record<string, RoundResult[][]>, labels: number[], metric: DatasetInfo['metric']): unknown[] | undefined {
+  const last = labels.at(-1)!;
+  if (!labels.includes(200) || last <= 200 || labels.filter((l) => l <= 200).length < 3) return undefined;
+  log('');
+  log(`learning-curve forecast made at 200 labels (val ${metric}, a − b·n^(−c), 90 % prediction interval) vs the val value measured at ${last}:`);
+  log('| strategy | seed | forecast at ' + last + ' | interval | measured | inside |');
+  log('|---|---|---|---|---|---|');
+  const checks: { strategy: string; seed: number; forecast: number; low: number; high: number; measured: number; inside: boolean }[] = [];
+  for (const [s, runs] of Object.entries(curves)) {
+    runs.forEach((c, seed) => {
+      const points = c.filter((r) => r.labels <= 200).map((r) => ({ labels: r.labels, value: r.val }));
+      if (points.some((p) => !Number.isFinite(p.value))) return;
+      const f = forecastGain(points, { extras: [50, 100, last - 200, 500], ceiling: 1, resamples: 300, seed }).forecasts[2];
+      const measured = c.at(-1)!.val;
+      const now = f.value - f.gain;
+      const inside = measured - now >= f.low && measured - now <= f.high;
+      checks.push({ strategy: s, seed, forecast: f.value, low: now + f.low, high: now + f.high, measured, inside });
+      log(`| ${s} | ${seed} | ${fmt(f.value)} | ${fmt(now + f.low)} – ${fmt(now + f.high)} | ${fmt(measured)} | ${inside ? 'yes' : 'no'} |`);
+    });
+  }
+  const above = checks.filter((c) => c.measured > c.high).length;
+  log(`forecast inside its interval ${checks.filter((c) => c.inside).length} / ${checks.length} (measured above it ${above}, below ${checks.length - above - checks.filter((c) => c.inside).length}); mean |forecast − measured| ${fmt(mean(checks.map((c) => Math.abs(c.forecast - c.measured))))}, mean (measured − forecast) ${fmt(mean(checks.map((c) => c.measured - c.forecast)))}`);
+  return checks;
+}
+
+/** `--forecast-from <results.json>`: the forecast check alone, on the curves an earlier run stored (no training). */
+function recheckForecasts(file: string): void {
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { datasets: Record<string, { labels: number[]; curves: Record<string, RoundResult[][]> }> };
+  log(`MedTune eval:al — forecast check only, on the curves stored in ${file}`);
+  let inside = 0;
+  let total = 0;
+  for (const [name, result] of Object.entries(stored.datasets)) {
+    log('');
+    log(`## ${name}`);
+    const checks = (checkForecasts(result.curves, result.labels, INFO[name as DatasetName].metric) ?? []) as { inside: boolean }[];
+    inside += checks.filter((c) => c.inside).length;
+    total += checks.length;
+  }
+  log('');
+  log(`all sets: forecast inside its 90 % interval ${inside} / ${total} (${total ? ((100 * inside) / total).toFixed(0) : 'n/a'} %)`);
 }
 
 /** The issue's two tests over all sets: mean (strategy − random) per budget, and sets reached with ≤ 70 % of the labels. */
@@ -319,4 +344,5 @@ function summariseAcrossSets(report: Record<string, unknown>): void {
   }
 }
 
-await main();
+if (FORECAST_FROM) recheckForecasts(FORECAST_FROM);
+else await main();

@@ -1,10 +1,13 @@
 /**
  * Learning-curve forecast: fits the inverse power law y = a − b·n^(−c) to (labels, validation metric)
- * points and forecasts what the next labels are worth. For each c on a grid, (a, b) is a bounded linear
- * least-squares problem in x = n^(−c) (b ≥ 0: more labels never hurt in expectation; a ≤ `ceiling`,
- * e.g. 1 for AUC or kappa); the c with the smallest squared error wins. The interval is a residual
- * bootstrap: refits on the fitted values plus resampled residuals (inflated by √(m/(m−3)) for the three
- * fitted parameters), percentiles of the forecasts.
+ * points and forecasts what the next labels are worth. For each c on a grid, (a, b) is a bounded
+ * weighted least-squares problem in x = n^(−c) (b ≥ 0: more labels never hurt in expectation; a ≤
+ * `ceiling`, e.g. 1 for AUC or kappa); the c with the smallest weighted squared error wins.
+ *
+ * Each point weighs in proportion to its label count: a model fitted on n cases varies roughly as 1/n,
+ * so the noisy first rounds must not bend the curve as much as the later ones. Exponents stop at 1: a
+ * parametric head's excess loss falls no faster than 1/n, and steeper fits through five noisy points
+ * were the ones that flattened too early (eval:al, docs/active-learning.md "Learning-curve forecast").
  */
 import { seededRandom } from '../util/prng';
 
@@ -24,7 +27,7 @@ export interface PowerLawFit {
   a: number;
   b: number;
   c: number;
-  /** Root-mean-square residual over the points. */
+  /** Root-mean-square residual over the points (weighted as in the fit). */
   rmse: number;
   points: number;
 }
@@ -32,7 +35,7 @@ export interface PowerLawFit {
 export interface CurveOptions {
   /** Upper bound on the asymptote a (default +∞; 1 for AUC, accuracy or kappa). */
   ceiling?: number;
-  /** Exponents tried (default 0.02, 0.04, …, 2). */
+  /** Exponents tried (default 0.02, 0.04, …, 1). */
   exponents?: readonly number[];
 }
 
@@ -55,7 +58,7 @@ export interface CurveForecast {
   level: number;
 }
 
-const DEFAULT_EXPONENTS = Array.from({ length: 100 }, (_, i) => (i + 1) * 0.02);
+const DEFAULT_EXPONENTS = Array.from({ length: 50 }, (_, i) => (i + 1) * 0.02);
 
 export const powerLaw = (fit: Pick<PowerLawFit, 'a' | 'b' | 'c'>, labels: number): number => fit.a - fit.b * labels ** -fit.c;
 
@@ -81,18 +84,25 @@ export function fitPowerLaw(points: readonly CurvePoint[], options: CurveOptions
   return best!;
 }
 
-/** y = a − b·x with x = n^(−c), b ≥ 0 and a ≤ ceiling, by least squares (the active bound checked in turn). */
+/** Weights ∝ label count, scaled to sum to the number of points (so a weighted SSE reads like a plain one). */
+function pointWeights(points: readonly CurvePoint[]): number[] {
+  const total = points.reduce((s, p) => s + p.labels, 0);
+  return points.map((p) => (p.labels * points.length) / total);
+}
+
+/** y = a − b·x with x = n^(−c), b ≥ 0 and a ≤ ceiling, by weighted least squares (the active bound checked in turn). */
 function boundedLine(points: readonly CurvePoint[], c: number, ceiling: number): { a: number; b: number; sse: number } {
   const m = points.length;
+  const ws = pointWeights(points);
   const xs = points.map((p) => p.labels ** -c);
   const ys = points.map((p) => p.value);
-  const mx = xs.reduce((s, v) => s + v, 0) / m;
-  const my = ys.reduce((s, v) => s + v, 0) / m;
+  const mx = xs.reduce((s, v, i) => s + ws[i] * v, 0) / m;
+  const my = ys.reduce((s, v, i) => s + ws[i] * v, 0) / m;
   let sxy = 0;
   let sxx = 0;
   for (let i = 0; i < m; i++) {
-    sxy += (xs[i] - mx) * (ys[i] - my);
-    sxx += (xs[i] - mx) ** 2;
+    sxy += ws[i] * (xs[i] - mx) * (ys[i] - my);
+    sxx += ws[i] * (xs[i] - mx) ** 2;
   }
   let b = sxx > 0 ? -sxy / sxx : 0;
   let a = my + b * mx;
@@ -101,18 +111,18 @@ function boundedLine(points: readonly CurvePoint[], c: number, ceiling: number):
     a = my;
   }
   if (a > ceiling) {
-    // a fixed at the ceiling: b minimises Σ (ceiling − b·x − y)², clipped at 0.
+    // a fixed at the ceiling: b minimises Σ w·(ceiling − b·x − y)², clipped at 0.
     a = ceiling;
     let num = 0;
     let den = 0;
     for (let i = 0; i < m; i++) {
-      num += (a - ys[i]) * xs[i];
-      den += xs[i] * xs[i];
+      num += ws[i] * (a - ys[i]) * xs[i];
+      den += ws[i] * xs[i] * xs[i];
     }
     b = Math.max(0, den > 0 ? num / den : 0);
   }
   let sse = 0;
-  for (let i = 0; i < m; i++) sse += (ys[i] - (a - b * xs[i])) ** 2;
+  for (let i = 0; i < m; i++) sse += ws[i] * (ys[i] - (a - b * xs[i])) ** 2;
   return { a, b, sse };
 }
 
@@ -126,7 +136,8 @@ function boundedLine(points: readonly CurvePoint[], c: number, ceiling: number):
  *   of the `resamples` refits draws one of them;
  * - (a, b): refitted at that c on the fitted values plus resampled residuals (inflated by √(m/(m − 3)));
  * - the measurement: a validation metric measured later is as noisy as the ones measured so far, so
- *   each forecast value gets noise σ̂·T, σ̂² = SSE_min/(m − 3) and T Student-t with m − 3 degrees of
+ *   each forecast value gets noise σ̂·T, σ̂² = Σ residual²/(m − 3) (unweighted: it also stands for how
+ *   far the law itself is off, which does not shrink with n) and T Student-t with m − 3 degrees of
  *   freedom (σ̂ itself comes from few points; resampling 5 residuals had too light tails).
  */
 export function forecastGain(

@@ -21,10 +21,21 @@ describe('fitPowerLaw', () => {
     const fit = fitPowerLaw(steep, { ceiling: 1 });
     expect(fit.a).toBeLessThanOrEqual(1);
     expect(fit.b).toBeGreaterThanOrEqual(0);
-    // Falling points: b clipped at 0, a flat line at their mean.
+    // Falling points: b clipped at 0, a flat line at their mean weighted by label count.
     const falling = fitPowerLaw([{ labels: 20, value: 0.7 }, { labels: 50, value: 0.6 }, { labels: 100, value: 0.5 }]);
     expect(falling.b).toBe(0);
-    expect(falling.a).toBeCloseTo(0.6, 12);
+    expect(falling.a).toBeCloseTo((20 * 0.7 + 50 * 0.6 + 100 * 0.5) / 170, 12);
+  });
+
+  it('weighs a point by its label count and keeps the exponent at or below 1', () => {
+    // The same deviation bends the curve less at 20 labels than at 200.
+    const clean = LABELS.map((n) => ({ labels: n, value: powerLaw(TRUE, n) }));
+    const shifted = (at: number) => fitPowerLaw(clean.map((p) => (p.labels === at ? { ...p, value: p.value - 0.05 } : p)), { exponents: [TRUE.c] });
+    const moved = (at: number) => Math.abs(powerLaw(shifted(at), 500) - powerLaw(TRUE, 500));
+    expect(moved(20)).toBeLessThan(moved(200) / 3);
+    // A curve steeper than 1/n is fitted with c ≤ 1.
+    const steep = fitPowerLaw(LABELS.map((n) => ({ labels: n, value: powerLaw({ a: 0.8, b: 300, c: 1.8 }, n) })));
+    expect(steep.c).toBeLessThanOrEqual(1);
   });
 
   it('names bad input', () => {
