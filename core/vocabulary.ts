@@ -121,7 +121,12 @@ export const TRAINING_DEFAULTS = {
   augmentation: 'none' as AugmentationName,
   seed: 0,
   prefixCache: 'auto' as (typeof PREFIX_CACHE_MODES)[number],
+  /** A grid run (job.grid) starts no further setting once this would be overrun. */
+  gridBudgetSeconds: 900,
 } as const;
+
+/** Learning rates a grid run (core/train/grid.ts) tries around the job's own: a factor of 3 either side. */
+export const GRID_LR_FACTORS = [1, 1 / 3, 3] as const;
 
 /**
  * The learning loop's defaults, per task (task settings override them): the first run starts once

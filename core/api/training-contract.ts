@@ -135,6 +135,9 @@ export const trainingContract = {
       lastLayers: z.number().int().positive().optional(),
       /** 'auto': frozen blocks before the first adapted one run once per image when nothing augments. */
       prefixCache: z.enum(PREFIX_CACHE_MODES).default(TRAINING_DEFAULTS.prefixCache),
+      /** Try learning rate × class weighting on the validation cases and keep the best (core/train/grid.ts). */
+      grid: z.boolean().default(false),
+      gridBudgetSeconds: z.number().positive().max(7 * 24 * 3600).default(TRAINING_DEFAULTS.gridBudgetSeconds),
     }),
     response: RunInfo,
   },

@@ -84,6 +84,8 @@ export function createTrainingHandlers(session: AppSession): TrainingHandlers {
         augmentation: req.augmentation,
         warmStart: req.fresh ? 'none' : 'active',
         prefixCache: req.prefixCache,
+        grid: req.grid,
+        gridBudgetSeconds: req.gridBudgetSeconds,
       });
       return runInfo(run, false);
     },

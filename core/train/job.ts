@@ -37,6 +37,13 @@ export const trainJobSchema = z.object({
   seed: z.number().int().default(D.seed),
   /** 'auto': cache the frozen blocks before the adapter's first layer when nothing augments the images. */
   prefixCache: z.enum(PREFIX_CACHE_MODES).default(D.prefixCache),
+  /**
+   * Try a small grid on the validation cases (learning rate ×⅓, ×1, ×3 × the class weighting and its
+   * opposite; the probe: the weighting only) and keep the best; settings that would overrun
+   * `gridBudgetSeconds` are not started (the job's own always runs).
+   */
+  grid: z.boolean().default(false),
+  gridBudgetSeconds: z.number().positive().max(7 * 24 * 3600).default(D.gridBudgetSeconds),
   /** Promote the new version when it beats the active one on the validation cases (default), or never. */
   promote: z.enum(['if-better', 'never', 'always']).default('if-better'),
 });

@@ -14,6 +14,7 @@ import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import { AUGMENTATION_PRESETS } from './augment';
 import { TrainingCancelled } from './cancellation';
 import { evaluateSamples, predictSamples } from './evaluation';
+import { chooseTrial, describeGrid, fitsBudget, gridSettings, type GridReport, type GridSetting, type GridTrial } from './grid';
 import { ensureInputs, InputCache, type Preprocessing } from './input-cache';
 import { bootstrapMetrics, majorityAccuracy, pairedSelectionDifference, type Interval, type MetricLabels } from './bootstrap';
 import { resolveAdapterChoice, type TrainJob } from './job';
@@ -23,7 +24,7 @@ import { labelTargets, softReadTargets } from './label-targets';
 import { decidePromotion, versionWarnings } from './promotion';
 import { workspacePrefixStore } from './prefix-store';
 import { startReplicasFor, type ReplicaPool } from './replica-pool';
-import { trainAdapter } from './trainer';
+import { trainAdapter, type TrainResult } from './trainer';
 import type { Sample, TrainTaskKind } from './types';
 
 export type RunPhase = 'preparing' | 'training' | 'validating' | 'saving' | 'comparing' | 'finished';
@@ -58,6 +59,8 @@ export interface RunOutcome {
   reason?: string;
   /** "trained 12 epochs, stopped early (no improvement for 5 epochs); kept epoch 7". */
   epochs?: string;
+  /** A grid run: what it tried and kept (grid.ts describeGrid). */
+  grid?: string;
   /** What the version carries wherever it is shown (small validation set, below the majority class, …). */
   warnings?: string[];
   metrics?: MetricsSummary;
@@ -129,6 +132,8 @@ export async function executeTrainingRun(
   ws.runs.start(runId, backend.name);
   const emit = runEventEmitter(ws, runId, job.taskId, options.onEvent, 5000);
   let model: AdaptedViT | null = null;
+  /** A grid setting's model while it trains (disposed if the run stops then). */
+  let training: AdaptedViT | null = null;
   let replicas: ReplicaPool | null = null;
   try {
     const task = ws.tasks.get(job.taskId);
@@ -163,73 +168,110 @@ export async function executeTrainingRun(
     if (train.length === 0) throw Object.assign(new Error('no labelled cases in the training split yet'), { code: 'invalid-request' });
 
     const parent = warmStartVersion(ws, job, adapter, backbone.sha256);
-    model = parent ? loadVersionModel(ws, parent, backbone) : AdaptedViT.initialise(backbone.model, adapter, job.seed);
-    emit({
-      phase: 'training',
-      fraction: 0.1,
-      message: `${train.length} training / ${val.length} validation${test.length ? ` / ${test.length} held-out test` : ''} cases (${ensured.decoded} decoded, ${ensured.fromCache} from cache); ${parent ? `warm start from version ${parent.id}` : 'fresh adapter'}; ${model.trainableParameterCount()} trainable parameters` +
-        (ensured.failures.length ? `; ${ensured.failures.length} cases could not be read and were left out` : ''),
-    });
-
-    const started = await startReplicasFor(model, { task: kind, numClasses: task.classes.length, images: train.length, backend: activeBackend()?.name });
-    replicas = started.pool;
-    emit({ phase: 'training', fraction: 0.1, message: `computing on ${started.message} (${activeBackend()?.name ?? 'unknown'} backend)` });
-
-    const result = await trainAdapter(
-      model,
-      train,
-      val,
-      {
-        epochs: job.epochs,
-        batchSize: job.batchSize,
-        microBatchSize: job.microBatchSize,
-        lr: job.lr,
-        minLr: job.lr / 100,
-        warmupFraction: 0.1,
-        optimizer: job.optimizer,
-        weightDecay: job.weightDecay,
-        patience: job.patience,
-        minEpochs: job.minEpochs,
-        linearSolver: job.linearSolver,
-        classWeighting: job.classWeighting,
-        augmentation: job.augmentation === 'none' ? null : AUGMENTATION_PRESETS[job.augmentation],
-        seed: job.seed,
-        prefixCache: job.prefixCache,
-      },
-      {
-        task: kind,
-        numClasses: task.classes.length,
-        size,
-        normalization,
-        signal,
-        replicas,
-        // Warm runs read the frozen prefix of the images they saw before; a new backbone or preprocessing is another key.
-        prefixStore: workspacePrefixStore(ws.dir, model, backbone.sha256, preprocessing, normalization),
-        onProgress: (p) => {
-          if (p.phase === 'caching') {
-            // Before epoch 1 the frozen prefix runs once per image. The run log keeps the decision and
-            // the build time; per-batch counts go to listeners only.
-            const event = { phase: 'preparing' as const, fraction: 0.1, message: p.message };
-            if (p.totalSteps === 0 || p.step === p.totalSteps) emit(event);
-            else options.onEvent?.({ runId, taskId: job.taskId, status: 'running', ...event });
-            return;
-          }
-          emit({
-            phase: p.phase,
-            fraction: 0.1 + 0.8 * (p.step / p.totalSteps),
-            epoch: p.epoch,
-            epochs: p.epochs,
-            step: p.step,
-            totalSteps: p.totalSteps,
-            loss: p.loss,
-            lr: p.lr,
-            etaSeconds: p.etaSeconds,
-            metric: p.metrics ? { name: p.metrics.selection.name, value: finiteOrNull(p.metrics.selection.value) } : undefined,
-            message: p.message,
-          });
+    const freshModel = () => (parent ? loadVersionModel(ws, parent, backbone) : AdaptedViT.initialise(backbone.model, adapter, job.seed));
+    const probe = adapter.method === 'linear' && job.linearSolver === 'probe' && kind !== 'multilabel';
+    const own: GridSetting = { lr: job.lr, classWeighting: job.classWeighting };
+    // Settings are compared on the validation cases, so without any there is nothing to choose by.
+    const settings = job.grid && val.length > 0 ? gridSettings(own, { probe }) : [own];
+    if (job.grid && val.length === 0) emit({ phase: 'training', fraction: 0.1, message: 'grid not tried: no validation cases to compare settings on' });
+    const trials: GridTrial[] = [];
+    let result: TrainResult | undefined;
+    let kept: GridSetting = own;
+    let skipped: GridSetting[] = [];
+    const gridStarted = performance.now();
+    for (const [i, setting] of settings.entries()) {
+      if (!fitsBudget(trials, (performance.now() - gridStarted) / 1000, job.gridBudgetSeconds)) {
+        skipped = settings.slice(i);
+        break;
+      }
+      const from = 0.1 + (0.8 * i) / settings.length;
+      const span = 0.8 / settings.length;
+      const candidate = freshModel();
+      training = candidate;
+      const label = settings.length > 1 ? `grid setting ${i + 1}/${settings.length} (lr ${setting.lr.toExponential(1)}, class weighting ${setting.classWeighting}): ` : '';
+      emit({
+        phase: 'training',
+        fraction: from,
+        message: label + `${train.length} training / ${val.length} validation${test.length ? ` / ${test.length} held-out test` : ''} cases (${ensured.decoded} decoded, ${ensured.fromCache} from cache); ${parent ? `warm start from version ${parent.id}` : 'fresh adapter'}; ${candidate.trainableParameterCount()} trainable parameters` +
+          (ensured.failures.length ? `; ${ensured.failures.length} cases could not be read and were left out` : ''),
+      });
+      const started = await startReplicasFor(candidate, { task: kind, numClasses: task.classes.length, images: train.length, backend: activeBackend()?.name });
+      replicas = started.pool;
+      emit({ phase: 'training', fraction: from, message: `computing on ${started.message} (${activeBackend()?.name ?? 'unknown'} backend)` });
+      const trial = await trainAdapter(
+        candidate,
+        train,
+        val,
+        {
+          epochs: job.epochs,
+          batchSize: job.batchSize,
+          microBatchSize: job.microBatchSize,
+          lr: setting.lr,
+          minLr: setting.lr / 100,
+          warmupFraction: 0.1,
+          optimizer: job.optimizer,
+          weightDecay: job.weightDecay,
+          patience: job.patience,
+          minEpochs: job.minEpochs,
+          linearSolver: job.linearSolver,
+          classWeighting: setting.classWeighting,
+          augmentation: job.augmentation === 'none' ? null : AUGMENTATION_PRESETS[job.augmentation],
+          seed: job.seed,
+          prefixCache: job.prefixCache,
         },
-      },
-    );
+        {
+          task: kind,
+          numClasses: task.classes.length,
+          size,
+          normalization,
+          signal,
+          replicas,
+          // Warm runs read the frozen prefix of the images they saw before; a new backbone or preprocessing is another key.
+          prefixStore: workspacePrefixStore(ws.dir, candidate, backbone.sha256, preprocessing, normalization),
+          onProgress: (p) => {
+            if (p.phase === 'caching') {
+              // Before epoch 1 the frozen prefix runs once per image. The run log keeps the decision and
+              // the build time; per-batch counts go to listeners only.
+              const event = { phase: 'preparing' as const, fraction: from, message: label + p.message };
+              if (p.totalSteps === 0 || p.step === p.totalSteps) emit(event);
+              else options.onEvent?.({ runId, taskId: job.taskId, status: 'running', ...event });
+              return;
+            }
+            emit({
+              phase: p.phase,
+              fraction: from + span * (p.step / p.totalSteps),
+              epoch: p.epoch,
+              epochs: p.epochs,
+              step: p.step,
+              totalSteps: p.totalSteps,
+              loss: p.loss,
+              lr: p.lr,
+              etaSeconds: p.etaSeconds,
+              metric: p.metrics ? { name: p.metrics.selection.name, value: finiteOrNull(p.metrics.selection.value) } : undefined,
+              message: p.message ? label + p.message : undefined,
+            });
+          },
+        },
+      );
+      await replicas?.close();
+      replicas = null;
+      trials.push({ ...setting, selection: finiteOrNull(trial.bestMetrics?.selection.value ?? NaN), bestEpoch: trial.bestEpoch, epochsRun: trial.history.length, seconds: trial.seconds });
+      if (chooseTrial(trials) === trials.length - 1) {
+        model?.dispose();
+        model = candidate;
+        result = trial;
+        kept = setting;
+      } else {
+        candidate.dispose();
+      }
+      training = null;
+    }
+    if (!model || !result) throw new Error('no setting was trained');
+    const grid: GridReport | undefined =
+      settings.length > 1
+        ? { metric: result.bestMetrics?.selection.name ?? 'loss', trials, skipped, chosen: chooseTrial(trials), budgetSeconds: job.gridBudgetSeconds, seconds: (performance.now() - gridStarted) / 1000 }
+        : undefined;
+    if (grid) emit({ phase: 'training', fraction: 0.9, message: describeGrid(grid) });
 
     // Score the kept epoch and the active version on exactly the same validation cases, before anything is written.
     emit({ phase: 'comparing', fraction: 0.92 });
@@ -301,7 +343,8 @@ export async function executeTrainingRun(
       backbone: { id: job.backboneId, sha256: backbone.sha256, config: backbone.model.config },
       preprocessing,
       normalization: { mean: [...normalization.mean], std: [...normalization.std] },
-      train: { ...job },
+      // The settings the kept model was trained with (a grid may have chosen other than the job's).
+      train: { ...job, lr: kept.lr, classWeighting: kept.classWeighting },
       appVersion: APP_VERSION,
     };
     const weights = serializeSafetensors(result.bestTensors, { format: 'pt', method: adapter.method });
@@ -324,6 +367,7 @@ export async function executeTrainingRun(
         seconds: result.seconds,
         prefixCache: result.prefixCache,
         probe: result.probe ?? null,
+        grid: grid ?? null,
         backend: backend.name,
         trainableParameters: model.trainableParameterCount(),
         comparedWith: active
@@ -348,6 +392,7 @@ export async function executeTrainingRun(
       metric: { name: result.bestMetrics?.selection.name ?? 'loss', value: finiteOrNull(newValue) },
       message:
         `${epochSummary(result.history.length, result.bestEpoch, result.stoppedEarly, job.patience)}; ` +
+        (grid ? `${describeGrid(grid)}; ` : '') +
         `version ${version.id} ${promoted ? 'is now active' : 'is a candidate'}: ${decision.reason}${warnings.length ? `. Warnings: ${warnings.join('; ')}` : ''}`,
     });
     return {
@@ -356,6 +401,7 @@ export async function executeTrainingRun(
       promoted,
       reason: decision.reason,
       epochs: epochSummary(result.history.length, result.bestEpoch, result.stoppedEarly, job.patience),
+      grid: grid ? describeGrid(grid) : undefined,
       warnings,
       metrics: result.bestMetrics,
     };
@@ -371,6 +417,7 @@ export async function executeTrainingRun(
   } finally {
     await replicas?.close();
     model?.dispose();
+    if (training !== model) training?.dispose();
   }
 }
 

@@ -78,6 +78,14 @@ describe('train, watch progress, version, predict, suggest, accept', () => {
     expect(await page.getByTestId('train-prefix-cache-hint').textContent()).toMatch(/augmented images change every epoch/);
     await page.getByTestId('train-augmentation').selectOption('none');
     expect(await page.getByTestId('train-prefix-cache').isChecked()).toBe(true);
+    // The settings grid says how many settings it compares: six for an adapter, two for the probe.
+    const grid = page.locator('label', { has: page.getByTestId('train-grid') });
+    expect(await page.getByTestId('train-grid').isChecked()).toBe(false);
+    expect(await grid.textContent()).toMatch(/Try settings and keep the best \(6 settings compared on the validation cases, at most 15 min\)/);
+    await page.getByTestId('train-method').selectOption('linear');
+    expect(await grid.textContent()).toMatch(/\(2 settings compared/);
+    expect(await grid.getAttribute('title')).toMatch(/with and without class weights/);
+    await page.getByTestId('train-method').selectOption('dvpt');
   });
 
   it('exports the active version into the workspace exports/ folder typed in the path field', async () => {

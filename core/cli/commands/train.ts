@@ -8,7 +8,7 @@ import type { RunEvent, RunOutcome } from '../../train/training-run';
 import { addAdapterOptions, adapterFromOptions, type AdapterOptions } from '../adapter-options';
 import { CliError, EXIT } from '../cli-error';
 import { findBackbone, findTask, int, num, oneOf, openWorkspace } from '../common';
-import { AUGMENTATIONS, OPTIMIZERS, TRAINING_DEFAULTS } from '../../vocabulary';
+import { AUGMENTATIONS, CLASS_WEIGHTINGS, OPTIMIZERS, TRAINING_DEFAULTS, type ClassWeighting } from '../../vocabulary';
 
 interface TrainOptions extends AdapterOptions {
   workspace?: string;
@@ -22,6 +22,9 @@ interface TrainOptions extends AdapterOptions {
   patience: number;
   augment: string;
   prefixCache: 'auto' | 'off';
+  classWeighting: ClassWeighting;
+  grid?: boolean;
+  gridBudget: number;
   fresh?: boolean;
   fundusFov?: boolean;
   promote: 'if-better' | 'never' | 'always';
@@ -76,6 +79,9 @@ function jobInput(ws: Workspace, opts: TrainOptions): TrainJobInput {
     promote: opts.promote,
     seed: opts.seed,
     prefixCache: opts.prefixCache,
+    classWeighting: opts.classWeighting,
+    grid: Boolean(opts.grid),
+    gridBudgetSeconds: opts.gridBudget,
   } as TrainJobInput;
 }
 
@@ -110,6 +116,7 @@ async function trainThroughQueue(opts: TrainOptions): Promise<void> {
     // Why (never at chance; a version on more labels wins unless worse beyond noise) and the kept epoch.
     if (outcome.reason) process.stdout.write(`  ${outcome.reason}\n`);
     if (outcome.epochs) process.stdout.write(`  ${outcome.epochs}\n`);
+    if (outcome.grid) process.stdout.write(`  ${outcome.grid}\n`);
     for (const w of outcome.warnings ?? []) process.stdout.write(`  warning: ${w}\n`);
   } finally {
     process.removeListener('SIGINT', onSigint);
@@ -134,6 +141,9 @@ export function registerTrainCommands(program: Command): void {
     .option('--lr <x>', 'peak learning rate', num('lr'), TRAINING_DEFAULTS.lr)
     .option('--optimizer <name>', OPTIMIZERS.join(' or '), oneOf('optimizer', OPTIMIZERS), TRAINING_DEFAULTS.optimizer)
     .option('--patience <n>', 'early-stopping patience in epochs (0 = off)', int('patience'), TRAINING_DEFAULTS.patience)
+    .option('--class-weighting <mode>', `loss weight per class: ${CLASS_WEIGHTINGS.join(', ')} (inverse = by inverse frequency)`, oneOf('class weighting', CLASS_WEIGHTINGS), TRAINING_DEFAULTS.classWeighting)
+    .option('--grid', 'try learning rate ×⅓, ×1, ×3 × this class weighting and its opposite on the validation cases and keep the best (the linear probe: the weighting only)')
+    .option('--grid-budget <seconds>', 'a grid starts no setting that would end past this', num('grid budget'), TRAINING_DEFAULTS.gridBudgetSeconds)
     .option('--augment <preset>', `augmentation: ${AUGMENTATIONS.join(', ')}`, TRAINING_DEFAULTS.augmentation)
     .option(
       '--prefix-cache <mode>',

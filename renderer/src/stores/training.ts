@@ -17,6 +17,8 @@ export interface TrainSettings {
   lastLayers: number | '';
   /** Cache the frozen blocks before the first adapted one (the job's prefixCache 'auto'; false = 'off'). */
   prefixCache: boolean;
+  /** Try learning rate × class weighting on the validation cases and keep the best (the job's grid). */
+  grid: boolean;
 }
 
 /** Counter messages (images prepared, prefix tokens cached) replace their previous line in the run log. */
@@ -48,6 +50,7 @@ export const useTrainingStore = defineStore('training', () => {
     fresh: false,
     lastLayers: '',
     prefixCache: true,
+    grid: false,
   });
   let subscribed = false;
 
@@ -113,6 +116,7 @@ export const useTrainingStore = defineStore('training', () => {
         augmentation: s.augmentation,
         fresh: s.fresh,
         prefixCache: s.prefixCache ? 'auto' : 'off',
+        grid: s.grid,
         ...lastLayers,
       });
       live.value = { runId: run.id, taskId: run.taskId, status: 'running', phase: 'preparing', fraction: 0, message: 'queued' };

@@ -73,6 +73,54 @@ describe('executeTrainingRun', () => {
     expect(forced.reason).toMatch(/^promoted as asked/);
   });
 
+  it('a grid run tries learning rate × class weighting, keeps the best on validation and says so; the budget stops it', async () => {
+    type Stored = { grid: { trials: { lr: number; classWeighting: string; selection: number | null }[]; skipped: unknown[]; chosen: number; metric: string }; selection: { value: number } };
+    const run = ws.runs.create({ taskId, method: 'dvpt' });
+    const events: RunEvent[] = [];
+    const outcome = await executeTrainingRun(ws, run.id, job({ epochs: 1, grid: true, promote: 'never' }), { onEvent: (e) => events.push(e) });
+    expect(outcome.status).toBe('done');
+    const version = ws.versions.get(outcome.versionId!);
+    const metrics = version.metrics as unknown as Stored;
+    const { trials, chosen } = metrics.grid;
+    expect(trials.map((t) => [t.lr, t.classWeighting])).toEqual([[1e-3, 'inverse'], [1e-3 / 3, 'inverse'], [3e-3, 'inverse'], [1e-3, 'none'], [1e-3 / 3, 'none'], [3e-3, 'none']]);
+    const best = Math.max(...trials.map((t) => t.selection ?? -Infinity));
+    expect(trials[chosen].selection).toBe(best);
+    // The version is the kept setting's: its score, and its settings in the provenance.
+    expect(metrics.selection.value).toBeCloseTo(best, 12);
+    const train = (version.config as { train: { lr: number; classWeighting: string; grid: boolean } }).train;
+    expect([train.lr, train.classWeighting, train.grid]).toEqual([trials[chosen].lr, trials[chosen].classWeighting, true]);
+    expect(outcome.grid).toMatch(/^grid: 6 settings tried in \d+ s \(budget 900 s\); kept /);
+    expect(events.at(-1)!.message).toContain(outcome.grid!);
+    expect(events.filter((e) => e.message?.startsWith('grid setting 6/6')).length).toBeGreaterThan(0);
+    // Progress only moves forward over the settings.
+    const fractions = events.filter((e) => e.status === undefined || e.status === 'running').map((e) => e.fraction);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1] - 1e-9)).toBe(true);
+
+    // A budget the first setting already spends: the job's own setting alone, the rest reported skipped.
+    const tight = await executeTrainingRun(ws, ws.runs.create({ taskId, method: 'dvpt' }).id, job({ epochs: 1, grid: true, gridBudgetSeconds: 0.001, promote: 'never' }));
+    const tightGrid = (ws.versions.get(tight.versionId!).metrics as unknown as Stored).grid;
+    expect([tightGrid.trials.length, tightGrid.skipped.length, tightGrid.chosen]).toEqual([1, 5, 0]);
+    expect(tight.grid).toMatch(/5 skipped for the budget\); kept the job’s own settings/);
+
+    // The linear probe: with and without class weights only.
+    const probe = await executeTrainingRun(ws, ws.runs.create({ taskId, method: 'linear' }).id, job({ adapter: { method: 'linear' }, grid: true, promote: 'never' }));
+    expect((ws.versions.get(probe.versionId!).metrics as unknown as Stored).grid.trials.map((t) => t.classWeighting)).toEqual(['inverse', 'none']);
+  });
+
+  it('a grid run cancelled in its second setting leaves no version', async () => {
+    const before = ws.versions.list(taskId).length;
+    const run = ws.runs.create({ taskId, method: 'dvpt' });
+    const controller = new AbortController();
+    const outcome = await executeTrainingRun(ws, run.id, job({ epochs: 1, grid: true }), {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.message?.startsWith('grid setting 2/')) controller.abort();
+      },
+    });
+    expect(outcome.status).toBe('cancelled');
+    expect(ws.versions.list(taskId)).toHaveLength(before);
+  });
+
   it('a cancelled run is marked so and leaves no version', async () => {
     const before = ws.versions.list(taskId).length;
     const run = ws.runs.create({ taskId, method: 'ept' });
