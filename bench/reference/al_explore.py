@@ -8,7 +8,11 @@ numpy's own seeds, so its draws are independent of eval:al's. Run eval:al once f
 embeddings to test-output/eval/al-cache/.
 
   /usr/bin/python3 bench/reference/al_explore.py --dataset pneumonia --seeds 30 \
-      --strategies random,mixed,mixed_influence,mixed_influence_margin [--class-weight balanced]
+      --strategies random,mixed,mixed_influence,mixed_influence_margin [--class-weight balanced] [--features pca]
+
+`--features pca` replaces the stand-in backbone's embeddings by the first 64 principal components of the raw
+pixels (fitted on the pool): another, independent representation, to ask whether the backbone is what limits
+active learning on these sets.
 
 Prints, per strategy: the area under the mean learning curve, the labels needed to reach random's final
 value (linear between budgets), how many budgets are at or above random, and the gap to random per budget.
@@ -20,6 +24,7 @@ import os
 import warnings
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
@@ -36,14 +41,19 @@ SETS = {
 BUDGETS = [20, 50, 100, 150, 200, 300, 500]
 
 
-def load(name):
+def load(name, features='backbone'):
     npz, cache, k, metric = SETS[name]
     d = np.load(MEDMNIST + npz)
-    e = json.load(open(os.path.join(CACHE, cache)))
     out = {}
+    if features == 'pca':
+        pixels = {s: d[s + '_images'].reshape(len(d[s + '_images']), -1).astype(np.float64) / 255 for s in ['train', 'val', 'test']}
+        pca = PCA(64, random_state=0).fit(pixels['train'])
+        embedded = {s: pca.transform(pixels[s]) for s in pixels}
+    else:
+        e = json.load(open(os.path.join(CACHE, cache)))
+        embedded = {s: np.frombuffer(base64.b64decode(e[s]), dtype=np.float32).reshape(-1, 64).astype(np.float64) for s in ['train', 'val', 'test']}
     for s in ['train', 'val', 'test']:
-        x = np.frombuffer(base64.b64decode(e[s]), dtype=np.float32).reshape(-1, 64).astype(np.float64)
-        out[s] = (x, d[s + '_labels'].ravel().astype(int))
+        out[s] = (embedded[s], d[s + '_labels'].ravel().astype(int))
     return out, k, metric
 
 
@@ -147,8 +157,8 @@ def strategy(name):
     return pick
 
 
-def simulate(name, pick, seeds, class_weight):
-    data, k, metric = load(name)
+def simulate(name, pick, seeds, class_weight, features):
+    data, k, metric = load(name, features)
     x, y = data['train']
     curves = []
     for seed in range(seeds):
@@ -175,13 +185,14 @@ def main():
     ap.add_argument('--seeds', type=int, default=10)
     ap.add_argument('--strategies', default='random,mixed,mixed_influence_margin')
     ap.add_argument('--class-weight', choices=['none', 'balanced'], default='balanced')
+    ap.add_argument('--features', choices=['backbone', 'pca'], default='backbone')
     a = ap.parse_args()
     cw = None if a.class_weight == 'none' else 'balanced'
     names = ['random'] + [s for s in a.strategies.split(',') if s != 'random']
-    res = {s: simulate(a.dataset, strategy(s), a.seeds, cw) for s in names}
+    res = {s: simulate(a.dataset, strategy(s), a.seeds, cw, a.features) for s in names}
     base = np.nanmean(res['random'], 0)
     target = base[-1]
-    print(f'{a.dataset}: {a.seeds} seeds, class weight {a.class_weight}; random final {target:.3f}')
+    print(f'{a.dataset}: {a.seeds} seeds, class weight {a.class_weight}, features {a.features}; random final {target:.3f}')
     for s, cv in res.items():
         mc = np.nanmean(cv, 0)
         area = np.nanmean([np.trapz(c, BUDGETS) / (BUDGETS[-1] - BUDGETS[0]) for c in cv])
