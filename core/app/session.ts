@@ -2,7 +2,7 @@ import os from 'node:os';
 import { ApiFailure } from '../api/errors';
 import { EventBus } from '../api/dispatch';
 import type { ImportReportT, PathPurposeT, WorkspaceInfoT } from '../api/contract';
-import { Workspace } from '../store';
+import { PIN_LOCKOUT, Workspace, type PinAttempt } from '../store';
 import { ViewerImages } from './viewer-images';
 import { LearningLoop } from './learning-loop';
 import { TrainingHost } from './training-host';
@@ -57,11 +57,12 @@ export class AppSession {
     return this.reader;
   }
 
-  /** Makes a profile of the open workspace the current reader, after checking its PIN. */
+  /** Makes a profile of the open workspace the current reader, after checking its PIN (wrong PINs lock it for a while). */
   switchReader(name: string, pin: string | undefined): void {
     const ws = this.requireWorkspace();
     const profile = ws.readers.require(name);
-    if (!ws.readers.checkPin(profile.name, pin)) throw new ApiFailure('forbidden', `Wrong PIN for ${profile.name}`);
+    const attempt = ws.readers.attemptPin(profile.name, pin);
+    if (!attempt.ok) throw new ApiFailure('forbidden', pinRefusal(profile.name, attempt));
     this.reader = profile.name;
   }
 
@@ -187,4 +188,14 @@ function currentUser(): string {
   } catch {
     return 'user';
   }
+}
+
+/** "Wrong PIN for ann (2 more tries before a 30 s lockout)" / "Too many wrong PINs for ann: locked for 30 s more (until 14:03:12); …". */
+function pinRefusal(name: string, attempt: Exclude<PinAttempt, { ok: true }>): string {
+  if (attempt.reason === 'wrong') {
+    const lock = `${PIN_LOCKOUT.firstLockSeconds} s`;
+    return `Wrong PIN for ${name} (${attempt.attemptsLeft === 0 ? `the next wrong PIN locks it for ${lock}` : `${attempt.attemptsLeft} more ${attempt.attemptsLeft === 1 ? 'try' : 'tries'} before a ${lock} lockout`})`;
+  }
+  const until = new Date(attempt.lockedUntil).toLocaleTimeString();
+  return `Too many wrong PINs for ${name}: locked for ${attempt.seconds} s more (until ${until}); an admin can set a new PIN`;
 }

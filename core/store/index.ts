@@ -17,7 +17,8 @@ export {
 export { CASE_UNITS, LATERALITIES, lateralityFromName, normaliseScope, type CaseUnit, type Laterality, type ScopeOptions, type TaskScope } from './scope';
 export { DEFAULT_SPLIT_FRACTIONS, type SplitAssignment, type SplitFractions, type SplitSource } from './splits';
 export { displayText, type LabelValue, type LabelSource, type CurrentLabelSource, type ConsensusKind, type LabelEvent, type CurrentLabel, type SetLabel } from './labels';
-export type { ReaderProfile, NewReader } from './readers';
+export type { ReaderProfile, NewReader, PinAttempt } from './readers';
+export { PIN_LOCKOUT } from './readers';
 export { consensusOf, type CaseRead, type ReadView, type StateChange } from './reads';
 export type { AgreementReport, PairAgreement } from './agreement';
 export type { AdapterVersion, Backbone, LabelSnapshot, NewVersion, VersionStatus } from './versions';

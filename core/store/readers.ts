@@ -25,8 +25,23 @@ interface ReaderRow {
   name: string;
   role: ReaderRole;
   pin_hash: string | null;
+  pin_failures: number;
+  pin_locked_until: string | null;
   created_at: string;
 }
+
+/**
+ * Wrong PINs before a profile locks, and how long: `freeAttempts` in a row are allowed, the next wrong
+ * one locks the profile for `firstLockSeconds`, each further one doubles that up to `maxLockSeconds`.
+ * A 4-digit PIN then takes weeks to guess instead of seconds. A right PIN or a new PIN resets the count.
+ */
+export const PIN_LOCKOUT = { freeAttempts: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60 } as const;
+
+/** What a PIN attempt found: opened, wrong (tries left before a lockout), or locked (no PIN was checked). */
+export type PinAttempt =
+  | { ok: true }
+  | { ok: false; reason: 'wrong'; attemptsLeft: number }
+  | { ok: false; reason: 'locked'; lockedUntil: string; seconds: number };
 
 const PIN_PATTERN = /^\d{4,12}$/;
 const SCRYPT_KEY_BYTES = 32;
@@ -85,10 +100,38 @@ export class ReaderService {
     return pin !== undefined && verifyPin(pin, row.pin_hash);
   }
 
-  /** Sets (or with '' removes) a profile's PIN. */
+  /**
+   * A PIN typed to open a profile, counted: while the profile is locked nothing is checked; a wrong PIN
+   * counts towards the lockout (PIN_LOCKOUT), a right one clears the count. Profiles without a PIN open.
+   */
+  attemptPin(name: string, pin: string | undefined, now: Date = new Date()): PinAttempt {
+    const row = this.db.prepare('SELECT * FROM readers WHERE name = ?').get(name.trim()) as ReaderRow | undefined;
+    if (!row) throw new WorkspaceError('not-found', `No reader profile named '${name}'`);
+    if (row.pin_hash === null) return { ok: true };
+    const lockedUntil = row.pin_locked_until ? Date.parse(row.pin_locked_until) : NaN;
+    if (lockedUntil > now.getTime()) return { ok: false, reason: 'locked', lockedUntil: row.pin_locked_until!, seconds: Math.ceil((lockedUntil - now.getTime()) / 1000) };
+    if (pin !== undefined && verifyPin(pin, row.pin_hash)) {
+      this.db.prepare('UPDATE readers SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?').run(row.id);
+      return { ok: true };
+    }
+    const failures = row.pin_failures + 1;
+    const over = failures - PIN_LOCKOUT.freeAttempts;
+    if (over <= 0) {
+      this.db.prepare('UPDATE readers SET pin_failures = ? WHERE id = ?').run(failures, row.id);
+      return { ok: false, reason: 'wrong', attemptsLeft: PIN_LOCKOUT.freeAttempts - failures };
+    }
+    const seconds = Math.min(PIN_LOCKOUT.maxLockSeconds, PIN_LOCKOUT.firstLockSeconds * 2 ** (over - 1));
+    const until = new Date(now.getTime() + seconds * 1000).toISOString();
+    this.db.prepare('UPDATE readers SET pin_failures = ?, pin_locked_until = ? WHERE id = ?').run(failures, until, row.id);
+    return { ok: false, reason: 'locked', lockedUntil: until, seconds };
+  }
+
+  /** Sets (or with '' removes) a profile's PIN; a lockout from wrong PINs ends with it. */
   setPin(name: string, pin: string): ReaderProfile {
     this.require(name);
-    this.db.prepare('UPDATE readers SET pin_hash = ? WHERE name = ?').run(pin === '' ? null : hashPin(pin), name.trim());
+    this.db
+      .prepare('UPDATE readers SET pin_hash = ?, pin_failures = 0, pin_locked_until = NULL WHERE name = ?')
+      .run(pin === '' ? null : hashPin(pin), name.trim());
     return this.require(name);
   }
 

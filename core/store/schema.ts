@@ -538,6 +538,15 @@ CREATE TABLE pacs_origins (
 CREATE INDEX pacs_origins_connection ON pacs_origins(connection);
 `;
 
+/**
+ * V13: wrong PINs in a row per reader profile and the time its lockout ends (core/store/readers.ts
+ * attemptPin): a 4-digit PIN is only a lock when guessing it takes days, and a restart must not reset it.
+ */
+const V13 = `
+ALTER TABLE readers ADD COLUMN pin_failures INTEGER NOT NULL DEFAULT 0 CHECK (pin_failures >= 0);
+ALTER TABLE readers ADD COLUMN pin_locked_until TEXT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   ...[V1, V2, V3, V4, V5, V6, V7].map((sql) => (db: Parameters<Migration>[0]) => db.exec(sql)),
   v8,
@@ -545,6 +554,7 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => db.exec(V10),
   (db) => db.exec(V11),
   (db) => db.exec(V12),
+  (db) => db.exec(V13),
 ];
 
 /** The schema version this build of MedTune writes. */

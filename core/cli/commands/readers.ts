@@ -5,7 +5,7 @@ import { READER_ROLES, type ReaderRole } from '../../vocabulary';
 import { CliError } from '../cli-error';
 import { findTask, oneOf, withWorkspace } from '../common';
 
-/** `medtune readers list|add` and `medtune agreement --task …` (docs/readers.md). */
+/** `medtune readers list|add|pin` and `medtune agreement --task …` (docs/readers.md). */
 export function registerReaderCommands(program: Command): void {
   const readers = program.command('readers').description('Reader profiles of a workspace (name, role, optional PIN)');
   readers
@@ -37,6 +37,21 @@ export function registerReaderCommands(program: Command): void {
         ws.readers.ensureDefault(osUser());
         const profile = ws.readers.add({ name, role: opts.role, ...(pin ? { pin } : {}) });
         process.stdout.write(`added ${profile.name} (${profile.role}${profile.hasPin ? ', PIN' : ''})\n`);
+      }),
+    );
+  readers
+    .command('pin <name>')
+    .description('Set a new PIN for a profile, or remove it; either ends a lockout after wrong PINs')
+    .requiredOption('-w, --workspace <dir>', 'the workspace folder')
+    .option('--pin-env <VAR>', 'the new PIN (4–12 digits) from this environment variable (never on the command line)')
+    .option('--remove', 'remove the PIN: switching to the profile asks for none')
+    .action((name: string, opts: { workspace: string; pinEnv?: string; remove?: boolean }) =>
+      withWorkspace(opts.workspace, (ws) => {
+        if (Boolean(opts.pinEnv) === Boolean(opts.remove)) throw new CliError('give either --pin-env <VAR> or --remove', 2);
+        const pin = opts.remove ? '' : process.env[opts.pinEnv!];
+        if (pin === undefined || (!opts.remove && pin === '')) throw new CliError(`--pin-env ${opts.pinEnv}: that environment variable is not set`, 2);
+        const profile = ws.readers.setPin(name, pin);
+        process.stdout.write(`${profile.name}: ${profile.hasPin ? 'new PIN set' : 'PIN removed'}; wrong-PIN count cleared\n`);
       }),
     );
 

@@ -39,6 +39,24 @@ describe('several readers through the API', () => {
     expect(await app.failure('readers.add', { name: 'eve' })).toMatchObject({ code: 'forbidden' });
   });
 
+  it('says how many PIN tries are left, then that the profile is locked and until when', async () => {
+    const { app } = await doubleReadWorkspace();
+    const messages: string[] = [];
+    for (let i = 0; i < 7; i++) messages.push(((await app.failure('readers.switch', { name: 'bob', pin: '1111' })) as { message: string }).message);
+    expect(messages.slice(0, 5)).toEqual([
+      'Wrong PIN for bob (4 more tries before a 30 s lockout)',
+      'Wrong PIN for bob (3 more tries before a 30 s lockout)',
+      'Wrong PIN for bob (2 more tries before a 30 s lockout)',
+      'Wrong PIN for bob (1 more try before a 30 s lockout)',
+      'Wrong PIN for bob (the next wrong PIN locks it for 30 s)',
+    ]);
+    expect(messages[5]).toMatch(/^Too many wrong PINs for bob: locked for 30 s more \(until .+\); an admin can set a new PIN$/);
+    expect(messages[6]).toMatch(/^Too many wrong PINs for bob: locked for (29|30) s more/);
+    // Locked: the right PIN does not open it either, and the current reader stays who it was.
+    expect(await app.failure('readers.switch', { name: 'bob', pin: '2468' })).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/^Too many wrong PINs/) });
+    expect((await app.call('app.info', {})).reader).toBe('admin');
+  });
+
   it('keeps a case blind until the reader has read it: no label, history or model; reads go through labels.set', async () => {
     const { app, taskId, ids } = await doubleReadWorkspace();
     const [c1, c2] = ids;

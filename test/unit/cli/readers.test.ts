@@ -27,6 +27,22 @@ describe('medtune readers and medtune agreement', () => {
     expect(list.code).toBe(0);
     expect(list.out).toMatch(/^ann\s+reader\s+no /m);
     expect(list.out).toMatch(/^bob\s+reviewer\s+yes/m);
+    // A new PIN ends a lockout from wrong PINs; --remove takes the PIN away; one of the two is needed.
+    const locked = Workspace.open(dir);
+    for (let i = 0; i < 6; i++) locked.readers.attemptPin('bob', '0000');
+    expect(locked.readers.attemptPin('bob', '13579')).toMatchObject({ ok: false, reason: 'locked' });
+    locked.close();
+    process.env.MEDTUNE_TEST_PIN2 = '24680';
+    expect(await runCli(['readers', 'pin', 'bob', '-w', dir, '--pin-env', 'MEDTUNE_TEST_PIN2'])).toMatchObject({ code: 0, out: 'bob: new PIN set; wrong-PIN count cleared\n' });
+    const unlocked = Workspace.open(dir);
+    expect(unlocked.readers.attemptPin('bob', '24680')).toEqual({ ok: true });
+    unlocked.close();
+    expect((await runCli(['readers', 'pin', 'bob', '-w', dir])).code).toBe(2);
+    expect((await runCli(['readers', 'pin', 'bob', '-w', dir, '--pin-env', 'MEDTUNE_UNSET_PIN_VAR'])).code).toBe(2);
+    expect((await runCli(['readers', 'pin', 'nobody', '-w', dir, '--remove'])).code).toBe(1);
+    expect(await runCli(['readers', 'pin', 'bob', '-w', dir, '--remove'])).toMatchObject({ code: 0, out: 'bob: PIN removed; wrong-PIN count cleared\n' });
+    process.env.MEDTUNE_TEST_PIN2 = '';
+    expect(await runCli(['readers', 'pin', 'bob', '-w', dir, '--pin-env', 'MEDTUNE_TEST_PIN'])).toMatchObject({ code: 0, out: 'bob: new PIN set; wrong-PIN count cleared\n' });
 
     const again = Workspace.open(dir);
     const ann = ['none', 'mild', 'severe', 'none', 'mild', 'none'];

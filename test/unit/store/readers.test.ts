@@ -47,6 +47,56 @@ describe('reader profiles', () => {
   });
 });
 
+describe('wrong PINs', () => {
+  it('lock a profile after five in a row, for 30 s doubling up to 15 min, across a restart; a right PIN or a new PIN clears them', async () => {
+    const { dir, ws } = await workspaceWithCases(1);
+    ws.readers.add({ name: 'ann', pin: '1234' });
+    const t0 = Date.parse('2026-12-02T10:00:00Z');
+    const at = (seconds: number) => new Date(t0 + seconds * 1000);
+    // Five wrong PINs say how many tries are left; a right one in between resets the count.
+    expect([1, 2, 3].map((i) => ws.readers.attemptPin('ann', '0000', at(i)))).toEqual([4, 3, 2].map((attemptsLeft) => ({ ok: false, reason: 'wrong', attemptsLeft })));
+    expect(ws.readers.attemptPin('ann', '1234', at(4))).toEqual({ ok: true });
+    const wrong = [5, 6, 7, 8, 9].map((i) => ws.readers.attemptPin('ann', '0000', at(i)));
+    expect(wrong.map((a) => (a.ok ? 'ok' : a.reason === 'wrong' ? a.attemptsLeft : 'locked'))).toEqual([4, 3, 2, 1, 0]);
+    // The sixth locks it for 30 s; while locked even the right PIN is not checked.
+    expect(ws.readers.attemptPin('ann', '0000', at(10))).toEqual({ ok: false, reason: 'locked', lockedUntil: at(40).toISOString(), seconds: 30 });
+    expect(ws.readers.attemptPin('ann', '1234', at(39))).toMatchObject({ ok: false, reason: 'locked', seconds: 1 });
+    ws.close();
+    // A restart does not reset it: each further wrong PIN after a lockout doubles the next one.
+    const again = Workspace.open(dir);
+    expect(again.readers.attemptPin('ann', '1234', at(20))).toMatchObject({ reason: 'locked', seconds: 20 });
+    expect(again.readers.attemptPin('ann', '0000', at(41))).toMatchObject({ reason: 'locked', seconds: 60 });
+    let t = 41 + 60;
+    const locks: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const a = again.readers.attemptPin('ann', '0000', at(t));
+      if (a.ok || a.reason !== 'locked') throw new Error('expected a lockout');
+      locks.push(a.seconds);
+      t += a.seconds;
+    }
+    expect(locks).toEqual([120, 240, 480, 900, 900, 900, 900]);
+    // A new PIN (an admin's `medtune readers pin`) ends the lockout; a right PIN then opens and clears the count.
+    again.readers.setPin('ann', '5678');
+    expect(again.readers.attemptPin('ann', '0000', at(t))).toEqual({ ok: false, reason: 'wrong', attemptsLeft: 4 });
+    expect(again.readers.attemptPin('ann', '5678', at(t))).toEqual({ ok: true });
+    expect(databaseOf(again).prepare('SELECT pin_failures, pin_locked_until FROM readers WHERE name = ?').get('ann')).toEqual({ pin_failures: 0, pin_locked_until: null });
+    // A profile without a PIN opens, whatever is typed.
+    expect(again.readers.attemptPin(again.readers.ensureDefault('root').name, '9999')).toEqual({ ok: true });
+    expect(code(() => again.readers.attemptPin('nobody', '1234'))).toBe('not-found');
+    again.close();
+  });
+
+  it('a workspace from before the lockout opens with its profiles and PINs and counts from zero', async () => {
+    const { dir, ws } = await workspaceWithCases(1, { migrations: MIGRATIONS.slice(0, 12) });
+    ws.readers.add({ name: 'ann', pin: '1234' });
+    ws.close();
+    const migrated = Workspace.open(dir);
+    expect(migrated.readers.attemptPin('ann', '0000')).toEqual({ ok: false, reason: 'wrong', attemptsLeft: 4 });
+    expect(migrated.readers.attemptPin('ann', '1234')).toEqual({ ok: true });
+    migrated.close();
+  });
+});
+
 describe('blind double reading', () => {
   async function doubleRead(settings: Record<string, unknown> = {}) {
     const made = await workspaceWithCases(6);
