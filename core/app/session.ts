@@ -197,5 +197,5 @@ function pinRefusal(name: string, attempt: Exclude<PinAttempt, { ok: true }>): s
     return `Wrong PIN for ${name} (${attempt.attemptsLeft === 0 ? `the next wrong PIN locks it for ${lock}` : `${attempt.attemptsLeft} more ${attempt.attemptsLeft === 1 ? 'try' : 'tries'} before a ${lock} lockout`})`;
   }
   const until = new Date(attempt.lockedUntil).toLocaleTimeString();
-  return `Too many wrong PINs for ${name}: locked for ${attempt.seconds} s more (until ${until}); an admin can set a new PIN`;
+  return `Too many wrong PINs for ${name}: locked for ${attempt.seconds} s more (until ${until}); an admin can end it with a new PIN (medtune readers pin)`;
 }

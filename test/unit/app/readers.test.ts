@@ -50,7 +50,7 @@ describe('several readers through the API', () => {
       'Wrong PIN for bob (1 more try before a 30 s lockout)',
       'Wrong PIN for bob (the next wrong PIN locks it for 30 s)',
     ]);
-    expect(messages[5]).toMatch(/^Too many wrong PINs for bob: locked for 30 s more \(until .+\); an admin can set a new PIN$/);
+    expect(messages[5]).toMatch(/^Too many wrong PINs for bob: locked for 30 s more \(until .+\); an admin can end it with a new PIN \(medtune readers pin\)$/);
     expect(messages[6]).toMatch(/^Too many wrong PINs for bob: locked for (29|30) s more/);
     // Locked: the right PIN does not open it either, and the current reader stays who it was.
     expect(await app.failure('readers.switch', { name: 'bob', pin: '2468' })).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/^Too many wrong PINs/) });
