@@ -236,13 +236,8 @@ export class ReadService {
   /** Of `caseIds`, those on which `reader` has submitted a first read and owes no repeat (they may see the model). */
   unblindedCaseIds(taskId: number, reader: string, caseIds: number[]): Set<number> {
     const rows = this.db
-      .prepare(
-        `SELECT re.case_id FROM read_events re WHERE re.task_id = ? AND re.reader = ? AND re.kind = 'first'
-           AND re.case_id IN (SELECT value FROM json_each(?))
-           AND NOT EXISTS (SELECT 1 FROM read_repeats rr WHERE rr.task_id = re.task_id AND rr.case_id = re.case_id AND rr.reader = re.reader
-             AND NOT EXISTS (SELECT 1 FROM read_events r2 WHERE r2.task_id = re.task_id AND r2.case_id = re.case_id AND r2.reader = re.reader AND r2.kind = 'repeat'))`,
-      )
-      .all(taskId, reader, JSON.stringify(caseIds)) as { case_id: number }[];
+      .prepare(`SELECT case_id FROM (${unblindedCasesSql('@task', '@reader')}) WHERE case_id IN (SELECT value FROM json_each(@ids))`)
+      .all({ task: taskId, reader, ids: JSON.stringify(caseIds) }) as { case_id: number }[];
     return new Set(rows.map((r) => r.case_id));
   }
 
@@ -416,6 +411,16 @@ export class ReadService {
  * first reads of the task after their first read of that case, or it was scheduled at or before
  * @repeatCutoff (now − the task's hours): so an intra-reader repeat is never right after the first read.
  */
+/**
+ * `SELECT case_id …` of the cases a reader may see unblinded on a k-read task (parameters named by
+ * `task` and `reader`, e.g. '@task'): read by them, with no blind repeat read still pending.
+ */
+export function unblindedCasesSql(task: string, reader: string): string {
+  return `SELECT re.case_id FROM read_events re WHERE re.task_id = ${task} AND re.reader = ${reader} AND re.kind = 'first'
+    AND NOT EXISTS (SELECT 1 FROM read_repeats rr WHERE rr.task_id = re.task_id AND rr.case_id = re.case_id AND rr.reader = re.reader
+      AND NOT EXISTS (SELECT 1 FROM read_events r2 WHERE r2.task_id = re.task_id AND r2.case_id = re.case_id AND r2.reader = re.reader AND r2.kind = 'repeat'))`;
+}
+
 export const DUE_REPEAT_SQL = `(rr.scheduled_at <= @repeatCutoff OR (
   SELECT count(*) FROM read_events o WHERE o.task_id = rr.task_id AND o.reader = rr.reader AND o.kind = 'first' AND o.id > (
     SELECT max(f.id) FROM read_events f WHERE f.task_id = rr.task_id AND f.case_id = rr.case_id AND f.reader = rr.reader AND f.kind = 'first')

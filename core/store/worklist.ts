@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { WorkspaceError } from './errors';
 import { CASE_FILTERS, type CaseFilter, type Split } from '../vocabulary';
-import { DUE_REPEAT_SQL, repeatDueParams } from './reads';
+import { DUE_REPEAT_SQL, repeatDueParams, unblindedCasesSql } from './reads';
 import type { TaskSettings } from './tasks';
 import { isEmptyScope, normaliseCaseUnit, normaliseScope, scopeCondition, taskCaseCondition, unitSizes, type CaseUnit, type TaskScope } from './scope';
 
@@ -63,6 +63,8 @@ interface WorklistSelection {
   scope: TaskScope;
   caseUnit: CaseUnit;
   readsPerCase: number;
+  /** The reader the selection is blind for (a k-read task, not a reviewer), if any. */
+  blindFor?: string;
 }
 
 /** Which cases a worklist query selects (task scope and unit, filter, search), shared by the flat list and the groups. */
@@ -95,7 +97,13 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
   }
   // IN (subquery) is materialised once per query, cheaper than a correlated probe for each of 50,000 rows.
   const quarantined = 'c.id IN (SELECT case_id FROM quarantine WHERE case_id IS NOT NULL)';
-  const hasLabel = 'c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task)';
+  // Blind k-read task, seen by a reader (not a reviewer): labels and reader disagreements count only on the
+  // cases this reader may see them on, so a filter's membership tells no more than the rows show.
+  const blindFor = readsPerCase > 1 ? blindReader(db, q.reader) : undefined;
+  if (blindFor) params.blindReader = blindFor;
+  const unblinded = `c.id IN (${unblindedCasesSql('@task', '@blindReader')})`;
+  const consensus = 'c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task)';
+  const hasLabel = blindFor ? `(${consensus} AND ${unblinded})` : consensus;
   if (filter === 'quarantined') where.push(quarantined);
   else where.push(`NOT ${quarantined}`);
   if (filter === 'labeled') where.push(hasLabel);
@@ -107,6 +115,7 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
     where.push(`c.id IN (SELECT cl.case_id FROM current_labels cl JOIN predictions pr
       ON pr.case_id = cl.case_id AND pr.version_id = @version
       WHERE cl.task_id = @task AND pr.predicted IS NOT cl.value_text)`);
+    if (blindFor) where.push(unblinded);
   }
   if (filter === 'awaiting-my-read') {
     if (!q.reader?.trim()) throw new WorkspaceError('invalid', "The 'awaiting my read' filter needs the reader");
@@ -123,7 +132,10 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
     );
     if (readsPerCase > 1) Object.assign(params, repeatDueParams({ settings }));
   }
-  if (filter === 'readers-disagree') where.push(`c.id IN (SELECT case_id FROM case_states WHERE task_id = @task AND state = 'disagreement')`);
+  if (filter === 'readers-disagree') {
+    where.push(`c.id IN (SELECT case_id FROM case_states WHERE task_id = @task AND state = 'disagreement')`);
+    if (blindFor) where.push(unblinded);
+  }
   const search = q.search?.trim().toLowerCase();
   if (search) {
     where.push(`c.search_text LIKE @search ESCAPE '\\'`);
@@ -131,7 +143,14 @@ function worklistSelection(db: Database, q: Pick<WorklistQuery, 'filter' | 'sear
   }
   const whereSql = `WHERE ${where.join(' AND ')}`;
 
-  return { whereSql, params, scope, caseUnit, readsPerCase };
+  return { whereSql, params, scope, caseUnit, readsPerCase, blindFor };
+}
+
+/** The reader a k-read task's worklist is blind for: a named reader who is not a reviewer or admin. */
+function blindReader(db: Database, reader: string | undefined): string | undefined {
+  const name = reader?.trim();
+  if (!name) return undefined;
+  return db.prepare(`SELECT 1 FROM readers WHERE name = ? AND role IN ('reviewer', 'admin')`).get(name) ? undefined : name;
 }
 
 /** The worklist: one page of cases plus the filtered total, in two indexed queries. */
@@ -203,16 +222,11 @@ export function worklistGroups(
 ): { total: number; patients: WorklistPatientGroup[]; truncated: boolean } {
   const sort = q.sort ?? 'imported';
   if (!SORTS.includes(sort)) throw new WorkspaceError('invalid', `Unknown worklist sort '${String(sort)}'`);
-  const { whereSql, params, readsPerCase } = worklistSelection(db, q);
+  const { whereSql, params, blindFor } = worklistSelection(db, q);
   // Blind k-read task: a reader counts the consensus only of cases they may see it on (read by them, no repeat
   // pending), as the flat list shows it; otherwise a complete case's label would tell agreement from disagreement.
-  const reviewer = !!q.reader && !!db.prepare(`SELECT 1 FROM readers WHERE name = ? AND role IN ('reviewer', 'admin')`).get(q.reader.trim());
-  const blind = readsPerCase > 1 && !reviewer;
-  const labelled = blind
-    ? `c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task) AND c.id IN (
-         SELECT re.case_id FROM read_events re WHERE re.task_id = @task AND re.reader = @groupReader AND re.kind = 'first'
-           AND NOT EXISTS (SELECT 1 FROM read_repeats rr WHERE rr.task_id = re.task_id AND rr.case_id = re.case_id AND rr.reader = re.reader
-             AND NOT EXISTS (SELECT 1 FROM read_events r2 WHERE r2.task_id = re.task_id AND r2.case_id = re.case_id AND r2.reader = re.reader AND r2.kind = 'repeat')))`
+  const labelled = blindFor
+    ? `c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task) AND c.id IN (${unblindedCasesSql('@task', '@blindReader')})`
     : 'c.id IN (SELECT case_id FROM current_labels WHERE task_id = @task)';
   // A case's place in the flat list's sort (lower first); NULL when it has none (no suggestion, no prediction).
   const score =
@@ -238,7 +252,7 @@ export function worklistGroups(
          ${byScore('seriesRef')}, seriesNumber IS NULL, seriesNumber, seriesRef, instanceNumber IS NULL, instanceNumber, id
        LIMIT @limit`,
     )
-    .all({ ...params, limit: limit + 1, ...(blind ? { groupReader: q.reader?.trim() ?? '' } : {}) }) as {
+    .all({ ...params, limit: limit + 1 }) as {
     id: number;
     patientRef: number;
     patientId: string | null;

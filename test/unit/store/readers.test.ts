@@ -191,6 +191,37 @@ describe('blind double reading', () => {
     ws.close();
   });
 
+  it('selects by label and by disagreement in the flat list only on the cases this reader may see them on', async () => {
+    const { ws, caseIds, task } = await doubleRead({ trainingLabel: 'majority', readsPerCase: 3 });
+    ws.readers.add({ name: 'cy' });
+    const list = (filter: string, reader?: string) => ws.listCases({ taskId: task.id, filter: filter as never, reader, limit: 100 }).items.map((c) => c.id);
+    // Three reads per case, majority: case 0 agreed (a label), case 1 three different grades (a disagreement).
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'bob', value: '1' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'rev', value: '2' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'ann', value: '0' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'bob', value: '2' });
+    ws.reads.submit({ taskId: task.id, caseId: caseIds[1], reader: 'rev', value: '1' });
+    const version = ws.versions.add({ taskId: task.id, method: 'dvpt', weights: new Uint8Array([1]), status: 'active' });
+    ws.predictions.put(version.id, caseIds.map((caseId) => ({ caseId, probabilities: [0.8, 0.1, 0.1] })));
+    const labelled = list('labeled', 'rev');
+    expect(labelled).toEqual([caseIds[0]]);
+    expect(list('readers-disagree', 'rev')).toEqual([caseIds[1]]);
+    // Cy has read nothing: to him no case is labelled, none disagrees with the model or between readers yet.
+    expect(list('labeled', 'cy')).toEqual([]);
+    expect(list('unlabeled', 'cy')).toEqual(expect.arrayContaining(labelled));
+    expect(list('disagree', 'cy')).toEqual([]);
+    expect(list('readers-disagree', 'cy')).toEqual([]);
+    // Ann has read both: she sees what a reviewer sees of them.
+    expect(list('labeled', 'ann')).toEqual(labelled.filter((id) => [caseIds[0], caseIds[1]].includes(id)));
+    expect(list('disagree', 'ann')).toEqual(list('disagree', 'rev').filter((id) => [caseIds[0], caseIds[1]].includes(id)));
+    expect(list('disagree', 'ann')).toContain(caseIds[0]);
+    expect(list('readers-disagree', 'ann')).toEqual(list('readers-disagree', 'rev'));
+    // Without a reader (the command line, an export) the list is not blind.
+    expect(list('labeled')).toEqual(labelled);
+    ws.close();
+  });
+
   it('re-shows a share of a reader’s cases blind, hiding even their own first read, and shows the model only when allowed', async () => {
     const { ws, caseIds, task } = await doubleRead({ intraReaderFraction: 1, repeatAfterReads: 2, repeatAfterHours: 48 });
     ws.reads.submit({ taskId: task.id, caseId: caseIds[0], reader: 'ann', value: '2' });
