@@ -102,7 +102,8 @@ export function poolInfluence(ws: Workspace, taskId: number, version: VersionLik
   const targets = labelTargets(ws, task);
   const gather = (split: 'train' | 'val') => {
     const ids = ws.splits.caseIds(taskId, split).filter((id) => typeof targets.get(id) === 'number');
-    const embeddings = ids.map((id) => ws.predictions.embedding(version.id, id));
+    const stored = ws.predictions.embeddings(version.id, ids);
+    const embeddings = ids.map((id) => stored.get(id));
     return { ids, embeddings, missing: embeddings.filter((e) => !e || e.length === 0).length };
   };
   const train = gather('train');
@@ -164,11 +165,11 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
     unpredicted = unlabeled.length - pool.length;
     probabilities = pool.map((id) => byCase.get(id)!.probabilities);
     if (['kcenter', 'hybrid', 'bald', 'typiclust', 'auto', 'mixed'].includes(request.strategy)) {
-      const embedding = (id: number) => ws.predictions.embedding(version.id, id);
-      embeddings = pool.map((id) => embedding(id) ?? new Float32Array(0));
       const labeled = ws.worklistIds('labeled', request.taskId);
+      const stored = ws.predictions.embeddings(version.id, [...pool, ...labeled]);
+      embeddings = pool.map((id) => stored.get(id) ?? new Float32Array(0));
       labeledCount = labeled.length;
-      labeledEmbeddings = labeled.map(embedding).filter((e): e is Float32Array => e !== undefined && e.length > 0);
+      labeledEmbeddings = labeled.map((id) => stored.get(id)).filter((e): e is Float32Array => e !== undefined && e.length > 0);
     }
   }
   if (pool.length === 0) return { strategy: request.strategy, versionId: version?.id, suggested: [], pool: 0, unpredicted };

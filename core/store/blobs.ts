@@ -123,14 +123,36 @@ export class BlobStore {
 
   /** Reads a blob, checking that a referenced file still has the bytes it had when imported. */
   read(sha256: string): Buffer {
-    const file = this.locate(sha256);
+    const blob = this.get(sha256);
+    if (!blob) throw new WorkspaceError('blob-missing', `No blob ${sha256} in this workspace`);
+    return this.readRecorded(blob);
+  }
+
+  /** Many blobs with one lookup of their records (e.g. every embedding of a pool); a missing one throws as `read` does. */
+  readMany(sha256s: readonly string[]): Map<string, Buffer> {
+    const rows = this.db
+      .prepare('SELECT sha256, size, location, external_path AS externalPath FROM blobs WHERE sha256 IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify([...new Set(sha256s)])) as (BlobRecord & { externalPath: string | null })[];
+    const records = new Map(rows.map((r) => [r.sha256, { ...r, externalPath: r.externalPath ?? undefined }]));
+    const out = new Map<string, Buffer>();
+    for (const sha of sha256s) {
+      if (out.has(sha)) continue;
+      const blob = records.get(sha);
+      if (!blob) throw new WorkspaceError('blob-missing', `No blob ${sha} in this workspace`);
+      out.set(sha, this.readRecorded(blob));
+    }
+    return out;
+  }
+
+  private readRecorded(blob: BlobRecord): Buffer {
+    const file = blob.location === 'external' && blob.externalPath ? blob.externalPath : this.pathFor(blob.sha256);
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(file);
     } catch (err) {
-      throw new WorkspaceError('blob-missing', `${file}: cannot read blob ${sha256} (${(err as Error).message})`);
+      throw new WorkspaceError('blob-missing', `${file}: cannot read blob ${blob.sha256} (${(err as Error).message})`);
     }
-    if (this.get(sha256)?.location === 'external' && sha256Hex(bytes) !== sha256) {
+    if (blob.location === 'external' && sha256Hex(bytes) !== blob.sha256) {
       throw new WorkspaceError('blob-missing', `${file}: the referenced file changed since it was imported`);
     }
     return bytes;

@@ -111,10 +111,25 @@ export class PredictionService {
 
   embedding(versionId: number, caseId: number): Float32Array | undefined {
     const sha = this.get(versionId, caseId)?.embeddingSha256;
-    if (!sha) return undefined;
-    const bytes = this.blobs.read(sha);
-    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return sha ? toFloat32(this.blobs.read(sha)) : undefined;
   }
+
+  /** The stored embeddings of many cases under a version, in two queries (cases without one are absent). */
+  embeddings(versionId: number, caseIds: readonly number[]): Map<number, Float32Array> {
+    const wanted = new Set(caseIds);
+    const rows = (
+      this.db.prepare('SELECT case_id, embedding_sha256 FROM predictions WHERE version_id = ? AND embedding_sha256 IS NOT NULL').all(versionId) as {
+        case_id: number;
+        embedding_sha256: string;
+      }[]
+    ).filter((r) => wanted.has(r.case_id));
+    const bytes = this.blobs.readMany(rows.map((r) => r.embedding_sha256));
+    return new Map(rows.map((r) => [r.case_id, toFloat32(bytes.get(r.embedding_sha256)!)]));
+  }
+}
+
+function toFloat32(bytes: Buffer): Float32Array {
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
 function toPrediction(r: PredictionRow): Prediction {

@@ -226,6 +226,15 @@ describe('predictions, suggestions and the worklist', () => {
     expect(ws.predictions.get(v.id, caseIds[0])).toMatchObject({ predicted: 'a', confidence: 0.9 });
     expect(ws.predictions.get(v.id, caseIds[0])?.uncertainty).toBeCloseTo(0.1);
     expect([...(ws.predictions.embedding(v.id, caseIds[3]) ?? [])]).toEqual([3, 1]);
+    // Many at once, as the one-by-one reads give them (two cases sharing a blob); cases without one are absent.
+    const v2 = ws.versions.add({ taskId: t.id, method: 'dvpt', weights: new Uint8Array([2]) });
+    ws.predictions.put(v2.id, [caseIds[0], caseIds[1], caseIds[3]].map((caseId) => ({ caseId, probabilities: [0.5, 0.5], embedding: new Float32Array([caseId === caseIds[0] ? 7 : 3, 1]) })));
+    ws.predictions.put(v2.id, [{ caseId: caseIds[2], probabilities: [0.5, 0.5] }]);
+    const many = ws.predictions.embeddings(v2.id, [caseIds[1], caseIds[3], caseIds[0], caseIds[2], 999_999]);
+    expect([...many.keys()].sort((a, b) => a - b)).toEqual([caseIds[0], caseIds[1], caseIds[3]].sort((a, b) => a - b));
+    for (const id of [caseIds[0], caseIds[1], caseIds[3]]) expect([...many.get(id)!]).toEqual([...ws.predictions.embedding(v2.id, id)!]);
+    expect([...many.get(caseIds[0])!]).toEqual([7, 1]);
+    expect(code(() => ws.blobs.readMany(['0'.repeat(64)]))).toBe('blob-missing');
     expect(code(() => ws.predictions.put(v.id, [{ caseId: caseIds[0], probabilities: [1] }]))).toBe('invalid');
 
     // Labels: case 0 'a' (agrees), case 1 'a' (model says b: disagrees), case 2 'b'.
