@@ -50,7 +50,11 @@ export interface NewVersion {
   labelSnapshot?: LabelSnapshot;
   trainRunId?: number;
   note?: string;
-  /** Default 'candidate', except that a task's first version becomes active. */
+  /**
+   * Default 'candidate', except that a task's first version becomes active. Given, it is kept: a
+   * training run that decided against promotion (at chance, promote: never) leaves even a first
+   * version a candidate.
+   */
   status?: 'active' | 'candidate';
 }
 
@@ -128,7 +132,7 @@ export class VersionService {
       if (input.parentId !== undefined) this.get(input.parentId);
       if (size !== undefined) this.blobs.record({ sha256: sha, size, location: 'workspace' });
       const hasActive = this.active(input.taskId) !== undefined;
-      const status = !hasActive ? 'active' : (input.status ?? 'candidate');
+      const status = input.status ?? (hasActive ? 'candidate' : 'active');
       if (status === 'active' && hasActive) this.demoteActive(input.taskId);
       const id = Number(
         this.db

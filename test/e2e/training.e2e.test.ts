@@ -48,7 +48,7 @@ describe('train, watch progress, version, predict, suggest, accept', () => {
     expect(await row.textContent()).toMatch(/ViT 48d × 3.*SHA-256 c3e992cb4538/s);
   });
 
-  it('trains in the background with live progress until a new active version appears', async () => {
+  it('trains in the background with live progress until a new version appears; at chance it is promoted by hand', async () => {
     await page.getByTestId('train-epochs').fill('3');
     await page.getByTestId('train-batch').fill('4');
     // Adapters in the last block of the depth-3 backbone: blocks 0..1 are computed once and cached.
@@ -58,10 +58,16 @@ describe('train, watch progress, version, predict, suggest, accept', () => {
     await page.getByTestId('train-progress').waitFor();
     const result = page.getByTestId('train-result');
     await result.waitFor({ timeout: 180_000 });
-    expect(await result.textContent()).toMatch(/Version 1 is now active/);
+    // A handful of validation cases: the first version is at chance, so it is kept as a candidate and says why.
+    expect(await result.textContent()).toMatch(/Version 1 is kept as a candidate/);
+    expect(await page.getByTestId('train-reason').textContent()).toMatch(/version 1 is a candidate: kept as a candidate: the model is at chance/);
     expect(await page.getByTestId('train-percent').textContent()).toBe('100%');
     expect(await page.locator('[data-testid="loss-chart"] polyline').count()).toBe(1);
     await expect.poll(() => page.getByTestId('version-row').count()).toBe(1);
+    expect(await page.getByTestId('version-status').first().textContent()).toMatch(/^candidate/);
+    // The reader decides: Promote makes it the active version.
+    await page.getByTestId('promote-1').click();
+    await expect.poll(async () => (await page.getByTestId('version-status').first().textContent())?.trim()).toMatch(/^active/);
     expect(await page.getByTestId('run-row').first().textContent()).toMatch(/done.*dvpt.*wasm|done.*dvpt.*cpu/s);
     await page.locator('[data-testid="train-card"] details summary').click();
     const log = await page.getByTestId('run-log').textContent();

@@ -46,7 +46,8 @@ describe('medtune train: adapter layers and the prefix cache', () => {
     const r = await train('--method', 'dvpt', '--bottleneck', '8', '--prompts', '4', '--share', '2', '--last-layers', '1', '--fresh');
     expect(r.err).not.toMatch(/medtune: /);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^version \d+ is now active/m);
+    const printed = /^version \d+ (is now active|kept as a candidate): /m.exec(r.out);
+    expect(printed).not.toBeNull();
     expect(r.err).toContain('preparing: prefix cache on: frozen blocks 0..1 run once per image');
     inWorkspace((ws) => {
       const run = newestRun(ws);
@@ -54,6 +55,8 @@ describe('medtune train: adapter layers and the prefix cache', () => {
       expect(run.config).toMatchObject({ adapter: { method: 'dvpt', lastLayers: 1 }, prefixCache: 'auto' });
       expect(logMessages(ws, run.id).some((m) => m.startsWith('prefix cache on: frozen blocks 0..1'))).toBe(true);
       const version = ws.versions.get(run.resultVersionId!);
+      // What the command says is what the workspace holds (a first version at chance stays a candidate).
+      expect(version.status).toBe(printed![1] === 'is now active' ? 'active' : 'candidate');
       expect(versionManifest(version).adapter).toMatchObject({ method: 'dvpt', startLayer: 2, bottleneck: 8, share: 2 });
       expect(version.metrics).toMatchObject({ prefixCache: { used: true, startLayer: 2 } });
     });

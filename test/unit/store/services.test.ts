@@ -128,6 +128,14 @@ describe('adapter versions', () => {
     // The database itself refuses a second active version.
     expect(() => databaseOf(ws).prepare(`UPDATE adapter_versions SET status = 'active' WHERE id = ?`).run(v2.id)).toThrow(/UNIQUE/);
   });
+
+  it("makes a task's first version active unless told otherwise: a candidate asked for stays one", () => {
+    const t = ws.tasks.create({ name: 'first', kind: 'multiclass', classes: ['a', 'b'] });
+    const kept = ws.versions.add({ taskId: t.id, method: 'dvpt', weights: new Uint8Array([4]), status: 'candidate' });
+    expect(kept.status).toBe('candidate');
+    expect(ws.versions.active(t.id)).toBeUndefined();
+    expect(ws.versions.add({ taskId: t.id, method: 'dvpt', weights: new Uint8Array([5]) }).status).toBe('active');
+  });
 });
 
 describe('training runs', () => {

@@ -16,11 +16,15 @@ const job = (extra: Record<string, unknown> = {}) =>
   parseTrainJob({ taskId, backboneId, adapter: { method: 'dvpt', bottleneck: 8, numPrompts: 4, share: 2 }, epochs: 2, batchSize: 4, ...extra });
 
 describe('executeTrainingRun', () => {
-  it('trains a first version from labelled DICOM-free photos, caches inputs and makes it active', async () => {
+  it('trains a first version from labelled DICOM-free photos and caches inputs; at chance it stays a candidate until promoted by hand', async () => {
     const run = ws.runs.create({ taskId, method: 'dvpt' });
     const events: RunEvent[] = [];
     const outcome = await executeTrainingRun(ws, run.id, job(), { onEvent: (e) => events.push(e) });
-    expect(outcome).toMatchObject({ status: 'done', promoted: true });
+    // Four validation cases: the AUC interval contains 0.5, so even a task's first version is not made active.
+    expect(outcome).toMatchObject({ status: 'done', promoted: false, reason: expect.stringMatching(/^kept as a candidate: the model is at chance/) });
+    expect(ws.versions.get(outcome.versionId!).status).toBe('candidate');
+    expect(ws.versions.active(taskId)).toBeUndefined();
+    ws.versions.promote(outcome.versionId!);
     const version = ws.versions.get(outcome.versionId!);
     expect(version.status).toBe('active');
     expect(version.method).toBe('dvpt');
@@ -32,7 +36,8 @@ describe('executeTrainingRun', () => {
     expect(finished.progress.length).toBeGreaterThan(2);
     const phases = new Set(events.map((e) => e.phase));
     for (const p of ['preparing', 'training', 'comparing', 'saving', 'finished']) expect(phases).toContain(p);
-    expect(events.at(-1)).toMatchObject({ status: 'done', fraction: 1, versionId: version.id });
+    expect(events.at(-1)).toMatchObject({ status: 'done', fraction: 1, versionId: version.id, promoted: false });
+    expect(events.at(-1)!.message).toContain(`version ${version.id} is a candidate: kept as a candidate: the model is at chance`);
     expect(events.find((e) => e.message?.includes('decoded'))!.message).toContain('20 decoded, 0 from cache');
   });
 
