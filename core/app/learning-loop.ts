@@ -7,7 +7,7 @@
 import type { EventBus } from '../api/dispatch';
 import type { LoopStateT, RunEventT } from '../api/training-contract';
 import { executeSuggest, influenceCasesToScore } from '../active/suggest-run';
-import type { LabelTask, Workspace } from '../store';
+import type { AdapterVersion, LabelTask, Workspace } from '../store';
 import type { TrainJobInput } from '../train/job';
 import { LOOP_DEFAULTS, type StrategyName } from '../vocabulary';
 import type { TrainingHost } from './training-host';
@@ -37,6 +37,14 @@ export function loopSettings(task: LabelTask, env: NodeJS.ProcessEnv = process.e
     if (Number.isFinite(n)) return { ...settings, every: Math.round(n), firstRunAt: Math.min(settings.firstRunAt, Math.round(n)) };
   }
   return settings;
+}
+
+/** New label changes since a version's labels, how many a run needs now, and whether one is due. */
+function dueAfter(ws: Workspace, taskId: number, version: AdapterVersion, settings: LoopSettings): { fresh: number; per: number; due: boolean } {
+  const lastSeen = (version.labelSnapshot as { lastLabelEventId?: number }).lastLabelEventId ?? 0;
+  const fresh = ws.labels.countEventsAfter(taskId, lastSeen);
+  const per = labelsPerRun(settings, ws.versions.snapshot(taskId).labelCount);
+  return { fresh, per, due: fresh >= per };
 }
 
 /** Label changes that start the next run: keeps pace with a growing task without a run every few labels. */
@@ -227,12 +235,17 @@ export class LearningLoop {
     const active = ws.versions.active(task.id);
     const previous = (active?.config as { train?: TrainJobInput } | undefined)?.train;
     if (active && previous) {
-      const lastSeen = (active.labelSnapshot as { lastLabelEventId?: number }).lastLabelEventId ?? 0;
-      const labelled = ws.versions.snapshot(task.id).labelCount;
-      if (ws.labels.countEventsAfter(task.id, lastSeen) < labelsPerRun(settings, labelled)) return null;
+      if (!dueAfter(ws, task.id, active, settings).due) return null;
       return { ...previous, taskId: task.id, warmStart: 'active', promote: 'if-better' };
     }
-    if (ws.versions.list(task.id).length > 0) return null; // versions exist but none active: the user decides
+    // Versions but none active: the first was kept as a candidate (at chance). More labels may lift the next
+    // one above chance, so the loop trains again, fresh, after as many new labels as a run needs.
+    const newest = ws.versions.list(task.id).at(-1);
+    if (newest) {
+      const job = (newest.config as { train?: TrainJobInput } | undefined)?.train;
+      if (!job || !dueAfter(ws, task.id, newest, settings).due) return null;
+      return { ...job, taskId: task.id, warmStart: 'none', promote: 'if-better' };
+    }
     const snapshot = ws.versions.snapshot(task.id);
     const classes = Object.values(snapshot.byClass).filter((n) => n > 0).length;
     const backbones = ws.versions.backbones();
@@ -252,6 +265,19 @@ export class LearningLoop {
     if (!settings.enabled) return { taskId, phase: 'off', message: 'the learning loop is off for this task', suggestionsVersionId };
     const snapshot = ws.versions.snapshot(taskId);
     const active = ws.versions.active(taskId);
+    const newest = active ? undefined : ws.versions.list(taskId).at(-1);
+    if (newest) {
+      const { fresh, per } = dueAfter(ws, taskId, newest, settings);
+      const why = (newest.metrics as { promotion?: { atChance?: boolean } } | undefined)?.promotion?.atChance ? ', at chance' : '';
+      return {
+        taskId,
+        phase: 'waiting',
+        message: `no active version (version ${newest.id} is a candidate${why}: promote it on the Training screen, or label on); the next run starts after ${per} new labels (${fresh} so far)`,
+        newLabels: fresh,
+        nextRunAt: per,
+        suggestionsVersionId,
+      };
+    }
     if (!active) {
       if (ws.versions.backbones().length === 0) return { taskId, phase: 'waiting', message: 'import a backbone (Training screen) so that the loop can train', suggestionsVersionId };
       const classes = Object.values(snapshot.byClass).filter((n) => n > 0).length;
@@ -265,9 +291,7 @@ export class LearningLoop {
         suggestionsVersionId,
       };
     }
-    const lastSeen = (active.labelSnapshot as { lastLabelEventId?: number }).lastLabelEventId ?? 0;
-    const fresh = ws.labels.countEventsAfter(taskId, lastSeen);
-    const per = labelsPerRun(settings, snapshot.labelCount);
+    const { fresh, per } = dueAfter(ws, taskId, active, settings);
     return {
       taskId,
       phase: 'idle',

@@ -9,6 +9,7 @@ import { createHandlers } from '../../../core/app/handlers';
 import { labelsPerRun, loopSettings, roundCases } from '../../../core/app/learning-loop';
 import { AppSession } from '../../../core/app/session';
 import type { LabelTask } from '../../../core/store';
+import { parseTrainJob } from '../../../core/train/job';
 import { FUNDUS_DIR, PARITY_DIR } from '../../helpers/paths';
 
 describe('loop policy', () => {
@@ -145,6 +146,35 @@ describe('the loop, end to end through the handlers and the trainer thread', () 
     expect(ws.predictions.list(v2.id).map((x) => x.caseId).sort()).toEqual([...unlabelled].sort());
     expect(ws.suggestions.list(task.id).every((x) => x.versionId === v2.id)).toBe(true);
     expect(states.at(-1)).toMatchObject({ phase: 'idle', suggestionsVersionId: v2.id });
+  }, 240_000);
+
+  it('after a first version kept as a candidate it waits for new labels, says so, then trains again from scratch', async () => {
+    const ws = session.requireWorkspace();
+    const task = ws.tasks.create({ name: 'candidate-first', kind: 'multiclass', classes: ['no', 'yes'] });
+    ws.tasks.updateSettings(task.id, { loop: { firstRunAt: 4, every: 3 } });
+    const cases = ws.listCases({ taskId: task.id, limit: 10 }).items;
+    for (const [i, c] of cases.slice(0, 4).entries()) ws.labels.set({ caseId: c.id, taskId: task.id, value: i % 2 ? 'yes' : 'no', author: 'reader' });
+    // What a run at chance leaves: a candidate, no active version (the job it ran is in its config).
+    const job = parseTrainJob({ taskId: task.id, backboneId: ws.versions.backbones()[0].id, adapter: { method: 'linear' }, epochs: 1 });
+    const candidate = ws.versions.add({ taskId: task.id, method: 'linear', weights: new Uint8Array([1]), config: { train: job }, metrics: { promotion: { promoted: false, atChance: true } }, status: 'candidate' });
+    expect(ws.versions.active(task.id)).toBeUndefined();
+    const status = async () => (await call('loop.status', { taskId: task.id })) as LoopStateT;
+    expect(await status()).toMatchObject({
+      phase: 'waiting',
+      message: `no active version (version ${candidate.id} is a candidate, at chance: promote it on the Training screen, or label on); the next run starts after 3 new labels (0 so far)`,
+    });
+    const runsBefore = ((await call('train.runs', {})) as unknown[]).length;
+    await call('labels.set', { caseId: cases[4].id, taskId: task.id, value: 'yes' });
+    await call('labels.set', { caseId: cases[5].id, taskId: task.id, value: 'no' });
+    expect(((await call('train.runs', {})) as unknown[]).length).toBe(runsBefore);
+    expect((await status()).message).toMatch(/\(2 so far\)$/);
+    await call('labels.set', { caseId: cases[6].id, taskId: task.id, value: 'yes' });
+    const runs = (await call('train.runs', {})) as { id: number; taskId: number; method: string }[];
+    expect(runs.length).toBe(runsBefore + 1);
+    expect(runs[0]).toMatchObject({ taskId: task.id, method: 'linear' });
+    // The job the candidate ran, from scratch (no warm start from a version at chance).
+    expect(ws.runs.get(runs[0].id).config).toMatchObject({ warmStart: 'none', adapter: { method: 'linear' }, epochs: 1 });
+    await session.training.for(ws).waitForRun(runs[0].id);
   }, 240_000);
 
   it('drops a queued prediction whose signal aborts', async () => {
