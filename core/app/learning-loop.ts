@@ -236,7 +236,8 @@ export class LearningLoop {
     const previous = (active?.config as { train?: TrainJobInput } | undefined)?.train;
     if (active && previous) {
       if (!dueAfter(ws, task.id, active, settings).due) return null;
-      return { ...previous, taskId: task.id, warmStart: 'active', promote: 'if-better' };
+      // The kept settings go on (a grid's choice among them), the grid itself does not: the loop runs often.
+      return { ...previous, taskId: task.id, warmStart: 'active', promote: 'if-better', grid: false };
     }
     // Versions but none active: the first was kept as a candidate (at chance). More labels may lift the next
     // one above chance, so the loop trains again, fresh, after as many new labels as a run needs.
@@ -244,7 +245,7 @@ export class LearningLoop {
     if (newest) {
       const job = (newest.config as { train?: TrainJobInput } | undefined)?.train;
       if (!job || !dueAfter(ws, task.id, newest, settings).due) return null;
-      return { ...job, taskId: task.id, warmStart: 'none', promote: 'if-better' };
+      return { ...job, taskId: task.id, warmStart: 'none', promote: 'if-better', grid: false };
     }
     const snapshot = ws.versions.snapshot(task.id);
     const classes = Object.values(snapshot.byClass).filter((n) => n > 0).length;

@@ -155,7 +155,7 @@ describe('the loop, end to end through the handlers and the trainer thread', () 
     const cases = ws.listCases({ taskId: task.id, limit: 10 }).items;
     for (const [i, c] of cases.slice(0, 4).entries()) ws.labels.set({ caseId: c.id, taskId: task.id, value: i % 2 ? 'yes' : 'no', author: 'reader' });
     // What a run at chance leaves: a candidate, no active version (the job it ran is in its config).
-    const job = parseTrainJob({ taskId: task.id, backboneId: ws.versions.backbones()[0].id, adapter: { method: 'linear' }, epochs: 1 });
+    const job = parseTrainJob({ taskId: task.id, backboneId: ws.versions.backbones()[0].id, adapter: { method: 'linear' }, epochs: 1, grid: true });
     const candidate = ws.versions.add({ taskId: task.id, method: 'linear', weights: new Uint8Array([1]), config: { train: job }, metrics: { promotion: { promoted: false, atChance: true } }, status: 'candidate' });
     expect(ws.versions.active(task.id)).toBeUndefined();
     const status = async () => (await call('loop.status', { taskId: task.id })) as LoopStateT;
@@ -172,8 +172,8 @@ describe('the loop, end to end through the handlers and the trainer thread', () 
     const runs = (await call('train.runs', {})) as { id: number; taskId: number; method: string }[];
     expect(runs.length).toBe(runsBefore + 1);
     expect(runs[0]).toMatchObject({ taskId: task.id, method: 'linear' });
-    // The job the candidate ran, from scratch (no warm start from a version at chance).
-    expect(ws.runs.get(runs[0].id).config).toMatchObject({ warmStart: 'none', adapter: { method: 'linear' }, epochs: 1 });
+    // The job the candidate ran, from scratch (no warm start from a version at chance) and without its grid.
+    expect(ws.runs.get(runs[0].id).config).toMatchObject({ warmStart: 'none', adapter: { method: 'linear' }, epochs: 1, grid: false });
     await session.training.for(ws).waitForRun(runs[0].id);
   }, 240_000);
 
