@@ -33,7 +33,7 @@ interface ReaderRow {
 /**
  * Wrong PINs before a profile locks, and how long: `freeAttempts` in a row are allowed, the next wrong
  * one locks the profile for `firstLockSeconds`, each further one doubles that up to `maxLockSeconds`.
- * A 4-digit PIN then takes weeks to guess instead of seconds. A right PIN or a new PIN resets the count.
+ * A 4-digit PIN then takes months to guess instead of seconds. A right PIN or a new PIN resets the count.
  */
 export const PIN_LOCKOUT = { freeAttempts: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60 } as const;
 
