@@ -68,6 +68,7 @@ describe('train, watch progress, version, predict, suggest, accept', () => {
     // The reader decides: Promote makes it the active version.
     await page.getByTestId('promote-1').click();
     await expect.poll(async () => (await page.getByTestId('version-status').first().textContent())?.trim()).toMatch(/^active/);
+    expect(await page.getByTestId('version-notes').textContent()).toMatch(/Version 1: kept as a candidate: the model is at chance .* — then promoted by hand/);
     expect(await page.getByTestId('run-row').first().textContent()).toMatch(/done.*dvpt.*wasm|done.*dvpt.*cpu/s);
     await page.locator('[data-testid="train-card"] details summary').click();
     const log = await page.getByTestId('run-log').textContent();
