@@ -5,10 +5,10 @@
  */
 import { AcquisitionInput, AcquisitionInputError, Matrix, NormalizedInput, normalizeInput } from './input';
 import { kCenterGreedy } from './kcenter';
-import { randomUncertainMix } from './mix';
+import { MIX_DEFAULTS, randomUncertainMix } from './mix';
 import { typiclust } from './typiclust';
 import { seededSample } from '../util/prng';
-import { baldScores, entropyScores, leastConfidenceScores, marginScores, meanOfSamples } from './uncertainty';
+import { baldScores, entropyScores, gradeVarianceScores, leastConfidenceScores, marginScores, meanOfSamples } from './uncertainty';
 import { STRATEGY_NAMES, type StrategyName } from '../vocabulary';
 
 export { STRATEGY_NAMES, type StrategyName } from '../vocabulary';
@@ -84,7 +84,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyInfo>> = {
     name: 'mixed',
     title: 'Mixed (half random, half uncertain)',
     description:
-      'Half of each batch at random; a quarter the cases whose label is expected to lower the validation loss most (validation influence, once the labelled cases are scored); the rest the smallest-margin cases spread over the predicted classes in turn. Random keeps covering the data when the model’s uncertainty is still wrong; before any model it is all random.',
+      'Half of each batch at random; a quarter the cases whose label is expected to lower the validation loss most (validation influence, once the labelled cases are scored); the rest the most uncertain cases spread over the predicted classes in turn: smallest margin, or for graded (ordinal) tasks the largest grade variance, the expected squared grade error. Random keeps covering the data where the model’s uncertainty is still wrong; before any model it is all random.',
     needs: [],
   },
 };
@@ -109,17 +109,22 @@ export interface SuggestOptions {
   autoLabelsPerClass?: number;
   /** Auto: the strategy it hands over to (default margin). */
   autoHandover?: 'margin' | 'entropy' | 'hybrid';
-  /** Mixed: share of the batch drawn at random (default 0.5). */
+  /** Mixed: share of the batch drawn at random (default MIX_DEFAULTS.randomFraction, a half). */
   randomFraction?: number;
-  /** Mixed: share of the batch picked by validation influence when `influence` is given (default 0.25). */
+  /** Mixed: share of the batch picked by validation influence when `influence` is given (default MIX_DEFAULTS.influenceFraction). */
   influenceFraction?: number;
-  /** Mixed: spread the uncertain half over the predicted classes (default true). */
+  /** Mixed: spread the uncertain part over the predicted classes (default true). */
   classBalanced?: boolean;
   /**
    * Mixed: the whole batch is random while there are fewer labels than this many per class (default 0: no
    * cold start; 20 per class measured worse than none on two of three sets, docs/active-learning.md). Needs `labeledCount`.
    */
   coldStartLabelsPerClass?: number;
+  /**
+   * Mixed: the classes are ordered grades (an ordinal task). Its uncertain part then ranks by grade variance
+   * (the expected squared grade error, what quadratic kappa charges) instead of margin.
+   */
+  ordinal?: boolean;
   /** Mixed: the task's class names, for the reasons ("predicted poor"); default "class k". */
   classNames?: readonly string[];
   /** Auto and mixed: labelled cases so far; default the rows of labeledEmbeddings. */
@@ -203,8 +208,10 @@ function uncertainty(measure: UncertaintyMeasure, data: NormalizedInput): Float6
 }
 
 /** Describes one uncertainty value in words. */
-function describeUncertainty(measure: UncertaintyMeasure, score: number, data: NormalizedInput): string {
+function describeUncertainty(measure: UncertaintyMeasure | 'grade-variance', score: number, data: NormalizedInput): string {
   switch (measure) {
+    case 'grade-variance':
+      return `grade variance ${fmt(score)} (the expected squared grade error)`;
     case 'least-confidence':
       return `top-class probability ${fmt(1 - score)} (least confidence ${fmt(score)})`;
     case 'margin':
@@ -345,9 +352,10 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
     const why = `mixed, cold start (${labelled} labels < ${perClass} per class × ${probabilities.cols} classes): `;
     return randomPicks(data.n, count, seed).map((p) => ({ ...p, strategy: 'mixed' as const, reason: why + p.reason }));
   }
-  const fraction = options.randomFraction ?? 0.5;
+  const fraction = options.randomFraction ?? MIX_DEFAULTS.randomFraction;
   if (!(fraction >= 0 && fraction <= 1)) throw new AcquisitionInputError(`randomFraction must be in [0, 1], got ${fraction}`);
-  const scores = marginScores(probabilities);
+  const measure = options.ordinal ? 'grade-variance' : 'margin';
+  const scores = measure === 'grade-variance' ? gradeVarianceScores(probabilities) : marginScores(probabilities);
   const predicted = argmaxRows(probabilities);
   const className = (k: number) => (options.classNames?.[k] !== undefined ? `“${options.classNames[k]}”` : `class ${k}`);
   const picks = randomUncertainMix(scores, predicted, count, {
@@ -374,7 +382,7 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
         ? `random share of the batch, so the model keeps seeing every kind of case (seed ${JSON.stringify(seed)})`
         : p.source === 'influence'
           ? `its label is expected to lower the validation loss by ${data.influence![p.index].toPrecision(3)} (influence), predicted ${className(p.predictedClass)}`
-          : `${describeUncertainty('margin', scores[p.index], data)}, predicted ${className(p.predictedClass)}`) + `, pick ${r + 1} of ${ordered.length}`,
+          : `${describeUncertainty(measure, scores[p.index], data)}, predicted ${className(p.predictedClass)}`) + `, pick ${r + 1} of ${ordered.length}`,
   }));
 }
 

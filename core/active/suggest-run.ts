@@ -146,6 +146,7 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
   const heldOut = new Set(ws.splits.caseIds(request.taskId, 'test'));
   const unlabeled = ws.worklistIds('unlabeled', request.taskId).filter((id) => !heldOut.has(id));
   const version = request.versionId !== undefined ? ws.versions.get(request.versionId) : ws.versions.active(request.taskId);
+  const task = ws.tasks.get(request.taskId);
   // Auto before any trained version: no embeddings exist yet, so the first batch is random.
   const coldAuto = request.strategy === 'auto' && !version;
   // Mixed before any trained version is all random (it says so in each reason).
@@ -197,7 +198,7 @@ export function executeSuggest(ws: Workspace, request: SuggestRequest): SuggestO
       labeledEmbeddings: labeledEmbeddings?.length ? labeledEmbeddings : undefined,
     },
     request.count,
-    { seed: request.seed ?? 0, labeledCount, classNames: ws.tasks.get(request.taskId).classes.map((c) => c.name) },
+    { seed: request.seed ?? 0, labeledCount, classNames: task.classes.map((c) => c.name), ordinal: task.kind === 'ordinal' },
   );
   const suggested = picks.map((p) => ({ caseId: pool[p.index], rank: p.rank, score: p.score, reason: coldAuto ? `auto, no trained version yet: ${p.reason}` : p.reason }));
   ws.suggestions.replace({

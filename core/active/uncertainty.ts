@@ -59,6 +59,28 @@ export function marginScores(m: Matrix): Float64Array {
   return marginValues(m).map((v) => 1 - v);
 }
 
+/**
+ * Grade variance Σₖ pₖk² − (Σₖ pₖk)² over class ids 0…C−1 read as ordered grades: the expected squared
+ * grade error of the predicted mean grade. Quadratic-weighted kappa, an ordinal task's metric, charges
+ * (i − j)² for calling grade i grade j, so this is uncertainty in the metric's own terms: a case torn
+ * between grades 1 and 3 scores 1, one torn between 1 and 2 scores 0.25, where margin calls both equal.
+ * For two classes it is p₀p₁, which ranks cases exactly as margin does.
+ */
+export function gradeVarianceScores(m: Matrix): Float64Array {
+  const out = new Float64Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    let first = 0;
+    let second = 0;
+    for (let k = 0; k < m.cols; k++) {
+      const p = m.data[i * m.cols + k];
+      first += p * k;
+      second += p * k * k;
+    }
+    out[i] = Math.max(0, second - first * first);
+  }
+  return out;
+}
+
 /** Mean over the T samples: the predictive distribution p̄ [n×C]. */
 export function meanOfSamples(s: { data: Float32Array; samples: number; rows: number; cols: number }): Matrix {
   const size = s.rows * s.cols;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomUncertainMix } from '../../../core/active/mix';
 import { suggest } from '../../../core/active/strategies';
+import { gradeVarianceScores } from '../../../core/active/uncertainty';
 import { seededSample } from '../../../core/util/prng';
 
 // 12 cases, 2 predicted classes: class 0 for rows 0–8 (the majority), class 1 for rows 9–11.
@@ -79,6 +80,7 @@ describe('mixed strategy', () => {
     const picks = suggest('mixed', { probabilities }, 2, { randomFraction: 0 });
     expect(picks.map((p) => p.index)).toEqual([1, 3]);
     expect(picks[0].reason).toMatch(/margin 0\.04 between the two most likely classes, predicted class 0, pick 1 of 2/);
+    // By default half the batch is random.
     const half = suggest('mixed', { probabilities }, 4, { seed: 7 });
     expect(half.filter((p) => p.score === 0 && /random share/.test(p.reason))).toHaveLength(2);
     expect(half.map((p) => p.rank)).toEqual([1, 2, 3, 4]);
@@ -107,5 +109,34 @@ describe('mixed strategy', () => {
     expect(suggest('mixed', { probabilities }, 2, { ...options, labeledCount: 20 * classes }).map((p) => p.index)).toEqual([1, 3]);
     // By default there is none.
     expect(suggest('mixed', { probabilities }, 2, { labeledCount: 3, randomFraction: 0 }).map((p) => p.index)).toEqual([1, 3]);
+  });
+
+  it('on an ordinal task ranks its uncertain part by grade variance, not margin', () => {
+    // Five grades. Row 0 hesitates between grades 1 and 3 (variance 1), row 1 between 1 and 2 (0.25): the same
+    // margin, but calling a grade-1 case grade 3 costs four times as much in quadratic kappa.
+    const grades = [
+      [0, 0.5, 0, 0.5, 0],
+      [0, 0.5, 0.5, 0, 0],
+      [0.9, 0.1, 0, 0, 0],
+      [0, 0, 0, 0.2, 0.8],
+    ];
+    const plain = { randomFraction: 0, classBalanced: false };
+    expect(suggest('mixed', { probabilities: grades }, 1, plain)[0].index).toBe(0); // margin: a tie, the lower index
+    expect(suggest('mixed', { probabilities: grades.slice().reverse() }, 1, plain)[0].index).toBe(2); // … whichever comes first
+    const ordinal = suggest('mixed', { probabilities: grades.slice().reverse() }, 4, { ...plain, ordinal: true });
+    expect(ordinal.map((p) => p.index)).toEqual([3, 2, 0, 1]);
+    expect(ordinal[0].score).toBeCloseTo(1, 6);
+    expect(ordinal[1].score).toBeCloseTo(0.25, 6);
+    expect(ordinal[2].score).toBeCloseTo(0.16, 6); // 0.2·9 + 0.8·16 − 3.8²
+    expect(ordinal[3].score).toBeCloseTo(0.09, 6);
+    expect(ordinal[0].reason).toMatch(/^grade variance 1\.00 \(the expected squared grade error\), predicted class 1, pick 1 of 4$/);
+  });
+
+  it('grade variance of two classes is p₀p₁, so a binary task ranks as by margin', () => {
+    expect(Array.from(gradeVarianceScores({ data: Float32Array.from(probabilities.flat()), rows: 6, cols: 2 }))).toEqual(
+      probabilities.map(([a, b]) => expect.closeTo(a * b, 6)),
+    );
+    const byMargin = suggest('mixed', { probabilities }, 4, { randomFraction: 0 }).map((p) => p.index);
+    expect(suggest('mixed', { probabilities }, 4, { randomFraction: 0, ordinal: true }).map((p) => p.index)).toEqual(byMargin);
   });
 });
