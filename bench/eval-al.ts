@@ -9,6 +9,9 @@
  * with backbone seed 0 and then frozen, computed once per dataset and cached under
  * test-output/eval/al-cache/. A backbone must not have seen the target's labels, so Retina and Breast
  * use the PneumoniaMNIST-trained backbone and PneumoniaMNIST uses one trained on RetinaMNIST.
+ * `--backbone FILE.safetensors` embeds all three sets with that frozen checkpoint instead (loaded like any
+ * timm checkpoint, config beside it), e.g. the self-supervised one bench/reference/ssl_backbone.py trains
+ * on the three pools' unlabelled images.
  *
  * Test metric: quadratic-weighted kappa for Retina (ordinal DR grades), ROC AUC for the binary sets.
  * Printed per dataset: mean ± sd over seeds per budget for each strategy, the area under the learning
@@ -18,24 +21,28 @@
  * Options: --quick, --seeds N (default 3), --budgets 20,50,…, --datasets retina,breast,pneumonia,
  *          --strategies random,margin,hybrid,typiclust,auto,mixed (variants: mixed:0.3 = 30 % random,
  *          mixed:0.5:plain = not spread over predicted classes, mixed:::20 = all random until 20 labels
- *          per class, mixed::::0 = no validation-influence share, mixed::::0.5 = half of it by influence),
- *          --pretrain-epochs N (default 6),
+ *          per class, mixed::::0 = no validation-influence share, mixed::::0.5 = half of it by influence,
+ *          mixed:::::margin = margin instead of grade variance on the ordinal set),
+ *          --pretrain-epochs N (default 6), --backbone FILE.safetensors (instead of the supervised stand-ins),
  *          --class-weighting none|balanced (default: the product's, balanced), --auto-per-class K, --out <file.json>,
  *          --forecast-from <file.json> (only the forecast check, on the curves an earlier run wrote).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validationInfluence } from '../core/active/influence';
 import { suggest, type StrategyName, type SuggestOptions } from '../core/active/strategies';
 import { describeBackend, initBackend } from '../core/model/backend';
+import { loadBackboneFile } from '../core/model/checkpoint';
+import { ViTBackbone } from '../core/model/vit';
 import { AUGMENTATION_PRESETS } from '../core/train/augment';
 import { forecastGain } from '../core/train/learning-curve';
 import { fitLinearProbe, predictProbabilities, probeClassWeights, probeWeighting, type FeatureSet, type LinearProbeResult } from '../core/train/linear-probe';
 import { readMedMnist } from '../core/train/medmnist';
 import { summarizeMetrics } from '../core/train/metrics';
 import { TRAINING_DEFAULTS } from '../core/vocabulary';
-import { embedSamples, medmnistSamples, pretrainStandIn, STANDIN_BACKBONE } from './standin-backbone';
+import { embedSamples, medmnistSamples, pretrainStandIn } from './standin-backbone';
 
 const args = process.argv.slice(2);
 const value = (name: string, fallback: string) => {
@@ -57,6 +64,7 @@ const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
 const OUTPUT = path.resolve(import.meta.dirname, '..', 'test-output', 'eval');
 const OUT = value('--out', path.join(OUTPUT, 'al.json'));
 const FORECAST_FROM = args.includes('--forecast-from') ? value('--forecast-from', '') : undefined;
+const BACKBONE_FILE = args.includes('--backbone') ? path.resolve(value('--backbone', '')) : undefined;
 /** Strategies that need a trained head start from the same random first batch as `random`. */
 const NEEDS_MODEL = new Set<StrategyName>(['least-confidence', 'margin', 'entropy', 'bald', 'hybrid']);
 
@@ -86,42 +94,66 @@ interface Embedded {
   dim: number;
 }
 
+type Backbones = Map<string, ViTBackbone>;
+
+/** The supervised stand-in trained on the dataset's source set, pretrained once per run. */
+async function standInFor(name: DatasetName, backbones: Backbones): Promise<ViTBackbone> {
+  const from = INFO[name].backboneFrom;
+  const cached = backbones.get(from);
+  if (cached) return cached;
+  const source = await readMedMnist(path.join(MEDMNIST, INFO[from].file));
+  const started = performance.now();
+  const pre = await pretrainStandIn(medmnistSamples(source.train), medmnistSamples(source.val), {
+    numClasses: INFO[from].classes,
+    epochs: PRETRAIN_EPOCHS,
+    seed: 0,
+    augmentation: from === 'retina' ? AUGMENTATION_PRESETS.fundus : AUGMENTATION_PRESETS.radiograph,
+    onEpoch: (e, n, loss, sel) => log(`  backbone on ${from}: epoch ${e}/${n}, val loss ${fmt(loss)}, val selection ${fmt(sel)}`),
+  });
+  log(`  backbone on ${from} trained in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  backbones.set(from, pre.backbone);
+  return pre.backbone;
+}
+
+/** The frozen checkpoint given with --backbone, loaded through the product's checkpoint reader. */
+async function backboneFromFile(file: string, backbones: Backbones): Promise<ViTBackbone> {
+  const cached = backbones.get(file);
+  if (cached) return cached;
+  const loaded = await loadBackboneFile(file);
+  log(`  backbone ${path.relative(process.cwd(), file)} (sha256 ${loaded.sha256.slice(0, 12)}, config ${loaded.configSource})`);
+  const backbone = new ViTBackbone(loaded.config, loaded.weights);
+  backbones.set(file, backbone);
+  return backbone;
+}
+
+/** Cache key of a dataset's embeddings: the source set and pretraining epochs, or the checkpoint file's name and hash. */
+function embeddingKey(name: DatasetName): string {
+  if (!BACKBONE_FILE) return `${name}-from-${INFO[name].backboneFrom}-e${PRETRAIN_EPOCHS}`;
+  const hash = createHash('sha256').update(fs.readFileSync(BACKBONE_FILE)).digest('hex').slice(0, 12);
+  return `${name}-${path.basename(BACKBONE_FILE, '.safetensors')}-${hash}`;
+}
+
 /** Frozen embeddings of a dataset's three splits, from the cache or computed (pretraining the source backbone once). */
-async function embeddings(name: DatasetName, backbones: Map<DatasetName, Awaited<ReturnType<typeof pretrainStandIn>>['backbone']>): Promise<Embedded> {
+async function embeddings(name: DatasetName, backbones: Backbones): Promise<Embedded> {
   const info = INFO[name];
   const cacheDir = path.join(OUTPUT, 'al-cache');
-  const key = `${name}-from-${info.backboneFrom}-e${PRETRAIN_EPOCHS}`;
-  const file = path.join(cacheDir, `${key}.json`);
+  const file = path.join(cacheDir, `${embeddingKey(name)}.json`);
   const data = await readMedMnist(path.join(MEDMNIST, info.file));
   const labels = (split: 'train' | 'val' | 'test') => Int32Array.from({ length: data[split].n }, (_, i) => data[split].labels[i * data[split].labelsPerCase]);
-  const dim = STANDIN_BACKBONE.embedDim;
   if (fs.existsSync(file)) {
     const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<'train' | 'val' | 'test', string>;
     const read = (split: 'train' | 'val' | 'test') => new Float32Array(new Uint8Array(Buffer.from(cached[split], 'base64')).buffer);
+    const features = { train: read('train'), val: read('val'), test: read('test') };
     log(`  ${name}: embeddings from ${path.relative(process.cwd(), file)}`);
-    return { pool: { features: read('train'), labels: labels('train') }, val: { features: read('val'), labels: labels('val') }, test: { features: read('test'), labels: labels('test') }, dim };
+    return { pool: { features: features.train, labels: labels('train') }, val: { features: features.val, labels: labels('val') }, test: { features: features.test, labels: labels('test') }, dim: features.train.length / data.train.n };
   }
-  let backbone = backbones.get(info.backboneFrom);
-  if (!backbone) {
-    const source = await readMedMnist(path.join(MEDMNIST, INFO[info.backboneFrom].file));
-    const started = performance.now();
-    const pre = await pretrainStandIn(medmnistSamples(source.train), medmnistSamples(source.val), {
-      numClasses: INFO[info.backboneFrom].classes,
-      epochs: PRETRAIN_EPOCHS,
-      seed: 0,
-      augmentation: info.backboneFrom === 'retina' ? AUGMENTATION_PRESETS.fundus : AUGMENTATION_PRESETS.radiograph,
-      onEpoch: (e, n, loss, sel) => log(`  backbone on ${info.backboneFrom}: epoch ${e}/${n}, val loss ${fmt(loss)}, val selection ${fmt(sel)}`),
-    });
-    log(`  backbone on ${info.backboneFrom} trained in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    backbone = pre.backbone;
-    backbones.set(info.backboneFrom, backbone);
-  }
+  const backbone = BACKBONE_FILE ? await backboneFromFile(BACKBONE_FILE, backbones) : await standInFor(name, backbones);
   const out: Partial<Record<'train' | 'val' | 'test', Float32Array>> = {};
   for (const split of ['train', 'val', 'test'] as const) out[split] = await embedSamples(backbone, medmnistSamples(data[split]));
   fs.mkdirSync(cacheDir, { recursive: true });
   const encode = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
   fs.writeFileSync(file, JSON.stringify({ train: encode(out.train!), val: encode(out.val!), test: encode(out.test!) }));
-  return { pool: { features: out.train!, labels: labels('train') }, val: { features: out.val!, labels: labels('val') }, test: { features: out.test!, labels: labels('test') }, dim };
+  return { pool: { features: out.train!, labels: labels('train') }, val: { features: out.val!, labels: labels('val') }, test: { features: out.test!, labels: labels('test') }, dim: backbone.config.embedDim };
 }
 
 const rows = (f: Float32Array, idx: number[], dim: number) => {
@@ -145,8 +177,10 @@ function testMetric(info: DatasetInfo, p: Float32Array, labels: ArrayLike<number
 }
 
 function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number): RoundResult[] {
-  const [strategy, fraction, plain, coldStart, influenceShare] = label.split(':') as [StrategyName, string?, string?, string?, string?];
+  const [strategy, fraction, plain, coldStart, influenceShare, measure] = label.split(':') as [StrategyName, string?, string?, string?, string?, string?];
   const variant: SuggestOptions = {
+    // As the app: an ordinal task's uncertain part ranks by grade variance; `mixed:::::margin` measures margin instead.
+    ordinal: info.task === 'ordinal' && measure !== 'margin',
     randomFraction: fraction ? Number(fraction) : undefined,
     classBalanced: plain === 'plain' ? false : undefined,
     coldStartLabelsPerClass: coldStart ? Number(coldStart) : undefined,
@@ -231,12 +265,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   const backend = await initBackend();
   log(`MedTune eval:al — ${SEEDS} seeds, budgets ${BUDGETS.join('/')}, strategies ${STRATEGIES.join(', ')}, probe class weights ${CLASS_WEIGHTING}, backend ${describeBackend(backend)}, ${os.cpus().length} cores${QUICK ? ', QUICK mode' : ''}`);
-  const backbones = new Map();
+  const backbones: Backbones = new Map();
   const report: Record<string, unknown> = {};
   for (const name of DATASETS) {
     const info = INFO[name];
     log('');
-    log(`## ${name} (${info.file}; test metric ${info.metric === 'kappa' ? 'quadratic-weighted kappa' : 'ROC AUC'}; backbone trained on ${info.backboneFrom})`);
+    log(`## ${name} (${info.file}; test metric ${info.metric === 'kappa' ? 'quadratic-weighted kappa' : 'ROC AUC'}; ${BACKBONE_FILE ? `backbone ${path.basename(BACKBONE_FILE)}` : `backbone trained on ${info.backboneFrom}`})`);
     const data = await embeddings(name, backbones);
     const curves: Record<string, RoundResult[][]> = {};
     for (const strategy of STRATEGIES) {

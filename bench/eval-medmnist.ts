@@ -6,7 +6,9 @@
  *       (L-BFGS logistic regression on the frozen features, C chosen on val), EPT, DVPT and LoRA, each selected on RetinaMNIST's val split (quadratic-weighted kappa, DR grades are
  *       ordinal), and evaluated once on the test split;
  *   (c) an active-learning simulation on RetinaMNIST's train pool: test kappa against the number of
- *       labels for random sampling vs the default strategy (hybrid).
+ *       labels for random sampling vs the default strategy (DEFAULT_STRATEGY, `mixed`; without its
+ *       validation-influence share, which needs the probe's head: eval:al measures the whole default over
+ *       many seeds, this is one DVPT run).
  *   (d) with --last-layers k: EPT and DVPT in the last k blocks only, trained from the cached frozen
  *       prefix (blocks 0..L−k−1 run once per image), next to the same adapters at full depth: test
  *       ACC/AUC/kappa and training time side by side. The cache needs un-augmented images, so (d) also
@@ -26,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { suggest } from '../core/active/strategies';
+import { DEFAULT_STRATEGY } from '../core/vocabulary';
 import { HALF_NORMALIZATION } from '../core/imaging/model-input';
 import { parseAdapterConfig } from '../core/model/adapter-config';
 import { describeBackend, initBackend } from '../core/model/backend';
@@ -133,7 +136,7 @@ async function activeLearning(backbone: ViTBackbone, pool: Sample[], val: Sample
   const step = QUICK ? 60 : 100;
   const rounds = QUICK ? 2 : 4;
   const curves: Record<string, { labels: number; kappa: number }[]> = {};
-  for (const strategy of ['random', 'hybrid'] as const) {
+  for (const strategy of ['random', DEFAULT_STRATEGY] as const) {
     const labelled = new Set(Array.from(seededSample(pool.length, start, `al:${SEED}`)));
     curves[strategy] = [];
     for (let round = 0; round <= rounds; round++) {
@@ -146,7 +149,11 @@ async function activeLearning(backbone: ViTBackbone, pool: Sample[], val: Sample
         const opts = { task: 'ordinal' as const, size: 28, normalization: HALF_NORMALIZATION };
         const u = await predictSamples(r.model, unlabeled.map((i) => pool[i].input), opts);
         const l = await predictSamples(r.model, [...labelled].map((i) => pool[i].input), opts);
-        const picks = suggest(strategy, { probabilities: u.probabilities, numCases: unlabeled.length, embeddings: u.features, labeledEmbeddings: l.features }, step, { seed: `${SEED}:${round}` });
+        const picks = suggest(strategy, { probabilities: u.probabilities, numCases: unlabeled.length, embeddings: u.features, labeledEmbeddings: l.features }, step, {
+          seed: `${SEED}:${round}`,
+          labeledCount: labelled.size,
+          ordinal: true,
+        });
         for (const p of picks) labelled.add(unlabeled[p.index]);
       }
       r.model.dispose();

@@ -8,11 +8,19 @@ numpy's own seeds, so its draws are independent of eval:al's. Run eval:al once f
 embeddings to test-output/eval/al-cache/.
 
   /usr/bin/python3 bench/reference/al_explore.py --dataset pneumonia --seeds 30 \
-      --strategies random,mixed,mixed_influence,mixed_influence_margin [--class-weight balanced] [--features pca]
+      --strategies random,mixed,mixed_influence,mixed_influence_margin,mix:0.25:0.25:gradevar [--class-weight balanced] \
+      [--features pca | --features checkpoint:test-output/eval/backbones/simclr-s0-e60.safetensors]
 
 `--features pca` replaces the stand-in backbone's embeddings by the first 64 principal components of the raw
 pixels (fitted on the pool): another, independent representation, to ask whether the backbone is what limits
-active learning on these sets.
+active learning on these sets. `--features checkpoint:FILE` embeds with a checkpoint of bench/reference/ssl_backbone.py
+(the self-supervised stand-in; `npm run eval:al -- --backbone FILE` uses the same one through MedTune).
+
+`mix:R:I:U` is a batch of which a share R is random, a share I by validation influence and the rest by the measure U
+spread over the predicted classes (U = margin, or gradevar: the variance of the grade under the predicted
+distribution, MedTune's measure for ordinal tasks; for two classes it ranks as margin). MedTune's default `mixed` is
+mix:0.25:0.25:gradevar on an ordinal task and mix:0.25:0.25:margin otherwise; the earlier default was
+mix:0.5:0.25:margin (= mixed_influence_margin).
 
 Prints, per strategy: the area under the mean learning curve, the labels needed to reach random's final
 value (linear between budgets), how many budgets are at or above random, and the gap to random per budget.
@@ -45,7 +53,9 @@ def load(name, features='backbone'):
     npz, cache, k, metric = SETS[name]
     d = np.load(MEDMNIST + npz)
     out = {}
-    if features == 'pca':
+    if features.startswith('checkpoint:'):
+        embedded = checkpoint_features(features[len('checkpoint:'):], d)
+    elif features == 'pca':
         pixels = {s: d[s + '_images'].reshape(len(d[s + '_images']), -1).astype(np.float64) / 255 for s in ['train', 'val', 'test']}
         pca = PCA(64, random_state=0).fit(pixels['train'])
         embedded = {s: pca.transform(pixels[s]) for s in pixels}
@@ -55,6 +65,23 @@ def load(name, features='backbone'):
     for s in ['train', 'val', 'test']:
         out[s] = (embedded[s], d[s + '_labels'].ravel().astype(int))
     return out, k, metric
+
+
+def checkpoint_features(path, d):
+    """Class-token features of each split from a ssl_backbone.py checkpoint (scaled as MedTune's stand-in scales)."""
+    import torch
+    from ssl_backbone import ViT
+    from vit_adapters import read_safetensors
+    model = ViT()
+    model.load_state_dict(read_safetensors(path)[0])
+    model.eval()
+    out = {}
+    for s in ['train', 'val', 'test']:
+        x = d[s + '_images']
+        x = np.repeat(x[..., None], 3, -1) if x.ndim == 3 else x
+        with torch.no_grad():
+            out[s] = model(torch.tensor(x).permute(0, 3, 1, 2).float() / 255 * 2 - 1).double().numpy()
+    return out
 
 
 def score(metric, k, p, y):
@@ -86,6 +113,11 @@ def fit(x, y, val, k, metric, class_weight):
 def margins(p):
     s = np.sort(p, 1)
     return 1 - (s[:, -1] - s[:, -2])
+
+
+def grade_variance(p):
+    g = np.arange(p.shape[1])
+    return (p * g ** 2).sum(1) - (p * g).sum(1) ** 2
 
 
 def round_robin(pred, order_score, candidates, count, k):
@@ -139,7 +171,12 @@ def strategy(name):
         n, need, rng = len(c['un']), c['need'], c['rng']
         if c['P'] is None or name == 'random':
             return list(rng.choice(n, need, replace=False))
-        shares = {'mixed': (0.5, 0.0), 'mixed_influence': (0.5, 0.5), 'mixed_influence_margin': (0.5, 0.25), 'margin_per_class': (0.0, 0.0)}[name]
+        if name.startswith('mix:'):
+            r, i, measure = name.split(':')[1:]
+            shares, uncertainty = (float(r), float(i)), {'margin': margins, 'gradevar': grade_variance}[measure]
+        else:
+            shares = {'mixed': (0.5, 0.0), 'mixed_influence': (0.5, 0.5), 'mixed_influence_margin': (0.5, 0.25), 'margin_per_class': (0.0, 0.0)}[name]
+            uncertainty = margins
         n_random, n_infl = round(shares[0] * need), round(shares[1] * need)
         out = list(rng.choice(n, n_random, replace=False)) if n_random else []
         taken = np.zeros(n, bool)
@@ -151,7 +188,7 @@ def strategy(name):
             out += best
             taken[best] = True
         rest = np.where(~taken)[0]
-        out += round_robin(c['P'].argmax(1), margins(c['P']), rest, need - len(out), c['k'])
+        out += round_robin(c['P'].argmax(1), uncertainty(c['P']), rest, need - len(out), c['k'])
         return out
 
     return pick
@@ -185,13 +222,14 @@ def main():
     ap.add_argument('--seeds', type=int, default=10)
     ap.add_argument('--strategies', default='random,mixed,mixed_influence_margin')
     ap.add_argument('--class-weight', choices=['none', 'balanced'], default='balanced')
-    ap.add_argument('--features', choices=['backbone', 'pca'], default='backbone')
+    ap.add_argument('--features', default='backbone', help="backbone (eval:al's cached stand-in embeddings), pca, or checkpoint:FILE")
     a = ap.parse_args()
     cw = None if a.class_weight == 'none' else 'balanced'
     names = ['random'] + [s for s in a.strategies.split(',') if s != 'random']
     res = {s: simulate(a.dataset, strategy(s), a.seeds, cw, a.features) for s in names}
     base = np.nanmean(res['random'], 0)
     target = base[-1]
+    print('random mean curve', ' '.join(f'{v:.3f}' for v in base), f'(sd at {BUDGETS[-1]}: {np.nanstd(res["random"][:, -1]):.3f})')
     print(f'{a.dataset}: {a.seeds} seeds, class weight {a.class_weight}, features {a.features}; random final {target:.3f}')
     for s, cv in res.items():
         mc = np.nanmean(cv, 0)
