@@ -211,7 +211,7 @@ function uncertainty(measure: UncertaintyMeasure, data: NormalizedInput): Float6
 function describeUncertainty(measure: UncertaintyMeasure | 'grade-variance', score: number, data: NormalizedInput): string {
   switch (measure) {
     case 'grade-variance':
-      return `grade variance ${fmt(score)} (the expected squared grade error)`;
+      return `the predicted grade is uncertain by ±${fmt(Math.sqrt(score))} grades (grade variance ${fmt(score)}, the expected squared grade error)`;
     case 'least-confidence':
       return `top-class probability ${fmt(1 - score)} (least confidence ${fmt(score)})`;
     case 'margin':

@@ -129,7 +129,7 @@ describe('mixed strategy', () => {
     expect(ordinal[1].score).toBeCloseTo(0.25, 6);
     expect(ordinal[2].score).toBeCloseTo(0.16, 6); // 0.2·9 + 0.8·16 − 3.8²
     expect(ordinal[3].score).toBeCloseTo(0.09, 6);
-    expect(ordinal[0].reason).toMatch(/^grade variance 1\.00 \(the expected squared grade error\), predicted class 1, pick 1 of 4$/);
+    expect(ordinal[0].reason).toMatch(/^the predicted grade is uncertain by ±1\.00 grades \(grade variance 1\.00, the expected squared grade error\), predicted class 1, pick 1 of 4$/);
   });
 
   it('grade variance of two classes is p₀p₁, so a binary task ranks as by margin', () => {
