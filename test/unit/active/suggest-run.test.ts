@@ -3,7 +3,7 @@ import { executeSuggest } from '../../../core/active/suggest-run';
 import { createTrainFixture, type TrainFixture } from '../../helpers/train-fixture';
 
 // The trained paths (typiclust/auto on a version's embeddings) run in test/unit/train/training-run.test.ts's fixture.
-describe('executeSuggest, auto before any trained version', () => {
+describe('executeSuggest: before any trained version, and on stored predictions', () => {
   let fixture: TrainFixture;
   beforeAll(async () => {
     fixture = await createTrainFixture();
@@ -37,5 +37,24 @@ describe('executeSuggest, auto before any trained version', () => {
     const { ws } = fixture;
     const task = ws.tasks.create({ name: 'cold2', kind: 'multiclass', classes: ['a', 'b'] });
     expect(() => executeSuggest(ws, { taskId: task.id, strategy: 'typiclust', count: 3 })).toThrow(/train one first/);
+  });
+
+  it("mixed ranks a graded task's uncertain picks by grade variance, a multiclass task's by margin", () => {
+    const { ws } = fixture;
+    const reasonsFor = (kind: 'ordinal' | 'multiclass') => {
+      const task = ws.tasks.create({ name: `spread-${kind}`, kind, classes: ['g0', 'g1', 'g2'] });
+      const version = ws.versions.add({ taskId: task.id, method: 'linear', weights: new Uint8Array([1]), status: 'active' });
+      const ids = ws.worklistIds('unlabeled', task.id);
+      // Torn between the outer grades, between neighbours, and sure.
+      const rows = [[0.5, 0, 0.5], [0.5, 0.5, 0], [0.9, 0.05, 0.05]];
+      ws.predictions.put(version.id, ids.map((caseId, i) => ({ caseId, probabilities: rows[i % 3] })));
+      return executeSuggest(ws, { taskId: task.id, strategy: 'mixed', count: ids.length, seed: 3 }).suggested.map((s) => s.reason);
+    };
+    const graded = reasonsFor('ordinal').filter((r) => !r.startsWith('random share'));
+    expect(graded.length).toBeGreaterThan(0);
+    expect(graded[0]).toMatch(/^the predicted grade is uncertain by ±1\.00 grades \(grade variance 1\.00, /);
+    expect(graded.every((r) => /uncertain by ±/.test(r))).toBe(true);
+    const flat = reasonsFor('multiclass').filter((r) => !r.startsWith('random share'));
+    expect(flat.every((r) => /^margin /.test(r))).toBe(true);
   });
 });
