@@ -19,8 +19,8 @@ active learning on these sets. `--features checkpoint:FILE` embeds with a checkp
 `mix:R:I:U` is a batch of which a share R is random, a share I by validation influence and the rest by the measure U
 spread over the predicted classes (U = margin, or gradevar: the variance of the grade under the predicted
 distribution, MedTune's measure for ordinal tasks; for two classes it ranks as margin). MedTune's default `mixed` is
-mix:0.25:0.25:gradevar on an ordinal task and mix:0.25:0.25:margin otherwise; the earlier default was
-mix:0.5:0.25:margin (= mixed_influence_margin).
+mix:0.5:0.25:gradevar on an ordinal task and mix:0.5:0.25:margin (= mixed_influence_margin) otherwise; before grade
+variance it was mix:0.5:0.25:margin on every task.
 
 Prints, per strategy: the area under the mean learning curve, the labels needed to reach random's final
 value (linear between budgets), how many budgets are at or above random, and the gap to random per budget.
