@@ -1,9 +1,10 @@
 /**
  * `npm run eval:al` — does active learning pay? Simulated labelling on three MedMNIST sets
  * (RetinaMNIST, BreastMNIST, PneumoniaMNIST; /work/shared/data/medmnist): the train split is the
- * unlabeled pool, each round labels the cases a strategy picks, fits the linear probe
- * (core/train/linear-probe.ts, C chosen on the official val split) on frozen embeddings and scores the
- * official test split once per round (never used for any choice).
+ * unlabeled pool, each round labels the cases a strategy picks and fits the linear probe
+ * (core/train/linear-probe.ts, C chosen on the official val split) on frozen embeddings. Rounds follow
+ * the learning loop's rhythm (a new model after max(10, 10 % of the labelled) new labels, as in the app);
+ * the official test split is scored at each budget (never used for any choice).
  *
  * Embeddings: the stand-in backbone of eval:medmnist (bench/standin-backbone.ts), trained from scratch
  * with backbone seed 0 and then frozen, computed once per dataset and cached under
@@ -23,6 +24,7 @@
  *          mixed:0.5:plain = not spread over predicted classes, mixed:::20 = all random until 20 labels
  *          per class, mixed::::0 = no validation-influence share, mixed::::0.5 = half of it by influence,
  *          mixed:::::margin = margin instead of grade variance on the ordinal set),
+ *          --cadence loop|budgets (budgets: one model per budget, the rhythm of the runs before this option),
  *          --pretrain-epochs N (default 6), --backbone FILE.safetensors (instead of the supervised stand-ins),
  *          --class-weighting none|balanced (default: the product's, balanced), --auto-per-class K, --out <file.json>,
  *          --forecast-from <file.json> (only the forecast check, on the curves an earlier run wrote).
@@ -32,6 +34,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validationInfluence } from '../core/active/influence';
+import { labelsPerRun, type LoopSettings } from '../core/app/learning-loop';
 import { suggest, type StrategyName, type SuggestOptions } from '../core/active/strategies';
 import { describeBackend, initBackend } from '../core/model/backend';
 import { loadBackboneFile } from '../core/model/checkpoint';
@@ -41,7 +44,7 @@ import { forecastGain } from '../core/train/learning-curve';
 import { fitLinearProbe, predictProbabilities, probeClassWeights, probeWeighting, type FeatureSet, type LinearProbeResult } from '../core/train/linear-probe';
 import { readMedMnist } from '../core/train/medmnist';
 import { summarizeMetrics } from '../core/train/metrics';
-import { TRAINING_DEFAULTS } from '../core/vocabulary';
+import { LOOP_DEFAULTS, TRAINING_DEFAULTS } from '../core/vocabulary';
 import { embedSamples, medmnistSamples, pretrainStandIn } from './standin-backbone';
 
 const args = process.argv.slice(2);
@@ -58,6 +61,14 @@ const STRATEGIES = value('--strategies', 'random,margin,hybrid,typiclust,auto,mi
 const PRETRAIN_EPOCHS = Number(value('--pretrain-epochs', QUICK ? '2' : '6'));
 /** The product's default (TRAINING_DEFAULTS.classWeighting, inverse frequency = balanced), as a trained version would use. */
 const CLASS_WEIGHTING = value('--class-weighting', probeWeighting(TRAINING_DEFAULTS.classWeighting)) as 'none' | 'balanced';
+/**
+ * `loop` (default): between budgets, the learning loop's rhythm (a new model after max(10, 10 % of the
+ * labelled) new labels, core/app/learning-loop.ts), as a reader labelling in the app gets; `budgets`: one
+ * model per budget, so e.g. the 200 cases from 300 to 500 labels are picked by one model.
+ */
+const CADENCE = value('--cadence', 'loop') as 'loop' | 'budgets';
+if (CADENCE !== 'loop' && CADENCE !== 'budgets') throw new Error(`--cadence must be loop or budgets, got ${String(CADENCE)}`);
+const LOOP_SETTINGS: LoopSettings = { ...LOOP_DEFAULTS, every: null };
 const AUTO_PER_CLASS = args.includes('--auto-per-class') ? Number(value('--auto-per-class', '')) : undefined;
 const SHARED = process.env.MEDTUNE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const MEDMNIST = path.join(SHARED, 'data', 'medmnist');
@@ -196,9 +207,13 @@ function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number
   let poolProbabilities: Float32Array | undefined;
   let probe: LinearProbeResult | undefined;
   let train: FeatureSet | undefined;
-  for (let round = 0; round < BUDGETS.length; round++) {
-    const started = performance.now();
-    const need = Math.min(BUDGETS[round], n) - labelled.length;
+  const budgets = BUDGETS.map((b) => Math.min(b, n));
+  let started = performance.now();
+  for (let round = 0; labelled.length < budgets.at(-1)!; round++) {
+    // A round labels up to the next budget, or, with the loop's cadence, only as many as start its next run.
+    const nextBudget = budgets.find((b) => b > labelled.length)!;
+    const step = CADENCE === 'loop' && labelled.length > 0 ? labelsPerRun(LOOP_SETTINGS, labelled.length) : Infinity;
+    const need = Math.min(nextBudget, labelled.length + step) - labelled.length;
     const unlabeled = Array.from({ length: n }, (_, i) => i).filter((i) => !isLabelled[i]);
     const first = round === 0;
     const name: StrategyName = first && NEEDS_MODEL.has(strategy) ? 'random' : strategy;
@@ -237,10 +252,12 @@ function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number
     train = { features: rows(pool.features, labelled, dim), labels: labelled.map((i) => pool.labels[i]) };
     const fitted = fitLinearProbe(train, data.val, { task: info.task, numClasses: info.classes, classWeighting: CLASS_WEIGHTING });
     probe = fitted;
+    poolProbabilities = predictProbabilities(fitted.tensors, pool.features);
+    if (!budgets.includes(labelled.length)) continue;
     const m = testMetric(info, predictProbabilities(fitted.tensors, data.test.features), data.test.labels);
     const valValue = fitted.scores.find((s) => s.C === fitted.C)!.value;
-    poolProbabilities = predictProbabilities(fitted.tensors, pool.features);
     curve.push({ labels: labelled.length, test: m.value, testAccuracy: m.accuracy, val: valValue, C: fitted.C, seconds: (performance.now() - started) / 1000 });
+    started = performance.now();
   }
   return curve;
 }
@@ -264,7 +281,7 @@ function labelsToReach(labels: number[], values: number[], target: number): numb
 async function main(): Promise<void> {
   const started = performance.now();
   const backend = await initBackend();
-  log(`MedTune eval:al — ${SEEDS} seeds, budgets ${BUDGETS.join('/')}, strategies ${STRATEGIES.join(', ')}, probe class weights ${CLASS_WEIGHTING}, backend ${describeBackend(backend)}, ${os.cpus().length} cores${QUICK ? ', QUICK mode' : ''}`);
+  log(`MedTune eval:al — ${SEEDS} seeds, budgets ${BUDGETS.join('/')}, strategies ${STRATEGIES.join(', ')}, probe class weights ${CLASS_WEIGHTING}, ${CADENCE === 'loop' ? "rounds at the learning loop's rhythm" : 'one round per budget'}, backend ${describeBackend(backend)}, ${os.cpus().length} cores${QUICK ? ', QUICK mode' : ''}`);
   const backbones: Backbones = new Map();
   const report: Record<string, unknown> = {};
   for (const name of DATASETS) {
@@ -303,7 +320,7 @@ async function main(): Promise<void> {
     if (checks) summary.forecastChecks = checks;
     report[name] = { ...summary, curves };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
-    fs.writeFileSync(OUT, JSON.stringify({ seeds: SEEDS, budgets: BUDGETS, strategies: STRATEGIES, classWeighting: CLASS_WEIGHTING, pretrainEpochs: PRETRAIN_EPOCHS, datasets: report }, null, 1));
+    fs.writeFileSync(OUT, JSON.stringify({ seeds: SEEDS, budgets: BUDGETS, strategies: STRATEGIES, classWeighting: CLASS_WEIGHTING, cadence: CADENCE, pretrainEpochs: PRETRAIN_EPOCHS, datasets: report }, null, 1));
   }
   if (STRATEGIES.includes('random') && DATASETS.length > 1) summariseAcrossSets(report);
   log('');
