@@ -19,11 +19,12 @@
  * curve (trapezoid over the budgets, divided by their span: a mean metric), the labels the default
  * needs to reach random's final value, and the learning-curve forecast made at 200 labels (validation
  * metric) against the validation value measured at the last budget.
- * Options: --quick, --seeds N (default 3), --budgets 20,50,…, --datasets retina,breast,pneumonia,
+ * Options: --quick, --seeds N (default 3), --first-seed S (default 0), --budgets 20,50,…, --datasets retina,breast,pneumonia,
  *          --strategies random,margin,hybrid,typiclust,auto,mixed (variants: mixed:0.3 = 30 % random,
  *          mixed:0.5:plain = not spread over predicted classes, mixed:::20 = all random until 20 labels
  *          per class, mixed::::0 = no validation-influence share, mixed::::0.5 = half of it by influence,
- *          mixed:::::margin = margin instead of grade variance on the ordinal set),
+ *          mixed:::::margin = margin instead of grade variance on the ordinal set, mixed::::::none = no handover
+ *          to a smaller random share, mixed::::::0.1@20 = a tenth random from 20 labels per class on),
  *          --cadence loop|budgets (budgets: one model per budget, the rhythm of the runs before this option),
  *          --pretrain-epochs N (default 6), --backbone FILE.safetensors (instead of the supervised stand-ins),
  *          --class-weighting none|balanced (default: the product's, balanced), --auto-per-class K, --out <file.json>,
@@ -54,6 +55,8 @@ const value = (name: string, fallback: string) => {
 };
 const QUICK = args.includes('--quick');
 const SEEDS = Number(value('--seeds', QUICK ? '2' : '3'));
+/** Seeds FIRST_SEED … FIRST_SEED + SEEDS − 1: a rule chosen on some seeds is checked on others. */
+const FIRST_SEED = Number(value('--first-seed', '0'));
 const BUDGETS = value('--budgets', QUICK ? '20,50,100,200' : '20,50,100,150,200,300,500').split(',').map(Number);
 const DATASETS = value('--datasets', 'retina,breast,pneumonia').split(',') as DatasetName[];
 /** A strategy name, or `mixed:F` (random share F) / `mixed:F:plain` (uncertain part not spread over classes) to measure variants. */
@@ -188,7 +191,9 @@ function testMetric(info: DatasetInfo, p: Float32Array, labels: ArrayLike<number
 }
 
 function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number): RoundResult[] {
-  const [strategy, fraction, plain, coldStart, influenceShare, measure] = label.split(':') as [StrategyName, string?, string?, string?, string?, string?];
+  const [strategy, fraction, plain, coldStart, influenceShare, measure, late] = label.split(':') as [StrategyName, string?, string?, string?, string?, string?, string?];
+  // `F@K` = random share F from K labels per class on; `none` = no handover.
+  const [handoverFraction, handoverK] = late === 'none' ? [undefined, Infinity] : late ? late.split('@').map(Number) : [undefined, undefined];
   const variant: SuggestOptions = {
     // As the app: an ordinal task's uncertain part ranks by grade variance; `mixed:::::margin` measures margin instead.
     ordinal: info.task === 'ordinal' && measure !== 'margin',
@@ -196,6 +201,8 @@ function simulate(info: DatasetInfo, data: Embedded, label: string, seed: number
     classBalanced: plain === 'plain' ? false : undefined,
     coldStartLabelsPerClass: coldStart ? Number(coldStart) : undefined,
     influenceFraction: influenceShare ? Number(influenceShare) : undefined,
+    handoverLabelsPerClass: handoverK,
+    handoverRandomFraction: handoverFraction,
   };
   // Mixed gets each case's validation influence, as the app gives it; `mixed::::0` measures it without.
   const useInfluence = strategy === 'mixed' && variant.influenceFraction !== 0;
@@ -281,7 +288,7 @@ function labelsToReach(labels: number[], values: number[], target: number): numb
 async function main(): Promise<void> {
   const started = performance.now();
   const backend = await initBackend();
-  log(`MedTune eval:al — ${SEEDS} seeds, budgets ${BUDGETS.join('/')}, strategies ${STRATEGIES.join(', ')}, probe class weights ${CLASS_WEIGHTING}, ${CADENCE === 'loop' ? "rounds at the learning loop's rhythm" : 'one round per budget'}, backend ${describeBackend(backend)}, ${os.cpus().length} cores${QUICK ? ', QUICK mode' : ''}`);
+  log(`MedTune eval:al — ${SEEDS} seeds (${FIRST_SEED}–${FIRST_SEED + SEEDS - 1}), budgets ${BUDGETS.join('/')}, strategies ${STRATEGIES.join(', ')}, probe class weights ${CLASS_WEIGHTING}, ${CADENCE === 'loop' ? "rounds at the learning loop's rhythm" : 'one round per budget'}, backend ${describeBackend(backend)}, ${os.cpus().length} cores${QUICK ? ', QUICK mode' : ''}`);
   const backbones: Backbones = new Map();
   const report: Record<string, unknown> = {};
   for (const name of DATASETS) {
@@ -292,10 +299,11 @@ async function main(): Promise<void> {
     const curves: Record<string, RoundResult[][]> = {};
     for (const strategy of STRATEGIES) {
       curves[strategy] = [];
-      for (let seed = 0; seed < SEEDS; seed++) {
+      for (let k = 0; k < SEEDS; k++) {
+        const seed = FIRST_SEED + k;
         const t = performance.now();
         curves[strategy].push(simulate(info, data, strategy, seed));
-        log(`  ${strategy} seed ${seed}: ${curves[strategy][seed].map((r) => fmt(r.test)).join(' ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+        log(`  ${strategy} seed ${seed}: ${curves[strategy][k].map((r) => fmt(r.test)).join(' ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
       }
     }
     const labels = curves[STRATEGIES[0]][0].map((r) => r.labels);
@@ -320,7 +328,7 @@ async function main(): Promise<void> {
     if (checks) summary.forecastChecks = checks;
     report[name] = { ...summary, curves };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
-    fs.writeFileSync(OUT, JSON.stringify({ seeds: SEEDS, budgets: BUDGETS, strategies: STRATEGIES, classWeighting: CLASS_WEIGHTING, cadence: CADENCE, pretrainEpochs: PRETRAIN_EPOCHS, datasets: report }, null, 1));
+    fs.writeFileSync(OUT, JSON.stringify({ seeds: SEEDS, firstSeed: FIRST_SEED, budgets: BUDGETS, strategies: STRATEGIES, classWeighting: CLASS_WEIGHTING, cadence: CADENCE, pretrainEpochs: PRETRAIN_EPOCHS, datasets: report }, null, 1));
   }
   if (STRATEGIES.includes('random') && DATASETS.length > 1) summariseAcrossSets(report);
   log('');

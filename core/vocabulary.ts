@@ -74,7 +74,7 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
 export const DEFAULT_STRATEGY: StrategyName = 'mixed';
 
 export const STRATEGY_TITLES: Readonly<Record<StrategyName, string>> = {
-  mixed: 'mixed (half random, half uncertain)',
+  mixed: 'mixed (random and uncertain)',
   auto: 'auto (typical first, then uncertain)',
   typiclust: 'TypiClust (typical, uncovered)',
   hybrid: 'hybrid (uncertain, then diverse)',

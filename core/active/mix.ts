@@ -11,12 +11,12 @@
 import { seededSample } from '../util/prng';
 
 /**
- * Default shares of a batch; the rest (a quarter) goes to the most uncertain cases. Half at random was
- * chosen on the weak supervised stand-in backbone and measured again on a self-supervised one
- * (docs/active-learning.md, "Grade variance, and a self-supervised backbone"): a quarter at random won on
- * some sets and lost on others, and only half stayed at or above random at every budget on both.
+ * Default shares of a batch; the rest goes to the most uncertain cases. Half at random while the head is
+ * young; once there are `handoverLabelsPerClass` labels per class, a quarter (so half goes to the most
+ * uncertain). A quarter from the start lost at 100–150 labels, half throughout left the late gains unused
+ * (docs/active-learning.md, "The loop's rhythm, and a handover").
  */
-export const MIX_DEFAULTS = { randomFraction: 0.5, influenceFraction: 0.25 } as const;
+export const MIX_DEFAULTS = { randomFraction: 0.5, influenceFraction: 0.25, handoverLabelsPerClass: 40, handoverRandomFraction: 0.25 } as const;
 
 export interface MixOptions {
   /** Share of the batch drawn at random (0…1; default MIX_DEFAULTS.randomFraction). */

@@ -82,9 +82,9 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyInfo>> = {
   },
   mixed: {
     name: 'mixed',
-    title: 'Mixed (half random, half uncertain)',
+    title: 'Mixed (random and uncertain)',
     description:
-      'Half of each batch at random; a quarter the cases whose label is expected to lower the validation loss most (validation influence, once the labelled cases are scored); the rest the most uncertain cases spread over the predicted classes in turn: smallest margin, or for graded (ordinal) tasks the largest grade variance, the expected squared grade error. Random keeps covering the data where the model’s uncertainty is still wrong; before any model it is all random.',
+      'Half of each batch at random, a quarter once there are 40 labels per class; a quarter the cases whose label is expected to lower the validation loss most (validation influence, once the labelled cases are scored); the rest the most uncertain cases spread over the predicted classes in turn: smallest margin, or for graded (ordinal) tasks the largest grade variance, the expected squared grade error. Random keeps covering the data where the model’s uncertainty is still wrong; before any model it is all random.',
     needs: [],
   },
 };
@@ -109,8 +109,14 @@ export interface SuggestOptions {
   autoLabelsPerClass?: number;
   /** Auto: the strategy it hands over to (default margin). */
   autoHandover?: 'margin' | 'entropy' | 'hybrid';
-  /** Mixed: share of the batch drawn at random (default MIX_DEFAULTS.randomFraction, a half). */
+  /** Mixed: share of the batch drawn at random before the handover (default MIX_DEFAULTS.randomFraction, a half). */
   randomFraction?: number;
+  /**
+   * Mixed: labels per class (labelled cases ÷ classes, needs `labeledCount`) from which the random share is
+   * `handoverRandomFraction` instead (defaults MIX_DEFAULTS: 40 and a quarter; Infinity keeps `randomFraction`).
+   */
+  handoverLabelsPerClass?: number;
+  handoverRandomFraction?: number;
   /** Mixed: share of the batch picked by validation influence when `influence` is given (default MIX_DEFAULTS.influenceFraction). */
   influenceFraction?: number;
   /** Mixed: spread the uncertain part over the predicted classes (default true). */
@@ -352,8 +358,11 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
     const why = `mixed, cold start (${labelled} labels < ${perClass} per class × ${probabilities.cols} classes): `;
     return randomPicks(data.n, count, seed).map((p) => ({ ...p, strategy: 'mixed' as const, reason: why + p.reason }));
   }
-  const fraction = options.randomFraction ?? MIX_DEFAULTS.randomFraction;
-  if (!(fraction >= 0 && fraction <= 1)) throw new AcquisitionInputError(`randomFraction must be in [0, 1], got ${fraction}`);
+  // The head has seen enough of every class for its uncertainty to be worth more of the batch.
+  const handedOver = labelled !== undefined && labelled >= (options.handoverLabelsPerClass ?? MIX_DEFAULTS.handoverLabelsPerClass) * probabilities.cols;
+  const fraction = handedOver ? (options.handoverRandomFraction ?? MIX_DEFAULTS.handoverRandomFraction) : (options.randomFraction ?? MIX_DEFAULTS.randomFraction);
+  const fractionName = handedOver ? 'handoverRandomFraction' : 'randomFraction';
+  if (!(fraction >= 0 && fraction <= 1)) throw new AcquisitionInputError(`${fractionName} must be in [0, 1], got ${fraction}`);
   const measure = options.ordinal ? 'grade-variance' : 'margin';
   const scores = measure === 'grade-variance' ? gradeVarianceScores(probabilities) : marginScores(probabilities);
   const predicted = argmaxRows(probabilities);
@@ -379,7 +388,7 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
     strategy: 'mixed' as const,
     reason:
       (p.source === 'random'
-        ? `random share of the batch, so the model keeps seeing every kind of case (seed ${JSON.stringify(seed)})`
+        ? `random share of the batch (${Math.round(fraction * 100)} %${handedOver ? `, less now that there are ${options.handoverLabelsPerClass ?? MIX_DEFAULTS.handoverLabelsPerClass} labels per class` : ''}), so the model keeps seeing every kind of case (seed ${JSON.stringify(seed)})`
         : p.source === 'influence'
           ? `its label is expected to lower the validation loss by ${data.influence![p.index].toPrecision(3)} (influence), predicted ${className(p.predictedClass)}`
           : `${describeUncertainty(measure, scores[p.index], data)}, predicted ${className(p.predictedClass)}`) + `, pick ${r + 1} of ${ordered.length}`,

@@ -111,6 +111,25 @@ describe('mixed strategy', () => {
     expect(suggest('mixed', { probabilities }, 2, { labeledCount: 3, randomFraction: 0 }).map((p) => p.index)).toEqual([1, 3]);
   });
 
+  it('hands over to a smaller random share once there are 40 labels per class, and says so', () => {
+    const classes = probabilities[0].length;
+    const random = (picks: { score: number; reason: string }[]) => picks.filter((p) => /^random share/.test(p.reason));
+    const young = suggest('mixed', { probabilities }, 4, { seed: 7, labeledCount: 40 * classes - 1 });
+    expect(random(young)).toHaveLength(2);
+    expect(random(young)[0].reason).toMatch(/^random share of the batch \(50 %\), so the model/);
+    const grown = suggest('mixed', { probabilities }, 4, { seed: 7, labeledCount: 40 * classes });
+    expect(random(grown)).toHaveLength(1);
+    expect(random(grown)[0].reason).toMatch(/^random share of the batch \(25 %, less now that there are 40 labels per class\)/);
+    // The rest goes to the smallest margins, one per predicted class in turn: with case 1 drawn at random,
+    // 2 (predicted 0), 3 (predicted 1), then 0 (predicted 0).
+    expect(random(grown).map((p) => p.index)).toEqual([1]);
+    expect(grown.filter((p) => /^margin /.test(p.reason)).map((p) => p.index)).toEqual([2, 3, 0]);
+    // Both shares and the handover point are options; Infinity keeps the first share.
+    expect(random(suggest('mixed', { probabilities }, 4, { seed: 7, labeledCount: 1000, handoverLabelsPerClass: Infinity }))).toHaveLength(2);
+    expect(random(suggest('mixed', { probabilities }, 4, { seed: 7, labeledCount: 10, handoverLabelsPerClass: 5, handoverRandomFraction: 0 }))).toHaveLength(0);
+    expect(() => suggest('mixed', { probabilities }, 4, { labeledCount: 1000, handoverRandomFraction: 2 })).toThrow(/handoverRandomFraction must be in \[0, 1\], got 2/);
+  });
+
   it('on an ordinal task ranks its uncertain part by grade variance, not margin', () => {
     // Five grades. Row 0 hesitates between grades 1 and 3 (variance 1), row 1 between 1 and 2 (0.25): the same
     // margin, but calling a grade-1 case grade 3 costs four times as much in quadratic kappa.
