@@ -113,7 +113,7 @@ describe('mixed strategy', () => {
 
   it('hands over to a smaller random share once there are 40 labels per class, and says so', () => {
     const classes = probabilities[0].length;
-    const random = (picks: { score: number; reason: string }[]) => picks.filter((p) => /^random share/.test(p.reason));
+    const random = <T extends { reason: string }>(picks: T[]) => picks.filter((p) => /^random share/.test(p.reason));
     const young = suggest('mixed', { probabilities }, 4, { seed: 7, labeledCount: 40 * classes - 1 });
     expect(random(young)).toHaveLength(2);
     expect(random(young)[0].reason).toMatch(/^random share of the batch \(50 %\), so the model/);
