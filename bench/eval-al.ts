@@ -324,7 +324,7 @@ async function main(): Promise<void> {
       log(`| budgets at or above random (mean) | ${STRATEGIES.map((s) => `${atOrAbove[s]} / ${labels.length}`).join(' | ')} |`);
       Object.assign(summary, { randomFinal: target, labelsToReachRandomFinal: reach, budgetsAtOrAboveRandom: atOrAbove });
     }
-    const checks = checkForecasts(curves, labels, info.metric);
+    const checks = checkForecasts(curves, labels, info.metric, FIRST_SEED);
     if (checks) summary.forecastChecks = checks;
     report[name] = { ...summary, curves };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
@@ -339,7 +339,7 @@ async function main(): Promise<void> {
  * The learning-curve forecast made at 200 labels from the validation points so far, checked against the
  * validation value measured at the last budget; undefined when the budgets do not allow it.
  */
-function checkForecasts(curves: Record<string, RoundResult[][]>, labels: number[], metric: DatasetInfo['metric']): unknown[] | undefined {
+function checkForecasts(curves: Record<string, RoundResult[][]>, labels: number[], metric: DatasetInfo['metric'], firstSeed: number): unknown[] | undefined {
   const last = labels.at(-1)!;
   if (!labels.includes(200) || last <= 200 || labels.filter((l) => l <= 200).length < 3) return undefined;
   log('');
@@ -348,7 +348,8 @@ function checkForecasts(curves: Record<string, RoundResult[][]>, labels: number[
   log('|---|---|---|---|---|---|');
   const checks: { strategy: string; seed: number; forecast: number; low: number; high: number; measured: number; inside: boolean }[] = [];
   for (const [s, runs] of Object.entries(curves)) {
-    runs.forEach((c, seed) => {
+    runs.forEach((c, k) => {
+      const seed = firstSeed + k;
       const points = c.filter((r) => r.labels <= 200).map((r) => ({ labels: r.labels, value: r.val }));
       if (points.some((p) => !Number.isFinite(p.value))) return;
       const f = forecastGain(points, { extras: [50, 100, last - 200, 500], ceiling: 1, resamples: 300, seed }).forecasts[2];
@@ -366,14 +367,14 @@ function checkForecasts(curves: Record<string, RoundResult[][]>, labels: number[
 
 /** `--forecast-from <results.json>`: the forecast check alone, on the curves an earlier run stored (no training). */
 function recheckForecasts(file: string): void {
-  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { datasets: Record<string, { labels: number[]; curves: Record<string, RoundResult[][]> }> };
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { firstSeed?: number; datasets: Record<string, { labels: number[]; curves: Record<string, RoundResult[][]> }> };
   log(`MedTune eval:al — forecast check only, on the curves stored in ${file}`);
   let inside = 0;
   let total = 0;
   for (const [name, result] of Object.entries(stored.datasets)) {
     log('');
     log(`## ${name}`);
-    const checks = (checkForecasts(result.curves, result.labels, INFO[name as DatasetName].metric) ?? []) as { inside: boolean }[];
+    const checks = (checkForecasts(result.curves, result.labels, INFO[name as DatasetName].metric, stored.firstSeed ?? 0) ?? []) as { inside: boolean }[];
     inside += checks.filter((c) => c.inside).length;
     total += checks.length;
   }
