@@ -388,12 +388,14 @@ function mixedPicks(data: NormalizedInput, count: number, options: SuggestOption
     strategy: 'mixed' as const,
     reason:
       (p.source === 'random'
-        ? `random share of the batch (${Math.round(fraction * 100)} %${handedOver ? `, less now that there are ${options.handoverLabelsPerClass ?? MIX_DEFAULTS.handoverLabelsPerClass} labels per class` : ''}), so the model keeps seeing every kind of case (seed ${JSON.stringify(seed)})`
+        ? `random share of the batch (${percent(fraction)}${handedOver ? `, down from ${percent(options.randomFraction ?? MIX_DEFAULTS.randomFraction)} now that there are ${Math.floor(labelled / probabilities.cols)} labels per class, ≥ ${options.handoverLabelsPerClass ?? MIX_DEFAULTS.handoverLabelsPerClass}` : ''}), so the model keeps seeing every kind of case (seed ${JSON.stringify(seed)})`
         : p.source === 'influence'
           ? `its label is expected to lower the validation loss by ${data.influence![p.index].toPrecision(3)} (influence), predicted ${className(p.predictedClass)}`
           : `${describeUncertainty(measure, scores[p.index], data)}, predicted ${className(p.predictedClass)}`) + `, pick ${r + 1} of ${ordered.length}`,
   }));
 }
+
+const percent = (share: number) => `${Math.round(share * 100)} %`;
 
 /** Predicted class per row (argmax, ties to the lower class). */
 function argmaxRows(p: Matrix): Int32Array {

@@ -119,7 +119,7 @@ describe('mixed strategy', () => {
     expect(random(young)[0].reason).toMatch(/^random share of the batch \(50 %\), so the model/);
     const grown = suggest('mixed', { probabilities }, 4, { seed: 7, labeledCount: 40 * classes });
     expect(random(grown)).toHaveLength(1);
-    expect(random(grown)[0].reason).toMatch(/^random share of the batch \(25 %, less now that there are 40 labels per class\)/);
+    expect(random(grown)[0].reason).toMatch(/^random share of the batch \(25 %, down from 50 % now that there are 40 labels per class, ≥ 40\)/);
     // The rest goes to the smallest margins, one per predicted class in turn: with case 1 drawn at random,
     // 2 (predicted 0), 3 (predicted 1), then 0 (predicted 0).
     expect(random(grown).map((p) => p.index)).toEqual([1]);
