@@ -70,7 +70,7 @@ export const CASE_SORT_TITLES: Readonly<Record<CaseSort, string>> = { imported: 
 /** Acquisition strategies (formulas: docs/active-learning.md). */
 export const STRATEGY_NAMES = ['random', 'least-confidence', 'margin', 'entropy', 'bald', 'kcenter', 'hybrid', 'typiclust', 'auto', 'mixed'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
-/** Measured by `npm run eval:al` (docs/active-learning.md): at or above random at every budget averaged over three MedMNIST sets; at the loop's rhythm 47 % of random's labels on PneumoniaMNIST, 76 % on RetinaMNIST. */
+/** Measured by `npm run eval:al` (docs/active-learning.md): at or above random at every budget averaged over three MedMNIST sets; at the loop's rhythm 47 % of random's labels on PneumoniaMNIST, 69 % on RetinaMNIST. */
 export const DEFAULT_STRATEGY: StrategyName = 'mixed';
 
 export const STRATEGY_TITLES: Readonly<Record<StrategyName, string>> = {
